@@ -1,0 +1,40 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "./context";
+import { ApiError } from "./errors";
+import { renderError } from "./error-handler";
+import { bodySize } from "./middleware/body-size";
+import { cors } from "./middleware/cors";
+import { requestContext } from "./middleware/request-context";
+import { authRoutes } from "./routes/auth";
+import { systemRoutes } from "./routes/system";
+
+/** No endpoint takes more than this; larger bodies get 413 before any parsing. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** Builds the Worker's HTTP app: middleware order, routers, the OpenAPI document, one error path. */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use("*", requestContext());
+  app.use("*", cors());
+  app.use("*", bodySize(MAX_BODY_BYTES));
+
+  app.route("/", systemRoutes);
+  app.route("/api/auth", authRoutes);
+
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "HeadyKey Edge",
+      version: "0.1.0",
+      description: "The zero-trust identity layer of the Heady ecosystem. Errors are `{error:{code,message,requestId}}`.",
+    },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+
+  app.notFound(() => {
+    throw new ApiError("not_found", "No such route.");
+  });
+  app.onError(renderError);
+  return app;
+}

@@ -1,0 +1,79 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../context";
+import { TokenError } from "../crypto/jwt";
+import { findLiveSession, findLiveSessionByCookie } from "../db/sessions";
+import { ApiError } from "../errors";
+import { verifyAccessToken } from "../tokens/access-token";
+import type { Principal } from "./principal";
+import { readSessionCookie } from "./session-cookie";
+
+/**
+ * The verifier seam. Each credential reader looks for one kind of credential: it returns
+ * undefined when that kind is absent, a principal when it verifies, and throws when it is
+ * present but invalid (a bad credential never falls through to the next kind).
+ * API keys and PQC tokens plug in here as further readers.
+ */
+type CredentialReader = (c: Context<AppEnv>) => Promise<Principal | undefined>;
+
+export function invalidToken(message = "The access token is invalid, expired or revoked."): ApiError {
+  return new ApiError("invalid_token", message, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
+}
+
+function bearerToken(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header("Authorization");
+  if (header === undefined) return undefined;
+  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
+  if (!match) throw invalidToken("The Authorization header must be `Bearer <token>`.");
+  return match[1];
+}
+
+const accessTokenReader: CredentialReader = async (c) => {
+  const token = bearerToken(c);
+  if (token === undefined) return undefined;
+  let claims;
+  try {
+    claims = await verifyAccessToken(c.get("config"), token);
+  } catch (error) {
+    if (error instanceof TokenError) throw invalidToken();
+    throw error;
+  }
+  // The signature says who; the session row says whether that sign-in still stands
+  // (logout, reuse detection and disabling the account all revoke it at once).
+  const live = await findLiveSession(c.get("db"), claims.sessionId);
+  if (!live || live.user.id !== claims.userId) throw invalidToken();
+  return {
+    kind: "access_token",
+    userId: claims.userId,
+    email: claims.email,
+    role: claims.role,
+    sessionId: claims.sessionId,
+    expiresAt: claims.expiresAt,
+  };
+};
+
+const sessionCookieReader: CredentialReader = async (c) => {
+  const value = readSessionCookie(c);
+  if (value === undefined) return undefined;
+  const live = await findLiveSessionByCookie(c.get("db"), value);
+  if (!live) throw new ApiError("unauthorized", "The session has ended; sign in again.");
+  return {
+    kind: "session_cookie",
+    userId: live.user.id,
+    email: live.user.email,
+    role: live.user.role,
+    sessionId: live.session.id,
+    expiresAt: Math.floor(Math.min(live.session.cookieExpiresAt, live.session.expiresAt) / 1000),
+  };
+};
+
+/** Bearer credentials first: an explicit header wins over an ambient cookie. */
+const READERS: readonly CredentialReader[] = [accessTokenReader, sessionCookieReader];
+
+/** Verifies whichever credential the request carries; undefined when it carries none. */
+export async function verifyCredential(c: Context<AppEnv>): Promise<Principal | undefined> {
+  for (const read of READERS) {
+    const principal = await read(c);
+    if (principal) return principal;
+  }
+  return undefined;
+}

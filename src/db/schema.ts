@@ -1,0 +1,82 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** All times are Unix epoch milliseconds. */
+
+export const users = sqliteTable("users", {
+  id: text("id").primaryKey(),
+  email: text("email").notNull().unique(),
+  passwordHash: text("password_hash").notNull(),
+  role: text("role", { enum: ["admin", "operator", "user", "guest"] }).notNull().default("user"),
+  displayName: text("display_name"),
+  disabledAt: integer("disabled_at"),
+  createdAt: integer("created_at").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
+/**
+ * A sign-in: one per login. Its id is the `sid` claim of every access token issued for it and
+ * the family id of its refresh tokens; revoking the row ends all three at once.
+ */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** SHA-256 of the `__Host-heady_session` cookie value. */
+    cookieHash: text("cookie_hash").notNull().unique(),
+    cookieExpiresAt: integer("cookie_expires_at").notNull(),
+    /** Absolute end of the session and its refresh family (30 days). */
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: integer("revoked_at"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [index("sessions_user_idx").on(table.userId)],
+);
+
+export const refreshTokens = sqliteTable(
+  "refresh_tokens",
+  {
+    id: text("id").primaryKey(),
+    /** SHA-256 of the token; the token itself is never stored. */
+    tokenHash: text("token_hash").notNull().unique(),
+    familyId: text("family_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    userId: text("user_id").notNull(),
+    parentId: text("parent_id"),
+    /** Set, together with `used_at`, by the one refresh that rotated this token. */
+    replacedBy: text("replaced_by"),
+    usedAt: integer("used_at"),
+    revokedAt: integer("revoked_at"),
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [index("refresh_tokens_family_idx").on(table.familyId)],
+);
+
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    subject: text("subject"),
+    actor: text("actor"),
+    requestId: text("request_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    details: text("details", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [
+    index("audit_events_subject_idx").on(table.subject, table.createdAt),
+    index("audit_events_type_idx").on(table.type, table.createdAt),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;

@@ -1,0 +1,112 @@
+import { and, eq, gt, isNull } from "drizzle-orm";
+import { sha256Hex } from "../crypto/digest";
+import { randomBase64Url, randomHex } from "../crypto/random";
+import type { Database } from "./client";
+import { refreshTokens, sessions, users, type SessionRow, type UserRow } from "./schema";
+
+/** The session cookie lives 8 hours (design.md); the session and its refresh family 30 days. */
+export const SESSION_COOKIE_TTL_MS = 8 * 60 * 60 * 1000;
+export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+/** 34 random bytes, hex-encoded (design.md). */
+export const REFRESH_TOKEN_BYTES = 34;
+
+export interface NewSession {
+  session: SessionRow;
+  /** The `__Host-heady_session` cookie value; only its hash is stored. */
+  cookieValue: string;
+  refreshToken: string;
+}
+
+/** Starts a session with its first refresh token, both written in one transaction. */
+export async function createSession(
+  db: Database,
+  userId: string,
+  client: { ip?: string | undefined; userAgent?: string | undefined },
+): Promise<NewSession> {
+  const now = Date.now();
+  const cookieValue = randomBase64Url(32);
+  const refreshToken = randomHex(REFRESH_TOKEN_BYTES);
+  const session: SessionRow = {
+    id: crypto.randomUUID(),
+    userId,
+    cookieHash: await sha256Hex(cookieValue),
+    cookieExpiresAt: now + SESSION_COOKIE_TTL_MS,
+    expiresAt: now + SESSION_TTL_MS,
+    revokedAt: null,
+    ip: client.ip ?? null,
+    userAgent: client.userAgent?.slice(0, 256) ?? null,
+    createdAt: now,
+  };
+  await db.batch([
+    db.insert(sessions).values(session),
+    db.insert(refreshTokens).values({
+      id: crypto.randomUUID(),
+      tokenHash: await sha256Hex(refreshToken),
+      familyId: session.id,
+      userId,
+      expiresAt: session.expiresAt,
+      createdAt: now,
+    }),
+  ]);
+  return { session, cookieValue, refreshToken };
+}
+
+/** The live session with this id, with its user; undefined once revoked, expired or disabled. */
+export async function findLiveSession(
+  db: Database,
+  sessionId: string,
+): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+  const now = Date.now();
+  return db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), isNull(users.disabledAt)))
+    .get();
+}
+
+/** The live session a cookie value belongs to, while the cookie itself is within its 8 hours. */
+export async function findLiveSessionByCookie(
+  db: Database,
+  cookieValue: string,
+): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+  const now = Date.now();
+  return db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        eq(sessions.cookieHash, await sha256Hex(cookieValue)),
+        isNull(sessions.revokedAt),
+        gt(sessions.cookieExpiresAt, now),
+        gt(sessions.expiresAt, now),
+        isNull(users.disabledAt),
+      ),
+    )
+    .get();
+}
+
+/** Ends a session and every refresh token of its family, atomically. Idempotent. */
+export async function revokeSession(db: Database, sessionId: string): Promise<void> {
+  const now = Date.now();
+  await db.batch([
+    db.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt))),
+    db
+      .update(refreshTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(refreshTokens.familyId, sessionId), isNull(refreshTokens.revokedAt))),
+  ]);
+}
+
+/** Ends every session (and so every refresh family and access token) of a user. */
+export async function revokeAllSessionsOfUser(db: Database, userId: string): Promise<void> {
+  const now = Date.now();
+  await db.batch([
+    db.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt))),
+    db
+      .update(refreshTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt))),
+  ]);
+}

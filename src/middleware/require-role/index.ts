@@ -1,0 +1,23 @@
+import { createMiddleware } from "hono/factory";
+import { isRole, ROLE_LEVELS, roleAtLeast, type Role } from "../../auth/roles";
+import type { AppEnv } from "../../context";
+import { ApiError } from "../../errors";
+import { authenticate } from "../authenticate";
+
+/**
+ * Authenticates the caller and requires at least `minimum` (admin 4 > operator 3 > user 2 > guest 1).
+ * Throws at build time for an unknown role, so a typo cannot silently open a route.
+ */
+export function requireRole(minimum: Role) {
+  if (!isRole(minimum)) throw new TypeError(`requireRole: unknown role ${String(minimum)}`);
+  const verify = authenticate();
+  return createMiddleware<AppEnv>(async function requireRole(c, next) {
+    await verify(c, async () => {
+      const { role } = c.get("principal");
+      if (!roleAtLeast(role, minimum)) {
+        throw new ApiError("forbidden", `This requires the ${minimum} role (level ${ROLE_LEVELS[minimum]}) or higher.`);
+      }
+      await next();
+    });
+  });
+}

@@ -1,0 +1,226 @@
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { recordAuthEvent } from "../audit/record";
+import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
+import { assertAcceptablePassword } from "../auth/password-policy";
+import { clearSessionCookie, setSessionCookie } from "../auth/session-cookie";
+import type { AppEnv } from "../context";
+import { sha256Hex } from "../crypto/digest";
+import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
+import { rotateRefreshToken } from "../db/refresh-tokens";
+import { createSession, findLiveSession, revokeSession } from "../db/sessions";
+import type { UserRow } from "../db/schema";
+import { findUserByEmail, findUserById, insertUser, publicProfile, updatePasswordHash } from "../db/users";
+import { ApiError } from "../errors";
+import { authenticate } from "../middleware/authenticate";
+import { validationHook } from "../middleware/validation";
+import {
+  consumeRateLimit,
+  LOGIN_PER_ACCOUNT,
+  LOGIN_PER_IP,
+  REFRESH_PER_IP,
+  REGISTER_PER_IP,
+  resetRateLimit,
+} from "../rate-limit/limits";
+import { errorResponses, jsonBody } from "../schemas/common";
+import { LoginBody, RefreshBody, RefreshedTokens, RegisterBody, SessionTokens, User, Verification } from "../schemas/auth";
+import { issueAccessToken } from "../tokens/access-token";
+
+export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const TAG = ["Identity"];
+const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
+/** Starts a session for a user who just proved who they are: tokens in the body, a fresh cookie. */
+async function startSession(c: Context<AppEnv>, user: UserRow) {
+  const { session, cookieValue, refreshToken } = await createSession(c.get("db"), user.id, c.get("meta"));
+  const access = await issueAccessToken(c.get("config"), {
+    userId: user.id,
+    email: user.email,
+    role: user.role,
+    sessionId: session.id,
+  });
+  setSessionCookie(c, cookieValue);
+  return { user: publicProfile(user), accessToken: access.token, refreshToken, expiresIn: access.expiresIn };
+}
+
+function clientKey(c: Context<AppEnv>): string {
+  return c.get("meta").ip ?? "unknown";
+}
+
+const INVALID_CREDENTIALS = "Email or password is incorrect.";
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/register",
+    tags: TAG,
+    summary: "Create an account (role user) and sign in",
+    request: { body: jsonBody(RegisterBody) },
+    responses: { 201: json(SessionTokens, "Account created; session cookie set"), ...errorResponses(400, 409, 413, 429) },
+  }),
+  async (c) => {
+    const { email, password, displayName } = c.req.valid("json");
+    await consumeRateLimit(c.env, REGISTER_PER_IP, clientKey(c));
+    assertAcceptablePassword(password, email);
+    const db = c.get("db");
+    const user = await insertUser(db, { email, passwordHash: await hashPassword(password), role: "user", displayName });
+    if (!user) throw new ApiError("email_taken", "An account with this email already exists.");
+    await recordAuthEvent(db, c.get("meta"), { type: "user.registered", subject: user.id });
+    return c.json(await startSession(c, user), 201);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/login",
+    tags: TAG,
+    summary: "Sign in with email and password",
+    description:
+      "An unknown email and a wrong password get the same 401 after the same work. Five attempts on one account in 15 minutes lock it until the window ends (429 with Retry-After); a success clears the count.",
+    request: { body: jsonBody(LoginBody) },
+    responses: { 200: json(SessionTokens, "Signed in; session cookie set"), ...errorResponses(400, 401, 413, 429) },
+  }),
+  async (c) => {
+    const { email, password } = c.req.valid("json");
+    const db = c.get("db");
+    const meta = c.get("meta");
+    await consumeRateLimit(c.env, LOGIN_PER_IP, clientKey(c));
+    try {
+      await consumeRateLimit(c.env, LOGIN_PER_ACCOUNT, email);
+    } catch (error) {
+      await recordAuthEvent(db, meta, { type: "login.rate_limited", subject: await emailSubject(email) });
+      throw error;
+    }
+    await bootstrapAdminOnLogin(db, c.get("config"), meta, email, password);
+
+    const user = await findUserByEmail(db, email);
+    const check = await verifyPassword(password, user?.passwordHash ?? (await decoyPasswordHash()));
+    if (!user || !check.valid || user.disabledAt !== null) {
+      await recordAuthEvent(db, meta, {
+        type: "login.failed",
+        subject: user?.id ?? (await emailSubject(email)),
+        details: { reason: !user ? "unknown_email" : user.disabledAt !== null ? "disabled" : "wrong_password" },
+      });
+      throw new ApiError("invalid_credentials", INVALID_CREDENTIALS, { "WWW-Authenticate": 'Bearer realm="heady"' });
+    }
+    if (check.needsRehash) await updatePasswordHash(db, user.id, await hashPassword(password));
+    await resetRateLimit(c.env, LOGIN_PER_ACCOUNT, email);
+    const body = await startSession(c, user);
+    await recordAuthEvent(db, meta, { type: "login.succeeded", subject: user.id, details: { rehashed: check.needsRehash } });
+    return c.json(body, 200);
+  },
+);
+
+/** Unknown accounts are recorded by a hash of the address, so the audit trail holds no typo'd emails in clear. */
+async function emailSubject(email: string): Promise<string> {
+  return `email:${(await sha256Hex(email)).slice(0, 32)}`;
+}
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/refresh",
+    tags: TAG,
+    summary: "Rotate a refresh token",
+    description:
+      "Each refresh token works once. Presenting one that was already rotated is treated as theft (RFC 9700 §4.14.2): the whole family and its session are revoked. Of concurrent refreshes with one token exactly one succeeds, so clients must serialise refreshes.",
+    request: { body: jsonBody(RefreshBody) },
+    responses: { 200: json(RefreshedTokens, "New access and refresh tokens"), ...errorResponses(400, 401, 429) },
+  }),
+  async (c) => {
+    const { refreshToken } = c.req.valid("json");
+    const db = c.get("db");
+    const meta = c.get("meta");
+    await consumeRateLimit(c.env, REFRESH_PER_IP, clientKey(c));
+    const result = await rotateRefreshToken(db, refreshToken);
+    if (result.outcome === "reused") {
+      await recordAuthEvent(db, meta, {
+        type: "refresh.reuse_detected",
+        subject: result.userId,
+        details: { sessionId: result.sessionId },
+      });
+    }
+    const live = result.outcome === "rotated" ? await findLiveSession(db, result.sessionId) : undefined;
+    if (result.outcome !== "rotated" || !live) {
+      if (result.outcome === "invalid") await recordAuthEvent(db, meta, { type: "refresh.failed" });
+      throw new ApiError("invalid_refresh_token", "The refresh token is invalid, expired or revoked.");
+    }
+    const access = await issueAccessToken(c.get("config"), {
+      userId: live.user.id,
+      email: live.user.email,
+      role: live.user.role,
+      sessionId: live.session.id,
+    });
+    await recordAuthEvent(db, meta, { type: "token.refreshed", subject: live.user.id, details: { sessionId: live.session.id } });
+    return c.json({ accessToken: access.token, refreshToken: result.refreshToken, expiresIn: access.expiresIn }, 200);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/logout",
+    tags: TAG,
+    summary: "End the session",
+    description: "Revokes the session, its refresh family and every access token issued for it, and clears the cookie.",
+    middleware: [authenticate()] as const,
+    responses: { 204: { description: "Signed out" }, ...errorResponses(401) },
+  }),
+  async (c) => {
+    const principal = c.get("principal");
+    await revokeSession(c.get("db"), principal.sessionId);
+    clearSessionCookie(c);
+    await recordAuthEvent(c.get("db"), c.get("meta"), {
+      type: "logout",
+      subject: principal.userId,
+      details: { sessionId: principal.sessionId },
+    });
+    return c.body(null, 204);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/me",
+    tags: TAG,
+    summary: "The caller's profile",
+    middleware: [authenticate()] as const,
+    responses: { 200: json(User.openapi("Profile"), "Profile"), ...errorResponses(401) },
+  }),
+  async (c) => {
+    const user = await findUserById(c.get("db"), c.get("principal").userId);
+    if (!user) throw new ApiError("unauthorized", "The account no longer exists.");
+    return c.json(publicProfile(user), 200);
+  },
+);
+
+authRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/verify",
+    tags: TAG,
+    summary: "Verify a credential",
+    description:
+      "Accepts `Authorization: Bearer <access token>` or the session cookie, and answers who it belongs to, or 401. An access token is checked for signature, type, issuer, audience and expiry (RFC 8725), and its session must still stand.",
+    middleware: [authenticate()] as const,
+    responses: { 200: json(Verification, "The credential is valid"), ...errorResponses(401) },
+  }),
+  (c) => {
+    const principal = c.get("principal");
+    return c.json(
+      {
+        valid: true as const,
+        kind: principal.kind,
+        sub: principal.userId,
+        role: principal.role,
+        email: principal.email,
+        sid: principal.sessionId,
+        exp: principal.expiresAt,
+      },
+      200,
+    );
+  },
+);

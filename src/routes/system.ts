@@ -1,0 +1,28 @@
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../context";
+import { DOCS_PAGE } from "./docs-page";
+
+export const systemRoutes = new OpenAPIHono<AppEnv>();
+
+const Health = z.object({ status: z.literal("ok"), database: z.literal("ok"), time: z.string() }).openapi("Health");
+
+systemRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/health",
+    tags: ["System"],
+    summary: "Liveness, including a round trip to D1",
+    responses: { 200: { description: "Healthy", content: { "application/json": { schema: Health } } } },
+  }),
+  async (c) => {
+    await c.env.DB.prepare("SELECT 1").first();
+    return c.json({ status: "ok" as const, database: "ok" as const, time: new Date().toISOString() }, 200);
+  },
+);
+
+/** A self-contained page that renders /openapi.json for a person: no CDN, no third-party script. */
+systemRoutes.get("/docs", (c) =>
+  c.html(DOCS_PAGE, 200, {
+    "Content-Security-Policy": "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+  }),
+);

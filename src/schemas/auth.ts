@@ -1,0 +1,62 @@
+import { z } from "@hono/zod-openapi";
+import { PASSWORD_MAX_CHARACTERS } from "../auth/password-policy";
+import { ROLES } from "../auth/roles";
+
+/** Emails are compared lower-cased; the policy module checks password strength after parsing. */
+const Email = z
+  .email({ error: "email must be a valid address" })
+  .max(254)
+  .transform((email) => email.toLowerCase())
+  .openapi({ example: "ada@example.com" });
+
+// Length is checked in code points by the password policy; this only bounds the bytes we accept.
+const Password = z.string().min(1).max(PASSWORD_MAX_CHARACTERS * 4).openapi({ example: "correct horse battery staple" });
+
+export const RegisterBody = z
+  .object({
+    email: Email,
+    password: Password,
+    displayName: z.string().trim().min(1).max(100).optional(),
+  })
+  .openapi("RegisterBody");
+
+export const LoginBody = z.object({ email: Email, password: Password }).openapi("LoginBody");
+
+export const RefreshBody = z
+  .object({ refreshToken: z.string().min(1).max(256).openapi({ example: "9f…(68 hex characters)" }) })
+  .openapi("RefreshBody");
+
+export const User = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    role: z.enum(ROLES as [string, ...string[]]),
+    displayName: z.string().nullable(),
+    createdAt: z.string(),
+  })
+  .openapi("User");
+
+export const SessionTokens = z
+  .object({
+    user: User,
+    accessToken: z.string(),
+    refreshToken: z.string(),
+    expiresIn: z.number().int().openapi({ description: "Access token lifetime in seconds" }),
+  })
+  .openapi("SessionTokens");
+
+export const RefreshedTokens = z
+  .object({ accessToken: z.string(), refreshToken: z.string(), expiresIn: z.number().int() })
+  .openapi("RefreshedTokens");
+
+export const Verification = z
+  .object({
+    valid: z.literal(true),
+    kind: z.enum(["access_token", "session_cookie"]),
+    sub: z.string(),
+    role: z.enum(ROLES as [string, ...string[]]),
+    email: z.string(),
+    sid: z.string(),
+    exp: z.number().int(),
+  })
+  .openapi("Verification");

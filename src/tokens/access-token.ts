@@ -1,0 +1,93 @@
+import type { Config } from "../env";
+import { sha256Hex } from "../crypto/digest";
+import { fromBase64Url } from "../crypto/encoding";
+import { signJwt, TokenError, verifyJwt, type VerificationKey } from "../crypto/jwt";
+import { isRole, type Role } from "../auth/roles";
+
+/** Access tokens: HS256 JWTs, `typ: at+jwt` (RFC 9068), keyed by `JWT_SECRET`. */
+export const ACCESS_TOKEN_TYP = "at+jwt";
+
+export interface AccessTokenSubject {
+  userId: string;
+  email: string;
+  role: Role;
+  sessionId: string;
+}
+
+export interface AccessClaims extends AccessTokenSubject {
+  jti: string;
+  expiresAt: number;
+}
+
+const keys = new Map<string, Promise<VerificationKey>>();
+
+/**
+ * The HS256 key for a secret, imported once per isolate. Its `kid` is derived from the
+ * secret, so rotating `JWT_SECRET` changes the `kid` and old tokens fail on an exact-`kid` miss.
+ */
+function accessKey(secret: string): Promise<VerificationKey> {
+  let key = keys.get(secret);
+  if (!key) {
+    key = (async () => ({
+      kid: `at-${(await sha256Hex(`headykey:access-token-kid:${secret}`)).slice(0, 16)}`,
+      alg: "HS256" as const,
+      key: await crypto.subtle.importKey(
+        "raw",
+        fromBase64Url(secret),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["sign", "verify"],
+      ),
+    }))();
+    keys.set(secret, key);
+  }
+  return key;
+}
+
+/** Issues an access token for a signed-in session. */
+export async function issueAccessToken(
+  config: Config,
+  subject: AccessTokenSubject,
+): Promise<{ token: string; expiresIn: number }> {
+  const now = Math.floor(Date.now() / 1000);
+  const token = await signJwt(
+    {
+      iss: config.issuer,
+      aud: config.accessTokenAudience,
+      sub: subject.userId,
+      email: subject.email,
+      role: subject.role,
+      sid: subject.sessionId,
+      jti: crypto.randomUUID(),
+      iat: now,
+      exp: now + config.accessTokenTtlSeconds,
+    },
+    await accessKey(config.jwtSecret),
+    ACCESS_TOKEN_TYP,
+  );
+  return { token, expiresIn: config.accessTokenTtlSeconds };
+}
+
+/** Verifies an access token's signature and claims (not its session; see `authenticate`). */
+export async function verifyAccessToken(config: Config, token: string): Promise<AccessClaims> {
+  const key = await accessKey(config.jwtSecret);
+  const claims = await verifyJwt(token, {
+    typ: ACCESS_TOKEN_TYP,
+    issuer: config.issuer,
+    audience: config.accessTokenAudience,
+    key: (kid) => (kid === key.kid ? key : undefined),
+    requiredClaims: ["sub", "role", "sid", "jti"],
+  });
+  const { sub, email, role, sid, jti, exp } = claims as Record<string, unknown>;
+  if (typeof sub !== "string" || typeof sid !== "string" || typeof jti !== "string" || !isRole(role)) {
+    throw new TokenError("bad_claims");
+  }
+  return {
+    userId: sub,
+    email: typeof email === "string" ? email : "",
+    role,
+    sessionId: sid,
+    jti,
+    expiresAt: exp as number,
+  };
+}

@@ -1,0 +1,98 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+// @ts-expect-error: a plain .mjs module shared with `npm run dev`
+import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    baseUrl: string;
+    bootstrapAdmin: { email: string; password: string };
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(url: string, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode}):\n${log()}`);
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`wrangler dev did not become healthy:\n${log()}`);
+}
+
+/** Starts `wrangler dev` on a free port with its own state directory and fresh secrets. */
+export default async function startWranglerDev(project: TestProject) {
+  const stateDir = mkdtempSync(join(tmpdir(), "headykey-e2e-"));
+  const envFile = join(stateDir, "e2e.vars");
+  const vars = freshDevVars({ BOOTSTRAP_ADMIN_EMAIL: "root@e2e-heady.test", ENVIRONMENT: "test" });
+  writeDevVars(envFile, vars);
+
+  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
+    encoding: "utf8",
+    env: { ...process.env, CI: "1" },
+  });
+  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
+
+  const port = await freePort();
+  const output: string[] = [];
+  const child = spawn(
+    "npx",
+    [
+      "wrangler", "dev",
+      "--ip", "127.0.0.1",
+      "--port", String(port),
+      "--inspector-port", String(await freePort()),
+      "--persist-to", stateDir,
+      "--env-file", envFile,
+      "--show-interactive-dev-session=false",
+      "--log-level", "warn",
+    ],
+    { env: { ...process.env, CI: "1" }, detached: true },
+  );
+  child.stdout?.on("data", (chunk) => output.push(String(chunk)));
+  child.stderr?.on("data", (chunk) => output.push(String(chunk)));
+
+  const baseUrl = `http://127.0.0.1:${port}`;
+  try {
+    await waitForHealth(baseUrl, child, () => output.join("").slice(-4000));
+  } catch (error) {
+    await stopWranglerDev();
+    throw error;
+  }
+  project.provide("baseUrl", baseUrl);
+  project.provide("bootstrapAdmin", { email: vars.BOOTSTRAP_ADMIN_EMAIL, password: vars.BOOTSTRAP_ADMIN_PASSWORD });
+  return stopWranglerDev;
+
+  async function stopWranglerDev() {
+    if (child.pid) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
