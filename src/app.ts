@@ -5,6 +5,8 @@ import { renderError } from "./error-handler";
 import { bodySize } from "./middleware/body-size";
 import { cors } from "./middleware/cors";
 import { requestContext } from "./middleware/request-context";
+import { adminRoutes } from "./routes/admin";
+import { apiKeyRoutes } from "./routes/api-keys";
 import { authRoutes } from "./routes/auth";
 import { systemRoutes } from "./routes/system";
 
@@ -20,7 +22,9 @@ export function createApp() {
   app.use("*", bodySize(MAX_BODY_BYTES));
 
   app.route("/", systemRoutes);
+  app.route("/api/auth/api-keys", apiKeyRoutes);
   app.route("/api/auth", authRoutes);
+  app.route("/api/admin", adminRoutes);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

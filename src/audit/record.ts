@@ -11,7 +11,13 @@ export type AuthEventType =
   | "token.refreshed"
   | "refresh.reuse_detected"
   | "refresh.failed"
-  | "logout";
+  | "logout"
+  | "api_key.created"
+  | "api_key.revoked"
+  | "api_key.used"
+  | "api_key.failed"
+  | "user.role_changed"
+  | "user.disabled";
 
 export interface AuthEvent {
   type: AuthEventType;

@@ -4,6 +4,7 @@ import { TokenError } from "../crypto/jwt";
 import { findLiveSession, findLiveSessionByCookie } from "../db/sessions";
 import { ApiError } from "../errors";
 import { verifyAccessToken } from "../tokens/access-token";
+import { invalidApiKey, verifyApiKey } from "./api-key-verifier";
 import type { Principal } from "./principal";
 import { readSessionCookie } from "./session-cookie";
 
@@ -11,7 +12,7 @@ import { readSessionCookie } from "./session-cookie";
  * The verifier seam. Each credential reader looks for one kind of credential: it returns
  * undefined when that kind is absent, a principal when it verifies, and throws when it is
  * present but invalid (a bad credential never falls through to the next kind).
- * API keys and PQC tokens plug in here as further readers.
+ * PQC tokens plug in here as a further reader.
  */
 type CredentialReader = (c: Context<AppEnv>) => Promise<Principal | undefined>;
 
@@ -66,8 +67,29 @@ const sessionCookieReader: CredentialReader = async (c) => {
   };
 };
 
-/** Bearer credentials first: an explicit header wins over an ambient cookie. */
-const READERS: readonly CredentialReader[] = [accessTokenReader, sessionCookieReader];
+/** Query parameters that, carrying a key, would end up in access logs and browser history. */
+const KEY_QUERY_PARAMS = ["api_key", "apikey", "key", "access_token", "token"];
+
+/** Refuses credentials in the URL outright (they leak through logs), whatever else the request carries. */
+const credentialInQueryReader: CredentialReader = async (c) => {
+  const params = new URL(c.req.url).searchParams;
+  for (const [name, value] of params) {
+    if (KEY_QUERY_PARAMS.includes(name.toLowerCase()) || value.startsWith("hdy_")) {
+      throw new ApiError("invalid_request", "Credentials are not accepted in the query string; send the key in X-API-Key.");
+    }
+  }
+  return undefined;
+};
+
+const apiKeyReader: CredentialReader = async (c) => {
+  const key = c.req.header("X-API-Key");
+  if (key === undefined) return undefined;
+  if (key.length > 128) throw invalidApiKey();
+  return verifyApiKey(c.get("db"), key, c.get("meta"), (work) => c.executionCtx.waitUntil(work));
+};
+
+/** Explicit headers first (bearer, then API key): an explicit credential wins over an ambient cookie. */
+const READERS: readonly CredentialReader[] = [credentialInQueryReader, accessTokenReader, apiKeyReader, sessionCookieReader];
 
 /** Verifies whichever credential the request carries; undefined when it carries none. */
 export async function verifyCredential(c: Context<AppEnv>): Promise<Principal | undefined> {

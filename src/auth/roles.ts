@@ -12,3 +12,8 @@ export function isRole(value: unknown): value is Role {
 export function roleAtLeast(role: Role, minimum: Role): boolean {
   return ROLE_LEVELS[role] >= ROLE_LEVELS[minimum];
 }
+
+/** The lower of two roles. */
+export function lowerRole(a: Role, b: Role): Role {
+  return ROLE_LEVELS[a] <= ROLE_LEVELS[b] ? a : b;
+}

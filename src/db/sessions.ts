@@ -99,14 +99,18 @@ export async function revokeSession(db: Database, sessionId: string): Promise<vo
   ]);
 }
 
-/** Ends every session (and so every refresh family and access token) of a user. */
-export async function revokeAllSessionsOfUser(db: Database, userId: string): Promise<void> {
-  const now = Date.now();
-  await db.batch([
-    db.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt))),
+/** The statements that end every session and refresh token of a user, for use inside a batch. */
+export function revokeAllSessionsOfUserStatements(db: Database, userId: string, at: number) {
+  return [
+    db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt))),
     db
       .update(refreshTokens)
-      .set({ revokedAt: now })
+      .set({ revokedAt: at })
       .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt))),
-  ]);
+  ] as const;
+}
+
+/** Ends every session (and so every refresh family and access token) of a user. */
+export async function revokeAllSessionsOfUser(db: Database, userId: string): Promise<void> {
+  await db.batch(revokeAllSessionsOfUserStatements(db, userId, Date.now()));
 }

@@ -1,6 +1,9 @@
-import { and, count, eq, isNull } from "drizzle-orm";
+import { and, asc, count, eq, isNull } from "drizzle-orm";
 import type { Role } from "../auth/roles";
+import { revokeAllApiKeysOfUserStatement } from "./api-keys";
 import type { Database } from "./client";
+import { afterCursor, type Cursor } from "./cursor";
+import { revokeAllSessionsOfUserStatements } from "./sessions";
 import { users, type UserRow } from "./schema";
 
 export function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
@@ -40,6 +43,35 @@ export async function countActiveAdmins(db: Database): Promise<number> {
     .where(and(eq(users.role, "admin"), isNull(users.disabledAt)))
     .get();
   return row?.n ?? 0;
+}
+
+/** Users oldest first, after `cursor`; at most `limit` rows. */
+export function listUsers(db: Database, filter: { cursor?: Cursor | undefined; limit: number }): Promise<UserRow[]> {
+  return db
+    .select()
+    .from(users)
+    .where(afterCursor(users, filter.cursor, "asc"))
+    .orderBy(asc(users.createdAt), asc(users.id))
+    .limit(filter.limit)
+    .all();
+}
+
+/**
+ * Disables a user and, in the same transaction, ends all their sessions, refresh families and
+ * API keys (ASVS 7.4.2). Returns false when the user was already disabled.
+ */
+export async function disableUser(db: Database, userId: string): Promise<boolean> {
+  const now = Date.now();
+  const [disabled] = await db.batch([
+    db
+      .update(users)
+      .set({ disabledAt: now, updatedAt: now })
+      .where(and(eq(users.id, userId), isNull(users.disabledAt)))
+      .returning({ id: users.id }),
+    ...revokeAllSessionsOfUserStatements(db, userId, now),
+    revokeAllApiKeysOfUserStatement(db, userId, now),
+  ]);
+  return disabled.length === 1;
 }
 
 /** The profile fields a user may see about themselves. */

@@ -32,3 +32,6 @@ export async function consumeRateLimit(env: Bindings, rule: RateLimitRule, key: 
 export async function resetRateLimit(env: Bindings, rule: RateLimitRule, key: string): Promise<void> {
   await limiterFor(env, rule, key).reset();
 }
+
+/** Key creation per account: a stolen session cannot mint keys by the thousand. */
+export const API_KEY_CREATION_PER_USER: RateLimitRule = { name: "api-key-create", limit: 20, windowSeconds: 60 * 60 };

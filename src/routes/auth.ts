@@ -166,10 +166,13 @@ authRoutes.openapi(
     summary: "End the session",
     description: "Revokes the session, its refresh family and every access token issued for it, and clears the cookie.",
     middleware: [authenticate()] as const,
-    responses: { 204: { description: "Signed out" }, ...errorResponses(401) },
+    responses: { 204: { description: "Signed out" }, ...errorResponses(400, 401) },
   }),
   async (c) => {
     const principal = c.get("principal");
+    if (principal.kind === "api_key") {
+      throw new ApiError("invalid_request", "An API key has no session to end; revoke the key instead.");
+    }
     await revokeSession(c.get("db"), principal.sessionId);
     clearSessionCookie(c);
     await recordAuthEvent(c.get("db"), c.get("meta"), {
@@ -204,23 +207,15 @@ authRoutes.openapi(
     tags: TAG,
     summary: "Verify a credential",
     description:
-      "Accepts `Authorization: Bearer <access token>` or the session cookie, and answers who it belongs to, or 401. An access token is checked for signature, type, issuer, audience and expiry (RFC 8725), and its session must still stand.",
+      "Accepts `Authorization: Bearer <access token>`, `X-API-Key: hdy_…` or the session cookie, and answers who it belongs to, or 401. An access token is checked for signature, type, issuer, audience and expiry (RFC 8725), and its session must still stand. An API key is checked against its checksum, then its SHA-256 in D1, on every request, so a revocation applies to the next request.",
     middleware: [authenticate()] as const,
     responses: { 200: json(Verification, "The credential is valid"), ...errorResponses(401) },
   }),
   (c) => {
     const principal = c.get("principal");
-    return c.json(
-      {
-        valid: true as const,
-        kind: principal.kind,
-        sub: principal.userId,
-        role: principal.role,
-        email: principal.email,
-        sid: principal.sessionId,
-        exp: principal.expiresAt,
-      },
-      200,
-    );
+    const common = { valid: true as const, sub: principal.userId, role: principal.role, email: principal.email, exp: principal.expiresAt };
+    return principal.kind === "api_key"
+      ? c.json({ ...common, kind: principal.kind, keyId: principal.keyId, scopes: principal.scopes }, 200)
+      : c.json({ ...common, kind: principal.kind, sid: principal.sessionId }, 200);
   },
 );

@@ -20,6 +20,9 @@ systemRoutes.openapi(
   },
 );
 
+/** The cheapest route through the full middleware stack: the ceiling every benchmark ratio is taken against. */
+systemRoutes.get("/ping", (c) => c.text("pong"));
+
 /** A self-contained page that renders /openapi.json for a person: no CDN, no third-party script. */
 systemRoutes.get("/docs", (c) =>
   c.html(DOCS_PAGE, 200, {

@@ -49,14 +49,17 @@ export const RefreshedTokens = z
   .object({ accessToken: z.string(), refreshToken: z.string(), expiresIn: z.number().int() })
   .openapi("RefreshedTokens");
 
+const VerificationCommon = {
+  valid: z.literal(true),
+  sub: z.string().openapi({ description: "The user id" }),
+  role: z.enum(ROLES as [string, ...string[]]),
+  email: z.string(),
+  exp: z.number().int().nullable().openapi({ description: "Unix seconds; null for an API key without expiry" }),
+};
+
 export const Verification = z
-  .object({
-    valid: z.literal(true),
-    kind: z.enum(["access_token", "session_cookie"]),
-    sub: z.string(),
-    role: z.enum(ROLES as [string, ...string[]]),
-    email: z.string(),
-    sid: z.string(),
-    exp: z.number().int(),
-  })
+  .discriminatedUnion("kind", [
+    z.object({ ...VerificationCommon, kind: z.enum(["access_token", "session_cookie"]), sid: z.string() }),
+    z.object({ ...VerificationCommon, kind: z.literal("api_key"), keyId: z.string(), scopes: z.array(z.string()) }),
+  ])
   .openapi("Verification");

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     baseUrl: string;
     bootstrapAdmin: { email: string; password: string };
+    /** Everything wrangler dev printed, including the Worker's console output. */
+    logFile: string;
   }
 }
 
@@ -66,12 +68,18 @@ export default async function startWranglerDev(project: TestProject) {
       "--persist-to", stateDir,
       "--env-file", envFile,
       "--show-interactive-dev-session=false",
-      "--log-level", "warn",
+      "--log-level", "info",
     ],
     { env: { ...process.env, CI: "1" }, detached: true },
   );
-  child.stdout?.on("data", (chunk) => output.push(String(chunk)));
-  child.stderr?.on("data", (chunk) => output.push(String(chunk)));
+  const logFile = join(stateDir, "wrangler-dev.log");
+  const log = createWriteStream(logFile);
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on("data", (chunk) => {
+      output.push(String(chunk));
+      log.write(chunk);
+    });
+  }
 
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
@@ -81,6 +89,7 @@ export default async function startWranglerDev(project: TestProject) {
     throw error;
   }
   project.provide("baseUrl", baseUrl);
+  project.provide("logFile", logFile);
   project.provide("bootstrapAdmin", { email: vars.BOOTSTRAP_ADMIN_EMAIL, password: vars.BOOTSTRAP_ADMIN_PASSWORD });
   return stopWranglerDev;
 

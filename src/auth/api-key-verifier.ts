@@ -1,0 +1,88 @@
+import type { RequestMeta } from "../audit/record";
+import { recordAuthEvent } from "../audit/record";
+import { hasValidApiKeyChecksum } from "../crypto/api-key";
+import { constantTimeEqual, sha256Hex } from "../crypto/digest";
+import { utf8 } from "../crypto/encoding";
+import { findApiKeyByHash, recordApiKeyUse } from "../db/api-keys";
+import type { Database } from "../db/client";
+import { ApiError } from "../errors";
+import type { ApiKeyPrincipal } from "./principal";
+import { lowerRole } from "./roles";
+
+/** `last_used_at` is refreshed at most this often per key, so use costs no D1 write per request. */
+export const API_KEY_USAGE_FLUSH_MS = 60_000;
+
+/** Uses seen by this isolate since it last wrote them, by key id. */
+const pendingUses = new Map<string, number>();
+
+export function invalidApiKey(): ApiError {
+  return new ApiError("invalid_token", "The API key is invalid, expired or revoked.", {
+    "WWW-Authenticate": 'ApiKey error="invalid_token"',
+  });
+}
+
+/**
+ * Verifies an `hdy_` key. The checksum is checked first, so noise never reaches storage.
+ * Then the key is looked up by its SHA-256 in D1 on every request: no verification is cached,
+ * so a revocation (or a disabled owner) takes effect on the very next request in every isolate.
+ */
+export async function verifyApiKey(
+  db: Database,
+  presented: string,
+  meta: RequestMeta,
+  waitUntil: (work: Promise<unknown>) => void,
+): Promise<ApiKeyPrincipal> {
+  if (!hasValidApiKeyChecksum(presented)) throw invalidApiKey();
+
+  const presentedHash = await sha256Hex(presented);
+  const found = await findApiKeyByHash(db, presentedHash);
+  const now = Date.now();
+  const reason = !found
+    ? "unknown"
+    : !constantTimeEqual(utf8(found.key.keyHash), utf8(presentedHash))
+      ? "unknown"
+      : found.key.revokedAt !== null
+        ? "revoked"
+        : found.key.expiresAt !== null && found.key.expiresAt <= now
+          ? "expired"
+          : found.ownerDisabledAt !== null
+            ? "owner_disabled"
+            : null;
+
+  if (reason !== null || !found) {
+    // Only well-formed keys get here, so these rows are real attempts, not scanner noise.
+    waitUntil(
+      recordAuthEvent(db, meta, {
+        type: "api_key.failed",
+        subject: found?.key.id ?? `key:${presented.slice(0, 12)}`,
+        details: { reason },
+      }),
+    );
+    throw invalidApiKey();
+  }
+
+  const { key } = found;
+  const uses = (pendingUses.get(key.id) ?? 0) + 1;
+  if (key.lastUsedAt === null || now - key.lastUsedAt >= API_KEY_USAGE_FLUSH_MS) {
+    pendingUses.delete(key.id);
+    waitUntil(
+      Promise.all([
+        recordApiKeyUse(db, key.id, now, uses),
+        recordAuthEvent(db, meta, { type: "api_key.used", subject: key.id, actor: key.userId, details: { uses } }),
+      ]),
+    );
+  } else {
+    pendingUses.set(key.id, uses);
+  }
+
+  return {
+    kind: "api_key",
+    userId: key.userId,
+    email: found.ownerEmail,
+    // A key never acts above its owner, even after the owner was demoted.
+    role: lowerRole(key.role, found.ownerRole),
+    keyId: key.id,
+    scopes: key.scopes,
+    expiresAt: key.expiresAt === null ? null : Math.floor(key.expiresAt / 1000),
+  };
+}

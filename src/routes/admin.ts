@@ -1,0 +1,121 @@
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { recordAuthEvent } from "../audit/record";
+import { ROLE_LEVELS, roleAtLeast, type Role } from "../auth/roles";
+import type { AppEnv } from "../context";
+import { decodeCursor, page } from "../db/cursor";
+import type { UserRow } from "../db/schema";
+import { disableUser, findUserById, listUsers, publicProfile, setUserRole } from "../db/users";
+import { ApiError } from "../errors";
+import { requireRole } from "../middleware/require-role";
+import { validationHook } from "../middleware/validation";
+import { AdminUser, ChangeRoleBody, ListUsersQuery, UserIdParam, UserList } from "../schemas/admin";
+import { errorResponses, jsonBody } from "../schemas/common";
+
+export const adminRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const TAG = ["Administration"];
+
+function adminView(user: UserRow) {
+  return { ...publicProfile(user), disabledAt: user.disabledAt === null ? null : new Date(user.disabledAt).toISOString() };
+}
+
+/** The acting user as D1 has them now: a token minted before a demotion must not lend its old role. */
+async function currentActor(c: Context<AppEnv>): Promise<UserRow> {
+  const actor = await findUserById(c.get("db"), c.get("principal").userId);
+  if (!actor || actor.disabledAt !== null) throw new ApiError("unauthorized", "The account is not active.");
+  return actor;
+}
+
+async function targetUser(c: Context<AppEnv>, id: string): Promise<UserRow> {
+  const target = await findUserById(c.get("db"), id);
+  if (!target) throw new ApiError("not_found", "No such user.");
+  return target;
+}
+
+adminRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/users",
+    tags: TAG,
+    summary: "List users (admin)",
+    middleware: [requireRole("admin")] as const,
+    request: { query: ListUsersQuery },
+    responses: {
+      200: { description: "One page of users, oldest first", content: { "application/json": { schema: UserList } } },
+      ...errorResponses(400, 401, 403),
+    },
+  }),
+  async (c) => {
+    const query = c.req.valid("query");
+    const rows = await listUsers(c.get("db"), { cursor: decodeCursor(query.cursor), limit: query.limit + 1 });
+    const result = page(rows, query.limit);
+    return c.json({ users: result.rows.map(adminView), nextCursor: result.nextCursor }, 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "put",
+    path: "/users/{id}/role",
+    tags: TAG,
+    summary: "Change a user's role (operator or admin)",
+    description:
+      "Nobody changes their own role, or the role of someone at or above their level (admins excepted), or grants a role above their own. The user's next tokens carry the new role; an access token already issued keeps its role until it expires (at most the access-token lifetime).",
+    middleware: [requireRole("operator")] as const,
+    request: { params: UserIdParam, body: jsonBody(ChangeRoleBody) },
+    responses: {
+      200: { description: "The user with the new role", content: { "application/json": { schema: AdminUser } } },
+      ...errorResponses(400, 401, 403, 404),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const role = c.req.valid("json").role as Role;
+    const actor = await currentActor(c);
+    const target = await targetUser(c, id);
+    if (target.id === actor.id) throw new ApiError("forbidden", "You cannot change your own role.");
+    if (!roleAtLeast(actor.role, role)) {
+      throw new ApiError("forbidden", `You cannot grant a role above your own (${actor.role}).`);
+    }
+    if (actor.role !== "admin" && ROLE_LEVELS[target.role] >= ROLE_LEVELS[actor.role]) {
+      throw new ApiError("forbidden", "You cannot change the role of someone at or above your level.");
+    }
+    if (target.role !== role) {
+      await setUserRole(c.get("db"), target.id, role);
+      await recordAuthEvent(c.get("db"), c.get("meta"), {
+        type: "user.role_changed",
+        subject: target.id,
+        actor: actor.id,
+        details: { from: target.role, to: role },
+      });
+    }
+    return c.json(adminView({ ...target, role }), 200);
+  },
+);
+
+adminRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/users/{id}/disable",
+    tags: TAG,
+    summary: "Disable a user (admin)",
+    description: "Ends all of the user's sessions, refresh families and API keys at once (ASVS 7.4.2).",
+    middleware: [requireRole("admin")] as const,
+    request: { params: UserIdParam },
+    responses: {
+      200: { description: "The disabled user", content: { "application/json": { schema: AdminUser } } },
+      ...errorResponses(400, 401, 403, 404),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const actor = await currentActor(c);
+    if (id === actor.id) throw new ApiError("forbidden", "You cannot disable your own account.");
+    await targetUser(c, id);
+    if (await disableUser(c.get("db"), id)) {
+      await recordAuthEvent(c.get("db"), c.get("meta"), { type: "user.disabled", subject: id, actor: actor.id });
+    }
+    return c.json(adminView(await targetUser(c, id)), 200);
+  },
+);
