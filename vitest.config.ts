@@ -15,6 +15,8 @@ export default defineConfig({
           JWT_SECRET: "dGVzdC1vbmx5LWp3dC1zZWNyZXQtMzItYnl0ZXMtbG9uZyEh",
           BOOTSTRAP_ADMIN_EMAIL: "root@heady.test",
           BOOTSTRAP_ADMIN_PASSWORD: "bootstrap-admin-password-for-tests",
+          PQC_SIGNER: "local",
+          PQC_LOCAL_SEED: "dGVzdC1vbmx5LW1sLWRzYS02NS1zZWVkLTMyLWJ5dGU",
           TEST_MIGRATIONS: await readD1Migrations("./migrations"),
         },
       },

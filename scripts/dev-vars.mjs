@@ -11,6 +11,9 @@ export function freshDevVars(overrides = {}) {
     JWT_SECRET: secret(),
     BOOTSTRAP_ADMIN_EMAIL: "admin@heady.local",
     BOOTSTRAP_ADMIN_PASSWORD: secret(18),
+    // Dev signs PQC tokens with a local ML-DSA-65 seed instead of AWS KMS.
+    PQC_SIGNER: "local",
+    PQC_LOCAL_SEED: secret(32),
     ...overrides,
   };
 }

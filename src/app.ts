@@ -8,6 +8,8 @@ import { requestContext } from "./middleware/request-context";
 import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { authRoutes } from "./routes/auth";
+import { pqcRoutes } from "./routes/pqc";
+import { wellKnownRoutes } from "./routes/well-known";
 import { systemRoutes } from "./routes/system";
 
 /** No endpoint takes more than this; larger bodies get 413 before any parsing. */
@@ -22,8 +24,10 @@ export function createApp() {
   app.use("*", bodySize(MAX_BODY_BYTES));
 
   app.route("/", systemRoutes);
+  app.route("/", wellKnownRoutes);
   app.route("/api/auth/api-keys", apiKeyRoutes);
   app.route("/api/auth", authRoutes);
+  app.route("/api/auth", pqcRoutes);
   app.route("/api/admin", adminRoutes);
 
   app.doc31("/openapi.json", {

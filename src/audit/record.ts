@@ -17,7 +17,8 @@ export type AuthEventType =
   | "api_key.used"
   | "api_key.failed"
   | "user.role_changed"
-  | "user.disabled";
+  | "user.disabled"
+  | "pqc.token_issued";
 
 export interface AuthEvent {
   type: AuthEventType;

@@ -5,6 +5,7 @@ import { findLiveSession, findLiveSessionByCookie } from "../db/sessions";
 import { ApiError } from "../errors";
 import { verifyAccessToken } from "../tokens/access-token";
 import { invalidApiKey, verifyApiKey } from "./api-key-verifier";
+import { isPqcShaped, presentedPqcCredential, verifyPqcCredential } from "./pqc-credential";
 import type { Principal } from "./principal";
 import { readSessionCookie } from "./session-cookie";
 
@@ -12,7 +13,6 @@ import { readSessionCookie } from "./session-cookie";
  * The verifier seam. Each credential reader looks for one kind of credential: it returns
  * undefined when that kind is absent, a principal when it verifies, and throws when it is
  * present but invalid (a bad credential never falls through to the next kind).
- * PQC tokens plug in here as a further reader.
  */
 type CredentialReader = (c: Context<AppEnv>) => Promise<Principal | undefined>;
 
@@ -28,9 +28,10 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
   return match[1];
 }
 
+/** A bearer access token; PQC tokens and references in `Authorization` belong to the PQC reader. */
 const accessTokenReader: CredentialReader = async (c) => {
   const token = bearerToken(c);
-  if (token === undefined) return undefined;
+  if (token === undefined || isPqcShaped(token)) return undefined;
   let claims;
   try {
     claims = await verifyAccessToken(c.get("config"), token);
@@ -81,6 +82,12 @@ const credentialInQueryReader: CredentialReader = async (c) => {
   return undefined;
 };
 
+/** A PQC token or reference, in `X-Heady-PQC-Token` or as a bearer token. */
+const pqcReader: CredentialReader = async (c) => {
+  const presented = presentedPqcCredential(c);
+  return presented === undefined ? undefined : verifyPqcCredential(c, presented);
+};
+
 const apiKeyReader: CredentialReader = async (c) => {
   const key = c.req.header("X-API-Key");
   if (key === undefined) return undefined;
@@ -89,7 +96,13 @@ const apiKeyReader: CredentialReader = async (c) => {
 };
 
 /** Explicit headers first (bearer, then API key): an explicit credential wins over an ambient cookie. */
-const READERS: readonly CredentialReader[] = [credentialInQueryReader, accessTokenReader, apiKeyReader, sessionCookieReader];
+const READERS: readonly CredentialReader[] = [
+  credentialInQueryReader,
+  accessTokenReader,
+  pqcReader,
+  apiKeyReader,
+  sessionCookieReader,
+];
 
 /** Verifies whichever credential the request carries; undefined when it carries none. */
 export async function verifyCredential(c: Context<AppEnv>): Promise<Principal | undefined> {

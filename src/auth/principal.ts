@@ -21,5 +21,16 @@ export interface ApiKeyPrincipal extends PrincipalBase {
   scopes: string[];
 }
 
+/** The holder of a PQC token (or of a reference to one), for one service and operation. */
+export interface PqcPrincipal extends PrincipalBase {
+  kind: "pqc_token";
+  service: string;
+  operation: string;
+  permissions: string[];
+  jti: string;
+  /** True when the caller presented a 32-byte reference rather than the token. */
+  viaReference: boolean;
+}
+
 /** Who is calling, as established by one verified credential. */
-export type Principal = SessionPrincipal | ApiKeyPrincipal;
+export type Principal = SessionPrincipal | ApiKeyPrincipal | PqcPrincipal;

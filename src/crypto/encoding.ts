@@ -27,3 +27,13 @@ export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
+
+/** Standard, padded base64 (as AWS's JSON APIs use). */
+export function toBase64(bytes: Uint8Array): string {
+  const url = toBase64Url(bytes);
+  return url.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (url.length % 4)) % 4);
+}
+
+export function fromBase64(text: string): Uint8Array<ArrayBuffer> {
+  return fromBase64Url(text.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, ""));
+}

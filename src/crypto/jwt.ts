@@ -1,21 +1,31 @@
-import { decodeProtectedHeader, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { fromBase64Url, toBase64Url, utf8 } from "./encoding";
 
 /**
- * The one JWT verifier every token kind goes through, per RFC 8725:
- * compact serialisation only; the header may hold `alg`, `typ` and `kid` and nothing else
- * (so `jku`, `x5u`, `x5c`, an embedded `jwk` and `crit` are refused, never honoured);
- * `kid` selects the key by exact match; the key fixes the one algorithm it may be used with,
- * so `none` and algorithm confusion (HS256 keyed with a public key) cannot pass;
- * `typ`, `iss`, `aud` and `exp` are required and checked.
+ * The one JWS/JWT implementation every token kind goes through, per RFC 8725:
+ * - compact serialisation only; the protected header may hold `alg`, `typ` and `kid` and
+ *   nothing else, so `jku`, `x5u`, `x5c`, an embedded `jwk` and `crit` are refused, never honoured;
+ * - `kid` selects the key by exact match, and the key fixes the one algorithm it verifies, so
+ *   `none` and algorithm confusion (HS256 keyed with a public key) cannot pass;
+ * - `typ`, `iss`, `aud`, `exp` and `iat` are required and checked, plus each kind's own claims.
+ *
+ * Signature checks are delegated to the key (`VerificationKey.verify`), which is what lets
+ * ML-DSA-65 use native WebCrypto or `@noble/post-quantum` behind the same verifier.
  */
 
 export type JwsAlgorithm = "HS256" | "EdDSA" | "RS256" | "ML-DSA-65";
 
-/** A verification key bound to the single algorithm it may be used with. */
+/** A key bound to the single algorithm it verifies. */
 export interface VerificationKey {
   kid: string;
   alg: JwsAlgorithm;
-  key: CryptoKey | Uint8Array;
+  verify(signingInput: Uint8Array<ArrayBuffer>, signature: Uint8Array<ArrayBuffer>): Promise<boolean>;
+}
+
+/** A key that signs with one algorithm. */
+export interface SigningKey {
+  kid: string;
+  alg: JwsAlgorithm;
+  sign(signingInput: Uint8Array<ArrayBuffer>): Promise<Uint8Array>;
 }
 
 /** What one kind of token must look like. */
@@ -24,11 +34,15 @@ export interface TokenKind {
   typ: string;
   issuer: string;
   audience: string;
-  /** Looks a key up by exact `kid`. */
-  key(kid: string): VerificationKey | undefined;
-  /** Claims that must be present besides `iss`, `aud` and `exp`. */
+  /** Looks a key up by exact `kid`; may fetch (e.g. a public key from KMS) on a miss. */
+  key(kid: string): VerificationKey | undefined | Promise<VerificationKey | undefined>;
+  /** Claims that must be present besides `iss`, `aud`, `exp` and `iat`. */
   requiredClaims?: readonly string[];
+  /** The longest lifetime (`exp - iat`) this kind may claim, in seconds. */
+  maxLifetimeSeconds?: number;
 }
+
+export type JwtClaims = Record<string, unknown> & { iss: string; aud: string | string[]; exp: number; iat: number };
 
 /** Why a token was refused; logged, never shown to the caller in detail. */
 export class TokenError extends Error {
@@ -39,44 +53,77 @@ export class TokenError extends Error {
 }
 
 const ALLOWED_HEADER_MEMBERS = new Set(["alg", "typ", "kid"]);
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const COMPACT_JWS = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
+/** Tolerated clock difference for `iat` and `nbf` only; `exp` is never stretched. */
+const CLOCK_SKEW_SECONDS = 30;
+
+function parseJsonSegment(segment: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(fromBase64Url(segment)));
+  } catch {
+    throw new TokenError(`malformed_${what}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TokenError(`malformed_${what}`);
+  return value as Record<string, unknown>;
+}
+
+/** Reads the protected header without trusting it (for routing a token to its verifier). */
+export function peekHeader(token: string): Record<string, unknown> | undefined {
+  const match = COMPACT_JWS.exec(token);
+  if (!match) return undefined;
+  try {
+    return parseJsonSegment(match[1]!, "header");
+  } catch {
+    return undefined;
+  }
+}
+
+function checkClaims(claims: Record<string, unknown>, kind: TokenKind, nowSeconds: number): JwtClaims {
+  for (const name of ["iss", "aud", "exp", "iat", ...(kind.requiredClaims ?? [])]) {
+    if (claims[name] === undefined) throw new TokenError(`missing_${name}`);
+  }
+  const { iss, aud, exp, iat, nbf } = claims;
+  if (iss !== kind.issuer) throw new TokenError("wrong_iss");
+  const audiences = Array.isArray(aud) ? aud : [aud];
+  if (!audiences.includes(kind.audience)) throw new TokenError("wrong_aud");
+  if (typeof exp !== "number" || !Number.isFinite(exp)) throw new TokenError("bad_exp");
+  if (typeof iat !== "number" || !Number.isFinite(iat)) throw new TokenError("bad_iat");
+  if (exp <= nowSeconds) throw new TokenError("expired");
+  if (iat > nowSeconds + CLOCK_SKEW_SECONDS) throw new TokenError("iat_in_future");
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf > nowSeconds + CLOCK_SKEW_SECONDS)) {
+    throw new TokenError("not_yet_valid");
+  }
+  if (kind.maxLifetimeSeconds !== undefined && exp - iat > kind.maxLifetimeSeconds) {
+    throw new TokenError("lifetime_too_long");
+  }
+  return claims as JwtClaims;
+}
 
 /** Verifies a compact JWS as a token of `kind`, returning its claims or throwing `TokenError`. */
-export async function verifyJwt(token: string, kind: TokenKind): Promise<JWTPayload> {
-  if (!COMPACT_JWS.test(token)) throw new TokenError("malformed");
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch {
-    throw new TokenError("malformed_header");
-  }
+export async function verifyJwt(token: string, kind: TokenKind): Promise<JwtClaims> {
+  const match = COMPACT_JWS.exec(token);
+  if (!match) throw new TokenError("malformed");
+  const [, headerSegment, payloadSegment, signatureSegment] = match as unknown as [string, string, string, string];
+  const header = parseJsonSegment(headerSegment, "header");
   for (const member of Object.keys(header)) {
     if (!ALLOWED_HEADER_MEMBERS.has(member)) throw new TokenError(`forbidden_header_${member}`);
   }
   if (header.typ !== kind.typ) throw new TokenError("wrong_typ");
   if (typeof header.kid !== "string") throw new TokenError("missing_kid");
-  const key = kind.key(header.kid);
-  if (!key) throw new TokenError("unknown_kid");
+  const key = await kind.key(header.kid);
+  if (!key || key.kid !== header.kid) throw new TokenError("unknown_kid");
   if (header.alg !== key.alg) throw new TokenError("wrong_alg");
-  try {
-    const { payload } = await jwtVerify(token, key.key, {
-      algorithms: [key.alg],
-      issuer: kind.issuer,
-      audience: kind.audience,
-      typ: kind.typ,
-      requiredClaims: ["iss", "aud", "exp", "iat", ...(kind.requiredClaims ?? [])],
-    });
-    return payload;
-  } catch (error) {
-    throw new TokenError((error as { code?: string }).code ?? "invalid");
-  }
+
+  const signature = fromBase64Url(signatureSegment);
+  if (!(await key.verify(utf8(`${headerSegment}.${payloadSegment}`), signature))) throw new TokenError("bad_signature");
+  return checkClaims(parseJsonSegment(payloadSegment, "payload"), kind, Math.floor(Date.now() / 1000));
 }
 
 /** Signs claims as a compact JWS with exactly `alg`, `typ` and `kid` in the header. */
-export function signJwt(
-  claims: JWTPayload,
-  signing: { alg: JwsAlgorithm; kid: string; key: CryptoKey | Uint8Array },
-  typ: string,
-): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg: signing.alg, typ, kid: signing.kid }).sign(signing.key);
+export async function signJwt(claims: Record<string, unknown>, key: SigningKey, typ: string): Promise<string> {
+  const header = toBase64Url(utf8(JSON.stringify({ alg: key.alg, typ, kid: key.kid })));
+  const payload = toBase64Url(utf8(JSON.stringify(claims)));
+  const signature = await key.sign(utf8(`${header}.${payload}`));
+  return `${header}.${payload}.${toBase64Url(signature)}`;
 }

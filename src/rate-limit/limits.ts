@@ -35,3 +35,6 @@ export async function resetRateLimit(env: Bindings, rule: RateLimitRule, key: st
 
 /** Key creation per account: a stolen session cannot mint keys by the thousand. */
 export const API_KEY_CREATION_PER_USER: RateLimitRule = { name: "api-key-create", limit: 20, windowSeconds: 60 * 60 };
+
+/** PQC token issuance per caller; every token costs a KMS call, and KMS has an account-wide quota. */
+export const PQC_ISSUE_PER_CALLER: RateLimitRule = { name: "pqc-issue", limit: 60, windowSeconds: 60 };

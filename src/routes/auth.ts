@@ -170,8 +170,8 @@ authRoutes.openapi(
   }),
   async (c) => {
     const principal = c.get("principal");
-    if (principal.kind === "api_key") {
-      throw new ApiError("invalid_request", "An API key has no session to end; revoke the key instead.");
+    if (principal.kind !== "access_token" && principal.kind !== "session_cookie") {
+      throw new ApiError("invalid_request", "Only a session can be signed out; API keys are revoked, PQC tokens expire.");
     }
     await revokeSession(c.get("db"), principal.sessionId);
     clearSessionCookie(c);
@@ -214,8 +214,24 @@ authRoutes.openapi(
   (c) => {
     const principal = c.get("principal");
     const common = { valid: true as const, sub: principal.userId, role: principal.role, email: principal.email, exp: principal.expiresAt };
-    return principal.kind === "api_key"
-      ? c.json({ ...common, kind: principal.kind, keyId: principal.keyId, scopes: principal.scopes }, 200)
-      : c.json({ ...common, kind: principal.kind, sid: principal.sessionId }, 200);
+    switch (principal.kind) {
+      case "api_key":
+        return c.json({ ...common, kind: principal.kind, keyId: principal.keyId, scopes: principal.scopes }, 200);
+      case "pqc_token":
+        return c.json(
+          {
+            ...common,
+            kind: principal.kind,
+            service: principal.service,
+            operation: principal.operation,
+            permissions: principal.permissions,
+            jti: principal.jti,
+            reference: principal.viaReference,
+          },
+          200,
+        );
+      default:
+        return c.json({ ...common, kind: principal.kind, sid: principal.sessionId }, 200);
+    }
   },
 );

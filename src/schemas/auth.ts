@@ -61,5 +61,14 @@ export const Verification = z
   .discriminatedUnion("kind", [
     z.object({ ...VerificationCommon, kind: z.enum(["access_token", "session_cookie"]), sid: z.string() }),
     z.object({ ...VerificationCommon, kind: z.literal("api_key"), keyId: z.string(), scopes: z.array(z.string()) }),
+    z.object({
+      ...VerificationCommon,
+      kind: z.literal("pqc_token"),
+      service: z.string(),
+      operation: z.string(),
+      permissions: z.array(z.string()),
+      jti: z.string(),
+      reference: z.boolean().openapi({ description: "True when a reference was presented instead of the token" }),
+    }),
   ])
   .openapi("Verification");

@@ -1,7 +1,7 @@
 import type { Config } from "../env";
 import { sha256Hex } from "../crypto/digest";
-import { fromBase64Url } from "../crypto/encoding";
-import { signJwt, TokenError, verifyJwt, type VerificationKey } from "../crypto/jwt";
+import { hs256Key } from "../crypto/hmac";
+import { signJwt, TokenError, verifyJwt, type SigningKey, type VerificationKey } from "../crypto/jwt";
 import { isRole, type Role } from "../auth/roles";
 
 /** Access tokens: HS256 JWTs, `typ: at+jwt` (RFC 9068), keyed by `JWT_SECRET`. */
@@ -19,26 +19,16 @@ export interface AccessClaims extends AccessTokenSubject {
   expiresAt: number;
 }
 
-const keys = new Map<string, Promise<VerificationKey>>();
+const keys = new Map<string, Promise<SigningKey & VerificationKey>>();
 
 /**
  * The HS256 key for a secret, imported once per isolate. Its `kid` is derived from the
  * secret, so rotating `JWT_SECRET` changes the `kid` and old tokens fail on an exact-`kid` miss.
  */
-function accessKey(secret: string): Promise<VerificationKey> {
+function accessKey(secret: string): Promise<SigningKey & VerificationKey> {
   let key = keys.get(secret);
   if (!key) {
-    key = (async () => ({
-      kid: `at-${(await sha256Hex(`headykey:access-token-kid:${secret}`)).slice(0, 16)}`,
-      alg: "HS256" as const,
-      key: await crypto.subtle.importKey(
-        "raw",
-        fromBase64Url(secret),
-        { name: "HMAC", hash: "SHA-256" },
-        false,
-        ["sign", "verify"],
-      ),
-    }))();
+    key = sha256Hex(`headykey:access-token-kid:${secret}`).then((digest) => hs256Key(`at-${digest.slice(0, 16)}`, secret));
     keys.set(secret, key);
   }
   return key;
@@ -78,7 +68,7 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
     key: (kid) => (kid === key.kid ? key : undefined),
     requiredClaims: ["sub", "role", "sid", "jti"],
   });
-  const { sub, email, role, sid, jti, exp } = claims as Record<string, unknown>;
+  const { sub, email, role, sid, jti, exp } = claims;
   if (typeof sub !== "string" || typeof sid !== "string" || typeof jti !== "string" || !isRole(role)) {
     throw new TokenError("bad_claims");
   }
@@ -88,6 +78,6 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
     role,
     sessionId: sid,
     jti,
-    expiresAt: exp as number,
+    expiresAt: exp,
   };
 }

@@ -13,6 +13,8 @@ declare module "vitest" {
     bootstrapAdmin: { email: string; password: string };
     /** Everything wrangler dev printed, including the Worker's console output. */
     logFile: string;
+    /** The dev signer's ML-DSA-65 seed (base64url), so tests can sign as the Worker would. */
+    pqcSeed: string;
   }
 }
 
@@ -90,6 +92,7 @@ export default async function startWranglerDev(project: TestProject) {
   }
   project.provide("baseUrl", baseUrl);
   project.provide("logFile", logFile);
+  project.provide("pqcSeed", vars.PQC_LOCAL_SEED);
   project.provide("bootstrapAdmin", { email: vars.BOOTSTRAP_ADMIN_EMAIL, password: vars.BOOTSTRAP_ADMIN_PASSWORD });
   return stopWranglerDev;
 

@@ -1,0 +1,60 @@
+import type { Context } from "hono";
+import type { AppEnv } from "../context";
+import { TokenError, peekHeader } from "../crypto/jwt";
+import { ApiError } from "../errors";
+import { REFERENCE_PATTERN, resolveReference } from "../pqc/references";
+import { PQC_TOKEN_TYP, verifyPqcToken } from "../tokens/pqc-token";
+import { verifiedClientCertificate } from "./client-certificate";
+import type { PqcPrincipal } from "./principal";
+
+export const PQC_HEADER = "X-Heady-PQC-Token";
+
+export function invalidPqcToken(message = "The PQC token is invalid, expired or not bound to this client."): ApiError {
+  return new ApiError("invalid_token", message, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
+}
+
+/** True for a bearer value that is a PQC token or a reference rather than an access token. */
+export function isPqcShaped(value: string): boolean {
+  return REFERENCE_PATTERN.test(value) || peekHeader(value)?.typ === PQC_TOKEN_TYP;
+}
+
+/** The PQC credential the request carries (header first, then a PQC-shaped bearer), unverified. */
+export function presentedPqcCredential(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header(PQC_HEADER);
+  if (header !== undefined) return header.trim();
+  const bearer = /^Bearer (\S+)$/.exec(c.req.header("Authorization") ?? "")?.[1];
+  return bearer !== undefined && isPqcShaped(bearer) ? bearer : undefined;
+}
+
+/**
+ * Verifies a PQC token or reference. A reference resolves through KV to its token, which is then
+ * verified like any other, so it is good only while the token is. A token bound to a client
+ * certificate (`cnf`) is accepted only over a connection that presents that same certificate.
+ */
+export async function verifyPqcCredential(c: Context<AppEnv>, presented: string): Promise<PqcPrincipal> {
+  const viaReference = REFERENCE_PATTERN.test(presented);
+  const token = viaReference ? await resolveReference(c.env.CACHE, presented) : presented;
+  if (token === undefined) throw invalidPqcToken("The PQC reference is unknown or expired.");
+  let claims;
+  try {
+    claims = await verifyPqcToken(c.get("config"), c.env.CACHE, token);
+  } catch (error) {
+    if (error instanceof TokenError) throw invalidPqcToken();
+    throw error;
+  }
+  if (claims.cnf && claims.cnf["x5t#S256"] !== verifiedClientCertificate(c.req.raw)) {
+    throw invalidPqcToken("The PQC token is bound to a client certificate this connection did not present.");
+  }
+  return {
+    kind: "pqc_token",
+    userId: claims.sub,
+    email: "",
+    role: claims.role,
+    service: claims.service,
+    operation: claims.operation,
+    permissions: claims.permissions,
+    jti: claims.jti,
+    expiresAt: claims.exp,
+    viaReference,
+  };
+}

@@ -1,0 +1,132 @@
+import { AwsClient } from "aws4fetch";
+import { fromBase64, toBase64 } from "../crypto/encoding";
+
+/**
+ * A minimal AWS KMS JSON-protocol client for ML-DSA-65 keys: SigV4-signed `fetch` (aws4fetch,
+ * about 4 KiB) instead of the AWS SDK (about 80 KiB gzip) inside the Worker.
+ *
+ * KMS facts this relies on (AWS KMS API reference, Sign / GetPublicKey):
+ * - `POST https://kms.<region>.amazonaws.com/`, `Content-Type: application/x-amz-json-1.1`,
+ *   `X-Amz-Target: TrentService.<Operation>`, SigV4 service name `kms`;
+ * - ML_DSA_65 keys sign only with `ML_DSA_SHAKE_256`; `MessageType: RAW` takes up to 4096 bytes
+ *   and signs pure ML-DSA with an empty context, exactly what RFC 9964 JWS needs;
+ * - GetPublicKey returns the DER SubjectPublicKeyInfo, base64.
+ */
+export interface KmsSettings {
+  region: string;
+  keyId: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Overrides `https://kms.<region>.amazonaws.com/` (the local fake KMS in tests). */
+  endpoint?: string | undefined;
+  /** Per attempt. */
+  timeoutMs?: number;
+  /** Attempts in all, including the first. */
+  attempts?: number;
+}
+
+export const KMS_SIGNING_ALGORITHM = "ML_DSA_SHAKE_256";
+export const KMS_RAW_MESSAGE_LIMIT = 4096;
+
+/** KMS could not be reached or refused to work; the caller answers 503, never signs another way. */
+export class KmsUnavailableError extends Error {
+  override name = "KmsUnavailableError";
+  constructor(
+    message: string,
+    readonly kmsErrorType?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Error types worth another attempt (AWS's own retry guidance); anything else fails at once. */
+const RETRYABLE_TYPES = new Set([
+  "ThrottlingException",
+  "KMSInternalException",
+  "DependencyTimeoutException",
+  "LimitExceededException",
+  "ServiceUnavailableException",
+]);
+
+const BACKOFF_BASE_MS = 100;
+
+export class KmsClient {
+  private readonly aws: AwsClient;
+  private readonly endpoint: string;
+
+  constructor(private readonly settings: KmsSettings) {
+    this.aws = new AwsClient({
+      accessKeyId: settings.accessKeyId,
+      secretAccessKey: settings.secretAccessKey,
+      service: "kms",
+      region: settings.region,
+      retries: 0, // retries are ours, so that they are bounded and only for retryable errors
+    });
+    this.endpoint = settings.endpoint ?? `https://kms.${settings.region}.amazonaws.com/`;
+  }
+
+  /** Signs `message` (≤ 4096 bytes) with the configured ML-DSA-65 key. */
+  async sign(message: Uint8Array): Promise<Uint8Array> {
+    if (message.length > KMS_RAW_MESSAGE_LIMIT) throw new RangeError("KMS RAW messages are limited to 4096 bytes");
+    const response = await this.call<{ Signature: string; SigningAlgorithm: string }>("Sign", {
+      KeyId: this.settings.keyId,
+      Message: toBase64(message),
+      MessageType: "RAW",
+      SigningAlgorithm: KMS_SIGNING_ALGORITHM,
+    });
+    if (response.SigningAlgorithm !== KMS_SIGNING_ALGORITHM || typeof response.Signature !== "string") {
+      throw new KmsUnavailableError("KMS answered Sign with an unexpected algorithm or body");
+    }
+    return fromBase64(response.Signature);
+  }
+
+  /** The key's public key as DER SubjectPublicKeyInfo. */
+  async getPublicKey(): Promise<Uint8Array> {
+    const response = await this.call<{ PublicKey: string; KeySpec: string }>("GetPublicKey", { KeyId: this.settings.keyId });
+    if (response.KeySpec !== "ML_DSA_65" || typeof response.PublicKey !== "string") {
+      throw new KmsUnavailableError(`KMS key is ${String(response.KeySpec)}, not ML_DSA_65`);
+    }
+    return fromBase64(response.PublicKey);
+  }
+
+  private async call<T>(operation: string, body: Record<string, unknown>): Promise<T> {
+    const attempts = this.settings.attempts ?? 3;
+    let lastError: KmsUnavailableError | undefined;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await sleep(BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      let response: Response;
+      try {
+        response = await this.aws.fetch(this.endpoint, {
+          method: "POST",
+          headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `TrentService.${operation}` },
+          body: JSON.stringify(body),
+          signal: AbortSignal.timeout(this.settings.timeoutMs ?? 2000),
+        });
+      } catch (error) {
+        lastError = new KmsUnavailableError(`KMS ${operation} failed: ${(error as Error).name}`);
+        continue;
+      }
+      const text = await response.text();
+      if (response.ok) return JSON.parse(text) as T;
+      const type = errorType(text, response.headers);
+      lastError = new KmsUnavailableError(`KMS ${operation} answered ${response.status} ${type}`, type);
+      if (!(RETRYABLE_TYPES.has(type) || response.status >= 500)) break;
+    }
+    throw lastError ?? new KmsUnavailableError(`KMS ${operation} failed`);
+  }
+}
+
+/** KMS names the error in `__type` (sometimes namespaced, `com.amazon…#Name`) or `x-amzn-ErrorType`. */
+function errorType(body: string, headers: Headers): string {
+  let type = headers.get("x-amzn-ErrorType") ?? "";
+  try {
+    type = (JSON.parse(body) as { __type?: string }).__type ?? type;
+  } catch {
+    // not JSON: keep the header's value
+  }
+  return type.split("#").pop()!.split(":")[0] || "Unknown";
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

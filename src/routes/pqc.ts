@@ -1,0 +1,112 @@
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { recordAuthEvent } from "../audit/record";
+import { verifiedClientCertificate } from "../auth/client-certificate";
+import { verifyCredential } from "../auth/credentials";
+import { roleAtLeast, type Role } from "../auth/roles";
+import type { AppEnv } from "../context";
+import { ApiError } from "../errors";
+import { validationHook } from "../middleware/validation";
+import { KmsUnavailableError } from "../pqc/kms-client";
+import { createReference } from "../pqc/references";
+import { consumeRateLimit, PQC_ISSUE_PER_CALLER } from "../rate-limit/limits";
+import { errorResponses, jsonBody } from "../schemas/common";
+import { PqcReferenceIssued, PqcTokenIssued, RequestPqcTokenBody } from "../schemas/pqc";
+import { issuePqcToken } from "../tokens/pqc-token";
+
+export const pqcRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+interface Caller {
+  subject: string;
+  role: Role;
+  /** Scopes, for API keys; undefined for people, who act with their role. */
+  scopes?: string[];
+  /** Only a certificate vouches for this caller. */
+  certificateOnly: boolean;
+}
+
+/** The caller: an access token, API key or session, or failing those a verified client certificate. */
+async function identifyCaller(c: Context<AppEnv>, certificate: string | undefined): Promise<Caller> {
+  const principal = await verifyCredential(c);
+  if (principal?.kind === "pqc_token") {
+    throw new ApiError("forbidden", "A PQC token cannot be used to obtain another; authenticate as yourself.");
+  }
+  if (principal) {
+    return {
+      subject: principal.userId,
+      role: principal.role,
+      scopes: principal.kind === "api_key" ? principal.scopes : undefined,
+      certificateOnly: false,
+    };
+  }
+  if (certificate) return { subject: `cert:${certificate}`, role: "guest", certificateOnly: true };
+  throw new ApiError("unauthorized", "Authenticate with an access token, an API key or a client certificate.", {
+    "WWW-Authenticate": 'Bearer realm="heady"',
+  });
+}
+
+pqcRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/request-pqc-token",
+    tags: ["Post-quantum tokens"],
+    summary: "Issue a 5-minute ML-DSA-65 token for one service operation",
+    description:
+      "The caller is authenticated by access token, API key (which needs scope `pqc` or `pqc:<service>`), or an mTLS client certificate verified at the edge (for services that allow it). With a certificate the token is bound to it (`cnf.x5t#S256`). With `reference: true` the answer is a 32-byte reference that resolves to the token while it is valid. KMS trouble is a 503; a token is never signed another way.",
+    request: { body: jsonBody(RequestPqcTokenBody) },
+    responses: {
+      200: {
+        description: "A token, or a reference to one",
+        content: { "application/json": { schema: PqcTokenIssued.or(PqcReferenceIssued) } },
+      },
+      ...errorResponses(400, 401, 403, 429),
+      503: { description: "The signer (KMS) is unavailable" },
+    },
+  }),
+  async (c) => {
+    const body = c.req.valid("json");
+    const config = c.get("config");
+    const certificate = verifiedClientCertificate(c.req.raw);
+    const caller = await identifyCaller(c, certificate);
+
+    const service = config.pqc.services[body.service];
+    if (!service || !service.operations[body.operation]) {
+      throw new ApiError("invalid_request", `Unknown service operation ${body.service}/${body.operation}.`);
+    }
+    if (caller.certificateOnly ? !service.allowMtls : !roleAtLeast(caller.role, service.minRole)) {
+      throw new ApiError("forbidden", `${body.service}/${body.operation} requires the ${service.minRole} role or higher.`);
+    }
+    if (caller.scopes && !caller.scopes.includes("pqc") && !caller.scopes.includes(`pqc:${body.service}`)) {
+      throw new ApiError("forbidden", `This API key needs scope pqc or pqc:${body.service}.`);
+    }
+    await consumeRateLimit(c.env, PQC_ISSUE_PER_CALLER, caller.subject);
+
+    let issued;
+    try {
+      issued = await issuePqcToken(config, {
+        subject: caller.subject,
+        role: caller.role,
+        serviceName: body.service,
+        service,
+        operation: body.operation,
+        certificateThumbprint: certificate,
+      });
+    } catch (error) {
+      if (!(error instanceof KmsUnavailableError)) throw error;
+      console.error(JSON.stringify({ msg: "KMS sign failed", requestId: c.get("requestId"), error: error.message }));
+      throw new ApiError("unavailable", "The token signer is unavailable; try again shortly.", { "Retry-After": "5" });
+    }
+    const { token, claims } = issued;
+    await recordAuthEvent(c.get("db"), c.get("meta"), {
+      type: "pqc.token_issued",
+      subject: caller.subject,
+      details: { service: body.service, operation: body.operation, jti: claims.jti, reference: !!body.reference, bound: !!claims.cnf },
+    });
+    c.header("Cache-Control", "no-store");
+    const expiresIn = claims.exp - claims.iat;
+    if (body.reference) {
+      return c.json({ reference: await createReference(c.env.CACHE, token, claims.exp), expiresIn }, 200);
+    }
+    return c.json({ pqcToken: token, expiresIn, service: body.service, operation: body.operation }, 200);
+  },
+);
