@@ -1,7 +1,7 @@
 import type { Bindings, Config } from "./env";
 import type { Database } from "./db/client";
 import type { Principal } from "./auth/principal";
-import type { RequestMeta } from "./audit/record";
+import type { Auditor, RequestMeta } from "./audit/record";
 
 /** Typed variables every handler can read from the Hono context. */
 export interface Variables {
@@ -9,6 +9,7 @@ export interface Variables {
   config: Config;
   db: Database;
   meta: RequestMeta;
+  audit: Auditor;
   principal: Principal;
 }
 

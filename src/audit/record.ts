@@ -36,12 +36,22 @@ export interface RequestMeta {
   userAgent?: string | undefined;
 }
 
+/** The audit seam every part of the system records through (`c.get("audit")` in routes). */
+export interface Auditor {
+  /** Records an event; resolves once it is durable. Never throws: auditing never fails a request. */
+  record(event: AuthEvent): Promise<void>;
+}
+
+/** An auditor for one request (or one Durable Object event), stamping each event with `meta`. */
+export function createAuditor(db: Database, meta: RequestMeta): Auditor {
+  return { record: (event) => recordAuthEvent(db, meta, event) };
+}
+
 /**
- * The audit seam: the one function every auth event goes through. It writes to D1 and is
- * awaited, so an event is durable before the response leaves. A failed write is logged
- * with the request id, never turned into a failed login.
+ * Writes one event to D1, awaited, so an event is durable before the response leaves. A failed
+ * write is logged with the request id, never turned into a failed login.
  */
-export async function recordAuthEvent(db: Database, meta: RequestMeta, event: AuthEvent): Promise<void> {
+async function recordAuthEvent(db: Database, meta: RequestMeta, event: AuthEvent): Promise<void> {
   try {
     await db.insert(auditEvents).values({
       id: crypto.randomUUID(),

@@ -1,5 +1,4 @@
-import type { RequestMeta } from "../audit/record";
-import { recordAuthEvent } from "../audit/record";
+import type { Auditor } from "../audit/record";
 import { hasValidApiKeyChecksum } from "../crypto/api-key";
 import { constantTimeEqual, sha256Hex } from "../crypto/digest";
 import { utf8 } from "../crypto/encoding";
@@ -29,7 +28,7 @@ export function invalidApiKey(): ApiError {
 export async function verifyApiKey(
   db: Database,
   presented: string,
-  meta: RequestMeta,
+  audit: Auditor,
   waitUntil: (work: Promise<unknown>) => void,
 ): Promise<ApiKeyPrincipal> {
   if (!hasValidApiKeyChecksum(presented)) throw invalidApiKey();
@@ -52,7 +51,7 @@ export async function verifyApiKey(
   if (reason !== null || !found) {
     // Only well-formed keys get here, so these rows are real attempts, not scanner noise.
     waitUntil(
-      recordAuthEvent(db, meta, {
+      audit.record({
         type: "api_key.failed",
         subject: found?.key.id ?? `key:${presented.slice(0, 12)}`,
         details: { reason },
@@ -68,7 +67,7 @@ export async function verifyApiKey(
     waitUntil(
       Promise.all([
         recordApiKeyUse(db, key.id, now, uses),
-        recordAuthEvent(db, meta, { type: "api_key.used", subject: key.id, actor: key.userId, details: { uses } }),
+        audit.record({ type: "api_key.used", subject: key.id, actor: key.userId, details: { uses } }),
       ]),
     );
   } else {

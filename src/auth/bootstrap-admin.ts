@@ -1,6 +1,5 @@
 import type { Config } from "../env";
-import type { RequestMeta } from "../audit/record";
-import { recordAuthEvent } from "../audit/record";
+import type { Auditor } from "../audit/record";
 import type { Database } from "../db/client";
 import { constantTimeEqual } from "../crypto/digest";
 import { utf8 } from "../crypto/encoding";
@@ -18,7 +17,7 @@ import { revokeAllSessionsOfUser } from "../db/sessions";
 export async function bootstrapAdminOnLogin(
   db: Database,
   config: Config,
-  meta: RequestMeta,
+  audit: Auditor,
   email: string,
   password: string,
 ): Promise<void> {
@@ -40,5 +39,5 @@ export async function bootstrapAdminOnLogin(
     if (!created) return; // a concurrent bootstrap created it first
     userId = created.id;
   }
-  await recordAuthEvent(db, meta, { type: "user.bootstrapped_admin", subject: userId, details: { promoted: !!existing } });
+  await audit.record({ type: "user.bootstrapped_admin", subject: userId, details: { promoted: !!existing } });
 }

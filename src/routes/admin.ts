@@ -1,6 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { recordAuthEvent } from "../audit/record";
 import { ROLE_LEVELS, roleAtLeast, type Role } from "../auth/roles";
 import type { AppEnv } from "../context";
 import { decodeCursor, page } from "../db/cursor";
@@ -83,7 +82,7 @@ adminRoutes.openapi(
     }
     if (target.role !== role) {
       await setUserRole(c.get("db"), target.id, role);
-      await recordAuthEvent(c.get("db"), c.get("meta"), {
+      await c.get("audit").record({
         type: "user.role_changed",
         subject: target.id,
         actor: actor.id,
@@ -114,7 +113,7 @@ adminRoutes.openapi(
     if (id === actor.id) throw new ApiError("forbidden", "You cannot disable your own account.");
     await targetUser(c, id);
     if (await disableUser(c.get("db"), id)) {
-      await recordAuthEvent(c.get("db"), c.get("meta"), { type: "user.disabled", subject: id, actor: actor.id });
+      await c.get("audit").record({ type: "user.disabled", subject: id, actor: actor.id });
     }
     return c.json(adminView(await targetUser(c, id)), 200);
   },

@@ -1,5 +1,4 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { recordAuthEvent } from "../audit/record";
 import { isRole, lowerRole, roleAtLeast, type Role } from "../auth/roles";
 import type { AppEnv } from "../context";
 import { generateApiKey } from "../crypto/api-key";
@@ -82,7 +81,7 @@ apiKeyRoutes.openapi(
       scopes: body.scopes ?? [],
       expiresAt: body.ttlDays ? Date.now() + body.ttlDays * DAY_MS : null,
     });
-    await recordAuthEvent(db, c.get("meta"), {
+    await c.get("audit").record({
       type: "api_key.created",
       subject: row.id,
       actor: owner.id,
@@ -158,7 +157,7 @@ apiKeyRoutes.openapi(
       throw new ApiError("not_found", "No such API key.");
     }
     if (await revokeApiKey(db, id)) {
-      await recordAuthEvent(db, c.get("meta"), {
+      await c.get("audit").record({
         type: "api_key.revoked",
         subject: id,
         actor: principal.userId,

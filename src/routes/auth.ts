@@ -1,6 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { recordAuthEvent } from "../audit/record";
 import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
 import { assertAcceptablePassword } from "../auth/password-policy";
 import { clearSessionCookie, setSessionCookie } from "../auth/session-cookie";
@@ -66,7 +65,7 @@ authRoutes.openapi(
     const db = c.get("db");
     const user = await insertUser(db, { email, passwordHash: await hashPassword(password), role: "user", displayName });
     if (!user) throw new ApiError("email_taken", "An account with this email already exists.");
-    await recordAuthEvent(db, c.get("meta"), { type: "user.registered", subject: user.id });
+    await c.get("audit").record({ type: "user.registered", subject: user.id });
     return c.json(await startSession(c, user), 201);
   },
 );
@@ -85,20 +84,19 @@ authRoutes.openapi(
   async (c) => {
     const { email, password } = c.req.valid("json");
     const db = c.get("db");
-    const meta = c.get("meta");
     await consumeRateLimit(c.env, LOGIN_PER_IP, clientKey(c));
     try {
       await consumeRateLimit(c.env, LOGIN_PER_ACCOUNT, email);
     } catch (error) {
-      await recordAuthEvent(db, meta, { type: "login.rate_limited", subject: await emailSubject(email) });
+      await c.get("audit").record({ type: "login.rate_limited", subject: await emailSubject(email) });
       throw error;
     }
-    await bootstrapAdminOnLogin(db, c.get("config"), meta, email, password);
+    await bootstrapAdminOnLogin(db, c.get("config"), c.get("audit"), email, password);
 
     const user = await findUserByEmail(db, email);
     const check = await verifyPassword(password, user?.passwordHash ?? (await decoyPasswordHash()));
     if (!user || !check.valid || user.disabledAt !== null) {
-      await recordAuthEvent(db, meta, {
+      await c.get("audit").record({
         type: "login.failed",
         subject: user?.id ?? (await emailSubject(email)),
         details: { reason: !user ? "unknown_email" : user.disabledAt !== null ? "disabled" : "wrong_password" },
@@ -108,7 +106,7 @@ authRoutes.openapi(
     if (check.needsRehash) await updatePasswordHash(db, user.id, await hashPassword(password));
     await resetRateLimit(c.env, LOGIN_PER_ACCOUNT, email);
     const body = await startSession(c, user);
-    await recordAuthEvent(db, meta, { type: "login.succeeded", subject: user.id, details: { rehashed: check.needsRehash } });
+    await c.get("audit").record({ type: "login.succeeded", subject: user.id, details: { rehashed: check.needsRehash } });
     return c.json(body, 200);
   },
 );
@@ -132,11 +130,10 @@ authRoutes.openapi(
   async (c) => {
     const { refreshToken } = c.req.valid("json");
     const db = c.get("db");
-    const meta = c.get("meta");
     await consumeRateLimit(c.env, REFRESH_PER_IP, clientKey(c));
     const result = await rotateRefreshToken(db, refreshToken);
     if (result.outcome === "reused") {
-      await recordAuthEvent(db, meta, {
+      await c.get("audit").record({
         type: "refresh.reuse_detected",
         subject: result.userId,
         details: { sessionId: result.sessionId },
@@ -144,7 +141,7 @@ authRoutes.openapi(
     }
     const live = result.outcome === "rotated" ? await findLiveSession(db, result.sessionId) : undefined;
     if (result.outcome !== "rotated" || !live) {
-      if (result.outcome === "invalid") await recordAuthEvent(db, meta, { type: "refresh.failed" });
+      if (result.outcome === "invalid") await c.get("audit").record({ type: "refresh.failed" });
       throw new ApiError("invalid_refresh_token", "The refresh token is invalid, expired or revoked.");
     }
     const access = await issueAccessToken(c.get("config"), {
@@ -153,7 +150,7 @@ authRoutes.openapi(
       role: live.user.role,
       sessionId: live.session.id,
     });
-    await recordAuthEvent(db, meta, { type: "token.refreshed", subject: live.user.id, details: { sessionId: live.session.id } });
+    await c.get("audit").record({ type: "token.refreshed", subject: live.user.id, details: { sessionId: live.session.id } });
     return c.json({ accessToken: access.token, refreshToken: result.refreshToken, expiresIn: access.expiresIn }, 200);
   },
 );
@@ -175,7 +172,7 @@ authRoutes.openapi(
     }
     await revokeSession(c.get("db"), principal.sessionId);
     clearSessionCookie(c);
-    await recordAuthEvent(c.get("db"), c.get("meta"), {
+    await c.get("audit").record({
       type: "logout",
       subject: principal.userId,
       details: { sessionId: principal.sessionId },

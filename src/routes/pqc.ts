@@ -1,6 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { recordAuthEvent } from "../audit/record";
 import { verifiedClientCertificate } from "../auth/client-certificate";
 import { verifyCredential } from "../auth/credentials";
 import { roleAtLeast, type Role } from "../auth/roles";
@@ -97,7 +96,7 @@ pqcRoutes.openapi(
       throw new ApiError("unavailable", "The token signer is unavailable; try again shortly.", { "Retry-After": "5" });
     }
     const { token, claims } = issued;
-    await recordAuthEvent(c.get("db"), c.get("meta"), {
+    await c.get("audit").record({
       type: "pqc.token_issued",
       subject: caller.subject,
       details: { service: body.service, operation: body.operation, jti: claims.jti, reference: !!body.reference, bound: !!claims.cnf },

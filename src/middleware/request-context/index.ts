@@ -1,4 +1,5 @@
 import { createMiddleware } from "hono/factory";
+import { createAuditor } from "../../audit/record";
 import type { AppEnv } from "../../context";
 import { database } from "../../db/client";
 import { loadConfig } from "../../env";
@@ -14,12 +15,15 @@ export function requestContext() {
     c.set("requestId", requestId);
     c.header("X-Request-Id", requestId);
     c.set("config", loadConfig(c.env));
-    c.set("db", database(c.env.DB));
-    c.set("meta", {
+    const db = database(c.env.DB);
+    const meta = {
       requestId,
       ip: c.req.header("CF-Connecting-IP") ?? undefined,
       userAgent: c.req.header("User-Agent") ?? undefined,
-    });
+    };
+    c.set("db", db);
+    c.set("meta", meta);
+    c.set("audit", createAuditor(db, meta));
     await next();
   });
 }
