@@ -1,19 +1,29 @@
 // Writes a .dev.vars-style file with fresh random secrets. Shared by `npm run dev` (which
 // keeps an existing .dev.vars) and the end-to-end tests (which write their own per run).
-import { randomBytes } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 
 const secret = (bytes = 32) => randomBytes(bytes).toString("base64url");
+
+/** A fresh 2048-bit RSA key for SAGE node tokens (RS256), PKCS#8 DER, base64url. */
+const rsaPrivateKey = () =>
+  generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url");
 
 /** Fresh values for every secret the Worker needs, plus a bootstrap admin pair. */
 export function freshDevVars(overrides = {}) {
   return {
     JWT_SECRET: secret(),
+    // Ed25519 seed for trust receipts (exactly 32 bytes).
+    RECEIPT_SEED: secret(32),
+    // Ed25519 seed for the gateway's X-Heady-Assertion (exactly 32 bytes).
+    ASSERTION_SEED: secret(32),
     BOOTSTRAP_ADMIN_EMAIL: "admin@heady.local",
     BOOTSTRAP_ADMIN_PASSWORD: secret(18),
     // Dev signs PQC tokens with a local ML-DSA-65 seed instead of AWS KMS.
     PQC_SIGNER: "local",
     PQC_LOCAL_SEED: secret(32),
+    // SAGE signs PulseMesh node tokens with this RSA key.
+    SAGE_PRIVATE_KEY: rsaPrivateKey(),
     ...overrides,
   };
 }

@@ -7,8 +7,12 @@ import { cors } from "./middleware/cors";
 import { requestContext } from "./middleware/request-context";
 import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
+import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
+import { GATEWAY_MOUNT, gatewayRoutes } from "./routes/gateway";
+import { meshRoutes } from "./routes/mesh";
 import { pqcRoutes } from "./routes/pqc";
+import { sageRoutes } from "./routes/sage";
 import { wellKnownRoutes } from "./routes/well-known";
 import { systemRoutes } from "./routes/system";
 
@@ -20,6 +24,8 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
 
   app.use("*", requestContext());
+  // Before cors(): a WebSocket client must get its refusal (a foreign Origin too) as a 1008 close, not a 403 body.
+  app.route("/ws/mesh", meshRoutes);
   app.use("*", cors());
   app.use("*", bodySize(MAX_BODY_BYTES));
 
@@ -29,6 +35,9 @@ export function createApp() {
   app.route("/api/auth", authRoutes);
   app.route("/api/auth", pqcRoutes);
   app.route("/api/admin", adminRoutes);
+  app.route("/api/sage", sageRoutes);
+  app.route("/api/audit", auditRoutes);
+  app.route(GATEWAY_MOUNT, gatewayRoutes);
 
   app.doc31("/openapi.json", {
     openapi: "3.1.0",

@@ -1,18 +1,44 @@
 import { z } from "zod";
 import { PqcServicesSchema, type PqcServices } from "./pqc/services";
+import { GatewayRoutesSchema, undefinedPqcRequirements, type GatewayRoute } from "./gateway/routes-config";
+import {
+  FORBIDDEN_EMIT_ACTIONS,
+  MESH_DEFAULT_RATE_LIMIT_PER_MINUTE,
+  NO_ROLE_TOPICS,
+  NODE_TOKEN_ALGORITHMS,
+  NODE_TOKEN_DEFAULT_TTL_SECONDS,
+  NODE_TOKEN_MAX_TTL_SECONDS,
+  PULSE_AUTH_MODES,
+  RATE_ACTIONS,
+  rsaPrivateKeySecret,
+  type MeshConfig,
+} from "./mesh/config";
+import { MeshRoleTopicsSchema } from "./mesh/permissions";
 
 /** The Worker's bindings, exactly as wrangler.toml and the secrets declare them. */
 export interface Bindings {
   DB: D1Database;
   CACHE: KVNamespace;
   LIMITER: DurableObjectNamespace<import("./durable-objects/rate-limiter").RateLimiter>;
+  MESH_TOPIC: DurableObjectNamespace<import("./durable-objects/mesh-topic").MeshTopic>;
+  LEDGER: DurableObjectNamespace<import("./durable-objects/audit-ledger").AuditLedger>;
   ENVIRONMENT?: string;
   ISSUER?: string;
   ACCESS_TOKEN_AUDIENCE?: string;
   ACCESS_TOKEN_TTL_SECONDS?: string;
   ALLOWED_ORIGINS?: string;
   PULSE_AUTH_MODE?: string;
+  SAGE_PRIVATE_KEY?: string;
+  SAGE_TOKEN_ALG?: string;
+  SAGE_TOKEN_TTL_SECONDS?: string;
+  MESH_ROLE_TOPICS?: string | Record<string, unknown>;
+  MESH_FORBIDDEN_EMIT?: string;
+  MESH_RATE_LIMIT_PER_MINUTE?: string;
+  MESH_RATE_ACTION?: string;
   JWT_SECRET?: string;
+  RECEIPT_SEED?: string;
+  ASSERTION_SEED?: string;
+  GATEWAY_ROUTES?: string | unknown[];
   BOOTSTRAP_ADMIN_EMAIL?: string;
   BOOTSTRAP_ADMIN_PASSWORD?: string;
   PQC_SIGNER?: string;
@@ -80,6 +106,9 @@ const configSchema = z
       .transform((list) => list.split(",").map((entry) => entry.trim()).filter(Boolean))
       .pipe(z.array(origin)),
     JWT_SECRET: secret("JWT_SECRET"),
+    RECEIPT_SEED: seed("RECEIPT_SEED"),
+    ASSERTION_SEED: seed("ASSERTION_SEED").optional(),
+    GATEWAY_ROUTES: jsonVar(GatewayRoutesSchema).default([]),
     BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).optional(),
     PQC_SIGNER: z.enum(["local", "kms"]).default("kms"),
@@ -91,9 +120,26 @@ const configSchema = z
     KMS_ENDPOINT: z.url().optional(),
     AWS_ACCESS_KEY_ID: z.string().min(16).optional(),
     AWS_SECRET_ACCESS_KEY: z.string().min(16).optional(),
+    PULSE_AUTH_MODE: z.enum(PULSE_AUTH_MODES).default("token"),
+    SAGE_TOKEN_ALG: z.enum(NODE_TOKEN_ALGORITHMS).default("RS256"),
+    SAGE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(NODE_TOKEN_MAX_TTL_SECONDS).default(NODE_TOKEN_DEFAULT_TTL_SECONDS),
+    SAGE_PRIVATE_KEY: rsaPrivateKeySecret("SAGE_PRIVATE_KEY").optional(),
+    MESH_ROLE_TOPICS: jsonVar(MeshRoleTopicsSchema).default(NO_ROLE_TOPICS),
+    MESH_FORBIDDEN_EMIT: z.enum(FORBIDDEN_EMIT_ACTIONS).default("close"),
+    MESH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(MESH_DEFAULT_RATE_LIMIT_PER_MINUTE),
+    MESH_RATE_ACTION: z.enum(RATE_ACTIONS).default("throttle"),
   })
   .refine((config) => !config.ALLOWED_ORIGINS.includes("*"), "ALLOWED_ORIGINS may not contain a wildcard")
+  .refine(
+    (config) => config.PULSE_AUTH_MODE !== "stub" || config.ENVIRONMENT !== "production",
+    "PULSE_AUTH_MODE=stub is for development; production needs token (or dual while migrating)",
+  )
+  .refine((config) => config.SAGE_TOKEN_ALG !== "RS256" || config.SAGE_PRIVATE_KEY, "SAGE_TOKEN_ALG=RS256 needs SAGE_PRIVATE_KEY")
   .refine((config) => config.PQC_SIGNER !== "local" || config.PQC_LOCAL_SEED, "PQC_SIGNER=local needs PQC_LOCAL_SEED")
+  .refine((config) => config.GATEWAY_ROUTES.length === 0 || config.ASSERTION_SEED, "GATEWAY_ROUTES needs ASSERTION_SEED to sign assertions")
+  .superRefine((config, ctx) => {
+    for (const message of undefinedPqcRequirements(config.GATEWAY_ROUTES, config.PQC_SERVICES)) ctx.addIssue({ code: "custom", message });
+  })
   .refine(
     (config) => config.PQC_SIGNER !== "local" || config.ENVIRONMENT !== "production",
     "PQC_SIGNER=local is for development; production signs with KMS",
@@ -113,6 +159,14 @@ export interface Config {
   accessTokenTtlSeconds: number;
   allowedOrigins: ReadonlySet<string>;
   jwtSecret: string;
+  /** Ed25519 seed that signs trust receipts. */
+  receiptSeed: string;
+  gateway: {
+    /** Longest prefix first. */
+    routes: GatewayRoute[];
+    /** Ed25519 seed that signs `X-Heady-Assertion`; present whenever there are routes. */
+    assertionSeed?: string | undefined;
+  };
   bootstrapAdmin?: { email: string; password: string };
   pqc: {
     tokenTtlSeconds: number;
@@ -121,6 +175,7 @@ export interface Config {
       | { kind: "local"; seed: string }
       | { kind: "kms"; region: string; keyId: string; accessKeyId: string; secretAccessKey: string; endpoint?: string | undefined };
   };
+  mesh: MeshConfig;
 }
 
 /** Raised when the deployment itself is broken (a missing or weak secret, a bad var). */
@@ -149,6 +204,8 @@ export function loadConfig(env: Bindings): Config {
     accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL_SECONDS,
     allowedOrigins: new Set(value.ALLOWED_ORIGINS),
     jwtSecret: value.JWT_SECRET,
+    receiptSeed: value.RECEIPT_SEED,
+    gateway: { routes: value.GATEWAY_ROUTES, assertionSeed: value.ASSERTION_SEED },
     bootstrapAdmin:
       value.BOOTSTRAP_ADMIN_EMAIL && value.BOOTSTRAP_ADMIN_PASSWORD
         ? { email: value.BOOTSTRAP_ADMIN_EMAIL.toLowerCase(), password: value.BOOTSTRAP_ADMIN_PASSWORD }
@@ -167,6 +224,16 @@ export function loadConfig(env: Bindings): Config {
               secretAccessKey: value.AWS_SECRET_ACCESS_KEY!,
               endpoint: value.KMS_ENDPOINT,
             },
+    },
+    mesh: {
+      authMode: value.PULSE_AUTH_MODE,
+      tokenAlgorithm: value.SAGE_TOKEN_ALG,
+      tokenTtlSeconds: value.SAGE_TOKEN_TTL_SECONDS,
+      sagePrivateKey: value.SAGE_PRIVATE_KEY,
+      roleTopics: value.MESH_ROLE_TOPICS,
+      forbiddenEmit: value.MESH_FORBIDDEN_EMIT,
+      rateLimitPerMinute: value.MESH_RATE_LIMIT_PER_MINUTE,
+      rateAction: value.MESH_RATE_ACTION,
     },
   };
   parsed.set(env, config);

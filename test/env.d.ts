@@ -5,10 +5,15 @@ declare global {
   namespace Cloudflare {
     interface Env extends Bindings {
       TEST_MIGRATIONS: D1Migration[];
+      /** The fake KMS of vitest.config.ts (test/kms/fake-kms.ts): its URL, key alias and test credentials. */
+      TEST_KMS_ENDPOINT: string;
+      TEST_KMS_KEY_ID: string;
+      TEST_KMS_ACCESS_KEY_ID: string;
+      TEST_KMS_SECRET_ACCESS_KEY: string;
     }
     interface GlobalProps {
       mainModule: typeof import("../src/index");
-      durableNamespaces: "RateLimiter";
+      durableNamespaces: "RateLimiter" | "AuditLedger" | "MeshTopic";
     }
   }
 }

@@ -1,5 +1,7 @@
-import type { Database } from "../db/client";
-import { auditEvents } from "../db/schema";
+import { database } from "../db/client";
+import { parkInOutbox } from "../db/audit-events";
+import { LEDGER_NAME, type LedgerEntry } from "../durable-objects/audit-ledger";
+import type { Bindings } from "../env";
 
 /** Every auth event type the system records. */
 export type AuthEventType =
@@ -18,7 +20,12 @@ export type AuthEventType =
   | "api_key.failed"
   | "user.role_changed"
   | "user.disabled"
-  | "pqc.token_issued";
+  | "pqc.token_issued"
+  | "mesh.node_token_issued"
+  | "mesh.node_revoked"
+  | "mesh.access_denied"
+  | "mesh.connected"
+  | "gateway.denied";
 
 export interface AuthEvent {
   type: AuthEventType;
@@ -38,33 +45,75 @@ export interface RequestMeta {
 
 /** The audit seam every part of the system records through (`c.get("audit")` in routes). */
 export interface Auditor {
-  /** Records an event; resolves once it is durable. Never throws: auditing never fails a request. */
+  /**
+   * Records an event in the background (`waitUntil`): the request never waits for the ledger
+   * and never fails because of it. Delivery is retried, then parked in D1's outbox, never dropped.
+   */
   record(event: AuthEvent): Promise<void>;
+  /**
+   * Records an event and waits (bounded) for its signed trust receipt, for the events whose
+   * receipt the response carries. If the ledger is slow or down, the event is delivered in the
+   * background as by `record` and the response goes without a receipt.
+   */
+  recordWithReceipt(event: AuthEvent): Promise<string | undefined>;
+}
+
+const DELIVERY_ATTEMPTS = 3;
+const DELIVERY_BACKOFF_MS = 50;
+const RECEIPT_WAIT_MS = 2000;
+
+function ledger(env: Bindings) {
+  return env.LEDGER.get(env.LEDGER.idFromName(LEDGER_NAME));
+}
+
+/** Delivers an entry to the ledger, retrying; parks it in D1's outbox if the ledger stays unreachable. */
+async function deliver(env: Bindings, entry: LedgerEntry): Promise<void> {
+  for (let attempt = 0; attempt < DELIVERY_ATTEMPTS; attempt++) {
+    try {
+      await ledger(env).append(entry);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, DELIVERY_BACKOFF_MS * 4 ** attempt));
+    }
+  }
+  try {
+    await parkInOutbox(database(env.DB), entry.id, entry);
+  } catch (error) {
+    // Both the ledger and D1 are down: the log line is the last copy of the event.
+    console.error(JSON.stringify({ msg: "audit event could not be stored", event: entry, error: String(error) }));
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
 }
 
 /** An auditor for one request (or one Durable Object event), stamping each event with `meta`. */
-export function createAuditor(db: Database, meta: RequestMeta): Auditor {
-  return { record: (event) => recordAuthEvent(db, meta, event) };
-}
-
-/**
- * Writes one event to D1, awaited, so an event is durable before the response leaves. A failed
- * write is logged with the request id, never turned into a failed login.
- */
-async function recordAuthEvent(db: Database, meta: RequestMeta, event: AuthEvent): Promise<void> {
-  try {
-    await db.insert(auditEvents).values({
-      id: crypto.randomUUID(),
-      type: event.type,
-      subject: event.subject ?? null,
-      actor: event.actor ?? null,
-      requestId: meta.requestId,
-      ip: meta.ip ?? null,
-      userAgent: meta.userAgent?.slice(0, 256) ?? null,
-      details: event.details ?? {},
-      createdAt: Date.now(),
-    });
-  } catch (error) {
-    console.error(JSON.stringify({ msg: "audit write failed", requestId: meta.requestId, type: event.type, error: String(error) }));
-  }
+export function createAuditor(env: Bindings, meta: RequestMeta, waitUntil: (work: Promise<unknown>) => void): Auditor {
+  // The id and time are fixed here, once, so retries and outbox replays are the same event.
+  const stamp = (event: AuthEvent): LedgerEntry => ({
+    id: crypto.randomUUID(),
+    type: event.type,
+    subject: event.subject ?? null,
+    actor: event.actor ?? null,
+    requestId: meta.requestId,
+    ip: meta.ip ?? null,
+    userAgent: meta.userAgent?.slice(0, 256) ?? null,
+    details: event.details ?? {},
+    createdAt: Date.now(),
+  });
+  return {
+    async record(event) {
+      waitUntil(deliver(env, stamp(event)));
+    },
+    async recordWithReceipt(event) {
+      const entry = stamp(event);
+      try {
+        return (await withTimeout(ledger(env).append(entry), RECEIPT_WAIT_MS)).receipt ?? undefined;
+      } catch {
+        waitUntil(deliver(env, entry));
+        return undefined;
+      }
+    },
+  };
 }

@@ -6,6 +6,14 @@ export const PASSWORD_MIN_CHARACTERS = 8;
 /** A cap well above ASVS's 64 that stops megabyte "passwords" from being hashed. Nothing is truncated. */
 export const PASSWORD_MAX_CHARACTERS = 256;
 
+/** An unpaired UTF-16 surrogate: UTF-8 encoding would turn it into U+FFFD and merge distinct passwords. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when the text is well-formed UTF-16, i.e. survives UTF-8 encoding unchanged. */
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
 let commonPasswords: Set<string> | undefined;
 function isCommonPassword(normalised: string): boolean {
   commonPasswords ??= new Set(COMMON_PASSWORDS_TEXT.split("\n"));

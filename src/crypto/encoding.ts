@@ -18,13 +18,18 @@ export function toBase64Url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-/** Decodes base64url (unpadded). Throws on characters outside the alphabet. */
+/**
+ * Decodes unpadded base64url strictly: only the alphabet, no impossible length, and no set bits
+ * in the unused tail (RFC 4648 §3.5), so every byte string has exactly one accepted spelling.
+ * Throws TypeError otherwise.
+ */
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new TypeError("not base64url");
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new TypeError("not base64url");
   const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
   const binary = atob(padded);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  if (toBase64Url(bytes) !== text) throw new TypeError("not canonical base64url");
   return bytes;
 }
 

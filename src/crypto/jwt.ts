@@ -57,15 +57,28 @@ const COMPACT_JWS = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
 /** Tolerated clock difference for `iat` and `nbf` only; `exp` is never stretched. */
 const CLOCK_SKEW_SECONDS = 30;
 
-function parseJsonSegment(segment: string, what: string): Record<string, unknown> {
+/** Strict base64url (one spelling per byte string), or a TokenError naming the segment. */
+function decodeSegment(segment: string, what: string): Uint8Array<ArrayBuffer> {
+  try {
+    return fromBase64Url(segment);
+  } catch {
+    throw new TokenError(`malformed_${what}_encoding`);
+  }
+}
+
+function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(fromBase64Url(segment)));
+    value = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch {
     throw new TokenError(`malformed_${what}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw new TokenError(`malformed_${what}`);
   return value as Record<string, unknown>;
+}
+
+function parseJsonSegment(segment: string, what: string): Record<string, unknown> {
+  return parseJsonObject(decodeSegment(segment, what), what);
 }
 
 /** Reads the protected header without trusting it (for routing a token to its verifier). */
@@ -114,10 +127,13 @@ export async function verifyJwt(token: string, kind: TokenKind): Promise<JwtClai
   const key = await kind.key(header.kid);
   if (!key || key.kid !== header.kid) throw new TokenError("unknown_kid");
   if (header.alg !== key.alg) throw new TokenError("wrong_alg");
+  // Every segment is decoded strictly before the signature is checked, so a non-canonical
+  // spelling is refused whatever signature it carries; the claims are read only after the check.
+  const payload = decodeSegment(payloadSegment, "payload");
 
-  const signature = fromBase64Url(signatureSegment);
+  const signature = decodeSegment(signatureSegment, "signature");
   if (!(await key.verify(utf8(`${headerSegment}.${payloadSegment}`), signature))) throw new TokenError("bad_signature");
-  return checkClaims(parseJsonSegment(payloadSegment, "payload"), kind, Math.floor(Date.now() / 1000));
+  return checkClaims(parseJsonObject(payload, "payload"), kind, Math.floor(Date.now() / 1000));
 }
 
 /** Signs claims as a compact JWS with exactly `alg`, `typ` and `kid` in the header. */

@@ -1,6 +1,7 @@
 import { constantTimeEqual } from "./digest";
 import { fromBase64Url, toBase64Url, utf8 } from "./encoding";
 import { randomBytes } from "./random";
+import { isWellFormedText } from "../auth/password-policy";
 
 /**
  * Password hashing that is safe to run on Cloudflare's production runtime.
@@ -28,6 +29,8 @@ const SALT_BYTES = 16;
 const HASH_BYTES = 32;
 
 async function derive(password: string, salt: Uint8Array, params: PasswordHashParams): Promise<Uint8Array> {
+  // UTF-8 would map every lone surrogate to U+FFFD, so distinct ill-formed passwords would collide.
+  if (!isWellFormedText(password)) throw new RangeError("password is not well-formed Unicode text");
   if (params.iterations > PBKDF2_MAX_ITERATIONS_PER_CALL) {
     throw new RangeError(`PBKDF2 iterations per call may not exceed ${PBKDF2_MAX_ITERATIONS_PER_CALL}`);
   }
@@ -70,7 +73,11 @@ function parsePhc(phc: string): ParsedHash | null {
   if (params.iterations < 1 || params.iterations > PBKDF2_MAX_ITERATIONS_PER_CALL || params.rounds < 1 || params.rounds > 64) {
     return null;
   }
-  return { params, salt: fromBase64Url(match[3]!), hash: fromBase64Url(match[4]!) };
+  try {
+    return { params, salt: fromBase64Url(match[3]!), hash: fromBase64Url(match[4]!) };
+  } catch {
+    return null; // a corrupted stored hash verifies nothing rather than failing the login
+  }
 }
 
 export interface PasswordCheck {
@@ -82,7 +89,7 @@ export interface PasswordCheck {
 /** Checks a password against a stored PHC string in constant time. */
 export async function verifyPassword(password: string, phc: string): Promise<PasswordCheck> {
   const parsed = parsePhc(phc);
-  if (!parsed) return { valid: false, needsRehash: false };
+  if (!parsed || !isWellFormedText(password)) return { valid: false, needsRehash: false };
   const candidate = await derive(password, parsed.salt, parsed.params);
   const valid = constantTimeEqual(candidate, parsed.hash);
   const needsRehash =

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** All times are Unix epoch milliseconds. */
 
@@ -84,18 +84,27 @@ export const apiKeys = sqliteTable(
   (table) => [index("api_keys_user_idx").on(table.userId, table.createdAt)],
 );
 
+/**
+ * The audit ledger as exported to D1 by the `AuditLedger` Durable Object, which sequences the
+ * hash chain: `hash = SHA-256(canonical(event) || prev_hash)`, `seq` gap-free from 1.
+ */
 export const auditEvents = sqliteTable(
   "audit_events",
   {
     id: text("id").primaryKey(),
+    seq: integer("seq").notNull().unique(),
     type: text("type").notNull(),
     subject: text("subject"),
     actor: text("actor"),
     requestId: text("request_id"),
     ip: text("ip"),
     userAgent: text("user_agent"),
-    details: text("details", { mode: "json" }).$type<Record<string, unknown>>().notNull().default(sql`'{}'`),
+    details: text("details").notNull().default("{}"),
     createdAt: integer("created_at").notNull(),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+    /** The Ed25519 trust receipt, for the event types that get one. */
+    receipt: text("receipt"),
   },
   (table) => [
     index("audit_events_subject_idx").on(table.subject, table.createdAt),
@@ -103,6 +112,56 @@ export const auditEvents = sqliteTable(
   ],
 );
 
+/** Events that could not reach the ledger; the ledger drains this table on its alarm. */
+export const auditOutbox = sqliteTable("audit_outbox", {
+  id: text("id").primaryKey(),
+  event: text("event").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * PulseMesh: every node token SAGE issued, by `jti`. A connect or refresh needs the token's row
+ * (an unknown or revoked jti is refused), and a jti revocation finds its node here.
+ */
+export const meshNodeTokens = sqliteTable(
+  "mesh_node_tokens",
+  {
+    jti: text("jti").primaryKey(),
+    nodeId: text("node_id").notNull(),
+    role: text("role").notNull(),
+    /** The user (operator, admin, or owner of the bootstrap API key) who asked for it. */
+    issuedBy: text("issued_by").notNull(),
+    issuedAt: integer("issued_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    revokedAt: integer("revoked_at"),
+  },
+  (table) => [index("mesh_node_tokens_node_idx").on(table.nodeId, table.issuedAt)],
+);
+
+/** PulseMesh: a node revocation. Every token of the node with `iat` at or before `revoked_before` is dead. */
+export const meshNodeRevocations = sqliteTable("mesh_node_revocations", {
+  nodeId: text("node_id").primaryKey(),
+  /** Unix seconds (the unit of `iat`), inclusive. */
+  revokedBefore: integer("revoked_before").notNull(),
+  revokedBy: text("revoked_by").notNull(),
+  revokedAt: integer("revoked_at").notNull(),
+});
+
+/**
+ * PulseMesh: the topics a node has (or recently had) sockets in, so that a revocation knows which
+ * topic objects to tell. Written by the Worker on connect; removed by the topic object when the
+ * node's last socket there closes. A stale row only costs one extra notification.
+ */
+export const meshConnections = sqliteTable(
+  "mesh_connections",
+  {
+    nodeId: text("node_id").notNull(),
+    topic: text("topic").notNull(),
+    connectedAt: integer("connected_at").notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.nodeId, table.topic] })],
+);

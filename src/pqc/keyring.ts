@@ -49,7 +49,8 @@ export async function pqcVerificationKey(config: Config, cache: KVNamespace, kid
   if (known) return known;
   const cached = await cache.get<AkpJwk>(kvKeys.pqcPublicKey(kid), "json");
   if (cached && cached.kid === kid) return remember(cached);
-  if (Date.now() - lastSignerFetch < SIGNER_REFETCH_INTERVAL_MS && !inFlight) return undefined;
+  // Throttled: no new fetch, but a fetch that finished while KV was read may have stored the key.
+  if (Date.now() - lastSignerFetch < SIGNER_REFETCH_INTERVAL_MS && !inFlight) return verifiers.get(kid);
   try {
     await refreshFromSigner(config, cache);
   } catch {

@@ -65,10 +65,13 @@ export class KmsClient {
     this.endpoint = settings.endpoint ?? `https://kms.${settings.region}.amazonaws.com/`;
   }
 
-  /** Signs `message` (≤ 4096 bytes) with the configured ML-DSA-65 key. */
-  async sign(message: Uint8Array): Promise<Uint8Array> {
+  /**
+   * Signs `message` (≤ 4096 bytes) with the configured ML-DSA-65 key. `keyId` is the ARN of the
+   * key that actually signed, which changes when an alias is moved to a new key.
+   */
+  async sign(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
     if (message.length > KMS_RAW_MESSAGE_LIMIT) throw new RangeError("KMS RAW messages are limited to 4096 bytes");
-    const response = await this.call<{ Signature: string; SigningAlgorithm: string }>("Sign", {
+    const response = await this.call<{ KeyId: string; Signature: string; SigningAlgorithm: string }>("Sign", {
       KeyId: this.settings.keyId,
       Message: toBase64(message),
       MessageType: "RAW",
@@ -77,16 +80,18 @@ export class KmsClient {
     if (response.SigningAlgorithm !== KMS_SIGNING_ALGORITHM || typeof response.Signature !== "string") {
       throw new KmsUnavailableError("KMS answered Sign with an unexpected algorithm or body");
     }
-    return fromBase64(response.Signature);
+    return { keyId: response.KeyId, signature: fromBase64(response.Signature) };
   }
 
-  /** The key's public key as DER SubjectPublicKeyInfo. */
-  async getPublicKey(): Promise<Uint8Array> {
-    const response = await this.call<{ PublicKey: string; KeySpec: string }>("GetPublicKey", { KeyId: this.settings.keyId });
+  /** The key's ARN and its public key as DER SubjectPublicKeyInfo. */
+  async getPublicKey(): Promise<{ keyId: string; spki: Uint8Array }> {
+    const response = await this.call<{ KeyId: string; PublicKey: string; KeySpec: string }>("GetPublicKey", {
+      KeyId: this.settings.keyId,
+    });
     if (response.KeySpec !== "ML_DSA_65" || typeof response.PublicKey !== "string") {
       throw new KmsUnavailableError(`KMS key is ${String(response.KeySpec)}, not ML_DSA_65`);
     }
-    return fromBase64(response.PublicKey);
+    return { keyId: response.KeyId, spki: fromBase64(response.PublicKey) };
   }
 
   private async call<T>(operation: string, body: Record<string, unknown>): Promise<T> {

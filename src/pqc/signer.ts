@@ -27,23 +27,46 @@ function localSigner(seed: string): PqcSigner {
   return { kind: "local", publicKey: async () => (await keyPair).publicKey, signingKey: () => signingKey };
 }
 
+/**
+ * Thrown when KMS signed with another key than the one whose `kid` the header carries: the alias
+ * was moved to a new key. The signer has forgotten the old key; signing again picks up the new one.
+ */
+export class SigningKeyChangedError extends Error {
+  override name = "SigningKeyChangedError";
+}
+
 function kmsSigner(settings: Extract<Config["pqc"]["signer"], { kind: "kms" }>): PqcSigner {
   const kms = new KmsClient(settings);
-  let publicKey: Promise<Uint8Array> | undefined;
-  const loadPublicKey = () => {
+  let current: Promise<{ keyId: string; publicKey: Uint8Array }> | undefined;
+  const loadKey = () => {
     // A failed fetch is not cached, so the next caller tries again.
-    publicKey ??= kms.getPublicKey().then(rawPublicKeyFromSpki, (error) => {
-      publicKey = undefined;
-      throw error;
-    });
-    return publicKey;
+    current ??= kms.getPublicKey().then(
+      ({ keyId, spki }) => ({ keyId, publicKey: rawPublicKeyFromSpki(spki) }),
+      (error) => {
+        current = undefined;
+        throw error;
+      },
+    );
+    return current;
   };
   return {
     kind: "kms",
-    publicKey: loadPublicKey,
+    publicKey: async () => (await loadKey()).publicKey,
     async signingKey() {
-      const kid = await akpThumbprint(await loadPublicKey());
-      return { kid, alg: "ML-DSA-65", sign: (data) => kms.sign(data) };
+      const key = await loadKey();
+      const kid = await akpThumbprint(key.publicKey);
+      return {
+        kid,
+        alg: "ML-DSA-65",
+        async sign(data) {
+          const { keyId, signature } = await kms.sign(data);
+          if (keyId !== key.keyId) {
+            current = undefined;
+            throw new SigningKeyChangedError(`KMS signed with ${keyId}, expected ${key.keyId}`);
+          }
+          return signature;
+        },
+      };
     },
   };
 }

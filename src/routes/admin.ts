@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ROLE_LEVELS, roleAtLeast, type Role } from "../auth/roles";
+import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import { decodeCursor, page } from "../db/cursor";
 import type { UserRow } from "../db/schema";
@@ -9,7 +10,7 @@ import { ApiError } from "../errors";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { AdminUser, ChangeRoleBody, ListUsersQuery, UserIdParam, UserList } from "../schemas/admin";
-import { errorResponses, jsonBody } from "../schemas/common";
+import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 
 export const adminRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -41,7 +42,7 @@ adminRoutes.openapi(
     middleware: [requireRole("admin")] as const,
     request: { query: ListUsersQuery },
     responses: {
-      200: { description: "One page of users, oldest first", content: { "application/json": { schema: UserList } } },
+      200: jsonResponse(UserList, "One page of users, oldest first"),
       ...errorResponses(400, 401, 403),
     },
   }),
@@ -64,7 +65,7 @@ adminRoutes.openapi(
     middleware: [requireRole("operator")] as const,
     request: { params: UserIdParam, body: jsonBody(ChangeRoleBody) },
     responses: {
-      200: { description: "The user with the new role", content: { "application/json": { schema: AdminUser } } },
+      200: jsonResponse(AdminUser, "The user with the new role"),
       ...errorResponses(400, 401, 403, 404),
     },
   }),
@@ -82,7 +83,7 @@ adminRoutes.openapi(
     }
     if (target.role !== role) {
       await setUserRole(c.get("db"), target.id, role);
-      await c.get("audit").record({
+      await recordWithReceiptHeader(c, {
         type: "user.role_changed",
         subject: target.id,
         actor: actor.id,
@@ -103,7 +104,7 @@ adminRoutes.openapi(
     middleware: [requireRole("admin")] as const,
     request: { params: UserIdParam },
     responses: {
-      200: { description: "The disabled user", content: { "application/json": { schema: AdminUser } } },
+      200: jsonResponse(AdminUser, "The disabled user"),
       ...errorResponses(400, 401, 403, 404),
     },
   }),

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { isRole, lowerRole, roleAtLeast, type Role } from "../auth/roles";
+import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import { generateApiKey } from "../crypto/api-key";
 import { sha256Hex } from "../crypto/digest";
@@ -12,7 +13,7 @@ import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { API_KEY_CREATION_PER_USER, consumeRateLimit } from "../rate-limit/limits";
 import { CreateApiKeyBody, CreatedApiKey, ApiKeyList, KeyIdParam, ListApiKeysQuery } from "../schemas/api-keys";
-import { errorResponses, jsonBody } from "../schemas/common";
+import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 
 export const apiKeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -52,7 +53,7 @@ apiKeyRoutes.openapi(
     middleware: [ownerSession] as const,
     request: { body: jsonBody(CreateApiKeyBody) },
     responses: {
-      201: { description: "Created", content: { "application/json": { schema: CreatedApiKey } } },
+      201: jsonResponse(CreatedApiKey, "Created"),
       ...errorResponses(400, 401, 403, 429),
     },
   }),
@@ -81,7 +82,7 @@ apiKeyRoutes.openapi(
       scopes: body.scopes ?? [],
       expiresAt: body.ttlDays ? Date.now() + body.ttlDays * DAY_MS : null,
     });
-    await c.get("audit").record({
+    await recordWithReceiptHeader(c, {
       type: "api_key.created",
       subject: row.id,
       actor: owner.id,
@@ -113,7 +114,7 @@ apiKeyRoutes.openapi(
     middleware: [ownerSession] as const,
     request: { query: ListApiKeysQuery },
     responses: {
-      200: { description: "Keys", content: { "application/json": { schema: ApiKeyList } } },
+      200: jsonResponse(ApiKeyList, "Keys"),
       ...errorResponses(400, 401, 403),
     },
   }),
@@ -157,7 +158,7 @@ apiKeyRoutes.openapi(
       throw new ApiError("not_found", "No such API key.");
     }
     if (await revokeApiKey(db, id)) {
-      await c.get("audit").record({
+      await recordWithReceiptHeader(c, {
         type: "api_key.revoked",
         subject: id,
         actor: principal.userId,

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
+import { recordWithReceiptHeader } from "../audit/receipt-header";
 import { assertAcceptablePassword } from "../auth/password-policy";
 import { clearSessionCookie, setSessionCookie } from "../auth/session-cookie";
 import type { AppEnv } from "../context";
@@ -21,14 +22,13 @@ import {
   REGISTER_PER_IP,
   resetRateLimit,
 } from "../rate-limit/limits";
-import { errorResponses, jsonBody } from "../schemas/common";
+import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 import { LoginBody, RefreshBody, RefreshedTokens, RegisterBody, SessionTokens, User, Verification } from "../schemas/auth";
 import { issueAccessToken } from "../tokens/access-token";
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const TAG = ["Identity"];
-const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 
 /** Starts a session for a user who just proved who they are: tokens in the body, a fresh cookie. */
 async function startSession(c: Context<AppEnv>, user: UserRow) {
@@ -56,7 +56,7 @@ authRoutes.openapi(
     tags: TAG,
     summary: "Create an account (role user) and sign in",
     request: { body: jsonBody(RegisterBody) },
-    responses: { 201: json(SessionTokens, "Account created; session cookie set"), ...errorResponses(400, 409, 413, 429) },
+    responses: { 201: jsonResponse(SessionTokens, "Account created; session cookie set"), ...errorResponses(400, 409, 413, 429) },
   }),
   async (c) => {
     const { email, password, displayName } = c.req.valid("json");
@@ -65,8 +65,9 @@ authRoutes.openapi(
     const db = c.get("db");
     const user = await insertUser(db, { email, passwordHash: await hashPassword(password), role: "user", displayName });
     if (!user) throw new ApiError("email_taken", "An account with this email already exists.");
-    await c.get("audit").record({ type: "user.registered", subject: user.id });
-    return c.json(await startSession(c, user), 201);
+    const body = await startSession(c, user);
+    await recordWithReceiptHeader(c, { type: "user.registered", subject: user.id });
+    return c.json(body, 201);
   },
 );
 
@@ -79,7 +80,7 @@ authRoutes.openapi(
     description:
       "An unknown email and a wrong password get the same 401 after the same work. Five attempts on one account in 15 minutes lock it until the window ends (429 with Retry-After); a success clears the count.",
     request: { body: jsonBody(LoginBody) },
-    responses: { 200: json(SessionTokens, "Signed in; session cookie set"), ...errorResponses(400, 401, 413, 429) },
+    responses: { 200: jsonResponse(SessionTokens, "Signed in; session cookie set"), ...errorResponses(400, 401, 413, 429) },
   }),
   async (c) => {
     const { email, password } = c.req.valid("json");
@@ -106,7 +107,7 @@ authRoutes.openapi(
     if (check.needsRehash) await updatePasswordHash(db, user.id, await hashPassword(password));
     await resetRateLimit(c.env, LOGIN_PER_ACCOUNT, email);
     const body = await startSession(c, user);
-    await c.get("audit").record({ type: "login.succeeded", subject: user.id, details: { rehashed: check.needsRehash } });
+    await recordWithReceiptHeader(c, { type: "login.succeeded", subject: user.id, details: { rehashed: check.needsRehash } });
     return c.json(body, 200);
   },
 );
@@ -125,7 +126,7 @@ authRoutes.openapi(
     description:
       "Each refresh token works once. Presenting one that was already rotated is treated as theft (RFC 9700 §4.14.2): the whole family and its session are revoked. Of concurrent refreshes with one token exactly one succeeds, so clients must serialise refreshes.",
     request: { body: jsonBody(RefreshBody) },
-    responses: { 200: json(RefreshedTokens, "New access and refresh tokens"), ...errorResponses(400, 401, 429) },
+    responses: { 200: jsonResponse(RefreshedTokens, "New access and refresh tokens"), ...errorResponses(400, 401, 429) },
   }),
   async (c) => {
     const { refreshToken } = c.req.valid("json");
@@ -188,7 +189,7 @@ authRoutes.openapi(
     tags: TAG,
     summary: "The caller's profile",
     middleware: [authenticate()] as const,
-    responses: { 200: json(User.openapi("Profile"), "Profile"), ...errorResponses(401) },
+    responses: { 200: jsonResponse(User.openapi("Profile"), "Profile"), ...errorResponses(401) },
   }),
   async (c) => {
     const user = await findUserById(c.get("db"), c.get("principal").userId);
@@ -206,7 +207,7 @@ authRoutes.openapi(
     description:
       "Accepts `Authorization: Bearer <access token>`, `X-API-Key: hdy_…` or the session cookie, and answers who it belongs to, or 401. An access token is checked for signature, type, issuer, audience and expiry (RFC 8725), and its session must still stand. An API key is checked against its checksum, then its SHA-256 in D1, on every request, so a revocation applies to the next request.",
     middleware: [authenticate()] as const,
-    responses: { 200: json(Verification, "The credential is valid"), ...errorResponses(401) },
+    responses: { 200: jsonResponse(Verification, "The credential is valid"), ...errorResponses(401) },
   }),
   (c) => {
     const principal = c.get("principal");

@@ -3,13 +3,14 @@ import type { Context } from "hono";
 import { verifiedClientCertificate } from "../auth/client-certificate";
 import { verifyCredential } from "../auth/credentials";
 import { roleAtLeast, type Role } from "../auth/roles";
+import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { validationHook } from "../middleware/validation";
 import { KmsUnavailableError } from "../pqc/kms-client";
 import { createReference } from "../pqc/references";
 import { consumeRateLimit, PQC_ISSUE_PER_CALLER } from "../rate-limit/limits";
-import { errorResponses, jsonBody } from "../schemas/common";
+import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 import { PqcReferenceIssued, PqcTokenIssued, RequestPqcTokenBody } from "../schemas/pqc";
 import { issuePqcToken } from "../tokens/pqc-token";
 
@@ -96,7 +97,7 @@ pqcRoutes.openapi(
       throw new ApiError("unavailable", "The token signer is unavailable; try again shortly.", { "Retry-After": "5" });
     }
     const { token, claims } = issued;
-    await c.get("audit").record({
+    await recordWithReceiptHeader(c, {
       type: "pqc.token_issued",
       subject: caller.subject,
       details: { service: body.service, operation: body.operation, jti: claims.jti, reference: !!body.reference, bound: !!claims.cnf },

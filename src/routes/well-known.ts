@@ -1,6 +1,9 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { receiptKey } from "../audit/receipts";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
+import { assertionPublicJwk } from "../gateway/assertion";
+import { sagePublicJwk } from "../mesh/sage-keys";
 import { currentPqcJwk } from "../pqc/keyring";
 import { KmsUnavailableError } from "../pqc/kms-client";
 import { Jwks } from "../schemas/pqc";
@@ -13,7 +16,8 @@ wellKnownRoutes.openapi(
     path: "/.well-known/jwks.json",
     tags: ["Keys"],
     summary: "Every public key, by kid",
-    description: "ML-DSA-65 keys as `kty: AKP` JWKs (RFC 9964) whose `kid` is the RFC 7638 thumbprint.",
+    description:
+      "ML-DSA-65 PQC keys as `kty: AKP` JWKs (RFC 9964), the Ed25519 receipt key as an `OKP` JWK, the SAGE node-token key as an `RSA` JWK and the gateway's assertion key as an `OKP` JWK marked `token_typ: assertion+jwt`, each with its RFC 7638 thumbprint as `kid`.",
     responses: {
       200: { description: "JWK Set", content: { "application/json": { schema: Jwks } } },
       503: { description: "The signer's public key could not be fetched" },
@@ -29,7 +33,11 @@ wellKnownRoutes.openapi(
       }
       throw error;
     }
+    const receipts = (await receiptKey(c.get("config"))).jwk;
+    const sage = await sagePublicJwk(c.get("config"));
+    const assertion = await assertionPublicJwk(c.get("config"));
     c.header("Cache-Control", "public, max-age=300");
-    return c.json({ keys: [pqc] }, 200);
+    const keys = sage ? [pqc, receipts, sage] : [pqc, receipts];
+    return c.json({ keys: assertion ? [...keys, assertion] : keys }, 200);
   },
 );

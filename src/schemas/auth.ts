@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PASSWORD_MAX_CHARACTERS } from "../auth/password-policy";
+import { isWellFormedText, PASSWORD_MAX_CHARACTERS } from "../auth/password-policy";
 import { ROLES } from "../auth/roles";
 
 /** Emails are compared lower-cased; the policy module checks password strength after parsing. */
@@ -10,7 +10,12 @@ const Email = z
   .openapi({ example: "ada@example.com" });
 
 // Length is checked in code points by the password policy; this only bounds the bytes we accept.
-const Password = z.string().min(1).max(PASSWORD_MAX_CHARACTERS * 4).openapi({ example: "correct horse battery staple" });
+const Password = z
+  .string()
+  .min(1)
+  .max(PASSWORD_MAX_CHARACTERS * 4)
+  .refine(isWellFormedText, "password must be well-formed Unicode text")
+  .openapi({ example: "correct horse battery staple" });
 
 export const RegisterBody = z
   .object({

@@ -30,6 +30,11 @@ export function errorResponses(...statuses: number[]) {
   );
 }
 
+/** A JSON response entry for a route's OpenAPI `responses`. */
+export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {
+  return { description, content: { "application/json": { schema } } };
+}
+
 /** A JSON request body that must be present. */
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { required: true, content: { "application/json": { schema } } };

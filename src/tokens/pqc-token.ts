@@ -4,7 +4,7 @@ import { isRole } from "../auth/roles";
 import { signJwt, TokenError, verifyJwt, type JwtClaims } from "../crypto/jwt";
 import { pqcVerificationKey } from "../pqc/keyring";
 import type { PqcService } from "../pqc/services";
-import { pqcSigner } from "../pqc/signer";
+import { pqcSigner, SigningKeyChangedError } from "../pqc/signer";
 import { PQC_TOKEN_MAX_TTL_SECONDS } from "../env";
 
 /** PQC tokens: ML-DSA-65 compact JWS (RFC 9964), `typ: pqc+jwt`, at most 300 s. */
@@ -52,8 +52,15 @@ export async function issuePqcToken(config: Config, request: PqcTokenRequest): P
     heady_ctx: { service_id: request.service.serviceId, endpoint: request.service.endpoint, mtls_cert: thumbprint ?? null },
     ...(thumbprint ? { cnf: { "x5t#S256": thumbprint } } : {}),
   };
-  const token = await signJwt(claims, await pqcSigner(config).signingKey(), PQC_TOKEN_TYP);
-  return { token, claims };
+  const signer = pqcSigner(config);
+  try {
+    return { token: await signJwt(claims, await signer.signingKey(), PQC_TOKEN_TYP), claims };
+  } catch (error) {
+    // The KMS alias moved to a new key between our GetPublicKey and this Sign: sign once more
+    // under the new key's kid (the signer has dropped the old one).
+    if (!(error instanceof SigningKeyChangedError)) throw error;
+    return { token: await signJwt(claims, await signer.signingKey(), PQC_TOKEN_TYP), claims };
+  }
 }
 
 /** Verifies a PQC token's signature (by exact `kid`) and claims; the certificate binding is the caller's to check. */

@@ -1,11 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
+import { gatewayRoutesFor } from "./gateway-origin";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -15,6 +16,8 @@ declare module "vitest" {
     logFile: string;
     /** The dev signer's ML-DSA-65 seed (base64url), so tests can sign as the Worker would. */
     pqcSeed: string;
+    /** Where test/e2e/gateway.test.ts serves its origin (`http://127.0.0.1:<port>`); the gateway routes point there. */
+    gatewayOrigin: string;
   }
 }
 
@@ -51,6 +54,9 @@ export default async function startWranglerDev(project: TestProject) {
   const envFile = join(stateDir, "e2e.vars");
   const vars = freshDevVars({ BOOTSTRAP_ADMIN_EMAIL: "root@e2e-heady.test", ENVIRONMENT: "test" });
   writeDevVars(envFile, vars);
+  const gatewayOrigin = `http://127.0.0.1:${await freePort()}`;
+  // Single quotes: wrangler's .env parser keeps such a value verbatim (it does not unescape \" in double quotes).
+  appendFileSync(envFile, `GATEWAY_ROUTES='${JSON.stringify(gatewayRoutesFor(gatewayOrigin))}'\n`);
 
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
     encoding: "utf8",
@@ -93,6 +99,7 @@ export default async function startWranglerDev(project: TestProject) {
   project.provide("baseUrl", baseUrl);
   project.provide("logFile", logFile);
   project.provide("pqcSeed", vars.PQC_LOCAL_SEED);
+  project.provide("gatewayOrigin", gatewayOrigin);
   project.provide("bootstrapAdmin", { email: vars.BOOTSTRAP_ADMIN_EMAIL, password: vars.BOOTSTRAP_ADMIN_PASSWORD });
   return stopWranglerDev;
 

@@ -4,7 +4,7 @@ import { ApiError } from "../../errors";
 
 const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS";
 const ALLOWED_HEADERS = "Authorization, Content-Type, X-API-Key, X-Heady-PQC-Token";
-const EXPOSED_HEADERS = "X-Request-Id, Retry-After";
+const EXPOSED_HEADERS = "X-Request-Id, Retry-After, X-Heady-Receipt";
 const PREFLIGHT_MAX_AGE_SECONDS = "600";
 
 /**

@@ -1,0 +1,174 @@
+// The micro-benchmark Worker: bundled by bench/micro.mjs with esbuild and run on workerd through
+// Miniflare, never deployed. `GET /ops` lists the operations; `GET /run?op=NAME&n=N` runs N
+// iterations of one operation and answers how long they took, timed inside workerd.
+//
+// Workers clocks only move across I/O (a Spectre mitigation), so every timed batch is fenced
+// by `await scheduler.wait(0)` on both sides; the runner also times each request from Node as a
+// cross-check, and falls back to that when the in-Worker clock did not move.
+// Packages the project may drop: bench/micro.mjs resolves these to null exports when missing.
+import { jwtVerify, SignJWT } from "bench-optional:jose";
+import { ml_dsa65 as nobleMlDsa65 } from "bench-optional:noble-ml-dsa";
+import { generateApiKey } from "../src/crypto/api-key.ts";
+import { sha256Hex } from "../src/crypto/digest.ts";
+import { CURRENT_PASSWORD_PARAMS, hashPassword, verifyPassword } from "../src/crypto/password.ts";
+import { issueAccessToken, verifyAccessToken } from "../src/tokens/access-token.ts";
+
+const SECRET = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
+const SECRET_B64URL = btoa(String.fromCharCode(...SECRET)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const CONFIG = {
+  environment: "test",
+  issuer: "https://id.heady.bench",
+  accessTokenAudience: "heady-api",
+  accessTokenTtlSeconds: 3600,
+  allowedOrigins: new Set(),
+  jwtSecret: SECRET_B64URL,
+};
+const MESSAGE = new TextEncoder().encode(
+  "eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCJ9.eyJpc3MiOiJodHRwczovL2lkLmhlYWR5LmJlbmNoIiwic3ViIjoiYmVuY2gifQ",
+);
+const PASSWORD = "correct horse battery staple 42";
+
+/**
+ * Each operation: `about` says what is measured, `setup` prepares keys and inputs once per
+ * isolate and returns the function that one iteration awaits. A setup that throws marks the
+ * operation unavailable (for example ML-DSA-65 without `webcrypto_modern_algorithms`).
+ */
+const OPS = {
+  "hs256-verify-project": {
+    about: "HS256 access-token verify as /api/auth/verify does it (src/tokens/access-token.ts: header, kid, HMAC, claims)",
+    async setup() {
+      const { token } = await issueAccessToken(CONFIG, { userId: "u-bench", email: "bench@heady.test", role: "user", sessionId: "s-bench" });
+      return () => verifyAccessToken(CONFIG, token);
+    },
+  },
+  "hs256-verify-jose": {
+    about: "HS256 JWT verify with jose jwtVerify (iss, aud, exp checked)",
+    async setup() {
+      if (!SignJWT) throw new Error("jose is not installed");
+      const token = await new SignJWT({ sub: "u-bench", role: "user", sid: "s-bench" })
+        .setProtectedHeader({ alg: "HS256", typ: "at+jwt" })
+        .setIssuer(CONFIG.issuer)
+        .setAudience(CONFIG.accessTokenAudience)
+        .setIssuedAt()
+        .setExpirationTime("1h")
+        .sign(SECRET);
+      const options = { issuer: CONFIG.issuer, audience: CONFIG.accessTokenAudience, algorithms: ["HS256"] };
+      return () => jwtVerify(token, SECRET, options);
+    },
+  },
+  "sha256-api-key": {
+    about: "SHA-256 of an hdy_ API key, hex-encoded (src/crypto/digest.ts sha256Hex)",
+    async setup() {
+      const { key } = generateApiKey();
+      return () => sha256Hex(key);
+    },
+  },
+  "password-hash": {
+    about: `password hash, src/crypto/password.ts hashPassword: PBKDF2-SHA256 ${CURRENT_PASSWORD_PARAMS.iterations} iterations × ${CURRENT_PASSWORD_PARAMS.rounds} rounds`,
+    slow: true,
+    async setup() {
+      return () => hashPassword(PASSWORD);
+    },
+  },
+  "password-verify": {
+    about: "password verify (what login pays), src/crypto/password.ts verifyPassword with the current parameters",
+    slow: true,
+    async setup() {
+      const phc = await hashPassword(PASSWORD);
+      return () => verifyPassword(PASSWORD, phc);
+    },
+  },
+  "ed25519-sign": {
+    about: "Ed25519 sign of a 100-byte message (WebCrypto)",
+    async setup() {
+      const { privateKey } = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
+      return () => crypto.subtle.sign({ name: "Ed25519" }, privateKey, MESSAGE);
+    },
+  },
+  "ed25519-verify": {
+    about: "Ed25519 verify of a 100-byte message (WebCrypto)",
+    async setup() {
+      const { privateKey, publicKey } = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
+      const signature = await crypto.subtle.sign({ name: "Ed25519" }, privateKey, MESSAGE);
+      return async () => {
+        if (!(await crypto.subtle.verify({ name: "Ed25519" }, publicKey, signature, MESSAGE))) throw new Error("Ed25519 verify failed");
+      };
+    },
+  },
+  "ml-dsa-65-verify-webcrypto": {
+    about: 'ML-DSA-65 verify, native WebCrypto ({name:"ML-DSA-65"}, needs webcrypto_modern_algorithms)',
+    async setup() {
+      const { privateKey, publicKey } = await crypto.subtle.generateKey({ name: "ML-DSA-65" }, false, ["sign", "verify"]);
+      const signature = await crypto.subtle.sign({ name: "ML-DSA-65" }, privateKey, MESSAGE);
+      return async () => {
+        if (!(await crypto.subtle.verify({ name: "ML-DSA-65" }, publicKey, signature, MESSAGE))) throw new Error("ML-DSA-65 verify failed");
+      };
+    },
+  },
+  "ml-dsa-65-sign-webcrypto": {
+    about: "ML-DSA-65 sign, native WebCrypto",
+    async setup() {
+      const { privateKey } = await crypto.subtle.generateKey({ name: "ML-DSA-65" }, false, ["sign", "verify"]);
+      return () => crypto.subtle.sign({ name: "ML-DSA-65" }, privateKey, MESSAGE);
+    },
+  },
+  "ml-dsa-65-verify-noble": {
+    about: "ML-DSA-65 verify, @noble/post-quantum (pure JS)",
+    async setup() {
+      if (!nobleMlDsa65) throw new Error("@noble/post-quantum is not installed");
+      const keys = nobleMlDsa65.keygen(new Uint8Array(32).fill(7));
+      const signature = nobleMlDsa65.sign(MESSAGE, keys.secretKey);
+      return async () => {
+        if (!nobleMlDsa65.verify(signature, MESSAGE, keys.publicKey)) throw new Error("noble ML-DSA-65 verify failed");
+      };
+    },
+  },
+  "ml-dsa-65-sign-noble": {
+    about: "ML-DSA-65 sign, @noble/post-quantum (pure JS)",
+    slow: true,
+    async setup() {
+      if (!nobleMlDsa65) throw new Error("@noble/post-quantum is not installed");
+      const keys = nobleMlDsa65.keygen(new Uint8Array(32).fill(7));
+      return async () => nobleMlDsa65.sign(MESSAGE, keys.secretKey);
+    },
+  },
+};
+
+const prepared = new Map();
+function prepare(name) {
+  let entry = prepared.get(name);
+  if (!entry) {
+    entry = OPS[name].setup().then(
+      (run) => ({ run }),
+      (error) => ({ error: String(error?.message ?? error) }),
+    );
+    prepared.set(name, entry);
+  }
+  return entry;
+}
+
+export default {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname === "/ops") {
+      return Response.json(Object.entries(OPS).map(([name, op]) => ({ name, about: op.about, slow: Boolean(op.slow) })));
+    }
+    if (url.pathname !== "/run") return new Response("not found", { status: 404 });
+    const name = url.searchParams.get("op") ?? "";
+    const n = Math.max(0, Math.floor(Number(url.searchParams.get("n") ?? "1")));
+    if (!Object.hasOwn(OPS, name)) return Response.json({ error: `unknown op ${name}` }, { status: 404 });
+    const entry = await prepare(name);
+    if (entry.error) return Response.json({ op: name, unavailable: entry.error });
+    try {
+      await entry.run(); // one untimed iteration: lazily imported keys, JIT
+      await scheduler.wait(0);
+      const start = performance.now();
+      for (let i = 0; i < n; i++) await entry.run();
+      await scheduler.wait(0);
+      const elapsedMs = performance.now() - start;
+      return Response.json({ op: name, n, elapsedMs });
+    } catch (error) {
+      return Response.json({ op: name, failed: String(error?.stack ?? error) }, { status: 500 });
+    }
+  },
+};

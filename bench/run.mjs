@@ -1,0 +1,313 @@
+// `npm run bench` (bench:quick for --quick): builds the Worker, serves the bundle on workerd through
+// Miniflare, loads each scenario with autocannon on loopback, runs the micro-benchmarks inside
+// workerd, prints a table, writes bench/results/<date>.json and rewrites BENCHMARKS.md.
+// Not part of `npm test`; nothing here asserts a time. See BENCHMARKS.md for how to read it.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { runLoad } from "./load.mjs";
+import { runMicro } from "./micro.mjs";
+import { saveProfile, startProfiling, summarise } from "./profile.mjs";
+import { benchmarksMarkdown, consoleReport, errorCell } from "./report.mjs";
+import { benchBindings, fixtures, SCENARIOS } from "./scenarios.mjs";
+import { buildBundle, packageVersion, ROOT, startupProfile, startWorker, workerdVersion } from "./server.mjs";
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    duration: { type: "string" },
+    warmup: { type: "string" },
+    connections: { type: "string" },
+    "no-micro": { type: "boolean", default: false },
+    "no-startup": { type: "boolean", default: false },
+    save: { type: "boolean", default: false },
+    profile: { type: "string" },
+    "no-save": { type: "boolean", default: false },
+    report: { type: "string" },
+  },
+});
+
+// `--report=bench/results/<date>.json`: print that run again and rewrite BENCHMARKS.md from it
+// (after editing the notes block, or after changing how the report is written).
+if (args.report) {
+  const saved = JSON.parse(readFileSync(args.report, "utf8"));
+  process.stdout.write(`${consoleReport(saved)}\n`);
+  const md = join(ROOT, "BENCHMARKS.md");
+  writeFileSync(md, benchmarksMarkdown(saved, md));
+  process.stderr.write(`wrote ${md} from ${args.report}\n`);
+  process.exit(0);
+}
+
+const mode = args.quick ? "quick" : "full";
+const settings = {
+  durationSeconds: Number(args.duration ?? (args.quick ? 3 : 10)),
+  warmupSeconds: Number(args.warmup ?? (args.quick ? 1 : 2)),
+  probeSeconds: args.quick ? 2 : 3,
+  connections: Number(args.connections ?? 32),
+  microBatchMs: args.quick ? 250 : 1000,
+  microRepeats: args.quick ? 3 : 5,
+};
+// A full run records itself; a quick run only prints, unless --save.
+const save = args["no-save"] ? false : args.save || mode === "full";
+
+const log = (line) => process.stderr.write(`${line}\n`);
+const runStarted = performance.now();
+
+function gitCommit() {
+  try {
+    const hash = execFileSync("git", ["rev-parse", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain"], { cwd: ROOT, encoding: "utf8" }).trim().length > 0;
+    return { hash, dirty };
+  } catch {
+    return { hash: "unknown", dirty: null };
+  }
+}
+
+const cpus = os.cpus();
+const run = {
+  date: new Date().toISOString(),
+  mode,
+  settings,
+  commit: gitCommit(),
+  machine: {
+    cpuModel: cpus[0]?.model ?? "unknown",
+    cores: cpus.length,
+    cpuMHz: cpus[0]?.speed || null,
+    memoryGiB: os.totalmem() / 1024 ** 3,
+    platform: os.platform(),
+    release: os.release(),
+    arch: os.arch(),
+    loadBefore: os.loadavg(),
+    loadAfter: null,
+  },
+  versions: {
+    node: process.version,
+    workerd: workerdVersion(),
+    miniflare: packageVersion("miniflare"),
+    wrangler: packageVersion("wrangler"),
+    autocannon: packageVersion("autocannon"),
+  },
+  bundle: null,
+  startup: null,
+  worker: null,
+  scenarios: [],
+  ceiling: null,
+  micro: null,
+  probeErrors: 0,
+  totalErrors: 0,
+};
+
+const only = args.only ? new Set(args.only.split(",").map((id) => id.trim())) : null;
+if (only) {
+  const unknown = [...only].filter((id) => !SCENARIOS.some((s) => s.id === id));
+  if (unknown.length) {
+    log(`unknown scenario(s): ${unknown.join(", ")}; known: ${SCENARIOS.map((s) => s.id).join(", ")}`);
+    process.exit(64);
+  }
+}
+const selected = SCENARIOS.filter((s) => s.id === "ceiling" || !only || only.has(s.id));
+const profiled = new Set(args.profile ? args.profile.split(",").map((id) => id.trim()) : []);
+for (const id of profiled) {
+  if (!selected.some((s) => s.id === id)) {
+    log(`--profile: ${id} is not among the scenarios that run`);
+    process.exit(64);
+  }
+}
+const profileDir = profiled.size ? mkdtempSync(join(os.tmpdir(), "headykey-bench-profiles-")) : null;
+
+/**
+ * Loads the scenario once more with the V8 profiler on the Worker's isolate and the local D1
+ * isolates; whatever workerd spent beyond their JavaScript is native (HTTP, SQLite, RPC, crypto).
+ */
+async function profileScenario(row, common) {
+  log(`  profiling ${row.id} …`);
+  const profiling = await startProfiling(worker.inspectorUrl, (id) => id.startsWith("core:user:") || id.startsWith("d1:"));
+  await common.spec.beforeEachRun?.(common.connections);
+  const load = await runLoad({ ...common, durationSeconds: Math.min(settings.durationSeconds, 5) });
+  const profiles = await profiling.stop();
+  const sourceMapPath = join(run.bundle.outdir, `${run.bundle.main}.map`);
+  const isolates = profiles.map(({ id, profile }) => {
+    const file = saveProfile(profileDir, `${row.id}-${id.replace(/[^A-Za-z0-9]+/g, "_")}`, profile);
+    const summary = summarise(profile, { bundleFile: run.bundle.main, sourceMapPath, root: ROOT });
+    return { isolate: id, file, ...summary };
+  });
+  const result = { requests: load.requests, rpsWhileProfiling: load.rps, workerdCpuMsPerRequest: load.workerdCpuMsPerRequest, isolates };
+  for (const i of isolates.filter((i) => i.scriptMs > 0)) {
+    log(`    ${i.isolate}: ${i.topModules.slice(0, 5).map((m) => `${m.what} ${(m.shareOfScript * 100).toFixed(0)}%`).join(", ")}`);
+  }
+  log(`    profiles in ${profileDir}`);
+  return result;
+}
+
+const tmp = mkdtempSync(join(os.tmpdir(), "headykey-bench-"));
+let worker;
+// Ctrl-C: stop workerd and remove the temporary build before leaving.
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, async () => {
+    log(`\n${signal}: stopping`);
+    await worker?.mf.dispose().catch(() => {});
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
+try {
+  log(`HeadyKey Edge bench (${mode}): ${settings.durationSeconds} s per scenario after ${settings.warmupSeconds} s of warm-up, ${settings.connections} connections`);
+  log("building: wrangler deploy --dry-run …");
+  run.bundle = buildBundle(join(tmp, "bundle"));
+  log(`  bundle ${run.bundle.rawKiB.toFixed(1)} KiB, gzip ${run.bundle.gzipKiB.toFixed(1)} KiB`);
+  if (!args["no-startup"]) {
+    log("startup profile: wrangler check startup …");
+    run.startup = startupProfile(join(tmp, "startup.cpuprofile"));
+    log(run.startup.available ? `  ${run.startup.activeMs} ms active CPU at startup` : `  unavailable: ${run.startup.reason}`);
+  }
+
+  log("starting the bundle on workerd (Miniflare) …");
+  worker = await startWorker(run.bundle, benchBindings(), { inspector: profiled.size > 0 });
+  run.worker = {
+    compatibilityDate: worker.compatibilityDate,
+    compatibilityFlags: worker.compatibilityFlags,
+    bindings: worker.bindingNames,
+    migrations: worker.migrations,
+    startSeconds: worker.startSeconds,
+    cpuAccounting: worker.workerdPid ? "/proc/<workerd pid>/stat" : "unavailable",
+  };
+  log(`  ${worker.baseUrl} (direct socket), ${worker.migrations.statements} migration statements applied`);
+  const fx = fixtures(worker.baseUrl);
+
+  // Shared machines drift: the ceiling runs first, again (shorter) between scenarios and in full
+  // at the end, and each scenario's ratio is taken against the mean of the two ceilings around it.
+  const ceilingScenario = SCENARIOS.find((s) => s.id === "ceiling");
+  const ceilingSpec = await ceilingScenario.load(fx);
+  const ceilingSamples = [];
+  const measureCeiling = async (kind, durationSeconds) => {
+    const load = await runLoad({ baseUrl: worker.baseUrl, spec: ceilingSpec, connections: settings.connections, durationSeconds, workerdPid: worker.workerdPid });
+    ceilingSamples.push({ kind, rps: load.rps, errors: load.errors, durationSeconds: load.durationSeconds });
+    run.probeErrors += load.errors;
+    return load;
+  };
+  const others = selected.filter((s) => s.id !== "ceiling");
+  const plan = [ceilingScenario, ...others];
+  for (const [index, scenario] of plan.entries()) {
+    const connections = scenario.connections ?? settings.connections;
+    const row = { id: scenario.id, title: scenario.title, about: scenario.about, note: scenario.note, target: scenario.target, connections, ratio: null };
+    run.scenarios.push(row);
+    const fail = (error) => {
+      row.setupError = String(error?.message ?? error);
+      log(`  ${row.id}: !! setup failed: ${row.setupError}`);
+    };
+    let spec;
+    let warm;
+    const logsBefore = worker.logs.snapshot();
+    try {
+      spec = await scenario.load(fx);
+      await spec.beforeEachRun?.(connections);
+      warm = await runLoad({ baseUrl: worker.baseUrl, spec, connections, durationSeconds: settings.warmupSeconds, workerdPid: worker.workerdPid });
+      await spec.beforeEachRun?.(connections);
+    } catch (error) {
+      fail(error);
+    }
+    if (!row.setupError) {
+      const common = { baseUrl: worker.baseUrl, spec, connections, workerdPid: worker.workerdPid };
+      const logsTimed = worker.logs.snapshot();
+      row.load = await runLoad({ ...common, durationSeconds: settings.durationSeconds });
+      row.load.workerErrorLogsTimed = worker.logs.since(logsTimed).errors;
+      row.load.warmupErrors = warm.errors;
+      row.load.warmupStatusCodes = warm.statusCodes;
+      row.workerLogs = worker.logs.since(logsBefore);
+      if (row.id === "ceiling") ceilingSamples.push({ kind: "start", rps: row.load.rps, errors: 0, durationSeconds: row.load.durationSeconds });
+      if (profiled.has(row.id)) row.profile = await profileScenario(row, common);
+      const l = row.load;
+      log(
+        `  ${row.id.padEnd(16)} ${Math.round(l.rps).toString().padStart(6)} rps  p50 ${l.latencyMs.p50} ms  p99 ${l.latencyMs.p99} ms  ${l.requests} req  errors ${errorCell(l)}  workerd ${l.workerdCpuMsPerRequest?.toFixed(2) ?? "?"} ms CPU/req`,
+      );
+    }
+    if (row.id === "ceiling") continue;
+    const before = ceilingSamples.at(-1);
+    const last = index === plan.length - 1;
+    const after = last ? await measureCeiling("end", settings.durationSeconds) : await measureCeiling("between", settings.probeSeconds);
+    log(`  ${"(ceiling)".padEnd(16)} ${Math.round(after.rps).toString().padStart(6)} rps${after.errors ? `  !! ERRORS ${after.errors}` : ""}`);
+    if (row.load && before) {
+      row.bracketRps = [before.rps, after.rps];
+      const usable = row.bracketRps.filter((rps) => rps > 0);
+      row.ratio = usable.length ? row.load.rps / (usable.reduce((a, b) => a + b, 0) / usable.length) : null;
+    }
+  }
+  run.workerLogs = worker.logs.summary();
+  await worker.mf.dispose();
+  worker = undefined;
+
+  const ceilingRow = run.scenarios.find((row) => row.id === "ceiling" && row.load);
+  if (ceilingRow && ceilingSamples.length) {
+    const rates = ceilingSamples.map((sample) => sample.rps);
+    run.ceiling = {
+      samples: ceilingSamples,
+      startRps: rates[0],
+      endRps: rates.at(-1),
+      minRps: Math.min(...rates),
+      maxRps: Math.max(...rates),
+      meanRps: rates.reduce((a, b) => a + b, 0) / rates.length,
+      drift: (Math.max(...rates) - Math.min(...rates)) / Math.max(...rates),
+      workerdCores: ceilingRow.load.workerdCores,
+      loadGeneratorCores: ceilingRow.load.loadGeneratorCores,
+    };
+    ceilingRow.ratio = 1;
+    for (const row of run.scenarios) {
+      if (!row.load) continue;
+      row.ratioToRunMean = row.load.rps / run.ceiling.meanRps;
+      const ceilingCpu = ceilingRow.load.workerdCpuMsPerRequest;
+      row.cpuRatio = ceilingCpu && row.load.workerdCpuMsPerRequest ? ceilingCpu / row.load.workerdCpuMsPerRequest : null;
+    }
+  }
+  run.totalErrors =
+    run.probeErrors +
+    run.scenarios.reduce((sum, row) => sum + (row.setupError ? 1 : (row.load?.errors ?? 0) + (row.load?.warmupErrors ?? 0)), 0);
+
+  if (!args["no-micro"]) {
+    log("micro-benchmarks inside workerd …");
+    try {
+      run.micro = await runMicro({
+        outdir: join(tmp, "micro"),
+        compatibilityDate: run.worker.compatibilityDate,
+        compatibilityFlags: run.worker.compatibilityFlags,
+        batchMs: settings.microBatchMs,
+        repeats: settings.microRepeats,
+        log,
+      });
+    } catch (error) {
+      run.micro = { error: String(error?.stack ?? error) };
+      run.totalErrors += 1;
+      log(`  !! micro-benchmarks failed: ${run.micro.error}`);
+    }
+  }
+} finally {
+  if (worker) await worker.mf.dispose().catch(() => {});
+  run.machine.loadAfter = os.loadavg();
+  run.elapsedSeconds = (performance.now() - runStarted) / 1000;
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+if (run.startup?.profile) delete run.startup.profile; // lived in the temporary directory
+const report = consoleReport(run);
+process.stdout.write(`${report}\n`);
+
+if (save) {
+  const day = run.date.slice(0, 10);
+  const dir = join(ROOT, "bench", "results");
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${day}${mode === "quick" ? "-quick" : ""}.json`);
+  writeFileSync(file, `${JSON.stringify(run, null, 2)}\n`);
+  log(`\nwrote ${file}`);
+  if (mode === "full" || args.save) {
+    const md = join(ROOT, "BENCHMARKS.md");
+    writeFileSync(md, benchmarksMarkdown(run, md));
+    log(`wrote ${md}`);
+  }
+}
+log(`done in ${run.elapsedSeconds.toFixed(0)} s`);
+if (run.totalErrors) {
+  log(`!! ERRORS: ${run.totalErrors} failed requests; see the table.`);
+  process.exitCode = 2;
+}

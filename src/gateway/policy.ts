@@ -1,0 +1,113 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { verifiedClientCertificate } from "../auth/client-certificate";
+import { verifyCredential } from "../auth/credentials";
+import { presentedPqcCredential } from "../auth/pqc-credential";
+import { ROLE_LEVELS, roleAtLeast, type Role } from "../auth/roles";
+import type { AppEnv } from "../context";
+import { ApiError } from "../errors";
+import { requirePQC } from "../middleware/require-pqc";
+import type { CallerClaims } from "./assertion";
+import { cachedPqcPrincipal, pqcCacheKey, rememberPqcPrincipal } from "./pqc-cache";
+import { describeRequirement, type GatewayRoute } from "./routes-config";
+
+/**
+ * Checks a route's requirement against the request, with the same verifiers the identity API
+ * uses (`verifyCredential`, `requirePQC`, the edge's client-certificate check), and says who
+ * the caller is. A missing credential, or one of the wrong kind, is 401; a valid one that falls
+ * short (role, scope, PQC operation) is 403; each message names what the route requires. The
+ * credential kinds never stand in for one another: an API key does not pass a `jwt` route.
+ */
+export async function checkRequirement(c: Context<AppEnv>, route: GatewayRoute): Promise<CallerClaims> {
+  const { require } = route;
+  switch (require.kind) {
+    case "public":
+      return { cred: "none" };
+    case "jwt":
+      return signedInPerson(c, require.minRole);
+    case "api_key":
+      return apiKeyWithScopes(c, require.scopes);
+    case "pqc":
+      return pqcCredential(c, require.service, require.operation);
+    case "mtls":
+      return clientCertificate(c);
+  }
+}
+
+async function signedInPerson(c: Context<AppEnv>, minRole: Role): Promise<CallerClaims> {
+  const required = describeRequirement({ kind: "jwt", minRole });
+  const principal = await verifyCredential(c);
+  if (principal) c.set("principal", principal);
+  if (principal?.kind !== "access_token" && principal?.kind !== "session_cookie") {
+    throw new ApiError("unauthorized", `This route requires a signed-in user (access token or session) with the ${minRole} role or higher.`, {
+      "WWW-Authenticate": `Bearer realm="heady", scope="${required}"`,
+    });
+  }
+  if (!roleAtLeast(principal.role, minRole)) {
+    throw new ApiError("forbidden", `This route requires the ${minRole} role (level ${ROLE_LEVELS[minRole]}) or higher; you are ${principal.role}.`, {
+      "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${required}"`,
+    });
+  }
+  return { cred: principal.kind, sub: principal.userId, role: principal.role };
+}
+
+async function apiKeyWithScopes(c: Context<AppEnv>, scopes: string[]): Promise<CallerClaims> {
+  const wanted = scopes.join(" ");
+  const principal = await verifyCredential(c);
+  if (principal) c.set("principal", principal);
+  if (principal?.kind !== "api_key") {
+    throw new ApiError("unauthorized", `This route requires an API key (X-API-Key) with scope ${wanted}.`, {
+      "WWW-Authenticate": `ApiKey realm="heady", scope="${wanted}"`,
+    });
+  }
+  const missing = scopes.filter((scope) => !principal.scopes.includes(scope));
+  if (missing.length > 0) {
+    throw new ApiError("forbidden", `This route requires an API key with scope ${wanted}; this key lacks ${missing.join(" ")}.`, {
+      "WWW-Authenticate": `ApiKey error="insufficient_scope", scope="${wanted}"`,
+    });
+  }
+  return { cred: "api_key", sub: principal.userId, role: principal.role, scopes: principal.scopes };
+}
+
+/** One `requirePQC` per service operation, built (and its names checked) once. */
+const pqcChecks = new Map<string, MiddlewareHandler<AppEnv>>();
+
+function pqcCheck(service: string, operation: string): MiddlewareHandler<AppEnv> {
+  const key = `${service}/${operation}`;
+  let check = pqcChecks.get(key);
+  if (!check) {
+    check = requirePQC(service, operation);
+    pqcChecks.set(key, check);
+  }
+  return check;
+}
+
+/** Exactly `requirePQC`'s check and answers; a credential it already passed here is taken from the cache. */
+async function pqcCredential(c: Context<AppEnv>, service: string, operation: string): Promise<CallerClaims> {
+  const presented = presentedPqcCredential(c);
+  const cacheKey = presented ? await pqcCacheKey(presented, `${service}/${operation}`, verifiedClientCertificate(c.req.raw)) : undefined;
+  let principal = cacheKey ? cachedPqcPrincipal(cacheKey) : undefined;
+  if (principal) {
+    c.set("principal", principal);
+  } else {
+    await pqcCheck(service, operation)(c, async () => {});
+    const verified = c.get("principal");
+    if (verified?.kind !== "pqc_token") throw new Error("requirePQC passed without a PQC principal");
+    principal = verified;
+    if (cacheKey) rememberPqcPrincipal(cacheKey, principal);
+  }
+  const { userId, role, permissions } = principal;
+  return { cred: "pqc_token", sub: userId, role, service, operation, permissions };
+}
+
+/**
+ * The edge verified a client certificate (Cloudflare mTLS) or it did not. There is no HTTP
+ * challenge that could ask for a certificate, so a missing one is 403, as Cloudflare's own
+ * mTLS rules answer.
+ */
+function clientCertificate(c: Context<AppEnv>): CallerClaims {
+  const thumbprint = verifiedClientCertificate(c.req.raw);
+  if (!thumbprint) {
+    throw new ApiError("forbidden", "This route requires a client certificate verified at the edge (mTLS); this connection presented none.");
+  }
+  return { cred: "mtls", sub: `cert:${thumbprint}`, cnf: { "x5t#S256": thumbprint } };
+}

@@ -1,0 +1,145 @@
+import { describe, expect, it } from "vitest";
+import {
+  ALLOWED_ORIGIN,
+  auditEvents,
+  BASE_URL,
+  findUser,
+  OTHER_ALLOWED_ORIGIN,
+  randomIp,
+  registerUser,
+  request,
+  sessionCookies,
+  strongPassword,
+  uniqueEmail,
+} from "../helpers/identity";
+
+const preflight = (origin: string, method = "POST", path = "/api/auth/login") =>
+  request("OPTIONS", path, {
+    headers: { Origin: origin, "Access-Control-Request-Method": method, "Access-Control-Request-Headers": "content-type, authorization" },
+  });
+
+const varyOf = (headers: Headers) => (headers.get("Vary") ?? "").split(",").map((value) => value.trim().toLowerCase());
+
+function expectForeign(response: { status: number; body: any; headers: Headers }) {
+  expect(response.status).toBe(403);
+  expect(response.body.error.code).toBe("origin_not_allowed");
+  expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+  expect(response.headers.get("Access-Control-Allow-Credentials")).toBeNull();
+  expect(varyOf(response.headers)).toContain("origin");
+}
+
+const allowedHost = new URL(ALLOWED_ORIGIN).host;
+
+const FOREIGN_ORIGINS: [string, string][] = [
+  ["a foreign site", "https://evil.test"],
+  ["the string null (sandboxed iframes, file: pages)", "null"],
+  ["a suffix trick", `${ALLOWED_ORIGIN}.evil.com`],
+  ["a label-prefix trick", `https://evil${allowedHost}`],
+  ["a prefix of an allowed origin", ALLOWED_ORIGIN.slice(0, -1)],
+  ["a subdomain of an allowed origin", `https://x.${allowedHost}`],
+  ["the parent domain", `https://${allowedHost.split(".").slice(1).join(".")}`],
+  ["plain http", `http://${allowedHost}`],
+  ["another port", `https://${allowedHost}:8443`],
+  ["a trailing slash", `${ALLOWED_ORIGIN}/`],
+  ["a trailing dot", `${ALLOWED_ORIGIN}.`],
+  ["a userinfo trick", `https://${allowedHost}@evil.test`],
+  ["the whole allowlist as one value", `${ALLOWED_ORIGIN},${OTHER_ALLOWED_ORIGIN}`],
+  ["a wildcard", "*"],
+];
+
+describe("CORS: allowed origins", () => {
+  it.each([ALLOWED_ORIGIN, OTHER_ALLOWED_ORIGIN])("a preflight from %s echoes exactly that origin, never *", async (origin) => {
+    const response = await preflight(origin);
+    expect(response.status).toBe(204);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(origin);
+    expect(response.headers.get("Access-Control-Allow-Credentials")).toBe("true");
+    expect(varyOf(response.headers)).toContain("origin");
+    expect(response.headers.get("Access-Control-Allow-Methods")?.split(/,\s*/)).toEqual(expect.arrayContaining(["GET", "POST"]));
+    expect(response.headers.get("Access-Control-Allow-Headers")?.toLowerCase().split(/,\s*/)).toEqual(
+      expect.arrayContaining(["authorization", "content-type"]),
+    );
+    expect(Number(response.headers.get("Access-Control-Max-Age"))).toBeGreaterThan(0);
+    expect(response.text).toBe("");
+  });
+
+  it("an actual request from an allowed origin gets the echo, credentials and exposed headers", async () => {
+    const response = await request("POST", "/api/auth/register", {
+      headers: { Origin: ALLOWED_ORIGIN },
+      body: { email: uniqueEmail(), password: strongPassword() },
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED_ORIGIN);
+    expect(response.headers.get("Access-Control-Allow-Credentials")).toBe("true");
+    expect(response.headers.get("Access-Control-Expose-Headers")?.split(/,\s*/)).toEqual(
+      expect.arrayContaining(["X-Request-Id", "Retry-After"]),
+    );
+    expect(varyOf(response.headers)).toContain("origin");
+  });
+
+  it("error responses to an allowed origin carry CORS headers too, so the page can read them", async () => {
+    const response = await request("GET", "/api/auth/me", { headers: { Origin: OTHER_ALLOWED_ORIGIN } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(OTHER_ALLOWED_ORIGIN);
+    expect(response.headers.get("Access-Control-Expose-Headers")).toContain("X-Request-Id");
+  });
+
+  it("the Worker's own origin is allowed", async () => {
+    const response = await request("GET", "/health", { headers: { Origin: BASE_URL } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(BASE_URL);
+  });
+
+  it("a request without Origin (server to server) passes with no CORS grant", async () => {
+    const account = await registerUser();
+    const response = await request("GET", "/api/auth/me", { token: account.accessToken });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect(response.headers.get("Access-Control-Allow-Credentials")).toBeNull();
+    expect(varyOf(response.headers)).toContain("origin");
+  });
+
+  it("an OPTIONS request with an allowed Origin but no Access-Control-Request-Method is not a preflight", async () => {
+    const response = await request("OPTIONS", "/api/auth/login", { headers: { Origin: ALLOWED_ORIGIN } });
+    expect(response.status).toBe(404);
+    expect(response.headers.get("Access-Control-Allow-Methods")).toBeNull();
+  });
+});
+
+describe("CORS: foreign origins are refused", () => {
+  it.each(FOREIGN_ORIGINS)("a preflight from %s (%s) gets 403 and no grant", async (_, origin) => {
+    expectForeign(await preflight(origin));
+  });
+
+  it.each(FOREIGN_ORIGINS)("a GET from %s (%s) gets 403 and no grant", async (_, origin) => {
+    expectForeign(await request("GET", "/health", { headers: { Origin: origin } }));
+  });
+
+  it("a cross-site login post is refused before it reaches the route: no session, no audit", async () => {
+    const account = await registerUser();
+    const ip = randomIp();
+    const response = await request("POST", "/api/auth/login", {
+      headers: { Origin: "https://evil.test" },
+      body: { email: account.email, password: account.password },
+      ip,
+    });
+    expectForeign(response);
+    expect(sessionCookies(response.headers)).toHaveLength(0);
+    // A same-origin failure from that address afterwards is the only event it leaves.
+    expect((await request("POST", "/api/auth/login", { body: { email: account.email, password: "wrong-password-1" }, ip })).status).toBe(401);
+    const events = await auditEvents({ ip });
+    expect(events.map((event) => event.type)).toEqual(["login.failed"]);
+  });
+
+  it("a cross-site form post riding on the session cookie cannot log the victim out", async () => {
+    const account = await registerUser();
+    const response = await request("POST", "/api/auth/logout", { headers: { Origin: "null" }, cookie: account.cookie });
+    expectForeign(response);
+    expect((await request("GET", "/api/auth/me", { cookie: account.cookie })).status).toBe(200);
+  });
+
+  it("a cross-site register post creates no account", async () => {
+    const email = uniqueEmail();
+    expectForeign(await request("POST", "/api/auth/register", { headers: { Origin: `https://evil${allowedHost}` }, body: { email, password: strongPassword() } }));
+    expect(await findUser(email)).toBeNull();
+  });
+});

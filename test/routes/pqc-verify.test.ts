@@ -1,0 +1,350 @@
+import { env } from "cloudflare:workers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256Hex } from "../../src/crypto/digest";
+import { kvKeys } from "../../src/kv-keys";
+import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
+import { createReference } from "../../src/pqc/references";
+import {
+  accessTokenKey,
+  base64url,
+  decodePayload,
+  flipSignatureByte,
+  forgeJwt,
+  hmacSigner,
+  registerUser,
+  unsigned,
+  type SignedIn,
+} from "../helpers/identity";
+import {
+  appWith,
+  clientCertificate,
+  decodeHeader,
+  kmsBindings,
+  kmsMode,
+  kmsStats,
+  kmsTenant,
+  mlDsaKeyFromSeed,
+  pqcClaims,
+  randomFingerprint,
+  requestPqcToken,
+  signPqc,
+  verifyCall,
+  workerLocalKey,
+  x5tS256,
+  type MlDsaTestKey,
+} from "../helpers/pqc";
+
+/** GET /api/auth/verify with PQC tokens and references: what passes, and everything that must not. */
+
+let user: SignedIn;
+let token: string;
+let stranger: MlDsaTestKey;
+const headyme = { service: "headyme", operation: "sync" } as const;
+
+beforeAll(async () => {
+  user = await registerUser();
+  const issued = await requestPqcToken(headyme, { token: user.accessToken });
+  expect(issued.status, issued.text).toBe(200);
+  token = issued.body.pqcToken;
+  stranger = await mlDsaKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)));
+});
+
+function expectRefused(response: { status: number; body: any; headers: Headers }, message?: string) {
+  expect(response.status, JSON.stringify(response.body)).toBe(401);
+  expect(response.body.error.code).toBe("invalid_token");
+  expect(response.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token"');
+  if (message) expect(response.body.error.message).toBe(message);
+}
+
+/** Sends `pqcToken` both ways the verifier reads it, and expects both refused. */
+async function expectRefusedEitherWay(pqcToken: string) {
+  expectRefused(await verifyCall({ pqc: pqcToken }));
+  expectRefused(await verifyCall({ token: pqcToken }));
+}
+
+const expectedVerification = (claims: Record<string, unknown>, reference: boolean) => ({
+  valid: true,
+  kind: "pqc_token",
+  sub: claims.sub,
+  role: claims.role,
+  email: "",
+  exp: claims.exp,
+  service: claims.service,
+  operation: claims.operation,
+  permissions: claims.permissions,
+  jti: claims.jti,
+  reference,
+});
+
+describe("valid PQC credentials", () => {
+  it("accepts the token in X-Heady-PQC-Token and as a Bearer token", async () => {
+    for (const response of [await verifyCall({ pqc: token }), await verifyCall({ token })]) {
+      expect(response.status, response.text).toBe(200);
+      expect(response.body).toEqual(expectedVerification(decodePayload(token), false));
+    }
+  });
+
+  it("accepts a reference in X-Heady-PQC-Token and as a Bearer token, answering the token's claims", async () => {
+    const issued = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken });
+    const stored = await env.CACHE.get(kvKeys.pqcReference(await sha256Hex(issued.body.reference)));
+    for (const response of [await verifyCall({ pqc: issued.body.reference }), await verifyCall({ token: issued.body.reference })]) {
+      expect(response.status, response.text).toBe(200);
+      expect(response.body).toEqual(expectedVerification(decodePayload(stored!), true));
+    }
+  });
+
+  it("accepts a token the test signs itself with noble and the Worker's local seed (control for the forgeries below)", async () => {
+    const claims = pqcClaims({ sub: user.userId });
+    const response = await verifyCall({ pqc: await signPqc(claims) });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body).toEqual(expectedVerification(claims, false));
+  });
+});
+
+describe("tampered, truncated and expired tokens are refused", () => {
+  it("a flipped signature bit", async () => {
+    await expectRefusedEitherWay(flipSignatureByte(token));
+    await expectRefusedEitherWay(flipSignatureByte(token, 3000));
+  });
+
+  it("a payload changed after signing (another service, a later exp)", async () => {
+    const [header, , signature] = token.split(".");
+    for (const change of [{ service: "admin", operation: "manage" }, { exp: (decodePayload(token).exp as number) + 60 }]) {
+      const payload = base64url(JSON.stringify({ ...decodePayload(token), ...change }));
+      await expectRefusedEitherWay(`${header}.${payload}.${signature}`);
+    }
+  });
+
+  it("truncated: a shortened signature, no signature, two segments", async () => {
+    const [header, payload] = token.split(".");
+    await expectRefusedEitherWay(token.slice(0, -100));
+    await expectRefusedEitherWay(token.slice(0, -1));
+    await expectRefusedEitherWay(token.slice(0, -2));
+    await expectRefusedEitherWay(`${header}.${payload}.`);
+    expectRefused(await verifyCall({ pqc: `${header}.${payload}` }));
+    expectRefused(await verifyCall({ pqc: token.slice(0, 2000) }));
+  });
+
+  it("truncated to a signature segment whose length no base64url encoding can have (1 mod 4): 401, never 500", async () => {
+    const signatureLength = token.split(".")[2]!.length;
+    const cut = token.slice(0, token.length - ((signatureLength - 1) % 4) - 4);
+    expect(cut.split(".")[2]!.length % 4).toBe(1);
+    await expectRefusedEitherWay(cut);
+  });
+
+  it("expired (signed by the Worker's key with the same claims and a past exp)", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }, "headyme", "sync", { iat: now - 400, exp: now - 100 })));
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }, "headyme", "sync", { iat: now - 300, exp: now })));
+  });
+
+  it("a lifetime over 300 s, even though the signature is good", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }, "headyme", "sync", { iat: now, exp: now + 301 })));
+  });
+
+  it("another issuer or audience, or a missing required claim", async () => {
+    const claims = (overrides: Record<string, unknown>) => pqcClaims({ sub: user.userId }, "headyme", "sync", overrides);
+    for (const overrides of [{ iss: "https://evil.test" }, { aud: "heady-api" }, { heady_ctx: undefined }, { jti: undefined }, { role: "root" }]) {
+      await expectRefusedEitherWay(await signPqc(claims(overrides)));
+    }
+  });
+});
+
+describe("kid and alg: the key decides, never the header", () => {
+  it("a token signed by another ML-DSA-65 key under its own kid", async () => {
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { key: stranger }));
+  });
+
+  it("a token signed by another key claiming the Worker's kid", async () => {
+    const { kid } = await workerLocalKey();
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { key: stranger, header: { kid } }));
+  });
+
+  it("the Worker's signature with the kid changed, or removed", async () => {
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { header: { kid: stranger.kid } }));
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { header: { kid: undefined } }));
+    const { kid } = await workerLocalKey();
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { header: { kid: `${kid} ` } }));
+  });
+
+  it("alg swapped to HS256 (keyed with the public key, or with the access-token secret) or none", async () => {
+    const local = await workerLocalKey();
+    const claims = pqcClaims({ sub: user.userId });
+    const header = { alg: "HS256", typ: "pqc+jwt", kid: local.kid };
+    await expectRefusedEitherWay(await forgeJwt(header, claims, hmacSigner(local.publicKey as Uint8Array<ArrayBuffer>)));
+    await expectRefusedEitherWay(await forgeJwt(header, claims, hmacSigner(new TextEncoder().encode(base64url(local.publicKey)) as Uint8Array<ArrayBuffer>)));
+    await expectRefusedEitherWay(await forgeJwt(header, claims, (await accessTokenKey()).sign));
+    const none = await forgeJwt({ alg: "none", typ: "pqc+jwt", kid: local.kid }, claims, unsigned);
+    await expectRefusedEitherWay(none);
+    await expectRefusedEitherWay(`${none}${base64url(new Uint8Array(3309))}`);
+    // Even the right signature under another alg name.
+    for (const alg of ["ML-DSA-44", "ML-DSA-87", "EdDSA"]) await expectRefusedEitherWay(await signPqc(claims, { header: { alg } }));
+  });
+
+  it("header members that RFC 8725 says never to honour (jwk, jku, x5u, crit)", async () => {
+    const local = await workerLocalKey();
+    const jwk = { kty: "AKP", alg: "ML-DSA-65", pub: base64url(stranger.publicKey) };
+    for (const extra of [{ jwk }, { jku: "https://evil.test/jwks.json" }, { x5u: "https://evil.test/cert.pem" }, { crit: ["exp"] }]) {
+      await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { header: extra }));
+      await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { key: stranger, header: { ...extra, kid: local.kid } }));
+    }
+  });
+});
+
+describe("token kinds never cross", () => {
+  it("a token with typ at+jwt is not a PQC token, even with a good ML-DSA signature", async () => {
+    const atJwt = await signPqc(pqcClaims({ sub: user.userId }), { header: { typ: "at+jwt" } });
+    await expectRefusedEitherWay(atJwt);
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { header: { typ: undefined } }));
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { header: { typ: "JWT" } }));
+  });
+
+  it("an access token presented as a PQC token is refused; the same token as Bearer is an access token", async () => {
+    expectRefused(await verifyCall({ pqc: user.accessToken }));
+    const asBearer = await verifyCall({ token: user.accessToken });
+    expect(asBearer.status).toBe(200);
+    expect(asBearer.body.kind).toBe("access_token");
+  });
+
+  it("a PQC token with pqc+jwt claims but an HS256 signature by the access-token key is refused", async () => {
+    const key = await accessTokenKey();
+    const forged = await forgeJwt({ alg: "HS256", typ: "pqc+jwt", kid: key.kid }, pqcClaims({ sub: user.userId }), key.sign);
+    await expectRefusedEitherWay(forged);
+  });
+});
+
+describe("certificate-bound tokens (cnf x5t#S256)", () => {
+  let fingerprint: string;
+  let bound: string;
+  beforeAll(async () => {
+    fingerprint = randomFingerprint();
+    const issued = await requestPqcToken(headyme, { token: user.accessToken, cf: clientCertificate(fingerprint) });
+    expect(issued.status, issued.text).toBe(200);
+    bound = issued.body.pqcToken;
+    expect(decodePayload(bound).cnf).toEqual({ "x5t#S256": x5tS256(fingerprint) });
+  });
+
+  const boundMessage = "The PQC token is bound to a client certificate this connection did not present.";
+
+  it("is refused without a certificate", async () => {
+    expectRefused(await verifyCall({ pqc: bound }), boundMessage);
+    expectRefused(await verifyCall({ token: bound }), boundMessage);
+  });
+
+  it("is refused with another certificate, or with the right one unverified", async () => {
+    expectRefused(await verifyCall({ pqc: bound, cf: clientCertificate(randomFingerprint()) }), boundMessage);
+    expectRefused(await verifyCall({ pqc: bound, cf: clientCertificate(fingerprint, "FAILED:certificate has expired") }), boundMessage);
+    expectRefused(await verifyCall({ pqc: bound, cf: { tlsClientAuth: { certPresented: "0", certVerified: "NONE", certFingerprintSHA256: fingerprint } } }), boundMessage);
+  });
+
+  it("is accepted with the right certificate (as Cloudflare reports its fingerprint)", async () => {
+    const response = await verifyCall({ pqc: bound, cf: clientCertificate(fingerprint) });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body).toEqual(expectedVerification(decodePayload(bound), false));
+    expect((await verifyCall({ token: bound, cf: clientCertificate(fingerprint.toUpperCase()) })).status).toBe(200);
+  });
+
+  it("a bound reference is bound too", async () => {
+    const issued = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken, cf: clientCertificate(fingerprint) });
+    expectRefused(await verifyCall({ pqc: issued.body.reference }), boundMessage);
+    expect((await verifyCall({ pqc: issued.body.reference, cf: clientCertificate(fingerprint) })).status).toBe(200);
+  });
+});
+
+describe("references expire with their token", () => {
+  const referenceKey = async (reference: string) => kvKeys.pqcReference(await sha256Hex(reference));
+  /** The KV entry's absolute expiration (Unix seconds), as KV reports it. */
+  async function kvExpiration(reference: string): Promise<number | undefined> {
+    const { keys } = await env.CACHE.list({ prefix: await referenceKey(reference) });
+    expect(keys).toHaveLength(1);
+    return keys[0]!.expiration;
+  }
+
+  it("an issued reference's KV entry carries a TTL equal to the token's remaining life", async () => {
+    const issued = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken });
+    const stored = await env.CACHE.get(await referenceKey(issued.body.reference));
+    const exp = decodePayload(stored!).exp as number;
+    const expiration = await kvExpiration(issued.body.reference);
+    expect(expiration).toBeDefined();
+    expect(Math.abs(expiration! - exp)).toBeLessThanOrEqual(2);
+  });
+
+  it("a reference whose token has expired is refused, although KV still holds it (KV's TTL is at least 60 s)", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const shortLived = await signPqc(pqcClaims({ sub: user.userId }, "headyme", "sync", { iat: now, exp: now + 2 }));
+    const reference = await createReference(env.CACHE, shortLived, now + 2);
+    // KV refuses TTLs under 60 s, so the entry outlives the token; the token's own exp must decide.
+    expect(await kvExpiration(reference)).toBeGreaterThanOrEqual(now + 59);
+    const fresh = await verifyCall({ pqc: reference });
+    expect(fresh.status, fresh.text).toBe(200);
+    expect(fresh.body.reference).toBe(true);
+
+    while (Date.now() / 1000 < now + 2) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await env.CACHE.get(await referenceKey(reference))).toBe(shortLived);
+    expectRefused(await verifyCall({ pqc: reference }));
+    expectRefused(await verifyCall({ token: reference }));
+  });
+
+  it("a reference stored for an already expired token is refused from the start", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await signPqc(pqcClaims({ sub: user.userId }, "headyme", "sync", { iat: now - 200, exp: now - 1 }));
+    expectRefused(await verifyCall({ pqc: await createReference(env.CACHE, expired, now - 1) }));
+  });
+
+  it("a reference whose KV entry is gone, or that never existed, is refused", async () => {
+    const issued = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken });
+    await env.CACHE.delete(await referenceKey(issued.body.reference));
+    const message = "The PQC reference is unknown or expired.";
+    expectRefused(await verifyCall({ pqc: issued.body.reference }), message);
+    expectRefused(await verifyCall({ token: base64url(crypto.getRandomValues(new Uint8Array(32))) }), message);
+  });
+});
+
+describe("an unknown kid does not hammer the signer (KMS: single flight, at most once a minute)", () => {
+  // These tests reset the isolate's keyring and point the signer at the fake KMS; put things back after.
+  afterAll(() => resetPqcKeyringForTests());
+
+  const junkTokens = (count: number) =>
+    Promise.all(
+      Array.from({ length: count }, async () => {
+        const key = await mlDsaKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)));
+        return signPqc(pqcClaims({ sub: user.userId }), { key });
+      }),
+    );
+
+  it("a burst of unknown kids makes one GetPublicKey call, and more unknown kids in the same minute make none", async () => {
+    resetPqcKeyringForTests();
+    const tenant = await kmsTenant();
+    const handler = appWith(kmsBindings(tenant));
+    const burst = await Promise.all((await junkTokens(20)).map((junk) => verifyCall({ pqc: junk, handler })));
+    for (const response of burst) expectRefused(response);
+    expect((await kmsStats(tenant)).calls.GetPublicKey).toBe(1);
+
+    for (const junk of await junkTokens(10)) expectRefused(await verifyCall({ pqc: junk, handler }));
+    expect((await kmsStats(tenant)).calls.GetPublicKey).toBe(1);
+  });
+
+  it("with KMS failing, a burst of unknown kids makes one (retried) fetch, and then none for a minute", async () => {
+    resetPqcKeyringForTests();
+    const tenant = await kmsTenant();
+    await kmsMode(tenant, "down", { operations: ["GetPublicKey"] });
+    const handler = appWith(kmsBindings(tenant));
+    const burst = await Promise.all((await junkTokens(20)).map((junk) => verifyCall({ pqc: junk, handler })));
+    for (const response of burst) expectRefused(response);
+    const afterBurst = (await kmsStats(tenant)).calls.GetPublicKey;
+    expect(afterBurst).toBe(3); // one fetch: the KMS client's 3 attempts
+
+    for (const junk of await junkTokens(10)) expectRefused(await verifyCall({ pqc: junk, handler }));
+    expect((await kmsStats(tenant)).calls.GetPublicKey).toBe(afterBurst);
+  });
+});
+
+describe("the kid a token names is matched exactly", () => {
+  it("a token whose kid differs only in case is refused", async () => {
+    const { kid } = decodeHeader(token) as { kid: string };
+    const swapped = kid.replace(/[a-z]/, (c) => c.toUpperCase());
+    expect(swapped).not.toBe(kid);
+    await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { header: { kid: swapped } }));
+  });
+});
