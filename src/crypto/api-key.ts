@@ -55,13 +55,15 @@ function checksum(entropy: string): string {
   return out;
 }
 
+/** The key for 43 base62 characters of entropy: prefix, entropy, checksum. */
+export function formatApiKey(entropy: string): string {
+  return `${API_KEY_PREFIX}${entropy}${checksum(entropy)}`;
+}
+
 /** A new API key, and the prefix that may be shown and stored in clear. */
 export function generateApiKey(): { key: string; displayPrefix: string } {
   const entropy = randomBase62(API_KEY_ENTROPY_CHARS);
-  return {
-    key: `${API_KEY_PREFIX}${entropy}${checksum(entropy)}`,
-    displayPrefix: `${API_KEY_PREFIX}${entropy.slice(0, DISPLAY_PREFIX_CHARS)}`,
-  };
+  return { key: formatApiKey(entropy), displayPrefix: `${API_KEY_PREFIX}${entropy.slice(0, DISPLAY_PREFIX_CHARS)}` };
 }
 
 /** True when the string has the key's shape and its checksum matches: no storage is touched. */

@@ -1,6 +1,7 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Role } from "../auth/roles";
 import type { Database } from "./client";
+import { preparedPerDatabase } from "./prepared";
 import { afterCursor, type Cursor } from "./cursor";
 import { apiKeys, users, type ApiKeyRow } from "./schema";
 
@@ -27,17 +28,21 @@ export async function insertApiKey(db: Database, key: NewApiKey): Promise<ApiKey
   return row;
 }
 
+const keyByHashQuery = preparedPerDatabase((db) =>
+  db
+    .select({ key: apiKeys, ownerDisabledAt: users.disabledAt, ownerEmail: users.email, ownerRole: users.role })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(eq(apiKeys.keyHash, sql.placeholder("keyHash")))
+    .prepare(),
+);
+
 /** The key with this hash and its owner's state, or undefined. Revocation and expiry are the caller's to judge. */
 export function findApiKeyByHash(
   db: Database,
   keyHash: string,
 ): Promise<{ key: ApiKeyRow; ownerDisabledAt: number | null; ownerEmail: string; ownerRole: Role } | undefined> {
-  return db
-    .select({ key: apiKeys, ownerDisabledAt: users.disabledAt, ownerEmail: users.email, ownerRole: users.role })
-    .from(apiKeys)
-    .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(eq(apiKeys.keyHash, keyHash))
-    .get();
+  return keyByHashQuery(db).get({ keyHash });
 }
 
 /** Keys newest first, after `cursor`; at most `limit` rows. */

@@ -1,7 +1,8 @@
-import { and, eq, gt, isNull } from "drizzle-orm";
+import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { sha256Hex } from "../crypto/digest";
 import { randomBase64Url, randomHex } from "../crypto/random";
 import type { Database } from "./client";
+import { preparedPerDatabase } from "./prepared";
 import { refreshTokens, sessions, users, type SessionRow, type UserRow } from "./schema";
 
 /** The session cookie lives 8 hours (design.md); the session and its refresh family 30 days. */
@@ -51,18 +52,28 @@ export async function createSession(
   return { session, cookieValue, refreshToken };
 }
 
-/** The live session with this id, with its user; undefined once revoked, expired or disabled. */
-export async function findLiveSession(
-  db: Database,
-  sessionId: string,
-): Promise<{ session: SessionRow; user: UserRow } | undefined> {
-  const now = Date.now();
-  return db
+const liveSessionQuery = preparedPerDatabase((db) =>
+  db
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now), isNull(users.disabledAt)))
-    .get();
+    .where(
+      and(
+        eq(sessions.id, sql.placeholder("sessionId")),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, sql.placeholder("now")),
+        isNull(users.disabledAt),
+      ),
+    )
+    .prepare(),
+);
+
+/** The live session with this id, with its user; undefined once revoked, expired or disabled. */
+export function findLiveSession(
+  db: Database,
+  sessionId: string,
+): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+  return liveSessionQuery(db).get({ sessionId, now: Date.now() });
 }
 
 /** The live session a cookie value belongs to, while the cookie itself is within its 8 hours. */

@@ -49,7 +49,7 @@ export const ApiKeyList = z
 export const ListApiKeysQuery = z.object({
   all: z.enum(["true", "false"]).optional().openapi({ description: "Admins only: every user's keys" }),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  cursor: z.string().regex(/^\d+$/).optional(),
+  cursor: z.string().max(80).optional().openapi({ description: "Opaque cursor from the previous page" }),
 });
 
 export const KeyIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: "id", in: "path" } }) });
