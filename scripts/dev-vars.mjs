@@ -1,7 +1,8 @@
-// Writes a .dev.vars-style file with fresh random secrets. Shared by `npm run dev` (which
-// keeps an existing .dev.vars) and the end-to-end tests (which write their own per run).
+// Writes a .dev.vars-style file with fresh random secrets. Shared by `npm run dev` (which keeps
+// an existing .dev.vars and only adds what is missing) and the end-to-end tests (which write their
+// own per run).
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const secret = (bytes = 32) => randomBytes(bytes).toString("base64url");
 
@@ -33,4 +34,22 @@ export function writeDevVars(path, vars) {
   writeFileSync(path, `# Generated ${new Date().toISOString()} with fresh random secrets. Never commit this file.\n${lines.join("\n")}\n`, {
     mode: 0o600,
   });
+}
+
+/**
+ * Creates the file, or adds fresh values for any variable it lacks (a secret introduced since it
+ * was written), keeping every existing value. Returns the names it added.
+ */
+export function ensureDevVars(path) {
+  const fresh = freshDevVars();
+  if (!existsSync(path)) {
+    writeDevVars(path, fresh);
+    return Object.keys(fresh);
+  }
+  const present = new Set([...readFileSync(path, "utf8").matchAll(/^([A-Z0-9_]+)=/gm)].map((match) => match[1]));
+  const missing = Object.entries(fresh).filter(([key]) => !present.has(key));
+  if (missing.length > 0) {
+    appendFileSync(path, `\n# Added ${new Date().toISOString()}\n${missing.map(([key, value]) => `${key}=${JSON.stringify(String(value))}`).join("\n")}\n`);
+  }
+  return missing.map(([key]) => key);
 }

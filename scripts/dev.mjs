@@ -1,18 +1,16 @@
 // `npm run dev`: first-run setup, then `wrangler dev`.
-// 1. writes .dev.vars with fresh random secrets if it is missing;
+// 1. writes .dev.vars with fresh random secrets if it is missing, or adds any secret it lacks;
 // 2. applies the D1 migrations to the local database;
 // 3. starts wrangler dev and says where everything is.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { freshDevVars, writeDevVars } from "./dev-vars.mjs";
+import { readFileSync } from "node:fs";
+import { ensureDevVars } from "./dev-vars.mjs";
 
 const PORT = process.env.PORT ?? "8787";
 const wrangler = (args, options = {}) => spawnSync("npx", ["wrangler", ...args], { stdio: "inherit", ...options });
 
-if (!existsSync(".dev.vars")) {
-  writeDevVars(".dev.vars", freshDevVars());
-  console.log("Created .dev.vars with fresh random secrets (git-ignored).");
-}
+const added = ensureDevVars(".dev.vars");
+if (added.length > 0) console.log(`.dev.vars: wrote fresh random values for ${added.join(", ")} (git-ignored).`);
 
 const migrate = wrangler(["d1", "migrations", "apply", "DB", "--local"], { env: { ...process.env, CI: "1" } });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);

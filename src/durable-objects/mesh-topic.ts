@@ -28,6 +28,12 @@ import { readHandoff } from "../mesh/topic-handoff";
 
 const TOPIC_KEY = "topic";
 
+/** The 1008 closes for a credential that stopped standing: the close reason, and the error frame's message. */
+const POLICY_CLOSES = {
+  token_expired: { reason: "token expired", message: "The node token has expired; connect again with a new one." },
+  token_revoked: { reason: "token revoked", message: "The node token has been revoked." },
+} as const satisfies Partial<Record<ErrorCode, { reason: string; message: string }>>;
+
 /**
  * One topic room of PulseMesh (`idFromName(topic)`), built on the WebSocket Hibernation API:
  * - sockets are accepted with `ctx.acceptWebSocket` and tagged `node:<id>` and `role:<role>`;
@@ -70,7 +76,7 @@ export class MeshTopic extends DurableObject<Bindings> {
     const state: SocketState = { ...admitted, subscribed: true };
     // The revocation may have been pushed here after the Worker's D1 check passed.
     if (this.revocations.revokes(state)) {
-      this.close(server, CLOSE_CODES.policy, "token revoked");
+      this.closeForPolicy(server, "token_revoked");
     } else {
       try {
         this.remember(server, state);
@@ -111,8 +117,7 @@ export class MeshTopic extends DurableObject<Bindings> {
     }
   }
 
-  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    for (const peer of this.ctx.getWebSockets()) if (peer !== ws) try { peer.send(JSON.stringify({ type: "debug", event: "webSocketClose", code })); } catch {}
+  override async webSocketClose(ws: WebSocket): Promise<void> {
     this.forgetSocket(ws);
   }
 
@@ -122,15 +127,17 @@ export class MeshTopic extends DurableObject<Bindings> {
 
   /** Told by SAGE's revoke route: remember the revocation and close the sockets it covers now. */
   async revoke(notice: RevocationNotice): Promise<{ closed: number }> {
+    this.revocations.add(notice);
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(nodeTag(notice.nodeId))) {
       const state = this.stateOf(ws);
-      if (state) {
-        this.close(ws, CLOSE_CODES.policy, "token revoked");
+      if (state && ws.readyState === WebSocket.OPEN && this.revocations.revokes(state)) {
+        this.closeForPolicy(ws, "token_revoked");
         closed += 1;
       }
     }
-    console.log("DEBUG revoke closed", Date.now());
+    const pruneAt = this.revocations.prune(Date.now());
+    if (pruneAt !== undefined) await this.scheduleAlarm(pruneAt);
     return { closed };
   }
 
@@ -223,11 +230,11 @@ export class MeshTopic extends DurableObject<Bindings> {
   private stillAuthorized(ws: WebSocket, state: SocketState, now: number): boolean {
     if (state.exp !== null && state.exp * 1000 <= now) {
       this.audit(meshAuditEvent("token_expired", { nodeId: state.nodeId, details: { topic: this.topic, jti: state.jti } }));
-      this.close(ws, CLOSE_CODES.policy, "token expired");
+      this.closeForPolicy(ws, "token_expired");
       return false;
     }
     if (this.revocations.revokes(state)) {
-      this.close(ws, CLOSE_CODES.policy, "token revoked");
+      this.closeForPolicy(ws, "token_revoked");
       return false;
     }
     return true;
@@ -245,6 +252,22 @@ export class MeshTopic extends DurableObject<Bindings> {
   private remember(ws: WebSocket, state: SocketState): void {
     saveSocketState(ws, state);
     this.states.set(ws, state);
+  }
+
+  /**
+   * Closes 1008 for an expired or revoked token, after an error frame saying so. The frame
+   * matters when the close is started outside a socket event (the revoke RPC, the alarm): the
+   * close frame leaves at once, but the runtime ends the TCP connection, and so fires the
+   * client's close event, only when the object next hibernates; the error frame is seen at once.
+   */
+  private closeForPolicy(ws: WebSocket, code: keyof typeof POLICY_CLOSES): void {
+    const { reason, message } = POLICY_CLOSES[code];
+    try {
+      ws.send(errorFrame(code, message));
+    } catch {
+      // Already closing.
+    }
+    this.close(ws, CLOSE_CODES.policy, reason);
   }
 
   private close(ws: WebSocket, code: number, reason: string): void {

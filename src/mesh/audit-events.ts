@@ -19,6 +19,7 @@ const LEDGER_TYPE: Record<MeshAuditEvent, AuthEventType> = {
 /** How the trail names a node: its id, prefixed so it never reads as a user id. */
 export const nodeSubject = (nodeId: string) => `node:${nodeId}`;
 
+/** A spec event as an audit-seam event about a node. */
 export function meshAuditEvent(
   event: MeshAuditEvent,
   fields: { nodeId?: string | undefined; actor?: string | undefined; details?: Record<string, unknown> },

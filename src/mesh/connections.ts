@@ -15,6 +15,7 @@ export function recordConnectionQuery(db: Database, nodeId: string, topic: strin
     .onConflictDoUpdate({ target: [meshConnections.nodeId, meshConnections.topic], set: { connectedAt } });
 }
 
+/** The topics whose objects hold (or recently held) the node's sockets. */
 export async function topicsOfNode(db: Database, nodeId: string): Promise<string[]> {
   const rows = await db.select({ topic: meshConnections.topic }).from(meshConnections).where(eq(meshConnections.nodeId, nodeId));
   return rows.map((row) => row.topic);

@@ -56,6 +56,7 @@ export type ErrorCode =
 
 export type AckOf = "connect" | "pulse" | "subscribe" | "unsubscribe" | "refresh";
 
+/** A client frame that cannot be read; its message goes back in a `bad_frame` error frame. */
 export class FrameError extends Error {
   override name = "FrameError";
 }
@@ -91,14 +92,17 @@ export function parseClientFrame(message: string | ArrayBuffer): ClientFrame {
   }
 }
 
+/** The fan-out frame every other subscribed socket receives. */
 export function pulseFrame(topic: string, from: string, data: unknown, ts: number, stub: boolean): string {
   return JSON.stringify(stub ? { type: "pulse", topic, from, data, ts, stub: true } : { type: "pulse", topic, from, data, ts });
 }
 
+/** An acknowledgement, echoing the client's frame `id` when it sent one. */
 export function ackFrame(of: AckOf, fields: Record<string, unknown> = {}, id?: FrameId): string {
   return JSON.stringify({ type: "ack", of, ...fields, ...(id === undefined ? {} : { id }) });
 }
 
+/** A refusal, echoing the client's frame `id` when it sent one. */
 export function errorFrame(code: ErrorCode, message: string, id?: FrameId): string {
   return JSON.stringify({ type: "error", code, message, ...(id === undefined ? {} : { id }) });
 }

@@ -52,6 +52,7 @@ export function standingOf(row: StandingRow | undefined, claims: Pick<NodeClaims
   return "valid";
 }
 
+/** Whether a verified token still stands, in one D1 query (refresh uses it; connects batch the query). */
 export async function tokenStanding(db: Database, claims: Pick<NodeClaims, "node_id" | "iat" | "jti">): Promise<TokenStanding> {
   const [row] = await tokenStandingQuery(db, claims.jti);
   return standingOf(row, claims);

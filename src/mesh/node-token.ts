@@ -11,6 +11,7 @@ export const NODE_TOKEN_AUDIENCE = "heady-mesh";
 
 /** Node ids name sockets (`node:<id>` tags) and log lines: short, printable, no separators of ours. */
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+/** Whether `value` is a valid node id. */
 export const isNodeId = (value: unknown): value is string => typeof value === "string" && NODE_ID.test(value);
 export const NODE_ID_RULE = "1 to 64 characters of A-Z, a-z, 0-9, _, . and -, starting with a letter or digit";
 

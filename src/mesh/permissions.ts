@@ -6,6 +6,7 @@ import { topicMatches, TopicPatternSchema } from "./topics";
 export const MESH_ROLES = ["ui", "reasoner", "governor", "scribe", "hermes"] as const;
 export type MeshRole = (typeof MESH_ROLES)[number];
 
+/** Whether `value` is one of the five node roles. */
 export function isMeshRole(value: unknown): value is MeshRole {
   return typeof value === "string" && (MESH_ROLES as readonly string[]).includes(value);
 }
@@ -30,6 +31,7 @@ export type TopicAccess = "emit" | "listen" | "none";
  */
 export const PERMISSIONS_MAX_BYTES = 1280;
 
+/** The size of the permissions as they travel in a token and an attachment (JSON, bytes). */
 export function permissionsSize(permissions: TopicPermissions): number {
   return utf8(JSON.stringify([permissions.allow, permissions.listen, permissions.deny])).length;
 }

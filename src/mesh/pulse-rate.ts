@@ -24,6 +24,7 @@ export interface RateVerdict {
   flag: boolean;
 }
 
+/** Per-node pulse counts of one topic object, judged against `limitPerWindow` pulses a minute. */
 export class PulseRate {
   private readonly windows = new Map<string, NodeWindow>();
 

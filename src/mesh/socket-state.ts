@@ -56,4 +56,5 @@ export function socketTags(node: Pick<AdmittedNode, "nodeId" | "role">): string[
   return [nodeTag(node.nodeId), `role:${node.role}`];
 }
 
+/** The tag that finds every socket of a node (`ctx.getWebSockets(nodeTag(id))`). */
 export const nodeTag = (nodeId: string) => `node:${nodeId}`;

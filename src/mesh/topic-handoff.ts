@@ -14,12 +14,14 @@ export function topicObject(env: Bindings, topic: string) {
   return env.MESH_TOPIC.get(env.MESH_TOPIC.idFromName(topic));
 }
 
+/** The upgrade request the Worker sends to the topic object for an admitted node. */
 export function handoffRequest(topic: string, admitted: AdmittedNode): Request {
   return new Request("https://mesh-topic.internal/connect", {
     headers: { Upgrade: "websocket", [TOPIC_HEADER]: topic, [ADMISSION_HEADER]: JSON.stringify(admitted) },
   });
 }
 
+/** The topic and admission of a handoff request; undefined for anything else. */
 export function readHandoff(request: Request): { topic: string; admitted: AdmittedNode } | undefined {
   const topic = request.headers.get(TOPIC_HEADER);
   const admission = request.headers.get(ADMISSION_HEADER);

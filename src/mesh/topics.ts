@@ -48,6 +48,7 @@ export function topicPatternProblem(pattern: string): string | undefined {
   return undefined;
 }
 
+/** Whether `name` is a valid (concrete, wildcard-free) topic. */
 export const isTopicName = (name: string): boolean => topicNameProblem(name) === undefined;
 
 /** Whether `pattern` matches the (already valid) topic `topic`. */

@@ -8,7 +8,9 @@ export async function call(
   path: string,
   options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: any; headers: Headers }> {
-  const headers: Record<string, string> = { ...options.headers };
+  // A fresh client address per call (wrangler dev passes CF-Connecting-IP through), so the per-IP
+  // rate limits of one test never spill into another; tests that exercise a limit set their own.
+  const headers: Record<string, string> = { "CF-Connecting-IP": randomIp(), ...options.headers };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
   const response = await fetch(`${baseUrl()}${path}`, {
@@ -22,4 +24,10 @@ export async function call(
 
 export function uniqueEmail(label: string): string {
   return `${label}-${crypto.randomUUID().slice(0, 8)}@e2e.heady.test`;
+}
+
+/** A random address in 10.0.0.0/8. */
+export function randomIp(): string {
+  const [a, b, c] = crypto.getRandomValues(new Uint8Array(3));
+  return `10.${a}.${b}.${c}`;
 }

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { AssertionError, createAssertionVerifier, type AssertionClaims } from "../../src/origin/verify-assertion";
-import { baseUrl, call, uniqueEmail } from "./client";
+import { baseUrl, call, randomIp, uniqueEmail } from "./client";
 
 /**
  * The gateway end to end: `wrangler dev` (started by the global setup with the route table of
@@ -327,9 +327,14 @@ describe("gateway against wrangler dev: routing and origin failures", () => {
   });
 
   it("a route's rate limit answers 429 with Retry-After past its limit", async () => {
+    // One client address throughout: a public route's limit counts per address.
+    const from = { "CF-Connecting-IP": randomIp() };
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await through("GET", `/api/limited/${i}`)).status);
+    for (let i = 0; i < 4; i++) statuses.push((await through("GET", `/api/limited/${i}`, { headers: from })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await through("GET", "/api/limited/4", { headers: from });
+    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+    expect((await through("GET", "/api/limited/5", { headers: { "CF-Connecting-IP": randomIp() } })).status).toBe(200);
   });
 
   it("an origin 5xx is a 502 without the origin's stack trace", async () => {

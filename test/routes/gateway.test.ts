@@ -384,6 +384,14 @@ describe("gateway: routing answers", () => {
     expect(arrivals).toEqual([]);
   });
 
+  it("is documented in /openapi.json under /gw/{path}", async () => {
+    const document = await call("GET", "/openapi.json", { handler: gateway });
+    expect(document.status).toBe(200);
+    const entry = document.body.paths["/gw/{path}"];
+    expect(Object.keys(entry).sort()).toEqual(["delete", "get", "patch", "post", "put"]);
+    expect(Object.keys(entry.post.responses)).toEqual(expect.arrayContaining(["200", "401", "403", "405", "502", "504"]));
+  });
+
   it("a route's rate limit gives 429 with Retry-After past its limit", async () => {
     const ip = "10.250.0.1";
     expect((await via("GET", "/limited/a", { ip })).status).toBe(200);

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { ATTACHMENT_MAX_BYTES } from "../../src/mesh/socket-state";
 import { revokeToken } from "../../src/mesh/node-registry";
-import { join, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic } from "./mesh-support";
+import { join, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic, withMeshVars } from "./mesh-support";
 
 describe("pulses: emit and fan-out", () => {
   it("fans a pulse out to every other socket of the topic, never back to the sender", async () => {
@@ -55,6 +55,18 @@ describe("pulses: emit and fan-out", () => {
     const [event] = await nodeAuditEvents("mesh.access_denied", listener);
     expect(event!.details).toMatchObject({ event: "unauthorized_access", topic, action: "emit" });
     emitter.close();
+  });
+
+  it("with MESH_FORBIDDEN_EMIT=error, refuses the emit but keeps the socket", async () => {
+    const topic = uniqueTopic("mirror.feed");
+    const readOnly = await join(topic, (await nodeToken(uniqueNodeId(), "ui")).token);
+    await withMeshVars(topic, { MESH_FORBIDDEN_EMIT: "error" });
+    readOnly.send({ type: "pulse", data: "sneaky", id: 1 });
+    expect((await readOnly.nextOfType("error")).code).toBe("forbidden_topic");
+    readOnly.send({ type: "unsubscribe", id: "alive" });
+    expect((await readOnly.nextOfType("ack")).id).toBe("alive");
+    expect(readOnly.isClosed).toBe(false);
+    readOnly.close();
   });
 
   it("stops delivering after unsubscribe and resumes after subscribe", async () => {

@@ -61,6 +61,7 @@ describe("hibernation: the object is evicted while its sockets stay open", () =>
 
     await new Promise((resolve) => setTimeout(resolve, 2100));
     await runDurableObjectAlarm(topicStub(topic));
+    expect((await expiring.nextOfType("error")).code).toBe("token_expired");
     expect(await expiring.closed()).toEqual({ code: 1008, reason: "token expired" });
     expect(lasting.isClosed).toBe(false);
     const [event] = await nodeAuditEvents("mesh.access_denied", shortLived);

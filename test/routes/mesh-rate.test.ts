@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RATE_WINDOW_MS } from "../../src/mesh/pulse-rate";
 import { testConfig } from "../helpers/identity";
-import { join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic } from "./mesh-support";
+import { join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic, withMeshVars } from "./mesh-support";
 
 /** Starts the burst early in a window, so a window boundary cannot fall inside it. */
 async function awayFromWindowEdge(): Promise<void> {
@@ -58,5 +58,31 @@ describe("the rate rule: over 1,000 pulses a minute", () => {
     expect(await calm.nextOfType("ack")).toEqual({ type: "ack", of: "pulse", delivered: 1, id: "calm" });
     busy.close();
     calm.close();
+  });
+
+  it("with MESH_RATE_ACTION=close, closes the node's socket with 1013 (try again later)", async () => {
+    const topic = uniqueTopic("reasoner");
+    const busy = await join(topic, (await nodeToken(uniqueNodeId(), "reasoner")).token);
+    await withMeshVars(topic, { MESH_RATE_ACTION: "close" });
+    await awayFromWindowEdge();
+    for (let n = 0; n <= 1000; n++) busy.send({ type: "pulse", data: n });
+    expect((await busy.nextOfType("error")).code).toBe("rate_limited");
+    expect(await busy.closed()).toEqual({ code: 1013, reason: "rate limit exceeded" });
+  });
+
+  it("with MESH_RATE_ACTION=flag, flags the node but keeps delivering", async () => {
+    const topic = uniqueTopic("reasoner");
+    const busy = uniqueNodeId("flagged");
+    const sender = await join(topic, (await nodeToken(busy, "reasoner")).token);
+    const receiver = await join(topic, (await nodeToken(uniqueNodeId(), "reasoner")).token);
+    await withMeshVars(topic, { MESH_RATE_ACTION: "flag" });
+    await awayFromWindowEdge();
+    for (let n = 1; n <= 1001; n++) sender.send({ type: "pulse", data: n, ...(n === 1001 ? { id: "last" } : {}) });
+    expect(await sender.nextOfType("ack")).toEqual({ type: "ack", of: "pulse", delivered: 1, id: "last" });
+    for (let n = 1; n <= 1001; n++) expect((await receiver.nextOfType("pulse")).data).toBe(n);
+    const [event] = await nodeAuditEvents("mesh.access_denied", busy);
+    expect(event!.details).toMatchObject({ event: "rate_flagged", action: "flag" });
+    sender.close();
+    receiver.close();
   });
 });

@@ -1,6 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
 import { database } from "../../src/db/client";
+import type { MeshTopic } from "../../src/durable-objects/mesh-topic";
+import { loadConfig, type Bindings } from "../../src/env";
 import { registerNodeToken } from "../../src/mesh/node-registry";
 import { issueNodeToken, type NodeClaims } from "../../src/mesh/node-token";
 import { nodePermissions, type MeshRole, type TopicPermissions } from "../../src/mesh/permissions";
@@ -218,4 +221,15 @@ export async function apiKeyFor(owner: Account, scopes: string[]): Promise<strin
   const response = await request("POST", "/api/auth/api-keys", { token: owner.token, body: { description: "mesh node bootstrap", scopes } });
   if (response.status !== 201) throw new Error(`API key creation answered ${response.status}: ${response.text}`);
   return response.body.key as string;
+}
+
+/**
+ * Gives the topic's live object a config with `vars` changed, for the branches that the run's
+ * fixed bindings do not take (MESH_FORBIDDEN_EMIT, MESH_RATE_ACTION). An eviction undoes it.
+ */
+export async function withMeshVars(topic: string, vars: Record<string, string>): Promise<void> {
+  const config = loadConfig({ ...env, ...vars } as Bindings);
+  await runInDurableObject(topicStub(topic), (instance: MeshTopic) => {
+    (instance as unknown as { config: typeof config }).config = config;
+  });
 }

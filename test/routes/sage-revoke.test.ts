@@ -30,8 +30,10 @@ describe("POST /api/sage/revoke {node_id}", () => {
     const response = await revoke({ node_id: nodeId });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ revoked: "node", node_id: nodeId, topicsNotified: 2, topicsUnreachable: 0, socketsClosed: 2 });
-    expect(await inA.closed()).toEqual({ code: 1008, reason: "token revoked" });
-    expect(await inB.closed()).toEqual({ code: 1008, reason: "token revoked" });
+    for (const socket of [inA, inB]) {
+      expect(await socket.nextOfType("error")).toEqual({ type: "error", code: "token_revoked", message: "The node token has been revoked." });
+      expect(await socket.closed()).toEqual({ code: 1008, reason: "token revoked" });
+    }
     expect(Date.now() - started).toBeLessThan(2000);
 
     bystander.send({ type: "subscribe", id: "alive" });

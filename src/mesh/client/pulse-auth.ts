@@ -32,6 +32,7 @@ export class PulseAuthError extends Error {
   }
 }
 
+/** Holds one node's token: requests it from SAGE, and a fresh one when asked. */
 export class PulseAuth {
   private token: string | undefined;
   private issuedAtMs: number | undefined;

@@ -49,6 +49,8 @@ export interface PulseTransportOptions<T> {
 }
 
 const OPEN = 1;
+/** Error codes the mesh sends right before a 1008 close: permission answers, never retried. */
+const FINAL_ERRORS = new Set(["token_revoked", "token_expired"]);
 const MAX_REFRESH_LEAD_MS = 5 * 60_000;
 
 function defaultWebSocket(): WebSocketFactory {
@@ -89,7 +91,8 @@ export class PulseTransport<T = unknown> {
     this.stopped = false;
     return new Promise<void>((resolve, reject) => {
       this.waiting = { resolve, reject };
-      void this.open("connecting");
+      this.options.onStatus?.("connecting");
+      void this.open();
     });
   }
 
@@ -124,8 +127,7 @@ export class PulseTransport<T = unknown> {
     this.socket.send(JSON.stringify(frame));
   }
 
-  private async open(status: TransportStatus): Promise<void> {
-    this.options.onStatus?.(status);
+  private async open(): Promise<void> {
     let token: string;
     try {
       token = await this.options.auth.freshToken(this.refreshLeadMs());
@@ -155,7 +157,14 @@ export class PulseTransport<T = unknown> {
       } else if (frame.type === "pulse") {
         this.options.onPulse?.(frame as unknown as Pulse<T>);
       } else if (frame.type === "error") {
-        this.options.onError?.(frame as unknown as MeshErrorFrame);
+        const error = frame as unknown as MeshErrorFrame;
+        this.options.onError?.(error);
+        // The mesh says why before it closes with 1008; act on it now rather than on the close event,
+        // which may come later (the runtime ends the TCP connection when the topic object hibernates).
+        if (FINAL_ERRORS.has(error.code)) {
+          this.stop(new Error(`mesh closed the socket: ${error.message}`), { code: CLOSE_CODES.policy, reason: error.code });
+          socket.close(1000, "done");
+        }
       }
     });
     socket.addEventListener("close", (event: { code: number; reason: string }) => {
@@ -208,7 +217,7 @@ export class PulseTransport<T = unknown> {
     this.options.onStatus?.("reconnecting", detail);
     const delay = fullJitterDelay(this.attempt, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
     this.attempt += 1;
-    this.reconnectTimer = setTimeout(() => void this.open("reconnecting"), delay);
+    this.reconnectTimer = setTimeout(() => void this.open(), delay);
   }
 
   private clearTimers(): void {
