@@ -53,7 +53,11 @@ export async function request<T = any>(method: string, path: string, options: Re
     body = JSON.stringify(options.body);
     if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   }
-  const response = await exports.default.fetch(new Request(new URL(path, BASE_URL), { method, headers, body }));
+  return readResponse<T>(await exports.default.fetch(new Request(new URL(path, BASE_URL), { method, headers, body })));
+}
+
+/** Reads a response once: JSON parsed where it is JSON, the raw text kept either way. */
+export async function readResponse<T = any>(response: Response): Promise<ApiResponse<T>> {
   const text = await response.text();
   let parsed: unknown = undefined;
   if (text !== "") {

@@ -15,6 +15,7 @@ import {
   registerUser,
   testConfig,
   updateUser,
+  readResponse,
   type ApiResponse,
   type SignedIn,
 } from "./identity";
@@ -69,17 +70,7 @@ export async function call<T = any>(method: string, path: string, options: CallO
     headers.set("Content-Type", "application/json");
   }
   const init = { method, headers, body, ...(options.cf ? { cf: options.cf } : {}) } as RequestInit;
-  const response = await (options.handler ?? worker)(new Request(new URL(path, BASE_URL), init));
-  const text = await response.text();
-  let parsed: unknown;
-  if (text !== "") {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = text;
-    }
-  }
-  return { status: response.status, body: parsed as T, text, headers: response.headers };
+  return readResponse<T>(await (options.handler ?? worker)(new Request(new URL(path, BASE_URL), init)));
 }
 
 export const requestPqcToken = (body: { service: string; operation: string; reference?: boolean }, options: CallOptions = {}) =>
