@@ -2,17 +2,18 @@
 import autocannon from "autocannon";
 import { processCpuSeconds } from "./server.mjs";
 
+const settleDefaults = { idleCores: 0.15, windowMs: 250, maxMs: 10_000 };
+/** The idle check's window (--quick shortens it). */
+export function configureSettle(options) {
+  Object.assign(settleDefaults, options);
+}
+
 /**
- * `spec` is what a scenario's `load()` returns: either a fixed request
- * (`{ method, path, headers, body }`) or autocannon `requests` with `setupRequest`/`onResponse`
- * hooks for requests that change every time (rotating accounts, one-time refresh tokens).
- */
-/**
- * Waits until workerd is idle (under 0.15 of a core over 250 ms, at most 10 s): a CPU-bound
+ * Waits until workerd is idle (under 0.15 of a core over 250 ms, or 150 ms with --quick; at most 10 s): a CPU-bound
  * scenario such as login leaves queued requests that workerd finishes after autocannon stops,
  * and they must not be counted against the next measurement.
  */
-export async function settle(workerdPid, { idleCores = 0.15, windowMs = 250, maxMs = 10_000 } = {}) {
+export async function settle(workerdPid, { idleCores = settleDefaults.idleCores, windowMs = settleDefaults.windowMs, maxMs = settleDefaults.maxMs } = {}) {
   const started = performance.now();
   if (!workerdPid) return 0;
   for (;;) {
@@ -26,7 +27,13 @@ export async function settle(workerdPid, { idleCores = 0.15, windowMs = 250, max
   }
 }
 
-export async function runLoad({ baseUrl, spec, connections, durationSeconds, workerdPid }) {
+/**
+ * `spec` is what a scenario's `load()` returns: either a fixed request
+ * (`{ method, path, headers, body }`) or autocannon `requests` with `setupRequest`/`onResponse`
+ * hooks for requests that change every time (rotating accounts, one-time refresh tokens).
+ * `tail: false` (warm-ups) skips waiting for workerd to go idle afterwards; the next run waits before it starts.
+ */
+export async function runLoad({ baseUrl, spec, connections, durationSeconds, workerdPid, tail = true }) {
   const settledSeconds = await settle(workerdPid);
   const workerdBefore = processCpuSeconds(workerdPid);
   const nodeBefore = process.cpuUsage();
@@ -49,7 +56,7 @@ export async function runLoad({ baseUrl, spec, connections, durationSeconds, wor
   // Each connection still has one request in flight when autocannon stops; workerd finishes them
   // afterwards. Their CPU (the tail, until workerd is idle) and their count both go into the
   // per-request figure, which matters for slow routes such as login.
-  const tailSeconds = await settle(workerdPid);
+  const tailSeconds = tail ? await settle(workerdPid) : 0;
   const workerdFinal = processCpuSeconds(workerdPid);
   const tailCpuSeconds = workerdAfter === null || workerdFinal === null ? null : workerdFinal - workerdAfter;
   const nodeCpuSeconds = (node.user + node.system) / 1e6;

@@ -10,8 +10,12 @@ import { jwtVerify, SignJWT } from "bench-optional:jose";
 import { ml_dsa65 as nobleMlDsa65 } from "bench-optional:noble-ml-dsa";
 import { generateApiKey } from "../src/crypto/api-key.ts";
 import { sha256Hex } from "../src/crypto/digest.ts";
+import { fromBase64Url, toBase64Url } from "../src/crypto/encoding.ts";
 import { CURRENT_PASSWORD_PARAMS, hashPassword, verifyPassword } from "../src/crypto/password.ts";
 import { issueAccessToken, verifyAccessToken } from "../src/tokens/access-token.ts";
+import { issuePqcToken, verifyPqcToken } from "../src/tokens/pqc-token.ts";
+import { eventHash, GENESIS_HASH } from "../src/audit/chain.ts";
+import { signReceipt } from "../src/audit/receipts.ts";
 
 const SECRET = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
 const SECRET_B64URL = btoa(String.fromCharCode(...SECRET)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -22,6 +26,24 @@ const CONFIG = {
   accessTokenTtlSeconds: 3600,
   allowedOrigins: new Set(),
   jwtSecret: SECRET_B64URL,
+  // The receipt key and the local PQC signer, from fixed bench seeds (32 bytes each).
+  receiptSeed: SECRET_B64URL,
+  pqc: { tokenTtlSeconds: 300, services: {}, signer: { kind: "local", seed: SECRET_B64URL } },
+};
+/** A KV namespace that holds nothing: the PQC keyring then keeps the key in the isolate, as a warm Worker does. */
+const EMPTY_KV = { get: async () => null, put: async () => {} };
+/** A login event as the ledger hashes and signs it. */
+const LOGIN_EVENT = {
+  id: "0b9b5a5e-8f4e-4a4c-9a65-6d7f1e2f3a4b",
+  seq: 12345,
+  type: "login.succeeded",
+  subject: "7890ca5e-1d8f-4275-b7f8-015af936a2a6",
+  actor: null,
+  requestId: "3f2d9c1e-2b7a-4c55-8e0d-1a2b3c4d5e6f",
+  ip: "2001:db8:1::2a",
+  userAgent: "autocannon",
+  details: { rehashed: false },
+  createdAt: 1795398622383,
 };
 const MESSAGE = new TextEncoder().encode(
   "eyJhbGciOiJFZERTQSIsInR5cCI6ImF0K2p3dCJ9.eyJpc3MiOiJodHRwczovL2lkLmhlYWR5LmJlbmNoIiwic3ViIjoiYmVuY2gifQ",
@@ -54,6 +76,36 @@ const OPS = {
         .sign(SECRET);
       const options = { issuer: CONFIG.issuer, audience: CONFIG.accessTokenAudience, algorithms: ["HS256"] };
       return () => jwtVerify(token, SECRET, options);
+    },
+  },
+  "pqc-token-verify-project": {
+    about: "PQC token verify as /api/auth/verify does it (src/tokens/pqc-token.ts: split and decode the ~5 KB JWS, kid, isolate-cached key, native ML-DSA-65, claims)",
+    async setup() {
+      const service = { serviceId: "svc-headyme-sync", endpoint: "https://me.heady.systems/api/sync", operations: { sync: ["sync:read", "sync:write"] } };
+      const { token } = await issuePqcToken(CONFIG, { subject: "u-bench", role: "user", serviceName: "headyme", service, operation: "sync" });
+      await verifyPqcToken(CONFIG, EMPTY_KV, token); // puts the key in the isolate's keyring
+      return () => verifyPqcToken(CONFIG, EMPTY_KV, token);
+    },
+  },
+  "base64url-decode-mldsa-signature": {
+    about: "strict base64url decode of a 3,309-byte ML-DSA-65 signature (4,412 characters), as every PQC token verify does (src/crypto/encoding.ts fromBase64Url, which re-encodes to check the spelling)",
+    async setup() {
+      const text = toBase64Url(crypto.getRandomValues(new Uint8Array(3309)));
+      return async () => fromBase64Url(text);
+    },
+  },
+  "ledger-event-hash": {
+    about: "audit ledger chain hash of a login event (src/audit/chain.ts eventHash: RFC 8785 canonical JSON + SHA-256, @noble/hashes)",
+    async setup() {
+      return async () => eventHash(LOGIN_EVENT, GENESIS_HASH);
+    },
+  },
+  "ledger-receipt-sign": {
+    about: "trust receipt for a login event (src/audit/receipts.ts signReceipt: EdDSA compact JWS)",
+    async setup() {
+      const chained = { ...LOGIN_EVENT, prevHash: GENESIS_HASH, hash: eventHash(LOGIN_EVENT, GENESIS_HASH) };
+      await signReceipt(CONFIG, chained);
+      return () => signReceipt(CONFIG, chained);
     },
   },
   "sha256-api-key": {

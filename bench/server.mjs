@@ -172,11 +172,37 @@ function logCollector() {
 }
 
 /**
+ * A tiny Durable Object that stands in for the audit ledger (`LEDGER`) in the `ledger-off` variant:
+ * it acknowledges every append at once (no SQLite row, no hash, no receipt, no export to D1), so
+ * login with it against login with the real ledger is the ledger's own cost. The RPC hop to an
+ * object stays, as it would for any ledger.
+ */
+export const LEDGER_STUB_SCRIPT = `import { DurableObject } from "cloudflare:workers";
+const ZERO = "0".repeat(64);
+export class StubLedger extends DurableObject {
+  seq = 0;
+  async append() { this.seq += 1; return { seq: this.seq, hash: ZERO, receipt: null }; }
+  async flush() { return this.head(); }
+  head() { return { seq: this.seq, hash: ZERO }; }
+}
+export default { fetch: () => new Response("bench ledger stub", { status: 404 }) };
+`;
+export const LEDGER_STUB_WORKER = "bench-ledger-stub";
+export const MAIN_WORKER = "headykey-edge";
+
+/**
  * Serves the built bundle on workerd with wrangler.toml's bindings (D1, KV, Durable Objects,
  * [vars]) as wrangler itself maps them, plus the bench secrets. The load goes to a direct socket
  * on the Worker, skipping Miniflare's entry Worker (which costs more CPU than a bare Hono route).
+ *
+ * `variants` are more copies of the same bundle in the same workerd process, each with its own
+ * direct socket, some bindings overridden (`bindings`, `durableObjects`) and its own Durable
+ * Object namespaces; D1 and KV are shared with the main Worker (same ids), so accounts made
+ * through one are valid on the others. One process means one CPU account and one scheduler for
+ * a comparison such as PULSE_AUTH_MODE=stub against token, or the ledger on against off.
+ * An idle variant costs nothing but memory.
  */
-export async function startWorker(bundle, extraBindings, { inspector = false } = {}) {
+export async function startWorker(bundle, extraBindings, { inspector = false, variants = [] } = {}) {
   const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
   const started = performance.now();
@@ -186,32 +212,58 @@ export async function startWorker(bundle, extraBindings, { inspector = false } =
   const typeOf = (name) =>
     /\.m?js$/.test(name) ? "ESModule" : name.endsWith(".cjs") ? "CommonJS" : name.endsWith(".wasm") ? "CompiledWasm" : name.endsWith(".bin") ? "Data" : "Text";
   const ordered = [bundle.main, ...bundle.modules.filter((name) => name !== bundle.main)];
+  const worker = (name, overrides = {}) => ({
+    ...options,
+    name,
+    modules: ordered.map((file) => ({ type: typeOf(file), path: join(bundle.outdir, file) })),
+    modulesRoot: bundle.outdir,
+    bindings: { ...workerOptions.bindings, ...extraBindings, ...overrides.bindings },
+    durableObjects: { ...workerOptions.durableObjects, ...overrides.durableObjects },
+    // The limiter keys on CF-Connecting-IP; keep the header the load generator sets.
+    stripCfConnectingIp: false,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+  });
+  const workers = [worker(MAIN_WORKER), ...variants.map((variant) => worker(`${MAIN_WORKER}-${variant.name}`, variant))];
+  if (variants.some((variant) => Object.values(variant.durableObjects ?? {}).some((binding) => binding.scriptName === LEDGER_STUB_WORKER))) {
+    workers.push({
+      name: LEDGER_STUB_WORKER,
+      modules: [{ type: "ESModule", path: "stub-ledger.mjs", contents: LEDGER_STUB_SCRIPT }],
+      compatibilityDate: workerOptions.compatibilityDate,
+      compatibilityFlags: workerOptions.compatibilityFlags,
+      // A namespace is defined by the script that binds its class.
+      durableObjects: { LEDGER: { className: "StubLedger" } },
+    });
+  }
+  const pidsBefore = new Set(childWorkerdPids());
   const mf = new Miniflare(
     convertV4MiniflareOptions({
-      ...options,
-      modules: ordered.map((name) => ({ type: typeOf(name), path: join(bundle.outdir, name) })),
-      modulesRoot: bundle.outdir,
-      bindings: { ...workerOptions.bindings, ...extraBindings },
       host: "127.0.0.1",
       port: 0,
       logRequests: false,
       handleStructuredLogs: logs.handle,
-      // The limiter keys on CF-Connecting-IP; keep the header the load generator sets.
-      stripCfConnectingIp: false,
-      unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       ...(inspector ? { inspectorPort: 0, inspectorHost: "127.0.0.1" } : {}),
+      workers,
     }),
   );
   await mf.ready;
-  const url = await mf.unsafeGetDirectURL();
+  const url = await mf.unsafeGetDirectURL(MAIN_WORKER);
+  const variantUrls = {};
+  for (const variant of variants) variantUrls[variant.name] = (await mf.unsafeGetDirectURL(`${MAIN_WORKER}-${variant.name}`)).origin;
   const inspectorUrl = inspector ? await mf.getInspectorURL() : null;
-  const migrations = await applyMigrations(await mf.getD1Database("DB"));
-  const pids = childWorkerdPids();
+  const migrations = await applyMigrations(await mf.getD1Database("DB", MAIN_WORKER));
+  const pids = childWorkerdPids().filter((pid) => !pidsBefore.has(pid));
   return {
     mf,
     logs,
     inspectorUrl,
     baseUrl: url.origin,
+    variantUrls,
+    variants: variants.map(({ name, about, bindings = {}, durableObjects = {} }) => ({
+      name,
+      about,
+      bindings: Object.fromEntries(Object.entries(bindings).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)])),
+      durableObjects: Object.fromEntries(Object.entries(durableObjects).map(([key, value]) => [key, value.scriptName ? `${value.scriptName}:${value.className}` : value.className])),
+    })),
     workerdPid: pids.length === 1 ? pids[0] : null,
     compatibilityDate: workerOptions.compatibilityDate,
     compatibilityFlags: workerOptions.compatibilityFlags ?? [],
