@@ -18,6 +18,8 @@ export function toBase64Url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+const BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 /**
  * Decodes unpadded base64url strictly: only the alphabet, no impossible length, and no set bits
  * in the unused tail (RFC 4648 §3.5), so every byte string has exactly one accepted spelling.
@@ -25,11 +27,14 @@ export function toBase64Url(bytes: Uint8Array): string {
  */
 export function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw new TypeError("not base64url");
-  const padded = text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4);
-  const binary = atob(padded);
+  // The last character of a 2- or 3-character tail carries 4 or 2 unused bits; they must be zero.
+  const tail = text.length % 4;
+  if (tail !== 0 && (BASE64URL_ALPHABET.indexOf(text[text.length - 1]!) & (tail === 2 ? 0x0f : 0x03)) !== 0) {
+    throw new TypeError("not canonical base64url");
+  }
+  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - tail) % 4));
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  if (toBase64Url(bytes) !== text) throw new TypeError("not canonical base64url");
   return bytes;
 }
 
