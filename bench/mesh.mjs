@@ -155,6 +155,7 @@ export async function openMesh(baseUrl, mode, subscribers, tokens) {
     problems: [],
     shortAcks: 0,
     latencies: [],
+    segments: [],
   };
 }
 
@@ -203,11 +204,14 @@ export async function pumpSegment(mesh, { seconds, leadInSeconds, workerdPid }) 
   await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
   const wallSeconds = (performance.now() - started) / 1000;
   const t = mesh.totals;
-  t.delivered += delivered(mesh) - deliveredBefore;
+  const segmentDelivered = delivered(mesh) - deliveredBefore;
+  t.delivered += segmentDelivered;
   t.emitted += acked - ackedBefore;
   const workerdAfter = processCpuSeconds(workerdPid);
-  if (workerdBefore === null || workerdAfter === null) t.cpuKnown = false;
-  else t.workerdCpuSeconds += workerdAfter - workerdBefore;
+  const segmentCpu = workerdBefore === null || workerdAfter === null ? null : workerdAfter - workerdBefore;
+  if (segmentCpu === null) t.cpuKnown = false;
+  else t.workerdCpuSeconds += segmentCpu;
+  mesh.segments.push({ rps: segmentDelivered / wallSeconds, cpuMsPerPulse: segmentCpu === null || !segmentDelivered ? null : (segmentCpu * 1000) / segmentDelivered });
   const node = process.cpuUsage(nodeBefore);
   t.nodeCpuSeconds += (node.user + node.system) / 1e6;
   t.wallSeconds += wallSeconds;
@@ -309,12 +313,42 @@ export async function runMeshPair({ baseUrls, subscribers, tokens, durationSecon
     }
     // Before closing: a socket closed by now was closed by the mesh, which is an error.
     return {
-      token: meshResult(token, { settledSeconds, segments }),
+      token: meshResult(token, { settledSeconds, segments, pairs: segmentPairs(order) }),
       stub: meshResult(stub, { settledSeconds, segments }),
     };
   } finally {
     await Promise.all([token.close(), stub.close()]);
   }
+}
+
+const median = (values) => {
+  const sorted = values.filter((v) => v !== null && Number.isFinite(v)).sort((a, b) => a - b);
+  if (!sorted.length) return null;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/**
+ * Token against stub for each adjacent pair of segments (token–stub, stub–token, …), and their
+ * median: one segment slowed by something else on the machine moves one pair, not the answer.
+ */
+function segmentPairs(order) {
+  const seen = new Map();
+  const taken = order.map((mesh) => {
+    const index = seen.get(mesh) ?? 0;
+    seen.set(mesh, index + 1);
+    return { mode: mesh.mode, ...mesh.segments[index] };
+  });
+  const throughput = [];
+  const cpu = [];
+  for (let i = 0; i + 1 < taken.length; i += 2) {
+    const token = taken[i].mode === "token" ? taken[i] : taken[i + 1];
+    const stub = taken[i].mode === "token" ? taken[i + 1] : taken[i];
+    throughput.push(stub.rps ? token.rps / stub.rps : null);
+    cpu.push(token.cpuMsPerPulse && stub.cpuMsPerPulse ? stub.cpuMsPerPulse / token.cpuMsPerPulse : null);
+  }
+  const r3 = (v) => (v === null ? null : Math.round(v * 1000) / 1000);
+  return { throughput: throughput.map(r3), cpu: cpu.map(r3), medianThroughput: r3(median(throughput)), medianCpu: r3(median(cpu)), segments: taken };
 }
 
 /**

@@ -88,7 +88,7 @@ const OPS = {
     },
   },
   "base64url-decode-mldsa-signature": {
-    about: "strict base64url decode of a 3,309-byte ML-DSA-65 signature (4,412 characters), as every PQC token verify does (src/crypto/encoding.ts fromBase64Url, which re-encodes to check the spelling)",
+    about: "strict base64url decode of a 3,309-byte ML-DSA-65 signature (4,412 characters), as every PQC token verify does (src/crypto/encoding.ts fromBase64Url: strict alphabet, length and canonical tail)",
     async setup() {
       const text = toBase64Url(crypto.getRandomValues(new Uint8Array(3309)));
       return async () => fromBase64Url(text);

@@ -3,7 +3,7 @@
 // workerd, prints a table, writes bench/results/<date>.json and rewrites BENCHMARKS.md.
 // Not part of `npm test`; nothing here asserts a time. See BENCHMARKS.md for how to read it.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -161,6 +161,31 @@ async function profileScenario(row, common) {
   }
   log(`    profiles in ${profileDir}`);
   return result;
+}
+
+/**
+ * The Better Auth comparison runs on its own (`node bench/peer/cli.mjs`, which measures ours and
+ * the peer in one run of its own and writes bench/results/<date>-peer.json). The report quotes
+ * the newest full peer run, with its date, so the targets list says where that figure comes from.
+ */
+function latestPeerResults() {
+  const dir = join(ROOT, "bench", "results");
+  if (!existsSync(dir)) return null;
+  let latest = null;
+  for (const name of readdirSync(dir).filter((file) => file.endsWith("-peer.json"))) {
+    try {
+      const peer = JSON.parse(readFileSync(join(dir, name), "utf8"));
+      if (!peer.ratios || (latest && latest.date >= peer.date)) continue;
+      const pick = (id) => {
+        const r = peer.ratios[id];
+        return r ? { ours: r.ours, peer: r.peer, byThroughput: r.byThroughput, byCpuPerRequest: r.byCpuPerRequest, target: r.target, met: r.met } : null;
+      };
+      latest = { file: `bench/results/${name}`, date: peer.date, mode: peer.mode, totalErrors: peer.totalErrors, hs256: pick("verify-hs256"), cookie: pick("verify-cookie") };
+    } catch {
+      // not a peer result
+    }
+  }
+  return latest;
 }
 
 /**
@@ -387,6 +412,14 @@ try {
     row.refRatio = row.ratio && ref.ratio ? row.ratio / ref.ratio : null;
     row.refRatioRaw = ref.load.rps ? row.load.rps / ref.load.rps : null;
     row.refCpuRatio = row.load.workerdCpuMsPerRequest && ref.load.workerdCpuMsPerRequest ? ref.load.workerdCpuMsPerRequest / row.load.workerdCpuMsPerRequest : null;
+    // A pair measured in alternating segments (the mesh): the median over adjacent segment pairs.
+    const pairs = row.load.pairs;
+    if (pairs?.medianThroughput) {
+      row.refRatioTotals = row.refRatio;
+      row.refCpuRatioTotals = row.refCpuRatio;
+      row.refRatio = pairs.medianThroughput;
+      row.refCpuRatio = pairs.medianCpu;
+    }
   }
   run.totalErrors =
     run.probeErrors +
@@ -421,6 +454,7 @@ try {
 }
 
 if (run.startup?.profile) delete run.startup.profile; // lived in the temporary directory
+run.peer = latestPeerResults();
 const report = consoleReport(run);
 process.stdout.write(`${report}\n`);
 
