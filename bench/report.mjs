@@ -451,6 +451,7 @@ bare proxy, ledger on against off, mesh token against stub) as a ratio to each o
 npm install
 npm run bench            # full: ${run.mode === "full" ? run.settings.durationSeconds : 10} s per scenario, about eight minutes; writes bench/results/<date>.json and this file
 npm run bench:quick      # under two minutes (2 s per scenario, no 100-subscriber mesh case); prints the table only (add --save to write the files)
+node bench/peer/cli.mjs  # the Better Auth comparison, a run of its own; writes bench/results/<date>-peer.json, which the targets below quote
 \`\`\`
 
 Re-render this file from a saved run (keeps the notes block): \`node bench/run.mjs --report=bench/results/<date>.json\`.
