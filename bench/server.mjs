@@ -55,7 +55,7 @@ export function buildBundle(outdir) {
 }
 
 /** What the bundle is made of, from esbuild's metafile: raw bytes per package (or src/ folder). */
-function bundleComposition(metafile, main) {
+export function bundleComposition(metafile, main) {
   try {
     const meta = JSON.parse(readFileSync(metafile, "utf8"));
     const output = Object.entries(meta.outputs).find(([name]) => name.endsWith(main))?.[1];

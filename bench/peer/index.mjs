@@ -23,7 +23,7 @@ import { gzipSync } from "node:zlib";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { runLoad } from "../load.mjs";
 import { benchBindings } from "../scenarios.mjs";
-import { buildBundle, childWorkerdPids, packageVersion, ROOT, workerdVersion } from "../server.mjs";
+import { buildBundle, bundleComposition, childWorkerdPids, packageVersion, ROOT, workerdVersion } from "../server.mjs";
 import { peerAuthOptions } from "./auth-options.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -86,34 +86,12 @@ export async function buildPeerBundle(outdir) {
     outdir,
     main,
     modules,
-    largestInputs: composition(metafile, main),
+    largestInputs: bundleComposition(metafile, main),
     rawKiB: rawBytes / KiB,
     gzipKiB: gzipBytes / KiB,
     wranglerReported: reported ? { totalKiB: Number(reported[1]), gzipKiB: Number(reported[2]) } : null,
     buildSeconds: (performance.now() - started) / 1000,
   };
-}
-
-/** Raw bytes per package in the peer's bundle, from esbuild's metafile (top 8). */
-function composition(metafile, main) {
-  try {
-    const meta = JSON.parse(readFileSync(metafile, "utf8"));
-    const output = Object.entries(meta.outputs).find(([name]) => name.endsWith(main))?.[1];
-    if (!output) return null;
-    const totals = new Map();
-    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-      const parts = input.split("/");
-      const nm = parts.lastIndexOf("node_modules");
-      const group = nm >= 0 ? parts.slice(nm + 1, nm + (parts[nm + 1]?.startsWith("@") ? 3 : 2)).join("/") : parts.at(-1);
-      totals.set(group, (totals.get(group) ?? 0) + bytesInOutput);
-    }
-    return [...totals]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 8)
-      .map(([what, bytes]) => ({ what, rawKiB: Math.round((bytes / KiB) * 10) / 10 }));
-  } catch {
-    return null;
-  }
 }
 
 /**
