@@ -20,6 +20,23 @@ async function okpThumbprint(x: string): Promise<string> {
   return toBase64Url(new Uint8Array(await crypto.subtle.digest("SHA-256", utf8(canonical))));
 }
 
+/**
+ * The EdDSA verifier for a raw 32-byte Ed25519 public key (base64url `x`), the one place that turns a
+ * public key into a JWS verification key: receipts, gateway assertions and the origin helper share it.
+ * WebCrypto refuses non-canonical `S` and malformed points, but *throws* on a signature that is not 64
+ * bytes, so that case is answered here as a plain refusal. test/unit/ed25519.test.ts holds it to Wycheproof.
+ */
+export async function ed25519VerificationKey(kid: string, x: string): Promise<VerificationKey> {
+  const publicKey = await crypto.subtle.importKey("raw", fromBase64Url(x), { name: "Ed25519" }, false, ["verify"]);
+  return {
+    kid,
+    alg: "EdDSA",
+    verify: async (data, signature) => signature.length === ED25519_SIGNATURE_BYTES && crypto.subtle.verify("Ed25519", publicKey, signature, data),
+  };
+}
+
+const ED25519_SIGNATURE_BYTES = 64;
+
 export interface Ed25519KeyPair {
   signing: SigningKey;
   verification: VerificationKey;
@@ -37,11 +54,10 @@ export async function ed25519FromSeed(seedBase64Url: string): Promise<Ed25519Key
   // The private JWK carries the public `x`; export it once, keep only `x`.
   const { x } = (await crypto.subtle.exportKey("jwk", privateKey)) as JsonWebKey;
   if (!x) throw new Error("Ed25519 export lacked the public key");
-  const publicKey = await crypto.subtle.importKey("raw", fromBase64Url(x), { name: "Ed25519" }, false, ["verify"]);
   const kid = await okpThumbprint(x);
   return {
     signing: { kid, alg: "EdDSA", sign: async (data) => new Uint8Array(await crypto.subtle.sign("Ed25519", privateKey, data)) },
-    verification: { kid, alg: "EdDSA", verify: (data, signature) => crypto.subtle.verify("Ed25519", publicKey, signature, data) },
+    verification: await ed25519VerificationKey(kid, x),
     jwk: { kty: "OKP", crv: "Ed25519", x, alg: "EdDSA", kid, use: "sig" },
   };
 }

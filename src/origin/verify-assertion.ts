@@ -1,4 +1,4 @@
-import { fromBase64Url } from "../crypto/encoding";
+import { ed25519VerificationKey } from "../crypto/ed25519";
 import { TokenError, verifyJwt, type VerificationKey } from "../crypto/jwt";
 import {
   ASSERTION_HEADER,
@@ -88,8 +88,7 @@ async function assertionKeysFrom(jwksUrl: string): Promise<Map<string, Verificat
     // Only the key marked for assertions: the receipt key is Ed25519 too, and must not vouch for callers.
     if (jwk?.kty !== "OKP" || jwk.crv !== "Ed25519" || jwk.token_typ !== ASSERTION_JWK_MARKER.token_typ) continue;
     if (typeof jwk.kid !== "string" || typeof jwk.x !== "string" || (jwk.alg !== undefined && jwk.alg !== "EdDSA")) continue;
-    const publicKey = await crypto.subtle.importKey("raw", fromBase64Url(jwk.x), { name: "Ed25519" }, false, ["verify"]);
-    keys.set(jwk.kid, { kid: jwk.kid, alg: "EdDSA", verify: (data, signature) => crypto.subtle.verify("Ed25519", publicKey, signature, data) });
+    keys.set(jwk.kid, await ed25519VerificationKey(jwk.kid, jwk.x));
   }
   return keys;
 }

@@ -2,7 +2,7 @@ import { calculateJwkThumbprint } from "jose";
 import { describe, expect, it } from "vitest";
 import { ML_DSA_65 } from "../../src/crypto/ml-dsa";
 import { akpJwk, akpThumbprint, publicKeyFromJwk, rawPublicKeyFromSpki, type AkpJwk } from "../../src/pqc/akp";
-import vectors from "../../../shared/vectors/wycheproof/mldsa_65_verify_test.json";
+import vectors from "../vectors/wycheproof/mldsa_65_verify_test.json";
 import { base64url, fromBase64url } from "../helpers/identity";
 
 /** AKP JWKs (RFC 9964), their RFC 7638 thumbprints, and ML-DSA-65 SubjectPublicKeyInfo parsing. */

@@ -137,6 +137,11 @@ describe("the helper refuses", () => {
     expect(await refusal(verifier().verify(atOrigin(`${header}.${escalated}.${signature}`)))).toBe("bad_signature");
   });
 
+  it("an assertion whose signature is not 64 bytes, as a refusal rather than WebCrypto's OperationError", async () => {
+    const [header, payload] = (await assertion()).split(".") as [string, string];
+    expect(await refusal(verifier().verify(atOrigin(`${header}.${payload}.${"A".repeat(43)}`)))).toBe("bad_signature");
+  });
+
   it("an assertion signed by another key: the receipt key, or a key not in the JWKS", async () => {
     const now = Math.floor(Date.now() / 1000);
     const claims = { iss: ISSUER, aud: ORIGIN, cred: "none", req: "public", htm: "POST", htu: `${ORIGIN}/api/repo/clone`, jti: crypto.randomUUID(), iat: now, exp: now + 60 };

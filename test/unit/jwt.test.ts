@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import vectors from "../../../shared/vectors/wycheproof/json_web_signature_test.json";
+import vectors from "../vectors/wycheproof/json_web_signature_test.json";
 import { hs256Key } from "../../src/crypto/hmac";
 import { signJwt, TokenError, verifyJwt, type JwsAlgorithm, type SigningKey, type TokenKind, type VerificationKey } from "../../src/crypto/jwt";
 import { base64url, decodeHeader, flipSignatureByte, forgeJwt, hmacSigner, unsigned, type Signer } from "../helpers/identity";
@@ -241,7 +241,7 @@ describe("verifyJwt against algorithm confusion", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Wycheproof JWS vectors (C2SP, Apache-2.0), read from ../shared/vectors at test time.
+// Wycheproof JWS vectors (C2SP, Apache-2.0), kept in test/vectors/ (see its README).
 //
 // The vectors carry no `typ`, so the kind below has none either (`typ: undefined`), which lets
 // them reach every later check; their payloads ("foo", "Test", ...) are never claims sets, so even
