@@ -19,6 +19,8 @@ export default defineConfig({
     cloudflareTest(async () => {
       const kms = await (fakeKms ??= startFakeKms({ region: "us-east-1" }));
       return {
+        // The source, not wrangler.toml's built bundle (scripts/build-worker.mjs), so tests need no build step.
+        main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
           bindings: {

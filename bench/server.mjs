@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { METAFILE as WORKER_METAFILE } from "../scripts/build-worker.mjs";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -45,7 +46,8 @@ export function buildBundle(outdir) {
     outdir,
     main,
     modules,
-    largestInputs: bundleComposition(metafile, main),
+    // wrangler uploads our own build as is (no_bundle), so the composition is in that build's metafile.
+    largestInputs: bundleComposition(existsSync(metafile) ? metafile : WORKER_METAFILE, main),
     rawKiB: rawBytes / KiB,
     gzipKiB: gzipBytes / KiB,
     wranglerReported: reported ? { totalKiB: Number(reported[1]), gzipKiB: Number(reported[2]) } : null,
