@@ -1,3 +1,4 @@
+import { allowHeader, HTTP_METHODS } from "../http-methods";
 import type { GatewayPath } from "./path";
 import type { GatewayRoute } from "./routes-config";
 
@@ -43,11 +44,14 @@ function spelling(route: GatewayRoute): number {
   return route.keys.join("/").length;
 }
 
+/** Whether a route takes a method; HEAD goes wherever GET does, as on the Worker's own routes. */
 export function allowsMethod(route: GatewayRoute, method: string): boolean {
-  return route.methods === "*" || route.methods.has(method.toUpperCase());
+  if (route.methods === "*") return true;
+  const upper = method.toUpperCase();
+  return route.methods.has(upper) || (upper === "HEAD" && route.methods.has("GET"));
 }
 
-/** The methods a route allows, for the `Allow` header of a 405. */
+/** The methods a route allows, for the `Allow` header of a 405 (a `*` route never answers 405). */
 export function allowedMethods(route: GatewayRoute): string {
-  return route.methods === "*" ? "*" : [...route.methods].join(", ");
+  return route.methods === "*" ? HTTP_METHODS.join(", ") : allowHeader(route.methods);
 }

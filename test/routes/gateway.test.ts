@@ -428,6 +428,25 @@ describe("gateway: routing answers", () => {
     expect(response.headers.get("Allow")).toBe("POST");
   });
 
+  it("HEAD is allowed wherever GET is, and forwarded under the same requirement", async () => {
+    // A HEAD answer has no body, so only the status and the headers tell.
+    const anonymous = await via("HEAD", "/api/repo/list");
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("WWW-Authenticate")).toContain('scope="jwt:user"');
+    expect(arrivals).toEqual([]);
+    const response = await via("HEAD", "/api/repo/list", { token: user.accessToken });
+    expect(response.status).toBe(200);
+    expect(response.text).toBe("");
+    expect(arrivals.map(({ method, claims }) => [method, claims?.htm, claims?.req])).toEqual([["HEAD", "HEAD", "jwt:user"]]);
+    arrivals = [];
+    const notGet = await via("HEAD", "/api/repo/clone");
+    expect(notGet.status).toBe(405);
+    expect(notGet.headers.get("Allow")).toBe("POST");
+    const onGetRoute = await via("DELETE", "/api/repo/list");
+    expect(refused(onGetRoute, 405, "method_not_allowed")).toBe("/api/repo allows GET, HEAD only.");
+    expect(onGetRoute.headers.get("Allow")).toBe("GET, HEAD");
+  });
+
   it("the identity API is not behind the mount: /api/auth/me is still the Worker's own", async () => {
     const response = await call("GET", "/api/auth/me", { token: user.accessToken, handler: gateway });
     expect(response.status).toBe(200);

@@ -194,7 +194,19 @@ describe("allowsMethod", () => {
     expect(allowsMethod(listed, "GET")).toBe(true);
     expect(allowsMethod(listed, "post")).toBe(true);
     expect(allowsMethod(listed, "DELETE")).toBe(false);
-    expect(allowedMethods(listed)).toBe("GET, POST");
     expect(allowsMethod(any, "PATCH")).toBe(true);
+  });
+
+  it("HEAD goes wherever GET does (RFC 9110 §9.1), as on the Worker's own routes; Allow lists methods in the usual order", () => {
+    const [getOnly, postOnly, reversed] = table([
+      route("/a", { methods: ["GET"] }),
+      route("/b", { methods: ["POST"] }),
+      route("/c", { methods: ["DELETE", "POST", "get"] }),
+    ]).sort((x, y) => x.prefix.localeCompare(y.prefix)) as [GatewayRoute, GatewayRoute, GatewayRoute];
+    expect(allowsMethod(getOnly, "HEAD")).toBe(true);
+    expect(allowsMethod(postOnly, "HEAD")).toBe(false);
+    expect(allowedMethods(getOnly)).toBe("GET, HEAD");
+    expect(allowedMethods(postOnly)).toBe("POST");
+    expect(allowedMethods(reversed)).toBe("GET, HEAD, POST, DELETE");
   });
 });
