@@ -61,6 +61,7 @@ describe("parseGatewayPath: tricks that could reach another rule's space are ref
     ["/api/a%0d%0aX-Injected:1", /control characters/],
     ["/api/%zz/admin", /malformed percent-escape/],
     ["/api/%2/admin", /malformed percent-escape/],
+    ["/api/%u0072epo/clone", /malformed percent-escape/], // IIS's %u encoding
     ["/api/%c0%ae%c0%ae/admin", /not valid percent-encoded UTF-8/],
     ["/api/%EF%BC%8E%EF%BC%8E/admin", /dot segments/], // full-width ．．
     ["/api/%E2%80%A5/admin", /dot segments/], // ‥ (two-dot leader) folds to ..
