@@ -23,8 +23,8 @@ const ENCODED_DOT = /%2e/i;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
- * Characters that some server folds away or reads as something else, checked on the segment after
- * decoding and NFKC (so `％`, `；`, `？`, `：` and `．` count as their ASCII selves). Each would let a
+ * Characters that some server folds away or reads as something else, checked on the decoded segment
+ * and again after NFKC (so `％`, `；`, `？`, `：` and `．` count as their ASCII selves). Each would let a
  * spelling of a protected path miss its rule here and still be served as that path by an origin.
  */
 const FOLDED_SEGMENT_RULES: ReadonlyArray<readonly [RegExp, string]> = [
@@ -75,7 +75,7 @@ function segmentKey(segment: string): { key: string } | { reason: string } {
   if (folded === "." || folded === "..") return { reason: "dot segments (. and ..) are not allowed in paths" };
   if (folded.includes("/") || folded.includes("\\")) return { reason: "characters that fold into slashes are not allowed in paths" };
   for (const [pattern, reason] of FOLDED_SEGMENT_RULES) {
-    if (pattern.test(folded)) return { reason };
+    if (pattern.test(decoded) || pattern.test(folded)) return { reason };
   }
   return { key: foldCase(folded) };
 }
