@@ -1,6 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./context";
-import { ApiError } from "./errors";
 import { renderError } from "./error-handler";
 import { bodySize } from "./middleware/body-size";
 import { cors } from "./middleware/cors";
@@ -15,6 +14,7 @@ import { pqcRoutes } from "./routes/pqc";
 import { sageRoutes } from "./routes/sage";
 import { wellKnownRoutes } from "./routes/well-known";
 import { systemRoutes } from "./routes/system";
+import { unmatchedRequest } from "./routes/unmatched";
 
 /** No endpoint takes more than this; larger bodies get 413 before any parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -49,9 +49,7 @@ export function createApp() {
   });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
 
-  app.notFound(() => {
-    throw new ApiError("not_found", "No such route.");
-  });
+  app.notFound(unmatchedRequest(app));
   app.onError(renderError);
   return app;
 }

@@ -27,13 +27,13 @@ export function presentedPqcCredential(c: Context<AppEnv>): string | undefined {
 }
 
 /**
- * Verifies a PQC token or reference. A reference resolves through KV to its token, which is then
+ * Verifies a PQC token or reference. A reference resolves through D1 to its token, which is then
  * verified like any other, so it is good only while the token is. A token bound to a client
  * certificate (`cnf`) is accepted only over a connection that presents that same certificate.
  */
 export async function verifyPqcCredential(c: Context<AppEnv>, presented: string): Promise<PqcPrincipal> {
   const viaReference = REFERENCE_PATTERN.test(presented);
-  const token = viaReference ? await resolveReference(c.env.CACHE, presented) : presented;
+  const token = viaReference ? await resolveReference(c.get("db"), presented) : presented;
   if (token === undefined) throw invalidPqcToken("The PQC reference is unknown or expired.");
   let claims;
   try {

@@ -119,6 +119,24 @@ export const auditOutbox = sqliteTable("audit_outbox", {
   createdAt: integer("created_at").notNull(),
 });
 
+/**
+ * PQC references: the token a reference stands for, under the SHA-256 of the reference. In D1
+ * rather than KV because a reference is used right after it is issued, often from another
+ * location, and KV is not read-after-write there; D1 is (every query goes to the primary).
+ */
+export const pqcReferences = sqliteTable(
+  "pqc_references",
+  {
+    referenceHash: text("reference_hash").primaryKey(),
+    token: text("token").notNull(),
+    jti: text("jti").notNull(),
+    /** The token's `exp`, in milliseconds like every time here. */
+    expiresAt: integer("expires_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [index("pqc_references_expires_idx").on(table.expiresAt)],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

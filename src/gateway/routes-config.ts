@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ROLES, type Role } from "../auth/roles";
+import { HTTP_METHODS } from "../http-methods";
 import type { PqcServices } from "../pqc/services";
 import { parseGatewayPath } from "./path";
 
@@ -17,7 +18,6 @@ import { parseGatewayPath } from "./path";
  * Unknown members are refused, so a typo (`requires`, `minrole`) fails loudly instead of opening a route.
  */
 
-export const GATEWAY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 export const DEFAULT_ORIGIN_TIMEOUT_MS = 10_000;
 const MAX_ORIGIN_TIMEOUT_MS = 30_000;
 const MAX_ROUTES = 256;
@@ -91,8 +91,8 @@ const MethodsSchema = z
   .array(z.string().toUpperCase())
   .min(1, "a route needs at least one method")
   .refine(
-    (methods) => (methods.length === 1 && methods[0] === "*") || methods.every((method) => (GATEWAY_METHODS as readonly string[]).includes(method)),
-    `methods must be ["*"] or some of ${GATEWAY_METHODS.join(", ")}`,
+    (methods) => (methods.length === 1 && methods[0] === "*") || methods.every((method) => (HTTP_METHODS as readonly string[]).includes(method)),
+    `methods must be ["*"] or some of ${HTTP_METHODS.join(", ")}`,
   )
   .transform((methods): ReadonlySet<string> | "*" => (methods[0] === "*" ? "*" : new Set(methods)));
 

@@ -104,7 +104,7 @@ for (const method of ["get", "post", "put", "patch", "delete"] as const) {
     path: "/{path}",
     tags: ["Gateway"],
     summary: "Forward to an origin service once the route's requirement is met",
-    description: `The longest matching prefix of \`GATEWAY_ROUTES\` decides the origin and the requirement (public, jwt with a minimum role, api_key with scopes, pqc with service and operation, or mtls). Paths with dot segments, encoded slashes, backslashes or dots, double slashes or \`;\` are refused with 400. The origin receives the request without client \`X-Heady-*\`, \`X-Forwarded-*\` and (by default) credentials, plus \`${ASSERTION_HEADER}\`: a 60-second EdDSA JWT (\`typ: assertion+jwt\`, \`aud\` = the origin) verifiable with \`/.well-known/jwks.json\`.`,
+    description: `The longest matching prefix of \`GATEWAY_ROUTES\` decides the origin and the requirement (public, jwt with a minimum role, api_key with scopes, pqc with service and operation, or mtls). Spellings an origin would fold into another path (dot segments, encoded slashes, backslashes or dots, double slashes, \`;\`, trailing dots or spaces, \`::$DATA\`, 8.3 names, invisible characters) are refused with 400; file suffixes (\`/clone.json\`) meet the rule of the path without them. The origin receives the request without client \`X-Heady-*\`, \`X-Forwarded-*\` and (by default) credentials, plus \`${ASSERTION_HEADER}\`: a 60-second EdDSA JWT (\`typ: assertion+jwt\`, \`aud\` = the origin) verifiable with \`/.well-known/jwks.json\`.`,
     request: { params: z.object({ path: z.string().openapi({ param: { name: "path", in: "path" }, example: "api/repo/clone" }) }) },
     responses: {
       200: { description: "The origin's answer (2xx, 3xx and 4xx pass through)" },

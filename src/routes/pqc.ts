@@ -105,7 +105,7 @@ pqcRoutes.openapi(
     c.header("Cache-Control", "no-store");
     const expiresIn = claims.exp - claims.iat;
     if (body.reference) {
-      return c.json({ reference: await createReference(c.env.CACHE, token, claims.exp), expiresIn }, 200);
+      return c.json({ reference: await createReference(c.get("db"), token, claims), expiresIn }, 200);
     }
     return c.json({ pqcToken: token, expiresIn, service: body.service, operation: body.operation }, 200);
   },

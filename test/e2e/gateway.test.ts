@@ -1,8 +1,10 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describeRequirement, type Requirement } from "../../src/gateway/routes-config";
 import { AssertionError, createAssertionVerifier, type AssertionClaims } from "../../src/origin/verify-assertion";
 import { baseUrl, call, randomIp, uniqueEmail } from "./client";
+import { gatewayRoutesFor } from "./gateway-origin";
 
 /**
  * The gateway end to end: `wrangler dev` (started by the global setup with the route table of
@@ -312,6 +314,31 @@ describe("gateway against wrangler dev: path tricks", () => {
     }
   });
 
+  // Spellings that IIS (trailing dots and spaces, ::$DATA, 8.3 names), Spring (suffixes, trimmed
+  // tokens, ;jsessionid) or a Unicode-folding origin would serve as the PQC-protected clone route.
+  it.each([
+    "/gw/api/repo./clone",
+    "/gw/api/repo%20/clone",
+    "/gw/api/repo/clone.",
+    "/gw/api/repo/clone%20",
+    "/gw/api/repo/%20clone",
+    "/gw/api/repo/clone::$DATA",
+    "/gw/api/REPO~1/clone",
+    "/gw/api/repo/clone%E2%80%8B",
+    "/gw/api/repo/clone;jsessionid=1",
+    "/gw/api/repo/clone%3Fx",
+    "/gw/api/repo/clone.json",
+    "/gw/api/repo.json/clone",
+    "/gw/api/%EF%BD%92epo/clone",
+  ])("%s is refused (400) or meets the PQC rule of /api/repo/clone, and never reaches the origin", async (path) => {
+    const before = arrivals.length;
+    const response = await rawRequest("POST", path);
+    const { error } = JSON.parse(response.body);
+    expect([`${response.status} ${error.code}`]).toEqual([expect.stringMatching(/^(400 invalid_request|401 pqc_required)$/)]);
+    if (response.status === 401) expect(error.message).toBe("This route requires a PQC token for production/clone.");
+    expect(arrivals.length).toBe(before);
+  });
+
   it("prefixes match whole segments: /api/repository is the public catch-all's, /api/repo is not", async () => {
     passed(await through("GET", "/api/repository"));
     refused(await through("GET", "/api/repo"), 401, "unauthorized");
@@ -368,5 +395,46 @@ describe("gateway against wrangler dev: routing and origin failures", () => {
     }
     expect(events).toHaveLength(1);
     expect(events[0]!.details).toEqual({ route: "/api/reports", required: "jwt:operator", code: "forbidden", method: "GET" });
+  });
+});
+
+/**
+ * The path an origin that folds spellings would serve: IIS and Windows (case, trailing dots and
+ * spaces, `::$DATA` streams), Spring (trimmed tokens, `;jsessionid`, `.json` suffixes) and NFKC.
+ * Independent of the gateway's code, so it can tell when the gateway's reading fell short.
+ */
+function foldedByOrigin(url: string): string[] {
+  const path = url.split("?")[0]!;
+  return path
+    .split("/")
+    .filter(Boolean)
+    .map((segment) => {
+      let decoded = segment;
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {}
+      return decoded
+        .normalize("NFKC")
+        .toLowerCase()
+        .replace(/\p{Default_Ignorable_Code_Point}/gu, "")
+        .replace(/[;:].*$/, "")
+        .replace(/[\s.]+$/u, "")
+        .trim()
+        .replace(/\..*$/, "");
+    });
+}
+
+describe("gateway against wrangler dev: what the origin saw, read the way origins fold paths", () => {
+  it("no request reached the origin under a weaker requirement than the route its folded path belongs to", () => {
+    const routes = gatewayRoutesFor(originUrl).map((route) => ({ ...route, keys: route.prefix.split("/").filter(Boolean) }));
+    const checked = arrivals.filter((arrival) => arrival.claims);
+    expect(checked.length).toBeGreaterThan(10);
+    for (const arrival of checked) {
+      const folded = foldedByOrigin(arrival.url);
+      const owner = routes
+        .filter((route) => route.keys.every((key, index) => folded[index] === key))
+        .sort((a, b) => b.keys.length - a.keys.length)[0]!;
+      expect({ url: arrival.url, req: arrival.claims!.req }).toEqual({ url: arrival.url, req: describeRequirement(owner.require as Requirement) });
+    }
   });
 });

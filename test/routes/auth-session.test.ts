@@ -194,7 +194,9 @@ describe("POST /api/auth/logout", () => {
 
   it("is POST only", async () => {
     const account = await registerUser();
-    expect((await request("GET", "/api/auth/logout", { token: account.accessToken })).status).toBe(404);
+    const wrongMethod = await request("GET", "/api/auth/logout", { token: account.accessToken });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("Allow")).toBe("POST, OPTIONS");
     expect((await me({ token: account.accessToken })).status).toBe(200);
   });
 });

@@ -24,9 +24,9 @@ describe("the error envelope", () => {
     expectEnvelope(await request("POST", "/definitely/not/here", { body: {} }), 404, "not_found");
   });
 
-  it("a known path with the wrong method is 404 too, in the envelope", async () => {
-    expectEnvelope(await request("GET", "/api/auth/login"), 404, "not_found");
-    expectEnvelope(await request("DELETE", "/api/auth/me"), 404, "not_found");
+  it("a known path with the wrong method is 405 method_not_allowed, in the envelope", async () => {
+    expectEnvelope(await request("GET", "/api/auth/login"), 405, "method_not_allowed");
+    expectEnvelope(await request("DELETE", "/api/auth/me"), 405, "method_not_allowed");
   });
 
   it("every response carries a unique X-Request-Id", async () => {

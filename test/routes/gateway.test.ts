@@ -356,6 +356,57 @@ describe("gateway: paths that could reach another rule's space are refused befor
     }
   });
 
+  /**
+   * Spellings that IIS, Spring, Tomcat or a Unicode-folding origin would serve as a protected path.
+   * Each is either refused (400) or meets the protected route's own rule, never the public `/api`
+   * or a shorter, weaker prefix; nothing reaches the origin without the credential.
+   */
+  const POST_CLONE: Array<[string, "refused" | "protected"]> = [
+    ["/api/repo./clone", "refused"], // IIS drops trailing dots
+    ["/api/repo%20/clone", "refused"], // and trailing spaces
+    ["/api/repo/clone.", "refused"],
+    ["/api/repo/clone%20", "refused"],
+    ["/api/repo/%20clone", "refused"], // Spring trims tokens
+    ["/api/repo/clone%C2%A0", "refused"], // no-break space folds to a space
+    ["/api/repo/clone::$DATA", "refused"], // NTFS main data stream
+    ["/api/repo:$i30:$INDEX_ALLOCATION/clone", "refused"],
+    ["/api/REPO~1/clone", "refused"], // 8.3 short name
+    ["/api/repo/clone%E2%80%8B", "refused"], // zero-width space
+    ["/api/re%E2%80%8Cpo/clone", "refused"], // zero-width non-joiner
+    ["/api/repo/clone%C2%AD", "refused"], // soft hyphen
+    ["/api/repo/clone%3Fx", "refused"], // a proxy that decodes, then splits off the query
+    ["/api/repo%EF%BC%9B/clone", "refused"], // full-width ; folds into a path parameter
+    ["/api/repo/clone.json", "protected"], // Spring's suffix pattern
+    ["/api/repo/CLONE.XML", "protected"],
+    ["/api/repo.json/clone", "protected"],
+    ["/api/%EF%BD%92epo/clone", "protected"], // full-width ｒ
+  ];
+
+  it.each(POST_CLONE)(
+    "POST %s is %s, never forwarded under the public /api",
+    async (path, outcome) => {
+      const response = await via("POST", path);
+      if (outcome === "refused") expect(refused(response, 400, "invalid_request")).toMatch(/^Refused path: /);
+      else expect(refused(response, 401, "pqc_required")).toBe("This route requires a PQC token for production/clone.");
+    },
+  );
+
+  it.each([
+    ["/api/reports.json", "protected"],
+    ["/api/reports.csv/q3", "protected"],
+    ["/api/reports./q3", "refused"],
+    ["/api/reports%20", "refused"],
+    ["/api/reports::$DATA", "refused"],
+    ["/api/REPORT~1/q3", "refused"],
+    ["/api/rep%E2%80%8Borts/q3", "refused"],
+    ["/api/reports%EF%BC%8E", "refused"], // full-width ．
+    ["/api/%EF%BD%92eports/q3", "protected"],
+  ])("GET %s is %s, never forwarded under the public /api", async (path, outcome) => {
+    const response = await via("GET", path);
+    if (outcome === "refused") expect(refused(response, 400, "invalid_request")).toMatch(/^Refused path: /);
+    else expect(refused(response, 401, "unauthorized")).toContain("operator role");
+  });
+
   it("the mount itself must be spelt literally", async () => {
     // Hono routes on the decoded path, so this reaches the gateway, which refuses the disguised mount.
     const response = await call("GET", "/%67w/api/status", { handler: gateway });
@@ -375,6 +426,25 @@ describe("gateway: routing answers", () => {
     const response = await via("DELETE", "/api/repo/clone");
     expect(refused(response, 405, "method_not_allowed")).toBe("/api/repo/clone allows POST only.");
     expect(response.headers.get("Allow")).toBe("POST");
+  });
+
+  it("HEAD is allowed wherever GET is, and forwarded under the same requirement", async () => {
+    // A HEAD answer has no body, so only the status and the headers tell.
+    const anonymous = await via("HEAD", "/api/repo/list");
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get("WWW-Authenticate")).toContain('scope="jwt:user"');
+    expect(arrivals).toEqual([]);
+    const response = await via("HEAD", "/api/repo/list", { token: user.accessToken });
+    expect(response.status).toBe(200);
+    expect(response.text).toBe("");
+    expect(arrivals.map(({ method, claims }) => [method, claims?.htm, claims?.req])).toEqual([["HEAD", "HEAD", "jwt:user"]]);
+    arrivals = [];
+    const notGet = await via("HEAD", "/api/repo/clone");
+    expect(notGet.status).toBe(405);
+    expect(notGet.headers.get("Allow")).toBe("POST");
+    const onGetRoute = await via("DELETE", "/api/repo/list");
+    expect(refused(onGetRoute, 405, "method_not_allowed")).toBe("/api/repo allows GET, HEAD only.");
+    expect(onGetRoute.headers.get("Allow")).toBe("GET, HEAD");
   });
 
   it("the identity API is not behind the mount: /api/auth/me is still the Worker's own", async () => {

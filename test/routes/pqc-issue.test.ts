@@ -3,7 +3,6 @@ import { calculateJwkThumbprint } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { nobleMlDsa65 } from "../../src/crypto/ml-dsa";
 import { sha256Hex } from "../../src/crypto/digest";
-import { kvKeys } from "../../src/kv-keys";
 import { PQC_ISSUE_PER_CALLER } from "../../src/rate-limit/limits";
 import { decodePayload, fromBase64url, registerUser, testConfig, type SignedIn } from "../helpers/identity";
 import {
@@ -133,19 +132,29 @@ describe("the lifetime is configuration, never more than 300 s", () => {
   });
 });
 
+const referenceRow = (hash: string) =>
+  env.DB.prepare("SELECT token, jti, expires_at FROM pqc_references WHERE reference_hash = ?")
+    .bind(hash)
+    .first<{ token: string; jti: string; expires_at: number }>();
+
 describe("a reference instead of the token", () => {
-  it("answers exactly {reference, expiresIn}: 32 random bytes base64url; KV holds the token under the reference's hash", async () => {
+  it("answers exactly {reference, expiresIn}: 32 random bytes base64url; D1 holds the token under the reference's hash", async () => {
     const response = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken });
     expect(response.status, response.text).toBe(200);
     expect(response.body).toEqual({ reference: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), expiresIn: testConfig().pqc.tokenTtlSeconds });
     expect(fromBase64url(response.body.reference)).toHaveLength(32);
     expect(response.headers.get("Cache-Control")).toBe("no-store");
 
-    const stored = await env.CACHE.get(kvKeys.pqcReference(await sha256Hex(response.body.reference)));
-    expect(stored).not.toBeNull();
-    expect(decodePayload(stored!)).toMatchObject({ sub: user.userId, service: "headyme", operation: "sync" });
-    // The reference itself is not a key in KV: only its hash is.
-    expect(await env.CACHE.get(kvKeys.pqcReference(response.body.reference))).toBeNull();
+    // Written in the issuing request to D1, which reads its own writes (KV may not, for up to a minute, elsewhere).
+    const row = await referenceRow(await sha256Hex(response.body.reference));
+    expect(row).not.toBeNull();
+    const claims = decodePayload(row!.token);
+    expect(claims).toMatchObject({ sub: user.userId, service: "headyme", operation: "sync" });
+    expect(row!.jti).toBe(claims.jti);
+    expect(row!.expires_at).toBe((claims.exp as number) * 1000);
+    // The reference itself is not stored: only its hash is. And KV holds no copy.
+    expect(await referenceRow(response.body.reference)).toBeNull();
+    expect((await env.CACHE.list({ prefix: "pqc:ref:" })).keys).toEqual([]);
 
     const second = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken });
     expect(second.body.reference).not.toBe(response.body.reference);

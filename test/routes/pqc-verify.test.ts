@@ -1,9 +1,10 @@
 import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/crypto/digest";
-import { kvKeys } from "../../src/kv-keys";
+import { database } from "../../src/db/client";
+import { deleteExpiredReferences } from "../../src/db/pqc-references";
 import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
-import { createReference } from "../../src/pqc/references";
+import { createReference, resolveReference } from "../../src/pqc/references";
 import {
   accessTokenKey,
   base64url,
@@ -86,7 +87,7 @@ describe("valid PQC credentials", () => {
 
   it("accepts a reference in X-Heady-PQC-Token and as a Bearer token, answering the token's claims", async () => {
     const issued = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken });
-    const stored = await env.CACHE.get(kvKeys.pqcReference(await sha256Hex(issued.body.reference)));
+    const stored = await storedToken(issued.body.reference);
     for (const response of [await verifyCall({ pqc: issued.body.reference }), await verifyCall({ token: issued.body.reference })]) {
       expect(response.status, response.text).toBe(200);
       expect(response.body).toEqual(expectedVerification(decodePayload(stored!), true));
@@ -252,52 +253,66 @@ describe("certificate-bound tokens (cnf x5t#S256)", () => {
   });
 });
 
-describe("references expire with their token", () => {
-  const referenceKey = async (reference: string) => kvKeys.pqcReference(await sha256Hex(reference));
-  /** The KV entry's absolute expiration (Unix seconds), as KV reports it. */
-  async function kvExpiration(reference: string): Promise<number | undefined> {
-    const { keys } = await env.CACHE.list({ prefix: await referenceKey(reference) });
-    expect(keys).toHaveLength(1);
-    return keys[0]!.expiration;
-  }
+/** The token a reference stands for, as D1 holds it. */
+async function storedToken(reference: string): Promise<string | undefined> {
+  const row = await env.DB.prepare("SELECT token FROM pqc_references WHERE reference_hash = ?").bind(await sha256Hex(reference)).first<{ token: string }>();
+  return row?.token;
+}
 
-  it("an issued reference's KV entry carries a TTL equal to the token's remaining life", async () => {
+describe("references: stored in D1, expiring with their token", () => {
+  const db = () => database(env.DB);
+  const rowCount = async (reference: string) =>
+    (await env.DB.prepare("SELECT count(*) AS n FROM pqc_references WHERE reference_hash = ?").bind(await sha256Hex(reference)).first<{ n: number }>())!.n;
+
+  it("an issued reference resolves on the very next request, with KV out of the picture", async () => {
     const issued = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken });
-    const stored = await env.CACHE.get(await referenceKey(issued.body.reference));
-    const exp = decodePayload(stored!).exp as number;
-    const expiration = await kvExpiration(issued.body.reference);
-    expect(expiration).toBeDefined();
-    expect(Math.abs(expiration! - exp)).toBeLessThanOrEqual(2);
+    // KV is not read-after-write across locations; a reference must not depend on it at all.
+    expect((await env.CACHE.list({ prefix: "pqc:ref:" })).keys).toEqual([]);
+    const response = await verifyCall({ pqc: issued.body.reference });
+    expect(response.status, response.text).toBe(200);
+    expect(response.body.reference).toBe(true);
   });
 
-  it("a reference whose token has expired is refused, although KV still holds it (KV's TTL is at least 60 s)", async () => {
+  it("a reference whose token has expired is refused, by its row's expires_at as well as the token's exp", async () => {
     const now = Math.floor(Date.now() / 1000);
     const shortLived = await signPqc(pqcClaims({ sub: user.userId }, "headyme", "sync", { iat: now, exp: now + 2 }));
-    const reference = await createReference(env.CACHE, shortLived, now + 2);
-    // KV refuses TTLs under 60 s, so the entry outlives the token; the token's own exp must decide.
-    expect(await kvExpiration(reference)).toBeGreaterThanOrEqual(now + 59);
+    const reference = await createReference(db(), shortLived, decodePayload(shortLived) as { jti: string; exp: number });
     const fresh = await verifyCall({ pqc: reference });
     expect(fresh.status, fresh.text).toBe(200);
     expect(fresh.body.reference).toBe(true);
 
     while (Date.now() / 1000 < now + 2) await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(await env.CACHE.get(await referenceKey(reference))).toBe(shortLived);
-    expectRefused(await verifyCall({ pqc: reference }));
-    expectRefused(await verifyCall({ token: reference }));
+    expect(await resolveReference(db(), reference)).toBeUndefined();
+    expectRefused(await verifyCall({ pqc: reference }), "The PQC reference is unknown or expired.");
+    expectRefused(await verifyCall({ token: reference }), "The PQC reference is unknown or expired.");
   });
 
-  it("a reference stored for an already expired token is refused from the start", async () => {
+  it("a row whose expires_at is later than the token's exp still does not outlive the token", async () => {
     const now = Math.floor(Date.now() / 1000);
     const expired = await signPqc(pqcClaims({ sub: user.userId }, "headyme", "sync", { iat: now - 200, exp: now - 1 }));
-    expectRefused(await verifyCall({ pqc: await createReference(env.CACHE, expired, now - 1) }));
+    const reference = await createReference(db(), expired, { jti: crypto.randomUUID(), exp: now + 300 });
+    expectRefused(await verifyCall({ pqc: reference }));
   });
 
-  it("a reference whose KV entry is gone, or that never existed, is refused", async () => {
+  it("a reference whose row is gone, or that never existed, is refused", async () => {
     const issued = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken });
-    await env.CACHE.delete(await referenceKey(issued.body.reference));
+    await env.DB.prepare("DELETE FROM pqc_references WHERE reference_hash = ?").bind(await sha256Hex(issued.body.reference)).run();
     const message = "The PQC reference is unknown or expired.";
     expectRefused(await verifyCall({ pqc: issued.body.reference }), message);
     expectRefused(await verifyCall({ token: base64url(crypto.getRandomValues(new Uint8Array(32))) }), message);
+  });
+
+  it("deleteExpiredReferences removes the expired rows only, and says how many", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const token = await signPqc(pqcClaims({ sub: user.userId }));
+    const [gone, alsoGone, kept] = await Promise.all([
+      createReference(db(), token, { jti: crypto.randomUUID(), exp: now - 10 }),
+      createReference(db(), token, { jti: crypto.randomUUID(), exp: now }),
+      createReference(db(), token, { jti: crypto.randomUUID(), exp: now + 60 }),
+    ]);
+    expect(await deleteExpiredReferences(db(), now * 1000)).toBeGreaterThanOrEqual(2);
+    expect([await rowCount(gone), await rowCount(alsoGone), await rowCount(kept)]).toEqual([0, 0, 1]);
+    expect(await deleteExpiredReferences(db(), now * 1000)).toBe(0);
   });
 });
 
