@@ -7,6 +7,7 @@ import { verifyAccessToken } from "../tokens/access-token";
 import { invalidApiKey, verifyApiKey } from "./api-key-verifier";
 import { isPqcShaped, presentedPqcCredential, verifyPqcCredential } from "./pqc-credential";
 import type { Principal } from "./principal";
+import { lowerRole } from "./roles";
 import { readSessionCookie } from "./session-cookie";
 
 /**
@@ -47,7 +48,8 @@ const accessTokenReader: CredentialReader = async (c) => {
     kind: "access_token",
     userId: claims.userId,
     email: claims.email,
-    role: claims.role,
+    // The row is read anyway, so a demotion applies at once; a promotion waits for the next token.
+    role: lowerRole(claims.role, live.user.role),
     sessionId: claims.sessionId,
     expiresAt: claims.expiresAt,
   };

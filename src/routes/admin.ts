@@ -61,7 +61,7 @@ adminRoutes.openapi(
     tags: TAG,
     summary: "Change a user's role (operator or admin)",
     description:
-      "Nobody changes their own role, or the role of someone at or above their level (admins excepted), or grants a role above their own. The user's next tokens carry the new role; an access token already issued keeps its role until it expires (at most the access-token lifetime).",
+      "Nobody changes their own role, or the role of someone at or above their level (admins excepted), or grants a role above their own. A demotion applies at once, to tokens already issued too (they act at the lower of their claim and the current role); a promotion applies to the user's next tokens.",
     middleware: [requireRole("operator")] as const,
     request: { params: UserIdParam, body: jsonBody(ChangeRoleBody) },
     responses: {
