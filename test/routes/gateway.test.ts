@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Bindings } from "../../src/env";
 import { createAssertionVerifier, type AssertionClaims } from "../../src/origin/verify-assertion";
-import { auditEvents, BASE_URL, registerUser, SESSION_COOKIE, type SignedIn } from "../helpers/identity";
+import { auditEvents, BASE_URL, registerUser, SESSION_COOKIE, updateUser, type SignedIn } from "../helpers/identity";
 import {
   appWith,
   call,
@@ -154,6 +154,14 @@ describe("gateway: jwt with a minimum role", () => {
     const { key } = await createKey(operator, ["sync:read"]);
     refused(await via("GET", "/api/reports/q3", { apiKey: key }), 401, "unauthorized");
     refused(await via("GET", "/api/repo/list", { pqc: await pqcToken(user, "headyme", "sync") }), 401, "unauthorized");
+  });
+
+  it("a demoted operator's token, issued before the demotion, is refused on the next request", async () => {
+    const demoted = await userWithRole("operator");
+    forwarded(await via("GET", "/api/reports/q3", { token: demoted.accessToken }));
+    arrivals = [];
+    await updateUser(demoted.userId, { role: "user" });
+    expect(refused(await via("GET", "/api/reports/q3", { token: demoted.accessToken }), 403, "forbidden")).toContain("you are user");
   });
 
   it("an ended session is refused on the next request", async () => {
