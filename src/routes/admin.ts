@@ -5,7 +5,7 @@ import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import { decodeCursor, page } from "../db/cursor";
 import type { UserRow } from "../db/schema";
-import { disableUser, findUserById, listUsers, publicProfile, setUserRole } from "../db/users";
+import { changeUserRole, countActiveAdmins, disableUser, findUserById, listUsers, publicProfile } from "../db/users";
 import { ApiError } from "../errors";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
@@ -25,6 +25,14 @@ async function currentActor(c: Context<AppEnv>): Promise<UserRow> {
   const actor = await findUserById(c.get("db"), c.get("principal").userId);
   if (!actor || actor.disabledAt !== null) throw new ApiError("unauthorized", "The account is not active.");
   return actor;
+}
+
+/** Why a guarded write to another account did not happen: the state it was decided on changed. */
+async function refusedChange(c: Context<AppEnv>): Promise<ApiError> {
+  if ((await countActiveAdmins(c.get("db"))) <= 1) {
+    return new ApiError("conflict", "At least one active admin must remain; the change was not made.");
+  }
+  return new ApiError("conflict", "Your account or the user's changed while the request ran; the change was not made. Reload and retry.");
 }
 
 async function targetUser(c: Context<AppEnv>, id: string): Promise<UserRow> {
@@ -66,7 +74,7 @@ adminRoutes.openapi(
     request: { params: UserIdParam, body: jsonBody(ChangeRoleBody) },
     responses: {
       200: jsonResponse(AdminUser, "The user with the new role"),
-      ...errorResponses(400, 401, 403, 404),
+      ...errorResponses(400, 401, 403, 404, 409),
     },
   }),
   async (c) => {
@@ -82,7 +90,7 @@ adminRoutes.openapi(
       throw new ApiError("forbidden", "You cannot change the role of someone at or above your level.");
     }
     if (target.role !== role) {
-      await setUserRole(c.get("db"), target.id, role);
+      if (!(await changeUserRole(c.get("db"), target, role, actor))) throw await refusedChange(c);
       await recordWithReceiptHeader(c, {
         type: "user.role_changed",
         subject: target.id,
@@ -105,7 +113,7 @@ adminRoutes.openapi(
     request: { params: UserIdParam },
     responses: {
       200: jsonResponse(AdminUser, "The disabled user"),
-      ...errorResponses(400, 401, 403, 404),
+      ...errorResponses(400, 401, 403, 404, 409),
     },
   }),
   async (c) => {
@@ -113,9 +121,12 @@ adminRoutes.openapi(
     const actor = await currentActor(c);
     if (id === actor.id) throw new ApiError("forbidden", "You cannot disable your own account.");
     await targetUser(c, id);
-    if (await disableUser(c.get("db"), id)) {
+    if (await disableUser(c.get("db"), id, actor)) {
       await c.get("audit").record({ type: "user.disabled", subject: id, actor: actor.id });
     }
-    return c.json(adminView(await targetUser(c, id)), 200);
+    const after = await targetUser(c, id);
+    // Not disabled by this call and not disabled before it: a guard of the write refused it.
+    if (after.disabledAt === null) throw await refusedChange(c);
+    return c.json(adminView(after), 200);
   },
 );
