@@ -94,7 +94,7 @@ const apiKeyReader: CredentialReader = async (c) => {
   const key = c.req.header("X-API-Key");
   if (key === undefined) return undefined;
   if (key.length > 128) throw invalidApiKey();
-  return verifyApiKey(c.get("db"), key, c.get("audit"), (work) => c.executionCtx.waitUntil(work));
+  return verifyApiKey(c.get("config"), c.get("db"), key, c.get("audit"), (work) => c.executionCtx.waitUntil(work));
 };
 
 /** Explicit headers first (bearer, then API key): an explicit credential wins over an ambient cookie. */

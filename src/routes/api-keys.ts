@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { assertGrantableScopes } from "../auth/api-key-scopes";
 import { isRole, lowerRole, roleAtLeast, type Role } from "../auth/roles";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
@@ -49,7 +50,7 @@ apiKeyRoutes.openapi(
     tags: TAG,
     summary: "Create an API key (shown once)",
     description:
-      "Returns the key once; only its SHA-256 and a display prefix are stored. The key's role is at most the owner's current role. Rate-limited per account.",
+      "Returns the key once; only its SHA-256 and a display prefix are stored. The key's role is at most the owner's current role. Scopes come from a fixed list (`pqc`, `pqc:<service>`, `sage:bootstrap[:<mesh role>]`, the gateway's API-key scopes): an unknown one is 400, one the owner's role cannot grant 403, and every use re-checks them against the owner's current role. Rate-limited per account.",
     middleware: [ownerSession] as const,
     request: { body: jsonBody(CreateApiKeyBody) },
     responses: {
@@ -71,6 +72,8 @@ apiKeyRoutes.openapi(
     if (!isRole(requested) || !roleAtLeast(owner.role, requested)) {
       throw new ApiError("forbidden", `A key's role cannot exceed its owner's role (${owner.role}).`);
     }
+    const scopes = body.scopes ?? [];
+    assertGrantableScopes(c.get("config"), owner.role, scopes);
 
     const { key, displayPrefix } = generateApiKey();
     const row = await insertApiKey(db, {
@@ -79,7 +82,7 @@ apiKeyRoutes.openapi(
       userId: owner.id,
       description: body.description,
       role: requested as Role,
-      scopes: body.scopes ?? [],
+      scopes,
       expiresAt: body.ttlDays ? Date.now() + body.ttlDays * DAY_MS : null,
     });
     await recordWithReceiptHeader(c, {

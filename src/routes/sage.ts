@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
+import { BOOTSTRAP_SCOPE } from "../auth/api-key-scopes";
 import type { Principal } from "../auth/principal";
 import { roleAtLeast } from "../auth/roles";
 import type { AppEnv } from "../context";
@@ -26,8 +27,6 @@ const TAG = ["PulseMesh"];
 /** Node token issuance per caller: a leaked bootstrap key cannot mint tokens by the thousand. */
 export const NODE_TOKEN_ISSUE_PER_CALLER: RateLimitRule = { name: "sage-issue", limit: 60, windowSeconds: 60 };
 
-/** The API key scope that lets a node fetch its own token: any role, or `sage:bootstrap:<role>` for one. */
-export const BOOTSTRAP_SCOPE = "sage:bootstrap";
 
 /** The mesh roles a bootstrap key may ask for; undefined when the principal holds no bootstrap key. */
 function bootstrapRoles(principal: Principal): "any" | Set<string> | undefined {

@@ -177,18 +177,18 @@ describe("gateway: api_key with scopes", () => {
   it("no key: 401 naming the scope; a key without it: 403 naming what it lacks", async () => {
     const none = await via("GET", "/api/sync/items");
     expect(refused(none, 401, "unauthorized")).toBe("This route requires an API key (X-API-Key) with scope sync:read.");
-    const { key } = await createKey(user, ["sync:write"]);
+    const { key } = await createKey(user, ["pqc"]);
     const lacking = await via("GET", "/api/sync/items", { apiKey: key });
     expect(refused(lacking, 403, "forbidden")).toBe("This route requires an API key with scope sync:read; this key lacks sync:read.");
   });
 
   it("a key with the scope passes; an access token is not an API key", async () => {
-    const { key } = await createKey(user, ["sync:read", "sync:write"]);
+    const { key } = await createKey(user, ["sync:read", "pqc"]);
     expect(forwarded(await via("GET", "/api/sync/items", { apiKey: key }))).toMatchObject({
       sub: user.userId,
       cred: "api_key",
       req: "api_key:sync:read",
-      scopes: ["sync:read", "sync:write"],
+      scopes: ["sync:read", "pqc"],
     });
     arrivals = [];
     refused(await via("GET", "/api/sync/items", { token: user.accessToken }), 401, "unauthorized");
