@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { ROLE_LEVELS, roleAtLeast, type Role } from "../auth/roles";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
@@ -47,7 +48,7 @@ adminRoutes.openapi(
     path: "/users",
     tags: TAG,
     summary: "List users (admin)",
-    middleware: [requireRole("admin")] as const,
+    middleware: [requireRole("admin", ROUTE_CREDENTIALS.admin)] as const,
     request: { query: ListUsersQuery },
     responses: {
       200: jsonResponse(UserList, "One page of users, oldest first"),
@@ -70,7 +71,7 @@ adminRoutes.openapi(
     summary: "Change a user's role (operator or admin)",
     description:
       "Nobody changes their own role, or the role of someone at or above their level (admins excepted), or grants a role above their own. A demotion applies at once, to tokens already issued too (they act at the lower of their claim and the current role); a promotion applies to the user's next tokens.",
-    middleware: [requireRole("operator")] as const,
+    middleware: [requireRole("operator", ROUTE_CREDENTIALS.admin)] as const,
     request: { params: UserIdParam, body: jsonBody(ChangeRoleBody) },
     responses: {
       200: jsonResponse(AdminUser, "The user with the new role"),
@@ -109,7 +110,7 @@ adminRoutes.openapi(
     tags: TAG,
     summary: "Disable a user (admin)",
     description: "Ends all of the user's sessions, refresh families and API keys at once (ASVS 7.4.2).",
-    middleware: [requireRole("admin")] as const,
+    middleware: [requireRole("admin", ROUTE_CREDENTIALS.admin)] as const,
     request: { params: UserIdParam },
     responses: {
       200: jsonResponse(AdminUser, "The disabled user"),

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { assertGrantableScopes } from "../auth/api-key-scopes";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { isRole, lowerRole, roleAtLeast, type Role } from "../auth/roles";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
@@ -38,10 +39,7 @@ function summary(key: ApiKeyRow) {
 }
 
 /** Key management needs a person's session: a leaked key must not be able to mint or revoke keys. */
-const ownerSession = requireRole("user");
-function assertSessionCredential(kind: string): void {
-  if (kind === "api_key") throw new ApiError("forbidden", "API keys cannot manage API keys; sign in instead.");
-}
+const ownerSession = requireRole("user", ROUTE_CREDENTIALS.apiKeys);
 
 apiKeyRoutes.openapi(
   createRoute({
@@ -60,7 +58,6 @@ apiKeyRoutes.openapi(
   }),
   async (c) => {
     const principal = c.get("principal");
-    assertSessionCredential(principal.kind);
     const body = c.req.valid("json");
     const db = c.get("db");
     await consumeRateLimit(c.env, API_KEY_CREATION_PER_USER, principal.userId);
@@ -123,7 +120,6 @@ apiKeyRoutes.openapi(
   }),
   async (c) => {
     const principal = c.get("principal");
-    assertSessionCredential(principal.kind);
     const query = c.req.valid("query");
     const everyone = query.all === "true";
     if (everyone && !roleAtLeast(principal.role, "admin")) {
@@ -152,7 +148,6 @@ apiKeyRoutes.openapi(
   }),
   async (c) => {
     const principal = c.get("principal");
-    assertSessionCredential(principal.kind);
     const { id } = c.req.valid("param");
     const db = c.get("db");
     const key = await findApiKeyById(db, id);

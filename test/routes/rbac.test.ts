@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ROUTE_CREDENTIALS } from "../../src/auth/route-credentials";
 import { ROLES, type Role } from "../../src/auth/roles";
 import type { AppEnv } from "../../src/context";
 import { renderError } from "../../src/error-handler";
@@ -30,7 +31,7 @@ function protectedApp() {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext());
   for (const minimum of ROLES) {
-    app.get(`/${minimum}`, requireRole(minimum), (c) => {
+    app.get(`/${minimum}`, requireRole(minimum, ROUTE_CREDENTIALS.admin), (c) => {
       const principal = c.get("principal");
       return c.json({ minimum, role: principal.role, userId: principal.userId, kind: principal.kind });
     });
@@ -135,9 +136,9 @@ describe("requireRole: authentication comes first", () => {
   });
 
   it("refuses to build for a role that does not exist, so a typo cannot open a route", () => {
-    expect(() => requireRole("superadmin" as Role)).toThrow(TypeError);
-    expect(() => requireRole("constructor" as Role)).toThrow(TypeError);
-    expect(() => requireRole("" as Role)).toThrow(TypeError);
+    expect(() => requireRole("superadmin" as Role, ROUTE_CREDENTIALS.admin)).toThrow(TypeError);
+    expect(() => requireRole("constructor" as Role, ROUTE_CREDENTIALS.admin)).toThrow(TypeError);
+    expect(() => requireRole("" as Role, ROUTE_CREDENTIALS.admin)).toThrow(TypeError);
   });
 });
 
