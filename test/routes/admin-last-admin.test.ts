@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { database } from "../../src/db/client";
+import { changeUserRole, disableUser } from "../../src/db/users";
 import { attemptLogin, auditEvents, HASHING_HEAVY, registerUser, request, testConfig, type SignedIn } from "../helpers/identity";
 import { userWithRole } from "../helpers/pqc";
 
@@ -56,6 +58,28 @@ describe("the last active admin", HASHING_HEAVY, () => {
     expect((await disable(a, a.userId)).status).toBe(403);
     expect((await setRole(a, a.userId, "user")).status).toBe(403);
     expect(await activeAdmins()).toBe(1);
+  });
+});
+
+describe("a change holds only while the state it was decided on does", HASHING_HEAVY, () => {
+  it("a decider demoted or disabled after deciding changes nothing", async () => {
+    const [a, b, target] = await Promise.all([userWithRole("admin"), userWithRole("admin"), registerUser()]);
+    const db = database(env.DB);
+    await env.DB.prepare("UPDATE users SET role = 'operator' WHERE id = ?").bind(b.userId).run();
+    const staleB = { id: b.userId, role: "admin" as const };
+    expect(await disableUser(db, target.userId, staleB)).toBe(false);
+    expect(await changeUserRole(db, { id: target.userId, role: "user" }, "operator", staleB)).toBe(false);
+    await env.DB.prepare("UPDATE users SET disabled_at = ? WHERE id = ?").bind(Date.now(), a.userId).run();
+    expect(await disableUser(db, target.userId, { id: a.userId, role: "admin" })).toBe(false);
+    expect((await request("GET", "/api/auth/me", { token: target.accessToken })).status).toBe(200);
+  });
+
+  it("a role change decided on a target's older role changes nothing", async () => {
+    const [a, target] = await Promise.all([userWithRole("admin"), registerUser()]);
+    const db = database(env.DB);
+    const decider = { id: a.userId, role: "admin" as const };
+    expect(await changeUserRole(db, { id: target.userId, role: "guest" }, "operator", decider)).toBe(false);
+    expect(await changeUserRole(db, { id: target.userId, role: "user" }, "operator", decider)).toBe(true);
   });
 });
 
