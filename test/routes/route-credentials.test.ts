@@ -90,6 +90,8 @@ describe("an API key does only what its kind and scopes allow", () => {
     refusedKind(await call("GET", "/api/audit/events", asKey));
     refusedKind(await call("POST", "/api/sage/revoke", { ...asKey, body: { node_id: "n1" } }));
     refusedKind(await call("POST", "/api/auth/logout", asKey));
+    refusedKind(await call("GET", `/api/audit/receipts/${crypto.randomUUID()}`, asKey));
+    refusedKind(await call("GET", `/api/audit/receipts/${crypto.randomUUID()}`, { pqc: adminPqc }));
   });
 
   it("an operator-role key without a sage:bootstrap scope gets no node token", async () => {
