@@ -56,7 +56,8 @@ async function apiKeyWithScopes(c: Context<AppEnv>, scopes: string[]): Promise<C
   const wanted = scopes.join(" ");
   const principal = await verifyCredential(c);
   if (principal) c.set("principal", principal);
-  if (principal?.kind !== "api_key" || !acceptsKind(ROUTE_CREDENTIALS.gatewayApiKey, principal.kind)) {
+  // ROUTE_CREDENTIALS.gatewayApiKey: API keys only (compared directly, so that the type narrows).
+  if (principal?.kind !== "api_key") {
     throw new ApiError("unauthorized", `This route requires an API key (X-API-Key) with scope ${wanted}.`, {
       "WWW-Authenticate": `ApiKey realm="heady", scope="${wanted}"`,
     });
