@@ -5,6 +5,8 @@ import { utf8 } from "../crypto/encoding";
 import { findApiKeyByHash, recordApiKeyUse } from "../db/api-keys";
 import type { Database } from "../db/client";
 import { ApiError } from "../errors";
+import type { Config } from "../env";
+import { effectiveScopes } from "./api-key-scopes";
 import type { ApiKeyPrincipal } from "./principal";
 import { lowerRole } from "./roles";
 
@@ -24,8 +26,10 @@ export function invalidApiKey(): ApiError {
  * Verifies an `hdy_` key. The checksum is checked first, so noise never reaches storage.
  * Then the key is looked up by its SHA-256 in D1 on every request: no verification is cached,
  * so a revocation (or a disabled owner) takes effect on the very next request in every isolate.
+ * Role and scopes are re-checked against the owner's current role on every use.
  */
 export async function verifyApiKey(
+  config: Config,
   db: Database,
   presented: string,
   audit: Auditor,
@@ -81,7 +85,7 @@ export async function verifyApiKey(
     // A key never acts above its owner, even after the owner was demoted.
     role: lowerRole(key.role, found.ownerRole),
     keyId: key.id,
-    scopes: key.scopes,
+    scopes: effectiveScopes(config, found.ownerRole, key.scopes),
     expiresAt: key.expiresAt === null ? null : Math.floor(key.expiresAt / 1000),
   };
 }

@@ -4,8 +4,7 @@ import type { Database } from "../db/client";
 import { constantTimeEqual } from "../crypto/digest";
 import { utf8 } from "../crypto/encoding";
 import { hashPassword } from "../crypto/password";
-import { countActiveAdmins, findUserByEmail, insertUser, setUserRole, updatePasswordHash } from "../db/users";
-import { revokeAllSessionsOfUser } from "../db/sessions";
+import { countActiveAdmins, findUserByEmail, promoteBootstrapAdmin } from "../db/users";
 
 /**
  * The documented way to get the first admin: with `BOOTSTRAP_ADMIN_EMAIL` and
@@ -24,20 +23,11 @@ export async function bootstrapAdminOnLogin(
   const bootstrap = config.bootstrapAdmin;
   if (!bootstrap || email !== bootstrap.email) return;
   if (!constantTimeEqual(utf8(password), utf8(bootstrap.password))) return;
+  // A cheap early exit, so a normal login with the pair costs no extra hash; the guard is in the write.
   if ((await countActiveAdmins(db)) > 0) return;
 
-  const passwordHash = await hashPassword(password);
   const existing = await findUserByEmail(db, email);
-  let userId: string;
-  if (existing) {
-    await revokeAllSessionsOfUser(db, existing.id);
-    await updatePasswordHash(db, existing.id, passwordHash);
-    await setUserRole(db, existing.id, "admin");
-    userId = existing.id;
-  } else {
-    const created = await insertUser(db, { email, passwordHash, role: "admin" });
-    if (!created) return; // a concurrent bootstrap created it first
-    userId = created.id;
-  }
-  await audit.record({ type: "user.bootstrapped_admin", subject: userId, details: { promoted: !!existing } });
+  const bootstrapped = await promoteBootstrapAdmin(db, existing, email, await hashPassword(password));
+  if (!bootstrapped) return; // an admin exists by now, or a concurrent bootstrap won
+  await audit.record({ type: "user.bootstrapped_admin", subject: bootstrapped.userId, details: { promoted: bootstrapped.promoted } });
 }

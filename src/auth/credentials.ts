@@ -7,6 +7,7 @@ import { verifyAccessToken } from "../tokens/access-token";
 import { invalidApiKey, verifyApiKey } from "./api-key-verifier";
 import { isPqcShaped, presentedPqcCredential, verifyPqcCredential } from "./pqc-credential";
 import type { Principal } from "./principal";
+import { lowerRole } from "./roles";
 import { readSessionCookie } from "./session-cookie";
 
 /**
@@ -47,7 +48,8 @@ const accessTokenReader: CredentialReader = async (c) => {
     kind: "access_token",
     userId: claims.userId,
     email: claims.email,
-    role: claims.role,
+    // The row is read anyway, so a demotion applies at once; a promotion waits for the next token.
+    role: lowerRole(claims.role, live.user.role),
     sessionId: claims.sessionId,
     expiresAt: claims.expiresAt,
   };
@@ -92,7 +94,7 @@ const apiKeyReader: CredentialReader = async (c) => {
   const key = c.req.header("X-API-Key");
   if (key === undefined) return undefined;
   if (key.length > 128) throw invalidApiKey();
-  return verifyApiKey(c.get("db"), key, c.get("audit"), (work) => c.executionCtx.waitUntil(work));
+  return verifyApiKey(c.get("config"), c.get("db"), key, c.get("audit"), (work) => c.executionCtx.waitUntil(work));
 };
 
 /** Explicit headers first (bearer, then API key): an explicit credential wins over an ambient cookie. */

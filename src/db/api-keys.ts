@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
 import type { Role } from "../auth/roles";
 import type { Database } from "./client";
 import { preparedPerDatabase } from "./prepared";
@@ -81,10 +81,10 @@ export async function recordApiKeyUse(db: Database, id: string, at: number, uses
     .where(eq(apiKeys.id, id));
 }
 
-/** The statement that revokes every live key of a user, for use inside a batch. */
-export function revokeAllApiKeysOfUserStatement(db: Database, userId: string, at: number) {
+/** The statement that revokes every live key of a user, for use inside a batch (`onlyIf` as for sessions). */
+export function revokeAllApiKeysOfUserStatement(db: Database, userId: string, at: number, onlyIf?: SQL) {
   return db
     .update(apiKeys)
     .set({ revokedAt: at })
-    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)));
+    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt), onlyIf));
 }

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
 import { sha256Hex } from "../crypto/digest";
 import { randomBase64Url, randomHex } from "../crypto/random";
 import type { Database } from "./client";
@@ -110,18 +110,16 @@ export async function revokeSession(db: Database, sessionId: string): Promise<vo
   ]);
 }
 
-/** The statements that end every session and refresh token of a user, for use inside a batch. */
-export function revokeAllSessionsOfUserStatements(db: Database, userId: string, at: number) {
+/**
+ * The statements that end every session and refresh token of a user, for use inside a batch.
+ * `onlyIf` makes them conditional on the same state as the batch's other writes.
+ */
+export function revokeAllSessionsOfUserStatements(db: Database, userId: string, at: number, onlyIf?: SQL) {
   return [
-    db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt))),
+    db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), onlyIf)),
     db
       .update(refreshTokens)
       .set({ revokedAt: at })
-      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt))),
+      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt), onlyIf)),
   ] as const;
-}
-
-/** Ends every session (and so every refresh family and access token) of a user. */
-export async function revokeAllSessionsOfUser(db: Database, userId: string): Promise<void> {
-  await db.batch(revokeAllSessionsOfUserStatements(db, userId, Date.now()));
 }

@@ -1,4 +1,5 @@
-import { and, asc, count, eq, isNull } from "drizzle-orm";
+import { and, asc, count, eq, exists, isNotNull, isNull, ne, notExists, or, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import type { Role } from "../auth/roles";
 import { revokeAllApiKeysOfUserStatement } from "./api-keys";
 import type { Database } from "./client";
@@ -32,8 +33,90 @@ export async function updatePasswordHash(db: Database, userId: string, passwordH
   await db.update(users).set({ passwordHash, updatedAt: Date.now() }).where(eq(users.id, userId));
 }
 
-export async function setUserRole(db: Database, userId: string, role: Role): Promise<void> {
-  await db.update(users).set({ role, updatedAt: Date.now() }).where(eq(users.id, userId));
+/**
+ * Who decided a change to another account, as read before deciding. The write holds only while
+ * they still are exactly that (same role, not disabled), so a decision made by someone demoted or
+ * disabled meanwhile is not carried out.
+ */
+export interface Decider {
+  id: string;
+  role: Role;
+}
+
+/** `users` again, for conditions inside a statement that writes `users`. */
+const other = alias(users, "other_user");
+
+/** Holds, at the moment of the write, while the decider is still who they were. */
+function deciderStillIs(db: Database, decider: Decider): SQL {
+  return exists(
+    db
+      .select({ id: other.id })
+      .from(other)
+      .where(and(eq(other.id, decider.id), eq(other.role, decider.role), isNull(other.disabledAt))),
+  );
+}
+
+function activeAdminsExcept(db: Database, userId?: string) {
+  return db
+    .select({ id: other.id })
+    .from(other)
+    .where(and(eq(other.role, "admin"), isNull(other.disabledAt), userId === undefined ? undefined : ne(other.id, userId)));
+}
+
+/**
+ * Changes a role from `target.role` (as read) to `role`, in one conditional statement: only if the
+ * target still has that role, the decider still is who they were, and, when this demotes an admin,
+ * another active admin remains. False when any of these no longer holds.
+ */
+export async function changeUserRole(db: Database, target: { id: string; role: Role }, role: Role, decider: Decider): Promise<boolean> {
+  const demotesAdmin = target.role === "admin" && role !== "admin";
+  const changed = await db
+    .update(users)
+    .set({ role, updatedAt: Date.now() })
+    .where(
+      and(
+        eq(users.id, target.id),
+        eq(users.role, target.role),
+        deciderStillIs(db, decider),
+        demotesAdmin ? exists(activeAdminsExcept(db, target.id)) : undefined,
+      ),
+    )
+    .returning({ id: users.id });
+  return changed.length === 1;
+}
+
+/**
+ * The bootstrap promotion, as one transaction whose every statement holds only while there is no
+ * active admin: an existing account (as read) has its sessions ended, its password reset and its
+ * role raised; otherwise the account is created as admin. Undefined when an admin exists by the time
+ * of the write, or when the address was registered between the read and the write.
+ */
+export async function promoteBootstrapAdmin(
+  db: Database,
+  existing: UserRow | undefined,
+  email: string,
+  passwordHash: string,
+): Promise<{ userId: string; promoted: boolean } | undefined> {
+  const now = Date.now();
+  const noActiveAdmin = notExists(activeAdminsExcept(db));
+  if (existing) {
+    const results = await db.batch([
+      // Before the promotion, so that the guard still reads the admin set as it was.
+      ...revokeAllSessionsOfUserStatements(db, existing.id, now, noActiveAdmin),
+      db
+        .update(users)
+        .set({ role: "admin", passwordHash, updatedAt: now })
+        .where(and(eq(users.id, existing.id), noActiveAdmin))
+        .returning({ id: users.id }),
+    ]);
+    return results[2].length === 1 ? { userId: existing.id, promoted: true } : undefined;
+  }
+  const created = await db.get<{ id: string }>(sql`
+    INSERT INTO ${users} (id, email, password_hash, role, created_at, updated_at)
+    SELECT ${crypto.randomUUID()}, ${email}, ${passwordHash}, 'admin', ${now}, ${now} WHERE ${noActiveAdmin}
+    ON CONFLICT (email) DO NOTHING
+    RETURNING id`);
+  return created ? { userId: created.id, promoted: false } : undefined;
 }
 
 export async function countActiveAdmins(db: Database): Promise<number> {
@@ -58,18 +141,28 @@ export function listUsers(db: Database, filter: { cursor?: Cursor | undefined; l
 
 /**
  * Disables a user and, in the same transaction, ends all their sessions, refresh families and
- * API keys (ASVS 7.4.2). Returns false when the user was already disabled.
+ * API keys (ASVS 7.4.2). The disable holds only while the user is not disabled yet, the decider
+ * still is who they were, and, for an admin, another active admin remains; the revocations only
+ * once the user is disabled. False when the user was not disabled by this call.
  */
-export async function disableUser(db: Database, userId: string): Promise<boolean> {
+export async function disableUser(db: Database, userId: string, decider: Decider): Promise<boolean> {
   const now = Date.now();
+  const isDisabled = exists(db.select({ id: other.id }).from(other).where(and(eq(other.id, userId), isNotNull(other.disabledAt))));
   const [disabled] = await db.batch([
     db
       .update(users)
       .set({ disabledAt: now, updatedAt: now })
-      .where(and(eq(users.id, userId), isNull(users.disabledAt)))
+      .where(
+        and(
+          eq(users.id, userId),
+          isNull(users.disabledAt),
+          deciderStillIs(db, decider),
+          or(ne(users.role, "admin"), exists(activeAdminsExcept(db, userId))),
+        ),
+      )
       .returning({ id: users.id }),
-    ...revokeAllSessionsOfUserStatements(db, userId, now),
-    revokeAllApiKeysOfUserStatement(db, userId, now),
+    ...revokeAllSessionsOfUserStatements(db, userId, now, isDisabled),
+    revokeAllApiKeysOfUserStatement(db, userId, now, isDisabled),
   ]);
   return disabled.length === 1;
 }

@@ -2,6 +2,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { verifiedClientCertificate } from "../auth/client-certificate";
 import { verifyCredential } from "../auth/credentials";
 import { presentedPqcCredential } from "../auth/pqc-credential";
+import { acceptsKind, ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { ROLE_LEVELS, roleAtLeast, type Role } from "../auth/roles";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
@@ -37,7 +38,8 @@ async function signedInPerson(c: Context<AppEnv>, minRole: Role): Promise<Caller
   const required = describeRequirement({ kind: "jwt", minRole });
   const principal = await verifyCredential(c);
   if (principal) c.set("principal", principal);
-  if (principal?.kind !== "access_token" && principal?.kind !== "session_cookie") {
+  // A credential of a kind the route does not accept is as good as none here (401).
+  if (!principal || !acceptsKind(ROUTE_CREDENTIALS.gatewayJwt, principal.kind)) {
     throw new ApiError("unauthorized", `This route requires a signed-in user (access token or session) with the ${minRole} role or higher.`, {
       "WWW-Authenticate": `Bearer realm="heady", scope="${required}"`,
     });
@@ -54,6 +56,7 @@ async function apiKeyWithScopes(c: Context<AppEnv>, scopes: string[]): Promise<C
   const wanted = scopes.join(" ");
   const principal = await verifyCredential(c);
   if (principal) c.set("principal", principal);
+  // ROUTE_CREDENTIALS.gatewayApiKey: API keys only (compared directly, so that the type narrows).
   if (principal?.kind !== "api_key") {
     throw new ApiError("unauthorized", `This route requires an API key (X-API-Key) with scope ${wanted}.`, {
       "WWW-Authenticate": `ApiKey realm="heady", scope="${wanted}"`,

@@ -1,11 +1,12 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { ROLE_LEVELS, roleAtLeast, type Role } from "../auth/roles";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import { decodeCursor, page } from "../db/cursor";
 import type { UserRow } from "../db/schema";
-import { disableUser, findUserById, listUsers, publicProfile, setUserRole } from "../db/users";
+import { changeUserRole, countActiveAdmins, disableUser, findUserById, listUsers, publicProfile } from "../db/users";
 import { ApiError } from "../errors";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
@@ -27,6 +28,14 @@ async function currentActor(c: Context<AppEnv>): Promise<UserRow> {
   return actor;
 }
 
+/** Why a guarded write to another account did not happen: the state it was decided on changed. */
+async function refusedChange(c: Context<AppEnv>): Promise<ApiError> {
+  if ((await countActiveAdmins(c.get("db"))) <= 1) {
+    return new ApiError("conflict", "At least one active admin must remain; the change was not made.");
+  }
+  return new ApiError("conflict", "Your account or the user's changed while the request ran; the change was not made. Reload and retry.");
+}
+
 async function targetUser(c: Context<AppEnv>, id: string): Promise<UserRow> {
   const target = await findUserById(c.get("db"), id);
   if (!target) throw new ApiError("not_found", "No such user.");
@@ -39,7 +48,7 @@ adminRoutes.openapi(
     path: "/users",
     tags: TAG,
     summary: "List users (admin)",
-    middleware: [requireRole("admin")] as const,
+    middleware: [requireRole("admin", ROUTE_CREDENTIALS.admin)] as const,
     request: { query: ListUsersQuery },
     responses: {
       200: jsonResponse(UserList, "One page of users, oldest first"),
@@ -61,12 +70,12 @@ adminRoutes.openapi(
     tags: TAG,
     summary: "Change a user's role (operator or admin)",
     description:
-      "Nobody changes their own role, or the role of someone at or above their level (admins excepted), or grants a role above their own. The user's next tokens carry the new role; an access token already issued keeps its role until it expires (at most the access-token lifetime).",
-    middleware: [requireRole("operator")] as const,
+      "Nobody changes their own role, or the role of someone at or above their level (admins excepted), or grants a role above their own. A demotion applies at once, to tokens already issued too (they act at the lower of their claim and the current role); a promotion applies to the user's next tokens.",
+    middleware: [requireRole("operator", ROUTE_CREDENTIALS.admin)] as const,
     request: { params: UserIdParam, body: jsonBody(ChangeRoleBody) },
     responses: {
       200: jsonResponse(AdminUser, "The user with the new role"),
-      ...errorResponses(400, 401, 403, 404),
+      ...errorResponses(400, 401, 403, 404, 409),
     },
   }),
   async (c) => {
@@ -82,7 +91,7 @@ adminRoutes.openapi(
       throw new ApiError("forbidden", "You cannot change the role of someone at or above your level.");
     }
     if (target.role !== role) {
-      await setUserRole(c.get("db"), target.id, role);
+      if (!(await changeUserRole(c.get("db"), target, role, actor))) throw await refusedChange(c);
       await recordWithReceiptHeader(c, {
         type: "user.role_changed",
         subject: target.id,
@@ -101,11 +110,11 @@ adminRoutes.openapi(
     tags: TAG,
     summary: "Disable a user (admin)",
     description: "Ends all of the user's sessions, refresh families and API keys at once (ASVS 7.4.2).",
-    middleware: [requireRole("admin")] as const,
+    middleware: [requireRole("admin", ROUTE_CREDENTIALS.admin)] as const,
     request: { params: UserIdParam },
     responses: {
       200: jsonResponse(AdminUser, "The disabled user"),
-      ...errorResponses(400, 401, 403, 404),
+      ...errorResponses(400, 401, 403, 404, 409),
     },
   }),
   async (c) => {
@@ -113,9 +122,12 @@ adminRoutes.openapi(
     const actor = await currentActor(c);
     if (id === actor.id) throw new ApiError("forbidden", "You cannot disable your own account.");
     await targetUser(c, id);
-    if (await disableUser(c.get("db"), id)) {
+    if (await disableUser(c.get("db"), id, actor)) {
       await c.get("audit").record({ type: "user.disabled", subject: id, actor: actor.id });
     }
-    return c.json(adminView(await targetUser(c, id)), 200);
+    const after = await targetUser(c, id);
+    // Not disabled by this call and not disabled before it: a guard of the write refused it.
+    if (after.disabledAt === null) throw await refusedChange(c);
+    return c.json(adminView(after), 200);
   },
 );

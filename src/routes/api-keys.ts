@@ -1,4 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { assertGrantableScopes } from "../auth/api-key-scopes";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { isRole, lowerRole, roleAtLeast, type Role } from "../auth/roles";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
@@ -37,10 +39,7 @@ function summary(key: ApiKeyRow) {
 }
 
 /** Key management needs a person's session: a leaked key must not be able to mint or revoke keys. */
-const ownerSession = requireRole("user");
-function assertSessionCredential(kind: string): void {
-  if (kind === "api_key") throw new ApiError("forbidden", "API keys cannot manage API keys; sign in instead.");
-}
+const ownerSession = requireRole("user", ROUTE_CREDENTIALS.apiKeys);
 
 apiKeyRoutes.openapi(
   createRoute({
@@ -49,7 +48,7 @@ apiKeyRoutes.openapi(
     tags: TAG,
     summary: "Create an API key (shown once)",
     description:
-      "Returns the key once; only its SHA-256 and a display prefix are stored. The key's role is at most the owner's current role. Rate-limited per account.",
+      "Returns the key once; only its SHA-256 and a display prefix are stored. The key's role is at most the owner's current role. Scopes come from a fixed list (`pqc`, `pqc:<service>`, `sage:bootstrap[:<mesh role>]`, the gateway's API-key scopes): an unknown one is 400, one the owner's role cannot grant 403, and every use re-checks them against the owner's current role. Rate-limited per account.",
     middleware: [ownerSession] as const,
     request: { body: jsonBody(CreateApiKeyBody) },
     responses: {
@@ -59,7 +58,6 @@ apiKeyRoutes.openapi(
   }),
   async (c) => {
     const principal = c.get("principal");
-    assertSessionCredential(principal.kind);
     const body = c.req.valid("json");
     const db = c.get("db");
     await consumeRateLimit(c.env, API_KEY_CREATION_PER_USER, principal.userId);
@@ -71,6 +69,8 @@ apiKeyRoutes.openapi(
     if (!isRole(requested) || !roleAtLeast(owner.role, requested)) {
       throw new ApiError("forbidden", `A key's role cannot exceed its owner's role (${owner.role}).`);
     }
+    const scopes = body.scopes ?? [];
+    assertGrantableScopes(c.get("config"), owner.role, scopes);
 
     const { key, displayPrefix } = generateApiKey();
     const row = await insertApiKey(db, {
@@ -79,7 +79,7 @@ apiKeyRoutes.openapi(
       userId: owner.id,
       description: body.description,
       role: requested as Role,
-      scopes: body.scopes ?? [],
+      scopes,
       expiresAt: body.ttlDays ? Date.now() + body.ttlDays * DAY_MS : null,
     });
     await recordWithReceiptHeader(c, {
@@ -120,7 +120,6 @@ apiKeyRoutes.openapi(
   }),
   async (c) => {
     const principal = c.get("principal");
-    assertSessionCredential(principal.kind);
     const query = c.req.valid("query");
     const everyone = query.all === "true";
     if (everyone && !roleAtLeast(principal.role, "admin")) {
@@ -149,7 +148,6 @@ apiKeyRoutes.openapi(
   }),
   async (c) => {
     const principal = c.get("principal");
-    assertSessionCredential(principal.kind);
     const { id } = c.req.valid("param");
     const db = c.get("db");
     const key = await findApiKeyById(db, id);

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { ledgerObject, verifyLedger } from "../audit/verify-ledger";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { roleAtLeast } from "../auth/roles";
 import type { AppEnv } from "../context";
 import { findEvent, listEvents, type ExportedEvent } from "../db/audit-events";
@@ -26,7 +27,7 @@ auditRoutes.openapi(
     tags: TAG,
     summary: "Audit events, newest first (admin)",
     description: "Filter by subject, type and time; page with `cursor`. The ledger is flushed to D1 first, so the list is current.",
-    middleware: [requireRole("admin")] as const,
+    middleware: [requireRole("admin", ROUTE_CREDENTIALS.audit)] as const,
     request: { query: ListAuditEventsQuery },
     responses: { 200: jsonResponse(AuditEventList, "One page of events"), ...errorResponses(400, 401, 403) },
   }),
@@ -53,7 +54,7 @@ auditRoutes.openapi(
     path: "/verify",
     tags: TAG,
     summary: "Walk the hash chain and report the first break (admin)",
-    middleware: [requireRole("admin")] as const,
+    middleware: [requireRole("admin", ROUTE_CREDENTIALS.audit)] as const,
     responses: { 200: jsonResponse(LedgerVerificationSchema, "The verification result"), ...errorResponses(401, 403) },
   }),
   async (c) => c.json(await verifyLedger(c.env, c.get("db")), 200),
@@ -66,9 +67,9 @@ auditRoutes.openapi(
     tags: TAG,
     summary: "An event's trust receipt, again",
     description: "For the event's subject or actor, or an admin. Anyone else gets 404, as for an event without a receipt.",
-    middleware: [authenticate()] as const,
+    middleware: [authenticate(ROUTE_CREDENTIALS.audit)] as const,
     request: { params: EventIdParam },
-    responses: { 200: jsonResponse(Receipt, "The receipt"), ...errorResponses(400, 401, 404) },
+    responses: { 200: jsonResponse(Receipt, "The receipt"), ...errorResponses(400, 401, 403, 404) },
   }),
   async (c) => {
     const { id } = c.req.valid("param");

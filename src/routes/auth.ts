@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import { assertAcceptablePassword } from "../auth/password-policy";
 import { clearSessionCookie, setSessionCookie } from "../auth/session-cookie";
@@ -163,14 +164,13 @@ authRoutes.openapi(
     tags: TAG,
     summary: "End the session",
     description: "Revokes the session, its refresh family and every access token issued for it, and clears the cookie.",
-    middleware: [authenticate()] as const,
-    responses: { 204: { description: "Signed out" }, ...errorResponses(400, 401) },
+    middleware: [authenticate(ROUTE_CREDENTIALS.logout)] as const,
+    responses: { 204: { description: "Signed out" }, ...errorResponses(400, 401, 403) },
   }),
   async (c) => {
     const principal = c.get("principal");
-    if (principal.kind !== "access_token" && principal.kind !== "session_cookie") {
-      throw new ApiError("invalid_request", "Only a session can be signed out; API keys are revoked, PQC tokens expire.");
-    }
+    // ROUTE_CREDENTIALS.logout admits sessions only; this narrows the type.
+    if (principal.kind !== "access_token" && principal.kind !== "session_cookie") throw new Error("logout without a session");
     await revokeSession(c.get("db"), principal.sessionId);
     clearSessionCookie(c);
     await c.get("audit").record({
@@ -188,8 +188,8 @@ authRoutes.openapi(
     path: "/me",
     tags: TAG,
     summary: "The caller's profile",
-    middleware: [authenticate()] as const,
-    responses: { 200: jsonResponse(User.openapi("Profile"), "Profile"), ...errorResponses(401) },
+    middleware: [authenticate(ROUTE_CREDENTIALS.profile)] as const,
+    responses: { 200: jsonResponse(User.openapi("Profile"), "Profile"), ...errorResponses(401, 403) },
   }),
   async (c) => {
     const user = await findUserById(c.get("db"), c.get("principal").userId);
@@ -205,8 +205,8 @@ authRoutes.openapi(
     tags: TAG,
     summary: "Verify a credential",
     description:
-      "Accepts `Authorization: Bearer <access token>`, `X-API-Key: hdy_…` or the session cookie, and answers who it belongs to, or 401. An access token is checked for signature, type, issuer, audience and expiry (RFC 8725), and its session must still stand. An API key is checked against its checksum, then its SHA-256 in D1, on every request, so a revocation applies to the next request.",
-    middleware: [authenticate()] as const,
+      "Accepts every kind of credential: `Authorization: Bearer <access token | PQC token | reference>`, `X-API-Key: hdy_…`, `X-Heady-PQC-Token` or the session cookie, and answers who it belongs to, or 401. An access token is checked for signature, type, issuer, audience and expiry (RFC 8725), and its session must still stand. An API key is checked against its checksum, then its SHA-256 in D1, on every request, so a revocation applies to the next request.",
+    middleware: [authenticate(ROUTE_CREDENTIALS.verify)] as const,
     responses: { 200: jsonResponse(Verification, "The credential is valid"), ...errorResponses(401) },
   }),
   (c) => {

@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { verifiedClientCertificate } from "../auth/client-certificate";
 import { verifyCredential } from "../auth/credentials";
+import { assertCredentialAccepted, ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { roleAtLeast, type Role } from "../auth/roles";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
@@ -28,10 +29,8 @@ interface Caller {
 /** The caller: an access token, API key or session, or failing those a verified client certificate. */
 async function identifyCaller(c: Context<AppEnv>, certificate: string | undefined): Promise<Caller> {
   const principal = await verifyCredential(c);
-  if (principal?.kind === "pqc_token") {
-    throw new ApiError("forbidden", "A PQC token cannot be used to obtain another; authenticate as yourself.");
-  }
   if (principal) {
+    assertCredentialAccepted(ROUTE_CREDENTIALS.pqcIssue, principal);
     return {
       subject: principal.userId,
       role: principal.role,

@@ -1,5 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
+import { BOOTSTRAP_SCOPE } from "../auth/api-key-scopes";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { Principal } from "../auth/principal";
 import { roleAtLeast } from "../auth/roles";
 import type { AppEnv } from "../context";
@@ -26,9 +28,6 @@ const TAG = ["PulseMesh"];
 /** Node token issuance per caller: a leaked bootstrap key cannot mint tokens by the thousand. */
 export const NODE_TOKEN_ISSUE_PER_CALLER: RateLimitRule = { name: "sage-issue", limit: 60, windowSeconds: 60 };
 
-/** The API key scope that lets a node fetch its own token: any role, or `sage:bootstrap:<role>` for one. */
-export const BOOTSTRAP_SCOPE = "sage:bootstrap";
-
 /** The mesh roles a bootstrap key may ask for; undefined when the principal holds no bootstrap key. */
 function bootstrapRoles(principal: Principal): "any" | Set<string> | undefined {
   if (principal.kind !== "api_key") return undefined;
@@ -37,14 +36,19 @@ function bootstrapRoles(principal: Principal): "any" | Set<string> | undefined {
   return roles.length > 0 ? new Set(roles) : undefined;
 }
 
-/** Operators and admins (by session or API key), or an API key scoped for bootstrap, whatever its role. */
+/**
+ * Operators and admins by session; an API key only with a bootstrap scope (its role then decides
+ * whether it may also widen topics). A PQC token never: ROUTE_CREDENTIALS.nodeTokens.
+ */
 function requireNodeTokenIssuer() {
-  const verify = authenticate();
+  const verify = authenticate(ROUTE_CREDENTIALS.nodeTokens);
   return createMiddleware<AppEnv>(async function requireNodeTokenIssuer(c, next) {
     await verify(c, async () => {
       const principal = c.get("principal");
-      if (principal.kind === "pqc_token") throw new ApiError("forbidden", "A PQC token cannot obtain node tokens; authenticate as yourself.");
-      if (bootstrapRoles(principal) === undefined && !roleAtLeast(principal.role, "operator")) {
+      if (principal.kind === "api_key" && bootstrapRoles(principal) === undefined) {
+        throw new ApiError("forbidden", `An API key obtains node tokens only with scope ${BOOTSTRAP_SCOPE} or ${BOOTSTRAP_SCOPE}:<role>.`);
+      }
+      if (principal.kind !== "api_key" && !roleAtLeast(principal.role, "operator")) {
         throw new ApiError("forbidden", `Node tokens are issued to operators and admins, or to an API key with scope ${BOOTSTRAP_SCOPE}.`);
       }
       await next();
@@ -61,7 +65,7 @@ sageRoutes.openapi(
     description: [
       "A JWT (`typ: mesh+jwt`, RS256 by default) with `node_id`, `role`, `allowed_topics` (emit and listen), `listen_topics` and `denied_topics` (when any), `iat`, `exp`, `iss`, `aud: heady-mesh` and `jti`.",
       "The role's defaults (MESH_ROLE_TOPICS) are the starting point: `topics.allow` and `topics.listen` add to them (operators and admins only), `topics.deny` narrows them and always wins.",
-      `Callers: operators and admins, or an API key with scope \`${BOOTSTRAP_SCOPE}\` (any role) or \`${BOOTSTRAP_SCOPE}:<role>\`; such a key may only narrow.`,
+      `Callers: operators and admins by session, or an API key with scope \`${BOOTSTRAP_SCOPE}\` (any mesh role) or \`${BOOTSTRAP_SCOPE}:<role>\`; such a key may only narrow, unless its own role is operator or above.`,
       "A token issued right after a node revocation is not covered by it.",
     ].join(" "),
     middleware: [requireNodeTokenIssuer()] as const,
@@ -153,7 +157,7 @@ sageRoutes.openapi(
     summary: "Revoke a node, or one node token",
     description:
       "`{node_id}` revokes every token of the node issued until now; `{jti}` revokes one token. The revocation is written to D1 (which every later connect and refresh checks) and pushed to the topic objects the node has sockets in, which close them with 1008 at once. Idempotent.",
-    middleware: [requireRole("operator")] as const,
+    middleware: [requireRole("operator", ROUTE_CREDENTIALS.admin)] as const,
     request: { body: jsonBody(RevokeNodeBody) },
     responses: {
       200: { description: "Revoked", content: { "application/json": { schema: NodeRevoked } } },

@@ -178,8 +178,8 @@ describe("gateway against wrangler dev, in front of a real origin: each policy k
   it("api_key (sync:read): 401 without a key or with a token, 403 without the scope, 200 with it", async () => {
     expect(refused(await through("GET", "/api/sync/items"), 401, "unauthorized")).toContain("sync:read");
     refused(await through("GET", "/api/sync/items", { token: user.accessToken }), 401, "unauthorized");
-    const writeOnly = await apiKey(user, ["sync:write"]);
-    expect(refused(await through("GET", "/api/sync/items", { headers: { "X-API-Key": writeOnly.key } }), 403, "forbidden")).toContain("lacks sync:read");
+    const pqcOnly = await apiKey(user, ["pqc"]);
+    expect(refused(await through("GET", "/api/sync/items", { headers: { "X-API-Key": pqcOnly.key } }), 403, "forbidden")).toContain("lacks sync:read");
     const reader = await apiKey(user, ["sync:read"]);
     expect(passed(await through("GET", "/api/sync/items", { headers: { "X-API-Key": reader.key } }))).toMatchObject({
       sub: user.userId,

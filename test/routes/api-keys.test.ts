@@ -80,6 +80,52 @@ describe("POST /api/auth/api-keys", () => {
   });
 });
 
+describe("API key scopes come from a fixed list, each grantable only by a role that holds it", () => {
+  const issueNodeToken = (key: string, role = "governor") =>
+    request("POST", "/api/sage/token", { headers: { "X-API-Key": key }, body: { node_id: `node-${crypto.randomUUID().slice(0, 8)}`, role } });
+
+  it("refuses a scope nobody defined with 400, naming it", async () => {
+    const owner = await registerUser();
+    for (const scope of ["anything:goes", "pqc:nosuchservice", "sage:bootstrap:root", "admin"]) {
+      const response = await createKey(owner, { description: "x", scopes: [scope] });
+      expect(response.status, scope).toBe(400);
+      expect(response.body.error.code).toBe("invalid_request");
+      expect(response.body.error.message).toContain(scope);
+    }
+  });
+
+  it("a user cannot grant sage:bootstrap (a 24 h governor node token) nor pqc for a service above them: 403", async () => {
+    const user = await registerUser();
+    for (const scope of ["sage:bootstrap", "sage:bootstrap:governor", "pqc:production", "pqc:admin"]) {
+      const response = await createKey(user, { description: "x", scopes: [scope] });
+      expect(response.status, scope).toBe(403);
+      expect(response.body.error.code).toBe("forbidden");
+    }
+    expect((await createdKey(user, { description: "x", scopes: ["pqc", "pqc:headyme", "sync:read"] })).key).toMatch(API_KEY_PATTERN);
+    const operator = await userWithRole("operator");
+    expect((await createKey(operator, { description: "x", scopes: ["sage:bootstrap", "pqc:production"] })).status).toBe(201);
+    expect((await createKey(operator, { description: "x", scopes: ["pqc:admin"] })).status).toBe(403);
+  });
+
+  it("re-checks a key's scopes against the owner's current role on every use", async () => {
+    const operator = await userWithRole("operator");
+    const { key } = await createdKey(operator, { description: "node bootstrap", scopes: ["sage:bootstrap", "pqc:headyme"] });
+    expect((await verifyKey(key)).body.scopes).toEqual(["sage:bootstrap", "pqc:headyme"]);
+    expect((await issueNodeToken(key)).status).toBe(200);
+    await updateUser(operator.userId, { role: "user" });
+    expect((await verifyKey(key)).body.scopes).toEqual(["pqc:headyme"]);
+    expect((await issueNodeToken(key)).status).toBe(403);
+  });
+
+  it("a key stored with free-text scopes before the list existed carries none of them", async () => {
+    const user = await registerUser();
+    const { key, id } = await createdKey(user, { description: "legacy" });
+    await env.DB.prepare("UPDATE api_keys SET scopes = ? WHERE id = ?").bind(JSON.stringify(["sage:bootstrap", "made:up"]), id).run();
+    expect((await verifyKey(key)).body.scopes).toEqual([]);
+    expect((await issueNodeToken(key)).status).toBe(403);
+  });
+});
+
 describe("API key verification refuses", () => {
   it("a wrong secret behind a right prefix, a bad checksum, a revoked key and an expired key", async () => {
     const owner = await registerUser();

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Bindings } from "../../src/env";
 import { createAssertionVerifier, type AssertionClaims } from "../../src/origin/verify-assertion";
-import { auditEvents, BASE_URL, registerUser, SESSION_COOKIE, type SignedIn } from "../helpers/identity";
+import { auditEvents, BASE_URL, registerUser, SESSION_COOKIE, updateUser, type SignedIn } from "../helpers/identity";
 import {
   appWith,
   call,
@@ -156,6 +156,14 @@ describe("gateway: jwt with a minimum role", () => {
     refused(await via("GET", "/api/repo/list", { pqc: await pqcToken(user, "headyme", "sync") }), 401, "unauthorized");
   });
 
+  it("a demoted operator's token, issued before the demotion, is refused on the next request", async () => {
+    const demoted = await userWithRole("operator");
+    forwarded(await via("GET", "/api/reports/q3", { token: demoted.accessToken }));
+    arrivals = [];
+    await updateUser(demoted.userId, { role: "user" });
+    expect(refused(await via("GET", "/api/reports/q3", { token: demoted.accessToken }), 403, "forbidden")).toContain("you are user");
+  });
+
   it("an ended session is refused on the next request", async () => {
     const account = await registerUser();
     forwarded(await via("GET", "/api/repo/list", { token: account.accessToken }));
@@ -169,18 +177,18 @@ describe("gateway: api_key with scopes", () => {
   it("no key: 401 naming the scope; a key without it: 403 naming what it lacks", async () => {
     const none = await via("GET", "/api/sync/items");
     expect(refused(none, 401, "unauthorized")).toBe("This route requires an API key (X-API-Key) with scope sync:read.");
-    const { key } = await createKey(user, ["sync:write"]);
+    const { key } = await createKey(user, ["pqc"]);
     const lacking = await via("GET", "/api/sync/items", { apiKey: key });
     expect(refused(lacking, 403, "forbidden")).toBe("This route requires an API key with scope sync:read; this key lacks sync:read.");
   });
 
   it("a key with the scope passes; an access token is not an API key", async () => {
-    const { key } = await createKey(user, ["sync:read", "sync:write"]);
+    const { key } = await createKey(user, ["sync:read", "pqc"]);
     expect(forwarded(await via("GET", "/api/sync/items", { apiKey: key }))).toMatchObject({
       sub: user.userId,
       cred: "api_key",
       req: "api_key:sync:read",
-      scopes: ["sync:read", "sync:write"],
+      scopes: ["sync:read", "pqc"],
     });
     arrivals = [];
     refused(await via("GET", "/api/sync/items", { token: user.accessToken }), 401, "unauthorized");

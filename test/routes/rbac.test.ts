@@ -2,6 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ROUTE_CREDENTIALS } from "../../src/auth/route-credentials";
 import { ROLES, type Role } from "../../src/auth/roles";
 import type { AppEnv } from "../../src/context";
 import { renderError } from "../../src/error-handler";
@@ -23,13 +24,14 @@ import {
   updateUser,
   type SignedIn,
 } from "../helpers/identity";
+import { requestPqcToken, userWithRole } from "../helpers/pqc";
 
 /** A tiny app with the real middleware: one route per minimum role, plus the real error renderer. */
 function protectedApp() {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext());
   for (const minimum of ROLES) {
-    app.get(`/${minimum}`, requireRole(minimum), (c) => {
+    app.get(`/${minimum}`, requireRole(minimum, ROUTE_CREDENTIALS.admin), (c) => {
       const principal = c.get("principal");
       return c.json({ minimum, role: principal.role, userId: principal.userId, kind: principal.kind });
     });
@@ -109,6 +111,7 @@ describe("requireRole: authentication comes first", () => {
 
   it("a token whose session was revoked is 401, whatever role it names", async () => {
     const account = await registerUser();
+    await updateUser(account.userId, { role: "admin" });
     const { token } = await issueAccessToken(testConfig(), { userId: account.userId, email: account.email, role: "admin", sessionId: sessionIdOf(account) });
     expect((await callApp("/admin", { token })).status).toBe(200);
     expect((await request("POST", "/api/auth/logout", { token: account.accessToken })).status).toBe(204);
@@ -133,9 +136,9 @@ describe("requireRole: authentication comes first", () => {
   });
 
   it("refuses to build for a role that does not exist, so a typo cannot open a route", () => {
-    expect(() => requireRole("superadmin" as Role)).toThrow(TypeError);
-    expect(() => requireRole("constructor" as Role)).toThrow(TypeError);
-    expect(() => requireRole("" as Role)).toThrow(TypeError);
+    expect(() => requireRole("superadmin" as Role, ROUTE_CREDENTIALS.admin)).toThrow(TypeError);
+    expect(() => requireRole("constructor" as Role, ROUTE_CREDENTIALS.admin)).toThrow(TypeError);
+    expect(() => requireRole("" as Role, ROUTE_CREDENTIALS.admin)).toThrow(TypeError);
   });
 });
 
@@ -164,5 +167,33 @@ describe("requireRole on the Worker's admin routes, with the bootstrap admin", (
     expect((await request("GET", "/api/auth/me", { token: user.accessToken })).status).toBe(401);
     expect((await request("GET", "/api/auth/me", { cookie: user.cookie })).status).toBe(401);
     expect((await attemptLogin(user.email, user.password)).status).toBe(401);
+  });
+});
+
+describe("a demoted account's older access token acts at the account's current role", () => {
+  it("no longer passes admin routes, and mints PQC tokens only at the current role", async () => {
+    const demoted = await userWithRole("admin");
+    const target = await registerUser();
+    expect((await request("GET", "/api/admin/users", { token: demoted.accessToken })).status).toBe(200);
+    await updateUser(demoted.userId, { role: "user" });
+
+    expect((await request("GET", "/api/admin/users", { token: demoted.accessToken })).status).toBe(403);
+    expect((await request("POST", `/api/admin/users/${target.userId}/disable`, { token: demoted.accessToken })).status).toBe(403);
+    expect((await findUser(target.email))?.disabled_at).toBeNull();
+    expect((await request("GET", "/api/audit/events", { token: demoted.accessToken })).status).toBe(403);
+    expect((await request("GET", "/api/auth/verify", { token: demoted.accessToken })).body.role).toBe("user");
+
+    const adminService = await requestPqcToken({ service: "admin", operation: "manage" }, { token: demoted.accessToken });
+    expect(adminService.status).toBe(403);
+    const ordinary = await requestPqcToken({ service: "headyme", operation: "sync" }, { token: demoted.accessToken });
+    expect(ordinary.status).toBe(200);
+    expect(decodePayload(ordinary.body.pqcToken).role).toBe("user");
+  });
+
+  it("a promotion does not widen a token issued before it: the lower of claim and account wins", async () => {
+    const promoted = await registerUser();
+    await updateUser(promoted.userId, { role: "admin" });
+    expect((await request("GET", "/api/admin/users", { token: promoted.accessToken })).status).toBe(403);
+    expect((await request("GET", "/api/auth/verify", { token: promoted.accessToken })).body.role).toBe("user");
   });
 });

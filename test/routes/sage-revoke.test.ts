@@ -11,7 +11,7 @@ let bootstrapKey: string;
 
 beforeAll(async () => {
   [operator, user] = await Promise.all([accountWithRole("operator"), accountWithRole("user")]);
-  bootstrapKey = await apiKeyFor(user, ["sage:bootstrap"]);
+  bootstrapKey = await apiKeyFor(operator, ["sage:bootstrap"]);
 }, HASHING_HEAVY.timeout);
 
 const revoke = (body: unknown, credential: { token?: string; apiKey?: string } = { token: operator.token }) =>

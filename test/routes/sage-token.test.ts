@@ -13,8 +13,9 @@ let plainKey: string;
 
 beforeAll(async () => {
   [operator, admin, user] = await Promise.all([accountWithRole("operator"), accountWithRole("admin"), accountWithRole("user")]);
-  bootstrapKey = await apiKeyFor(user, ["sage:bootstrap"]);
-  uiOnlyBootstrapKey = await apiKeyFor(user, ["sage:bootstrap:ui"]);
+  // Only an operator (who can issue node tokens itself) may grant the bootstrap scopes; the keys act as users.
+  bootstrapKey = await apiKeyFor(operator, ["sage:bootstrap"]);
+  uiOnlyBootstrapKey = await apiKeyFor(operator, ["sage:bootstrap:ui"]);
   plainKey = await apiKeyFor(user, ["pqc"]);
 }, HASHING_HEAVY.timeout);
 

@@ -1,15 +1,22 @@
 import { createMiddleware } from "hono/factory";
 import { verifyCredential } from "../../auth/credentials";
+import { assertCredentialAccepted, assertCredentialPolicy, type CredentialPolicy } from "../../auth/route-credentials";
 import type { AppEnv } from "../../context";
 import { ApiError } from "../../errors";
 
-/** Requires a valid credential and puts the caller on the context as `principal`. */
-export function authenticate() {
+/**
+ * Requires a valid credential of a kind `policy` accepts (a row of ROUTE_CREDENTIALS) and puts the
+ * caller on the context as `principal`. None: 401; a valid one of another kind: 403.
+ * @example authenticate(ROUTE_CREDENTIALS.profile)
+ */
+export function authenticate(policy: CredentialPolicy) {
+  assertCredentialPolicy(policy, "authenticate");
   return createMiddleware<AppEnv>(async function authenticate(c, next) {
     const principal = await verifyCredential(c);
     if (!principal) {
       throw new ApiError("unauthorized", "Authentication is required.", { "WWW-Authenticate": 'Bearer realm="heady"' });
     }
+    assertCredentialAccepted(policy, principal);
     c.set("principal", principal);
     await next();
   });

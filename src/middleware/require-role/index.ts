@@ -1,16 +1,19 @@
 import { createMiddleware } from "hono/factory";
+import type { CredentialPolicy } from "../../auth/route-credentials";
 import { isRole, ROLE_LEVELS, roleAtLeast, type Role } from "../../auth/roles";
 import type { AppEnv } from "../../context";
 import { ApiError } from "../../errors";
 import { authenticate } from "../authenticate";
 
 /**
- * Authenticates the caller and requires at least `minimum` (admin 4 > operator 3 > user 2 > guest 1).
- * Throws at build time for an unknown role, so a typo cannot silently open a route.
+ * Authenticates the caller with a credential of a kind `policy` accepts (a row of ROUTE_CREDENTIALS)
+ * and requires at least `minimum` (admin 4 > operator 3 > user 2 > guest 1). Throws at build time
+ * for an unknown role, so a typo cannot silently open a route.
+ * @example requireRole("admin", ROUTE_CREDENTIALS.admin)
  */
-export function requireRole(minimum: Role) {
+export function requireRole(minimum: Role, policy: CredentialPolicy) {
   if (!isRole(minimum)) throw new TypeError(`requireRole: unknown role ${String(minimum)}`);
-  const verify = authenticate();
+  const verify = authenticate(policy);
   return createMiddleware<AppEnv>(async function requireRole(c, next) {
     await verify(c, async () => {
       const { role } = c.get("principal");

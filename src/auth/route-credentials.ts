@@ -1,0 +1,122 @@
+import { ApiError } from "../errors";
+import type { Principal } from "./principal";
+
+/** The kinds of verified credential a principal can come from. */
+export type CredentialKind = Principal["kind"];
+
+export const CREDENTIAL_KINDS = ["access_token", "session_cookie", "api_key", "pqc_token"] as const satisfies readonly CredentialKind[];
+
+/** Which credential kinds a route group accepts, and why (the README shows the same rows). */
+export interface CredentialPolicy {
+  accept: readonly CredentialKind[];
+}
+
+interface RouteCredentials extends CredentialPolicy {
+  /** The routes, as the README names them. */
+  routes: string;
+  why: string;
+}
+
+const SESSION = ["access_token", "session_cookie"] as const;
+
+/**
+ * The one table of who may call what, by credential kind. A person's session (access token or
+ * cookie) is the general identity credential. An API key acts for its owner only where a scope
+ * grants the action, or to say who it is. A PQC token is for one service operation, so it is
+ * accepted only where that operation applies (`requirePQC`, the gateway's `pqc` routes) and by
+ * `/api/auth/verify`, never as a session. Every middleware that authenticates names its row.
+ */
+export const ROUTE_CREDENTIALS = {
+  verify: {
+    routes: "`GET /api/auth/verify`",
+    accept: CREDENTIAL_KINDS,
+    why: "says what a credential is and changes nothing",
+  },
+  profile: {
+    routes: "`GET /api/auth/me`",
+    accept: [...SESSION, "api_key"],
+    why: "the profile of the person, or of the key's owner; no more than `/verify` already tells",
+  },
+  logout: {
+    routes: "`POST /api/auth/logout`",
+    accept: SESSION,
+    why: "ends a session; API keys are revoked and PQC tokens expire instead",
+  },
+  apiKeys: {
+    routes: "`POST/GET /api/auth/api-keys`, `DELETE /api/auth/api-keys/:id`",
+    accept: SESSION,
+    why: "a leaked key must not mint, list or revoke keys",
+  },
+  pqcIssue: {
+    routes: "`POST /api/auth/request-pqc-token`",
+    accept: [...SESSION, "api_key"],
+    why: "API keys with scope `pqc` or `pqc:<service>` (or an mTLS certificate); a PQC token never begets another",
+  },
+  nodeTokens: {
+    routes: "`POST /api/sage/token`",
+    accept: [...SESSION, "api_key"],
+    why: "operators and admins; API keys only with a `sage:bootstrap` scope",
+  },
+  admin: {
+    routes: "`/api/admin/*`, `POST /api/sage/revoke`",
+    accept: SESSION,
+    why: "administration needs a person: no scope grants it to a key",
+  },
+  audit: {
+    routes: "`/api/audit/*`",
+    accept: SESSION,
+    why: "the ledger and receipts are read by people; a key's receipts come with its responses",
+  },
+  pqcOperation: {
+    routes: "`requirePQC(service, operation)`, gateway `pqc` routes",
+    accept: ["pqc_token"],
+    why: "a PQC token or reference for exactly that service and operation",
+  },
+  gatewayJwt: {
+    routes: "gateway `jwt` routes",
+    accept: SESSION,
+    why: "a signed-in person with the route's minimum role",
+  },
+  gatewayApiKey: {
+    routes: "gateway `api_key` routes",
+    accept: ["api_key"],
+    why: "an API key holding every scope the route names",
+  },
+} as const satisfies Record<string, RouteCredentials>;
+
+const KIND_NAMES: Record<CredentialKind, string> = {
+  access_token: "access token",
+  session_cookie: "session cookie",
+  api_key: "API key",
+  pqc_token: "PQC token",
+};
+
+function describeKinds(kinds: readonly CredentialKind[]): string {
+  return kinds.map((kind) => KIND_NAMES[kind]).join(", ");
+}
+
+/** Checks a policy when a middleware is built, so a typo cannot silently open or close a route. */
+export function assertCredentialPolicy(policy: CredentialPolicy, owner: string): void {
+  if (policy.accept.length === 0 || !policy.accept.every((kind) => (CREDENTIAL_KINDS as readonly string[]).includes(kind))) {
+    throw new TypeError(`${owner}: accept must list credential kinds out of ${CREDENTIAL_KINDS.join(", ")}`);
+  }
+}
+
+/** True when `policy` admits credentials of this kind. */
+export function acceptsKind(policy: CredentialPolicy, kind: CredentialKind): boolean {
+  return policy.accept.includes(kind);
+}
+
+/** Refuses (403) a verified credential of a kind the route does not accept. */
+export function assertCredentialAccepted(policy: CredentialPolicy, principal: Principal): void {
+  if (acceptsKind(policy, principal.kind)) return;
+  throw new ApiError("forbidden", `This route does not accept a ${KIND_NAMES[principal.kind]}; it accepts: ${describeKinds(policy.accept)}.`, {
+    "WWW-Authenticate": 'Bearer error="insufficient_scope"',
+  });
+}
+
+/** The table as Markdown, exactly as README.md carries it (a test compares the two). */
+export function routeCredentialsTable(): string {
+  const rows = Object.values(ROUTE_CREDENTIALS).map((row) => `| ${row.routes} | ${describeKinds(row.accept)} | ${row.why} |`);
+  return ["| routes | accept | why |", "|---|---|---|", ...rows].join("\n");
+}
