@@ -1,5 +1,5 @@
 import { fromBase64Url } from "../crypto/encoding";
-import { TokenError, verifyJwt, type VerificationKey } from "../crypto/jwt";
+import { THUMBPRINT_KID, TokenError, verifyJwt, type VerificationKey } from "../crypto/jwt";
 import {
   ASSERTION_HEADER,
   ASSERTION_JWK_MARKER,
@@ -142,6 +142,8 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
           typ: ASSERTION_TYP,
           issuer: options.issuer,
           audience,
+          // A junk `kid` is refused here, before it could make keyFor re-read the JWKS.
+          kidPattern: THUMBPRINT_KID,
           key: keyFor,
           requiredClaims: ["cred", "req", "htm", "htu", "jti"],
           maxLifetimeSeconds: ASSERTION_LIFETIME_SECONDS,

@@ -1,5 +1,5 @@
 import type { Config } from "../env";
-import type { VerificationKey } from "../crypto/jwt";
+import { THUMBPRINT_KID, type VerificationKey } from "../crypto/jwt";
 import { mlDsa65 } from "../crypto/ml-dsa";
 import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../kv-keys";
 import { akpJwk, publicKeyFromJwk, type AkpJwk } from "./akp";
@@ -44,7 +44,10 @@ function refreshFromSigner(config: Config, cache: KVNamespace): Promise<void> {
   return inFlight;
 }
 
+/** The key with exactly this `kid`; undefined for a `kid` that is no thumbprint, which is never looked up. */
 export async function pqcVerificationKey(config: Config, cache: KVNamespace, kid: string): Promise<VerificationKey | undefined> {
+  // KV refuses keys over 512 bytes with an exception; only a thumbprint may become a key.
+  if (!THUMBPRINT_KID.test(kid)) return undefined;
   const known = verifiers.get(kid);
   if (known) return known;
   const cached = await cache.get<AkpJwk>(kvKeys.pqcPublicKey(kid), "json");
