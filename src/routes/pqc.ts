@@ -9,6 +9,7 @@ import { ApiError } from "../errors";
 import { validationHook } from "../middleware/validation";
 import { KmsUnavailableError } from "../pqc/kms-client";
 import { createReference } from "../pqc/references";
+import { findServiceOperation } from "../pqc/services";
 import { consumeRateLimit, PQC_ISSUE_PER_CALLER } from "../rate-limit/limits";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 import { PqcReferenceIssued, PqcTokenIssued, RequestPqcTokenBody } from "../schemas/pqc";
@@ -69,10 +70,9 @@ pqcRoutes.openapi(
     const certificate = verifiedClientCertificate(c.req.raw);
     const caller = await identifyCaller(c, certificate);
 
-    const service = config.pqc.services[body.service];
-    if (!service || !service.operations[body.operation]) {
-      throw new ApiError("invalid_request", `Unknown service operation ${body.service}/${body.operation}.`);
-    }
+    const found = findServiceOperation(config.pqc.services, body.service, body.operation);
+    if (!found) throw new ApiError("invalid_request", `Unknown service operation ${body.service}/${body.operation}.`);
+    const { service } = found;
     if (caller.certificateOnly ? !service.allowMtls : !roleAtLeast(caller.role, service.minRole)) {
       throw new ApiError("forbidden", `${body.service}/${body.operation} requires the ${service.minRole} role or higher.`);
     }

@@ -3,7 +3,7 @@ import type { Role } from "../auth/roles";
 import { isRole } from "../auth/roles";
 import { signJwt, THUMBPRINT_KID, TokenError, verifyJwt, type JwtClaims } from "../crypto/jwt";
 import { pqcVerificationKey } from "../pqc/keyring";
-import type { PqcService } from "../pqc/services";
+import { operationPermissions, type PqcService } from "../pqc/services";
 import { pqcSigner, SigningKeyChangedError } from "../pqc/signer";
 import { PQC_TOKEN_MAX_TTL_SECONDS } from "../env";
 
@@ -45,7 +45,7 @@ export async function issuePqcToken(config: Config, request: PqcTokenRequest): P
     role: request.role,
     service: request.serviceName,
     operation: request.operation,
-    permissions: request.service.operations[request.operation] ?? [],
+    permissions: operationPermissions(request.service, request.operation) ?? [],
     iat: now,
     exp: now + config.pqc.tokenTtlSeconds,
     jti: crypto.randomUUID(),
