@@ -1,5 +1,5 @@
 import type { Bindings } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, UnavailableError } from "../errors";
 
 /** A named limit: at most `limit` attempts per `windowSeconds` for one key. */
 export interface RateLimitRule {
@@ -19,9 +19,19 @@ function limiterFor(env: Bindings, rule: RateLimitRule, key: string) {
   return env.LIMITER.get(env.LIMITER.idFromName(`${rule.name}:${key}`));
 }
 
+/** A limiter object that cannot answer (overloaded, reset, unreachable) is an outage: 503, never a silent pass. */
+async function askLimiter<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof TypeError) throw error; // a bug of ours in the call, not an outage
+    throw new UnavailableError("rate_limiter", `rate limiter failed: ${String(error)}`, { cause: error });
+  }
+}
+
 /** Counts one attempt against `rule` for `key`; throws a 429 with Retry-After when over the limit. */
 export async function consumeRateLimit(env: Bindings, rule: RateLimitRule, key: string): Promise<void> {
-  const decision = await limiterFor(env, rule, key).consume(rule.limit, rule.windowSeconds);
+  const decision = await askLimiter(() => limiterFor(env, rule, key).consume(rule.limit, rule.windowSeconds));
   if (!decision.allowed) {
     throw new ApiError("rate_limited", "Too many attempts; try again later.", {
       "Retry-After": String(decision.retryAfterSeconds),
@@ -30,7 +40,7 @@ export async function consumeRateLimit(env: Bindings, rule: RateLimitRule, key: 
 }
 
 export async function resetRateLimit(env: Bindings, rule: RateLimitRule, key: string): Promise<void> {
-  await limiterFor(env, rule, key).reset();
+  await askLimiter(() => limiterFor(env, rule, key).reset());
 }
 
 /** Key creation per account: a stolen session cannot mint keys by the thousand. */
