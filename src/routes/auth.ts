@@ -22,6 +22,7 @@ import {
   REGISTER_PER_IP,
   resetRateLimit,
 } from "../rate-limit/limits";
+import { addressKey } from "../rate-limit/client-address";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 import { LoginBody, RefreshBody, RefreshedTokens, RegisterBody, SessionTokens, User, Verification } from "../schemas/auth";
 import { issueAccessToken } from "../tokens/access-token";
@@ -43,8 +44,9 @@ async function startSession(c: Context<AppEnv>, user: UserRow) {
   return { user: publicProfile(user), accessToken: access.token, refreshToken, expiresIn: access.expiresIn };
 }
 
+/** The client, as per-IP limits count it (IPv6 by /64). */
 function clientKey(c: Context<AppEnv>): string {
-  return c.get("meta").ip ?? "unknown";
+  return addressKey(c.get("meta").ip);
 }
 
 const INVALID_CREDENTIALS = "Email or password is incorrect.";

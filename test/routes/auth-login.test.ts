@@ -250,6 +250,36 @@ describe("POST /api/auth/login: lockout", HASHING_HEAVY, () => {
   });
 });
 
+/** A random /64 under the documentation prefix, as a function of the interface id. */
+function randomSlash64(): (interfaceId: number) => string {
+  const [a, b] = crypto.getRandomValues(new Uint16Array(2));
+  return (interfaceId) => `2001:db8:${a!.toString(16)}:${b!.toString(16)}:${(interfaceId >> 16).toString(16)}:${(interfaceId & 0xffff).toString(16)}:0:1`;
+}
+
+describe("POST /api/auth/login: per-IP limits count IPv6 clients by /64", HASHING_HEAVY, () => {
+  it(`${LOGIN_PER_IP.limit + 4} attempts from as many addresses of one /64 hit the per-IP limit; another /64 does not`, async () => {
+    const inPrefix = randomSlash64();
+    const account = await registerUser();
+    const attempts = Array.from({ length: LOGIN_PER_IP.limit }, (_, i) => attemptLogin(uniqueEmail("v6"), "password-guess-1", { ip: inPrefix(i + 1) }));
+    expect((await Promise.all(attempts)).map((response) => response.status)).toEqual(Array(LOGIN_PER_IP.limit).fill(401));
+    for (let i = 0; i < 4; i++) {
+      const limited = await attemptLogin(account.email, account.password, { ip: inPrefix(1000 + i) });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+    }
+    expect((await attemptLogin(account.email, account.password, { ip: randomSlash64()(1) })).status).toBe(200);
+  });
+
+  it("two spellings of one address are one client", async () => {
+    const address = randomSlash64()(7);
+    const [, , a, b] = address.split(":");
+    const spellings = [address, address.toUpperCase(), `2001:0db8:${a!.padStart(4, "0")}:${b!.padStart(4, "0")}:0000:0007:0000:0001`, `[${address}]`];
+    const attempts = Array.from({ length: LOGIN_PER_IP.limit }, (_, i) => attemptLogin(uniqueEmail("spelt"), "password-guess-1", { ip: spellings[i % spellings.length] }));
+    expect((await Promise.all(attempts)).every((response) => response.status === 401)).toBe(true);
+    expect((await attemptLogin(uniqueEmail("spelt"), "password-guess-1", { ip: spellings[1] })).status).toBe(429);
+  });
+});
+
 describe("POST /api/auth/login: PHC rehash", () => {
   it("raises a hash stored with old parameters to the current ones on the next successful login", async () => {
     const email = uniqueEmail("legacy");
