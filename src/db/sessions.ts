@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import { sha256Hex } from "../crypto/digest";
 import { randomBase64Url, randomHex } from "../crypto/random";
 import type { Database } from "./client";
@@ -124,4 +124,16 @@ export function revokeAllSessionsOfUserStatements(db: Database, userId: string, 
 /** Ends every session (and so every refresh family and access token) of a user. */
 export async function revokeAllSessionsOfUser(db: Database, userId: string): Promise<void> {
   await db.batch(revokeAllSessionsOfUserStatements(db, userId, Date.now()));
+}
+
+/** The client addresses an account (by email) signed in from since `since`, newest first, at most `limit`. */
+export async function signInAddressesSince(db: Database, email: string, since: number, limit = 20): Promise<string[]> {
+  const rows = await db
+    .select({ ip: sessions.ip })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(users.email, email), gt(sessions.createdAt, since)))
+    .orderBy(desc(sessions.createdAt))
+    .limit(limit);
+  return rows.flatMap((row) => (row.ip === null ? [] : [row.ip]));
 }
