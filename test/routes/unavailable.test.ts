@@ -73,6 +73,18 @@ describe("D1 unreachable: 503 unavailable", () => {
   });
 });
 
+describe("a bug is still a bug: 500", () => {
+  it("a statement the real D1 rejects (a table that is not there, as after a missed migration) is 500 internal_error, not 503", async () => {
+    const d1 = env.DB;
+    const missingTable = { prepare: (query: string) => d1.prepare(query.replaceAll('"users"', '"users_not_migrated"')), batch: (s: D1PreparedStatement[]) => d1.batch(s) };
+    const broken = appWith({ ...env, DB: missingTable as unknown as D1Database } as Bindings);
+    const response = await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: broken });
+    expect(response.status, response.text).toBe(500);
+    expect(response.body.error.code).toBe("internal_error");
+    expect(response.headers.get("Retry-After")).toBeNull();
+  });
+});
+
 describe("KV unreachable: 503 unavailable", () => {
   it("a PQC reference cannot be resolved, nor a reference stored", async () => {
     const issued = await requestPqcToken({ service: "headyme", operation: "sync", reference: true }, { token: user.accessToken });
