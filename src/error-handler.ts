@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context";
 import { ConfigError } from "./env";
-import { ApiError, errorBody, type ErrorCode } from "./errors";
+import { ApiError, errorBody, unavailableCause, type Dependency, type ErrorCode } from "./errors";
 
 /** HTTPExceptions come from Hono's own validators and middleware; map them onto our codes. */
 function codeForHttpException(error: HTTPException): ErrorCode {
@@ -26,11 +26,28 @@ function codeForHttpException(error: HTTPException): ErrorCode {
   }
 }
 
+/** What a caller is told when a dependency is down; the log has the dependency's own words. */
+const UNAVAILABLE_MESSAGES: Record<Dependency, string> = {
+  kms: "The token signer is unavailable; try again shortly.",
+  d1: "The service is temporarily unavailable; try again shortly.",
+  kv: "The service is temporarily unavailable; try again shortly.",
+  rate_limiter: "The service is temporarily unavailable; try again shortly.",
+};
+/** Outages of D1, KV, KMS or a Durable Object are usually over within seconds. */
+export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
+
 /** The single error renderer: one envelope, one status table, no internal text leaked. */
 export function renderError(error: Error, c: Context<AppEnv>): Response {
   const requestId = c.get("requestId") ?? crypto.randomUUID();
   if (error instanceof ApiError) {
     return c.json(errorBody(error.code, error.message, requestId), error.status, error.headers);
+  }
+  const unavailable = unavailableCause(error);
+  if (unavailable) {
+    console.error(JSON.stringify({ msg: "dependency unavailable", requestId, dependency: unavailable.dependency, error: unavailable.message }));
+    return c.json(errorBody("unavailable", UNAVAILABLE_MESSAGES[unavailable.dependency], requestId), 503, {
+      "Retry-After": String(UNAVAILABLE_RETRY_AFTER_SECONDS),
+    });
   }
   if (error instanceof ConfigError) {
     console.error(JSON.stringify({ msg: "configuration error", requestId, error: error.message }));

@@ -55,3 +55,31 @@ export interface ErrorBody {
 export function errorBody(code: ErrorCode, message: string, requestId: string): ErrorBody {
   return { error: { code, message, requestId } };
 }
+
+/** The dependencies whose outage is answered 503 `unavailable` rather than 500. */
+export type Dependency = "d1" | "kv" | "kms" | "rate_limiter";
+
+/**
+ * A dependency could not serve the request (unreachable, overloaded, answering garbage): not a
+ * bug, so the error handler answers 503 `unavailable` with Retry-After. Thrown by the storage
+ * guards (`src/storage/guard.ts`), the KMS client and the rate limiter, never by route code.
+ */
+export class UnavailableError extends Error {
+  override name = "UnavailableError";
+
+  constructor(
+    readonly dependency: Dependency,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The `UnavailableError` behind `error`, if any: drizzle, for one, wraps what D1 threw as the `cause` of its own error. */
+export function unavailableCause(error: unknown): UnavailableError | undefined {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current instanceof UnavailableError) return current;
+  }
+  return undefined;
+}

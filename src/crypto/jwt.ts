@@ -4,8 +4,9 @@ import { fromBase64Url, toBase64Url, utf8 } from "./encoding";
  * The one JWS/JWT implementation every token kind goes through, per RFC 8725:
  * - compact serialisation only; the protected header may hold `alg`, `typ` and `kid` and
  *   nothing else, so `jku`, `x5u`, `x5c`, an embedded `jwk` and `crit` are refused, never honoured;
- * - `kid` selects the key by exact match, and the key fixes the one algorithm it verifies, so
- *   `none` and algorithm confusion (HS256 keyed with a public key) cannot pass;
+ * - `kid` must have its kind's exact format before any key is looked up (a 600-character `kid`
+ *   never reaches KV or a JWKS fetch), then selects the key by exact match, and the key fixes the
+ *   one algorithm it verifies, so `none` and algorithm confusion (HS256 keyed with a public key) cannot pass;
  * - `typ`, `iss`, `aud`, `exp` and `iat` are required and checked, plus each kind's own claims.
  *
  * Signature checks are delegated to the key (`VerificationKey.verify`), which is what lets
@@ -13,6 +14,9 @@ import { fromBase64Url, toBase64Url, utf8 } from "./encoding";
  */
 
 export type JwsAlgorithm = "HS256" | "EdDSA" | "RS256" | "ML-DSA-65";
+
+/** The `kid` of every public key we publish: its RFC 7638 thumbprint, a base64url SHA-256 (43 characters). */
+export const THUMBPRINT_KID = /^[A-Za-z0-9_-]{43}$/;
 
 /** A key bound to the single algorithm it verifies. */
 export interface VerificationKey {
@@ -34,6 +38,8 @@ export interface TokenKind {
   typ: string;
   issuer: string;
   audience: string;
+  /** The exact format of this kind's `kid`; checked before `key` is asked, so lookups only ever see well-formed ids. */
+  kidPattern: RegExp;
   /** Looks a key up by exact `kid`; may fetch (e.g. a public key from KMS) on a miss. */
   key(kid: string): VerificationKey | undefined | Promise<VerificationKey | undefined>;
   /** Claims that must be present besides `iss`, `aud`, `exp` and `iat`. */
@@ -124,6 +130,7 @@ export async function verifyJwt(token: string, kind: TokenKind): Promise<JwtClai
   }
   if (header.typ !== kind.typ) throw new TokenError("wrong_typ");
   if (typeof header.kid !== "string") throw new TokenError("missing_kid");
+  if (!kind.kidPattern.test(header.kid)) throw new TokenError("malformed_kid");
   const key = await kind.key(header.kid);
   if (!key || key.kid !== header.kid) throw new TokenError("unknown_kid");
   if (header.alg !== key.alg) throw new TokenError("wrong_alg");

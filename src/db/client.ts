@@ -1,15 +1,16 @@
 import { drizzle, type DrizzleD1Database } from "drizzle-orm/d1";
+import { guardD1 } from "../storage/guard";
 import * as schema from "./schema";
 
 export type Database = DrizzleD1Database<typeof schema>;
 
 const clients = new WeakMap<D1Database, Database>();
 
-/** The drizzle client for a D1 binding, built once per isolate. */
+/** The drizzle client for a D1 binding (outages typed, see `guardD1`), built once per isolate. */
 export function database(d1: D1Database): Database {
   let db = clients.get(d1);
   if (!db) {
-    db = drizzle(d1, { schema });
+    db = drizzle(guardD1(d1), { schema });
     clients.set(d1, db);
   }
   return db;

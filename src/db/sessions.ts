@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
 import { sha256Hex } from "../crypto/digest";
 import { randomBase64Url, randomHex } from "../crypto/random";
 import type { Database } from "./client";
@@ -122,4 +122,16 @@ export function revokeAllSessionsOfUserStatements(db: Database, userId: string, 
       .set({ revokedAt: at })
       .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt), onlyIf)),
   ] as const;
+}
+
+/** The client addresses an account (by email) signed in from since `since`, newest first, at most `limit`. */
+export async function signInAddressesSince(db: Database, email: string, since: number, limit = 20): Promise<string[]> {
+  const rows = await db
+    .select({ ip: sessions.ip })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(and(eq(users.email, email), gt(sessions.createdAt, since)))
+    .orderBy(desc(sessions.createdAt))
+    .limit(limit);
+  return rows.flatMap((row) => (row.ip === null ? [] : [row.ip]));
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ROLES, type Role } from "../auth/roles";
 import { HTTP_METHODS } from "../http-methods";
-import type { PqcServices } from "../pqc/services";
+import { findServiceOperation, type PqcServices } from "../pqc/services";
 import { parseGatewayPath } from "./path";
 
 /**
@@ -164,8 +164,7 @@ export function undefinedPqcRequirements(routes: readonly GatewayRoute[], servic
   return routes.flatMap((route) => {
     const { require } = route;
     if (require.kind !== "pqc") return [];
-    const service = Object.hasOwn(services, require.service) ? services[require.service] : undefined;
-    if (service && Object.hasOwn(service.operations, require.operation)) return [];
+    if (findServiceOperation(services, require.service, require.operation)) return [];
     return [`GATEWAY_ROUTES (${route.prefix}) requires ${describeRequirement(require)}, which PQC_SERVICES does not define`];
   });
 }

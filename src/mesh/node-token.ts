@@ -1,5 +1,5 @@
 import type { Config } from "../env";
-import { signJwt, TokenError, verifyJwt, type JwtClaims } from "../crypto/jwt";
+import { signJwt, THUMBPRINT_KID, TokenError, verifyJwt, type JwtClaims } from "../crypto/jwt";
 import { NODE_TOKEN_MAX_TTL_SECONDS } from "./config";
 import { isMeshRole, type MeshRole, type TopicPermissions } from "./permissions";
 import { nodeTokenSigningKey, nodeTokenVerificationKey } from "./sage-keys";
@@ -76,6 +76,8 @@ export async function verifyNodeToken(config: Config, cache: KVNamespace, token:
     typ: NODE_TOKEN_TYP,
     issuer: config.issuer,
     audience: NODE_TOKEN_AUDIENCE,
+    // RS256 and ML-DSA-65 keys alike are named by their RFC 7638 thumbprint.
+    kidPattern: THUMBPRINT_KID,
     key: (kid) => nodeTokenVerificationKey(config, cache, kid),
     requiredClaims: ["node_id", "role", "allowed_topics", "jti"],
     maxLifetimeSeconds: NODE_TOKEN_MAX_TTL_SECONDS,

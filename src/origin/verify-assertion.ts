@@ -1,5 +1,5 @@
 import { ed25519VerificationKey } from "../crypto/ed25519";
-import { TokenError, verifyJwt, type VerificationKey } from "../crypto/jwt";
+import { THUMBPRINT_KID, TokenError, verifyJwt, type VerificationKey } from "../crypto/jwt";
 import {
   ASSERTION_HEADER,
   ASSERTION_JWK_MARKER,
@@ -141,6 +141,8 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
           typ: ASSERTION_TYP,
           issuer: options.issuer,
           audience,
+          // A junk `kid` is refused here, before it could make keyFor re-read the JWKS.
+          kidPattern: THUMBPRINT_KID,
           key: keyFor,
           requiredClaims: ["cred", "req", "htm", "htu", "jti"],
           maxLifetimeSeconds: ASSERTION_LIFETIME_SECONDS,

@@ -1,7 +1,8 @@
 import type { Config } from "../env";
-import type { VerificationKey } from "../crypto/jwt";
+import { THUMBPRINT_KID, type VerificationKey } from "../crypto/jwt";
 import { mlDsa65 } from "../crypto/ml-dsa";
 import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../kv-keys";
+import { guardKv } from "../storage/guard";
 import { akpJwk, publicKeyFromJwk, type AkpJwk } from "./akp";
 import { pqcSigner } from "./signer";
 
@@ -28,7 +29,7 @@ async function remember(jwk: AkpJwk): Promise<VerificationKey> {
 /** Keeps a key in this isolate and in KV. */
 async function store(jwk: AkpJwk, cache: KVNamespace): Promise<void> {
   await remember(jwk);
-  await cache.put(kvKeys.pqcPublicKey(jwk.kid), JSON.stringify(jwk), { expirationTtl: PUBLIC_KEY_CACHE_TTL_SECONDS });
+  await guardKv(cache).put(kvKeys.pqcPublicKey(jwk.kid), JSON.stringify(jwk), { expirationTtl: PUBLIC_KEY_CACHE_TTL_SECONDS });
 }
 
 /** Fetches the signer's current key into KV and this isolate; one call at a time. */
@@ -44,10 +45,13 @@ function refreshFromSigner(config: Config, cache: KVNamespace): Promise<void> {
   return inFlight;
 }
 
+/** The key with exactly this `kid`; undefined for a `kid` that is no thumbprint, which is never looked up. */
 export async function pqcVerificationKey(config: Config, cache: KVNamespace, kid: string): Promise<VerificationKey | undefined> {
+  // KV refuses keys over 512 bytes with an exception; only a thumbprint may become a key.
+  if (!THUMBPRINT_KID.test(kid)) return undefined;
   const known = verifiers.get(kid);
   if (known) return known;
-  const cached = await cache.get<AkpJwk>(kvKeys.pqcPublicKey(kid), "json");
+  const cached = await guardKv(cache).get<AkpJwk>(kvKeys.pqcPublicKey(kid), "json");
   if (cached && cached.kid === kid) return remember(cached);
   // Throttled: no new fetch, but a fetch that finished while KV was read may have stored the key.
   if (Date.now() - lastSignerFetch < SIGNER_REFETCH_INTERVAL_MS && !inFlight) return verifiers.get(kid);

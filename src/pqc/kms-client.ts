@@ -1,5 +1,6 @@
 import { AwsClient } from "aws4fetch";
 import { fromBase64, toBase64 } from "../crypto/encoding";
+import { UnavailableError } from "../errors";
 
 /**
  * A minimal AWS KMS JSON-protocol client for ML-DSA-65 keys: SigV4-signed `fetch` (aws4fetch,
@@ -28,14 +29,17 @@ export interface KmsSettings {
 export const KMS_SIGNING_ALGORITHM = "ML_DSA_SHAKE_256";
 export const KMS_RAW_MESSAGE_LIMIT = 4096;
 
-/** KMS could not be reached or refused to work; the caller answers 503, never signs another way. */
-export class KmsUnavailableError extends Error {
+/**
+ * KMS could not be reached, refused to work, or answered something that is not its answer: the
+ * error handler answers 503 `unavailable`, and a token is never signed another way.
+ */
+export class KmsUnavailableError extends UnavailableError {
   override name = "KmsUnavailableError";
   constructor(
     message: string,
     readonly kmsErrorType?: string,
   ) {
-    super(message);
+    super("kms", message);
   }
 }
 
@@ -71,30 +75,29 @@ export class KmsClient {
    */
   async sign(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
     if (message.length > KMS_RAW_MESSAGE_LIMIT) throw new RangeError("KMS RAW messages are limited to 4096 bytes");
-    const response = await this.call<{ KeyId: string; Signature: string; SigningAlgorithm: string }>("Sign", {
+    const response = await this.call("Sign", {
       KeyId: this.settings.keyId,
       Message: toBase64(message),
       MessageType: "RAW",
       SigningAlgorithm: KMS_SIGNING_ALGORITHM,
     });
-    if (response.SigningAlgorithm !== KMS_SIGNING_ALGORITHM || typeof response.Signature !== "string") {
-      throw new KmsUnavailableError("KMS answered Sign with an unexpected algorithm or body");
+    if (response.SigningAlgorithm !== KMS_SIGNING_ALGORITHM || typeof response.Signature !== "string" || typeof response.KeyId !== "string") {
+      throw new KmsUnavailableError("KMS Sign answered 200 with an unexpected algorithm or body");
     }
-    return { keyId: response.KeyId, signature: fromBase64(response.Signature) };
+    return { keyId: response.KeyId, signature: decodeBase64Member("Sign", response.Signature) };
   }
 
   /** The key's ARN and its public key as DER SubjectPublicKeyInfo. */
   async getPublicKey(): Promise<{ keyId: string; spki: Uint8Array }> {
-    const response = await this.call<{ KeyId: string; PublicKey: string; KeySpec: string }>("GetPublicKey", {
-      KeyId: this.settings.keyId,
-    });
-    if (response.KeySpec !== "ML_DSA_65" || typeof response.PublicKey !== "string") {
-      throw new KmsUnavailableError(`KMS key is ${String(response.KeySpec)}, not ML_DSA_65`);
+    const response = await this.call("GetPublicKey", { KeyId: this.settings.keyId });
+    if (response.KeySpec !== "ML_DSA_65" || typeof response.PublicKey !== "string" || typeof response.KeyId !== "string") {
+      throw new KmsUnavailableError(`KMS GetPublicKey answered 200 with key spec ${String(response.KeySpec)}, not an ML_DSA_65 key`);
     }
-    return { keyId: response.KeyId, spki: fromBase64(response.PublicKey) };
+    return { keyId: response.KeyId, spki: decodeBase64Member("GetPublicKey", response.PublicKey) };
   }
 
-  private async call<T>(operation: string, body: Record<string, unknown>): Promise<T> {
+  /** One KMS operation with bounded retries; its answer as a JSON object, whose members the caller checks. */
+  private async call(operation: string, body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const attempts = this.settings.attempts ?? 3;
     let lastError: KmsUnavailableError | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -112,7 +115,13 @@ export class KmsClient {
         continue;
       }
       const text = await response.text();
-      if (response.ok) return JSON.parse(text) as T;
+      if (response.ok) {
+        const answer = jsonObject(text);
+        if (answer) return answer;
+        // Not KMS speaking (a proxy's error page, a truncated body): worth another attempt.
+        lastError = new KmsUnavailableError(`KMS ${operation} answered 200 with a body that is not a JSON object`);
+        continue;
+      }
       const type = errorType(text, response.headers);
       lastError = new KmsUnavailableError(`KMS ${operation} answered ${response.status} ${type}`, type);
       if (!(RETRYABLE_TYPES.has(type) || response.status >= 500)) break;
@@ -130,6 +139,24 @@ function errorType(body: string, headers: Headers): string {
     // not JSON: keep the header's value
   }
   return type.split("#").pop()!.split(":")[0] || "Unknown";
+}
+
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A base64 member of a KMS answer; anything else means the answer was not KMS's. */
+function decodeBase64Member(operation: string, value: string): Uint8Array<ArrayBuffer> {
+  try {
+    return fromBase64(value);
+  } catch {
+    throw new KmsUnavailableError(`KMS ${operation} answered 200 with a member that is not base64`);
+  }
 }
 
 function sleep(ms: number): Promise<void> {

@@ -22,3 +22,22 @@ export const PqcServicesSchema = z.record(name, ServiceContext);
 
 export type PqcServices = z.infer<typeof PqcServicesSchema>;
 export type PqcService = PqcServices[string];
+
+/**
+ * The permissions `operation` grants on `service`, by own key only: a name such as `constructor`
+ * (which the name rule admits) must not find `Object.prototype`'s members.
+ */
+export function operationPermissions(service: PqcService, operation: string): string[] | undefined {
+  return Object.hasOwn(service.operations, operation) ? service.operations[operation] : undefined;
+}
+
+/** A configured service operation and the permissions it grants, by own keys only; undefined for anything else. */
+export function findServiceOperation(
+  services: PqcServices,
+  serviceName: string,
+  operation: string,
+): { service: PqcService; permissions: string[] } | undefined {
+  const service = Object.hasOwn(services, serviceName) ? services[serviceName] : undefined;
+  const permissions = service && operationPermissions(service, operation);
+  return service && permissions ? { service, permissions } : undefined;
+}

@@ -1,5 +1,6 @@
+import type { WindowDecision } from "../durable-objects/rate-limiter";
 import type { Bindings } from "../env";
-import { ApiError } from "../errors";
+import { ApiError, UnavailableError } from "../errors";
 
 /** A named limit: at most `limit` attempts per `windowSeconds` for one key. */
 export interface RateLimitRule {
@@ -8,8 +9,19 @@ export interface RateLimitRule {
   windowSeconds: number;
 }
 
-/** Attempts on one account: 5 in 15 minutes, then locked until the window ends; a success clears it. */
-export const LOGIN_PER_ACCOUNT: RateLimitRule = { name: "login-account", limit: 5, windowSeconds: 15 * 60 };
+/**
+ * Attempts on one account from one client (address, IPv6 by /64): 5 in 15 minutes, then that
+ * client is locked out of that account until the window ends; a success clears it. Failures from
+ * elsewhere never lock the owner out (README, "Login throttling").
+ */
+export const LOGIN_PER_ACCOUNT_AND_ADDRESS: RateLimitRule = { name: "login-account-address", limit: 5, windowSeconds: 15 * 60 };
+/**
+ * Attempts on one account from everywhere: at most 100 an hour, NIST SP 800-63B's ceiling for
+ * consecutive failures, so guessing spread over many addresses stays bounded (2,400 a day against
+ * passwords that are never among the 3,000 most common). Past it only clients the owner signed in
+ * from before get through; a success does not reset it.
+ */
+export const LOGIN_PER_ACCOUNT: RateLimitRule = { name: "login-account", limit: 100, windowSeconds: 60 * 60 };
 /** Attempts from one IP across all accounts (credential stuffing). */
 export const LOGIN_PER_IP: RateLimitRule = { name: "login-ip", limit: 30, windowSeconds: 5 * 60 };
 export const REGISTER_PER_IP: RateLimitRule = { name: "register-ip", limit: 10, windowSeconds: 60 * 60 };
@@ -19,18 +31,34 @@ function limiterFor(env: Bindings, rule: RateLimitRule, key: string) {
   return env.LIMITER.get(env.LIMITER.idFromName(`${rule.name}:${key}`));
 }
 
-/** Counts one attempt against `rule` for `key`; throws a 429 with Retry-After when over the limit. */
-export async function consumeRateLimit(env: Bindings, rule: RateLimitRule, key: string): Promise<void> {
-  const decision = await limiterFor(env, rule, key).consume(rule.limit, rule.windowSeconds);
-  if (!decision.allowed) {
-    throw new ApiError("rate_limited", "Too many attempts; try again later.", {
-      "Retry-After": String(decision.retryAfterSeconds),
-    });
+/** A limiter object that cannot answer (overloaded, reset, unreachable) is an outage: 503, never a silent pass. */
+async function askLimiter<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof TypeError) throw error; // a bug of ours in the call, not an outage
+    throw new UnavailableError("rate_limiter", `rate limiter failed: ${String(error)}`, { cause: error });
   }
 }
 
+/** Counts one attempt against `rule` for `key` and says whether it fits; refused attempts are not counted. */
+export function takeRateLimit(env: Bindings, rule: RateLimitRule, key: string): Promise<WindowDecision> {
+  return askLimiter(() => limiterFor(env, rule, key).consume(rule.limit, rule.windowSeconds));
+}
+
+/** The 429 for a refused attempt, with Retry-After. */
+export function rateLimited(decision: WindowDecision): ApiError {
+  return new ApiError("rate_limited", "Too many attempts; try again later.", { "Retry-After": String(decision.retryAfterSeconds) });
+}
+
+/** Counts one attempt against `rule` for `key`; throws a 429 with Retry-After when over the limit. */
+export async function consumeRateLimit(env: Bindings, rule: RateLimitRule, key: string): Promise<void> {
+  const decision = await takeRateLimit(env, rule, key);
+  if (!decision.allowed) throw rateLimited(decision);
+}
+
 export async function resetRateLimit(env: Bindings, rule: RateLimitRule, key: string): Promise<void> {
-  await limiterFor(env, rule, key).reset();
+  await askLimiter(() => limiterFor(env, rule, key).reset());
 }
 
 /** Key creation per account: a stolen session cannot mint keys by the thousand. */

@@ -10,6 +10,7 @@ import { allowedMethods, allowsMethod, matchRoute } from "../gateway/match";
 import { parseGatewayPath, type GatewayPath } from "../gateway/path";
 import { checkRequirement } from "../gateway/policy";
 import { describeRequirement, type GatewayRoute } from "../gateway/routes-config";
+import { addressKey } from "../rate-limit/client-address";
 import { consumeRateLimit, type RateLimitRule } from "../rate-limit/limits";
 import { errorResponses } from "../schemas/common";
 
@@ -64,8 +65,8 @@ gatewayRoutes.all("/*", async function gateway(c) {
   try {
     caller = await checkRequirement(c, route);
     const rule = rateLimitRule(route);
-    // Counted per caller once known (so a stranger cannot exhaust someone's allowance), else per address.
-    if (rule) await consumeRateLimit(c.env, rule, caller.sub ?? c.get("meta").ip ?? "unknown");
+    // Counted per caller once known (so a stranger cannot exhaust someone's allowance), else per address (IPv6 by /64).
+    if (rule) await consumeRateLimit(c.env, rule, caller.sub ?? addressKey(c.get("meta").ip));
   } catch (error) {
     if (error instanceof ApiError && AUDITED_STATUSES.has(error.status)) recordDenial(c, route, error);
     throw error;

@@ -8,8 +8,8 @@ import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { validationHook } from "../middleware/validation";
-import { KmsUnavailableError } from "../pqc/kms-client";
 import { createReference } from "../pqc/references";
+import { findServiceOperation } from "../pqc/services";
 import { consumeRateLimit, PQC_ISSUE_PER_CALLER } from "../rate-limit/limits";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 import { PqcReferenceIssued, PqcTokenIssued, RequestPqcTokenBody } from "../schemas/pqc";
@@ -68,10 +68,9 @@ pqcRoutes.openapi(
     const certificate = verifiedClientCertificate(c.req.raw);
     const caller = await identifyCaller(c, certificate);
 
-    const service = config.pqc.services[body.service];
-    if (!service || !service.operations[body.operation]) {
-      throw new ApiError("invalid_request", `Unknown service operation ${body.service}/${body.operation}.`);
-    }
+    const found = findServiceOperation(config.pqc.services, body.service, body.operation);
+    if (!found) throw new ApiError("invalid_request", `Unknown service operation ${body.service}/${body.operation}.`);
+    const { service } = found;
     if (caller.certificateOnly ? !service.allowMtls : !roleAtLeast(caller.role, service.minRole)) {
       throw new ApiError("forbidden", `${body.service}/${body.operation} requires the ${service.minRole} role or higher.`);
     }
@@ -80,22 +79,15 @@ pqcRoutes.openapi(
     }
     await consumeRateLimit(c.env, PQC_ISSUE_PER_CALLER, caller.subject);
 
-    let issued;
-    try {
-      issued = await issuePqcToken(config, {
-        subject: caller.subject,
-        role: caller.role,
-        serviceName: body.service,
-        service,
-        operation: body.operation,
-        certificateThumbprint: certificate,
-      });
-    } catch (error) {
-      if (!(error instanceof KmsUnavailableError)) throw error;
-      console.error(JSON.stringify({ msg: "KMS sign failed", requestId: c.get("requestId"), error: error.message }));
-      throw new ApiError("unavailable", "The token signer is unavailable; try again shortly.", { "Retry-After": "5" });
-    }
-    const { token, claims } = issued;
+    // KMS trouble is a KmsUnavailableError, which the error handler answers with 503.
+    const { token, claims } = await issuePqcToken(config, {
+      subject: caller.subject,
+      role: caller.role,
+      serviceName: body.service,
+      service,
+      operation: body.operation,
+      certificateThumbprint: certificate,
+    });
     await recordWithReceiptHeader(c, {
       type: "pqc.token_issued",
       subject: caller.subject,

@@ -16,7 +16,6 @@ import { topicObject } from "../mesh/topic-handoff";
 import { authenticate } from "../middleware/authenticate";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
-import { KmsUnavailableError } from "../pqc/kms-client";
 import { consumeRateLimit, type RateLimitRule } from "../rate-limit/limits";
 import { errorResponses, jsonBody } from "../schemas/common";
 import { IssueNodeTokenBody, NodeRevoked, NodeTokenIssued, RevokeNodeBody } from "../schemas/sage";
@@ -102,21 +101,14 @@ sageRoutes.openapi(
 
     const db = c.get("db");
     const revokedBefore = await nodeRevokedBefore(db, body.node_id);
-    let issued;
-    try {
-      issued = await issueNodeToken(config, {
-        nodeId: body.node_id,
-        role,
-        permissions,
-        ttlSeconds,
-        notBeforeSeconds: revokedBefore === undefined ? undefined : revokedBefore + 1,
-      });
-    } catch (error) {
-      if (!(error instanceof KmsUnavailableError)) throw error;
-      console.error(JSON.stringify({ msg: "KMS sign failed", requestId: c.get("requestId"), error: error.message }));
-      throw new ApiError("unavailable", "The token signer is unavailable; try again shortly.", { "Retry-After": "5" });
-    }
-    const { token, claims } = issued;
+    // In ML-DSA-65 mode KMS trouble is a KmsUnavailableError, which the error handler answers with 503.
+    const { token, claims } = await issueNodeToken(config, {
+      nodeId: body.node_id,
+      role,
+      permissions,
+      ttlSeconds,
+      notBeforeSeconds: revokedBefore === undefined ? undefined : revokedBefore + 1,
+    });
     await registerNodeToken(db, claims, principal.userId);
     await c.get("audit").record(
       meshAuditEvent("token_issued", {

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
+import { guardD1 } from "../storage/guard";
 import { DOCS_PAGE } from "./docs-page";
 
 export const systemRoutes = new OpenAPIHono<AppEnv>();
@@ -12,10 +13,13 @@ systemRoutes.openapi(
     path: "/health",
     tags: ["System"],
     summary: "Liveness, including a round trip to D1",
-    responses: { 200: { description: "Healthy", content: { "application/json": { schema: Health } } } },
+    responses: {
+      200: { description: "Healthy", content: { "application/json": { schema: Health } } },
+      503: { description: "D1 is unavailable" },
+    },
   }),
   async (c) => {
-    await c.env.DB.prepare("SELECT 1").first();
+    await guardD1(c.env.DB).prepare("SELECT 1").first();
     return c.json({ status: "ok" as const, database: "ok" as const, time: new Date().toISOString() }, 200);
   },
 );

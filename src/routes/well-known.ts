@@ -1,11 +1,9 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { receiptKey } from "../audit/receipts";
 import type { AppEnv } from "../context";
-import { ApiError } from "../errors";
 import { assertionPublicJwk } from "../gateway/assertion";
 import { sagePublicJwk } from "../mesh/sage-keys";
 import { currentPqcJwk } from "../pqc/keyring";
-import { KmsUnavailableError } from "../pqc/kms-client";
 import { Jwks } from "../schemas/pqc";
 
 export const wellKnownRoutes = new OpenAPIHono<AppEnv>();
@@ -24,15 +22,8 @@ wellKnownRoutes.openapi(
     },
   }),
   async (c) => {
-    let pqc;
-    try {
-      pqc = await currentPqcJwk(c.get("config"), c.env.CACHE);
-    } catch (error) {
-      if (error instanceof KmsUnavailableError) {
-        throw new ApiError("unavailable", "The signing key could not be fetched; try again shortly.", { "Retry-After": "5" });
-      }
-      throw error;
-    }
+    // A KMS that cannot give its public key is a KmsUnavailableError: the error handler's 503.
+    const pqc = await currentPqcJwk(c.get("config"), c.env.CACHE);
     const receipts = (await receiptKey(c.get("config"))).jwk;
     const sage = await sagePublicJwk(c.get("config"));
     const assertion = await assertionPublicJwk(c.get("config"));

@@ -21,6 +21,9 @@ export interface AccessClaims extends AccessTokenSubject {
 
 const keys = new Map<string, Promise<SigningKey & VerificationKey>>();
 
+/** `at-` and 16 hex digits of a digest of the secret (see `accessKey`). */
+const ACCESS_TOKEN_KID = /^at-[0-9a-f]{16}$/;
+
 /**
  * The HS256 key for a secret, imported once per isolate. Its `kid` is derived from the
  * secret, so rotating `JWT_SECRET` changes the `kid` and old tokens fail on an exact-`kid` miss.
@@ -65,6 +68,7 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
     typ: ACCESS_TOKEN_TYP,
     issuer: config.issuer,
     audience: config.accessTokenAudience,
+    kidPattern: ACCESS_TOKEN_KID,
     key: (kid) => (kid === key.kid ? key : undefined),
     requiredClaims: ["sub", "role", "sid", "jti"],
   });

@@ -1,9 +1,9 @@
 import type { Config } from "../env";
 import type { Role } from "../auth/roles";
 import { isRole } from "../auth/roles";
-import { signJwt, TokenError, verifyJwt, type JwtClaims } from "../crypto/jwt";
+import { signJwt, THUMBPRINT_KID, TokenError, verifyJwt, type JwtClaims } from "../crypto/jwt";
 import { pqcVerificationKey } from "../pqc/keyring";
-import type { PqcService } from "../pqc/services";
+import { operationPermissions, type PqcService } from "../pqc/services";
 import { pqcSigner, SigningKeyChangedError } from "../pqc/signer";
 import { PQC_TOKEN_MAX_TTL_SECONDS } from "../env";
 
@@ -45,7 +45,7 @@ export async function issuePqcToken(config: Config, request: PqcTokenRequest): P
     role: request.role,
     service: request.serviceName,
     operation: request.operation,
-    permissions: request.service.operations[request.operation] ?? [],
+    permissions: operationPermissions(request.service, request.operation) ?? [],
     iat: now,
     exp: now + config.pqc.tokenTtlSeconds,
     jti: crypto.randomUUID(),
@@ -69,6 +69,7 @@ export async function verifyPqcToken(config: Config, cache: KVNamespace, token: 
     typ: PQC_TOKEN_TYP,
     issuer: config.issuer,
     audience: PQC_AUDIENCE,
+    kidPattern: THUMBPRINT_KID,
     key: (kid) => pqcVerificationKey(config, cache, kid),
     requiredClaims: ["sub", "service", "operation", "permissions", "jti", "heady_ctx"],
     maxLifetimeSeconds: PQC_TOKEN_MAX_TTL_SECONDS,

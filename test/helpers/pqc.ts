@@ -218,8 +218,8 @@ export const kmsStats = (tenant: KmsTenant): Promise<KmsStats> =>
 
 export function kmsMode(
   tenant: KmsTenant,
-  mode: "ok" | "throttle" | "down" | "destroy" | "slow",
-  options: { operations?: ("Sign" | "Verify" | "GetPublicKey")[]; times?: number; delayMs?: number } = {},
+  mode: "ok" | "throttle" | "down" | "destroy" | "slow" | "garbage",
+  options: { operations?: ("Sign" | "Verify" | "GetPublicKey")[]; times?: number; delayMs?: number; body?: string } = {},
 ): Promise<unknown> {
   return kmsControlCall("POST", "/__control", { accessKeyId: tenant.accessKeyId, mode, ...options });
 }

@@ -18,7 +18,8 @@ import type { AddressInfo, Socket } from "node:net";
  * - `POST /__tenants` → `{accessKeyId, secretAccessKey}`: fresh credentials with their own mode and stats;
  * - `POST /__control {accessKeyId, mode, operations?, times?, delayMs?}`: `ok`, `throttle`
  *   (400 ThrottlingException), `down` (500 KMSInternalException), `destroy` (the socket is
- *   destroyed without an answer) or `slow` (answers after `delayMs`), for the given operations
+ *   destroyed without an answer), `slow` (answers after `delayMs`) or `garbage` (200 with `body`,
+ *   by default an HTML page, as a broken proxy in front of KMS would answer), for the given operations
  *   (default all) and the next `times` calls (default: until changed);
  * - `GET /__stats?accessKeyId=…` → call counts per operation and error counts per type;
  * - `POST /__reset {accessKeyId}`: mode `ok`, counters zero.
@@ -26,7 +27,7 @@ import type { AddressInfo, Socket } from "node:net";
 
 export const KMS_OPERATIONS = ["Sign", "Verify", "GetPublicKey"] as const;
 export type KmsOperation = (typeof KMS_OPERATIONS)[number];
-export type FakeKmsMode = "ok" | "throttle" | "down" | "destroy" | "slow";
+export type FakeKmsMode = "ok" | "throttle" | "down" | "destroy" | "slow" | "garbage";
 
 export interface FakeKmsStats {
   /** Authenticated calls that reached each operation, whatever the answer. */
@@ -45,6 +46,8 @@ export interface FakeKmsControl {
   times?: number;
   /** For `slow`: how long to wait before answering. Default 10 s. */
   delayMs?: number;
+  /** For `garbage`: the 200 answer's body. */
+  body?: string;
 }
 
 export interface FakeKms {
@@ -82,6 +85,8 @@ const RAW_MESSAGE_LIMIT = 4096;
 const EXTERNAL_MU_BYTES = 64;
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 const SPKI_BYTES = 1974;
+/** What a captive portal or a misconfigured proxy answers instead of KMS. */
+const GARBAGE_BODY = "<html><body>Service temporarily unavailable</body></html>";
 
 const MESSAGES = {
   missingToken: "Missing Authentication Token",
@@ -107,6 +112,7 @@ interface Tenant {
   operations: Set<KmsOperation>;
   remaining: number;
   delayMs: number;
+  garbage: string;
   stats: FakeKmsStats;
 }
 
@@ -211,6 +217,7 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       operations: new Set(KMS_OPERATIONS),
       remaining: Infinity,
       delayMs: 10_000,
+      garbage: GARBAGE_BODY,
       stats: freshStats(),
     });
     return credentials;
@@ -404,15 +411,16 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
     const tenant = tenants.get(body.accessKeyId ?? "");
     if (!tenant) return plain(404, { error: "unknown accessKeyId" });
     if (request.method === "POST" && url.pathname === "/__reset") {
-      Object.assign(tenant, { mode: "ok", operations: new Set(KMS_OPERATIONS), remaining: Infinity, delayMs: 10_000, stats: freshStats() });
+      Object.assign(tenant, { mode: "ok", operations: new Set(KMS_OPERATIONS), remaining: Infinity, delayMs: 10_000, garbage: GARBAGE_BODY, stats: freshStats() });
       return plain(200, { ok: true });
     }
     if (request.method === "POST" && url.pathname === "/__control") {
-      if (!["ok", "throttle", "down", "destroy", "slow"].includes(body.mode ?? "")) return plain(400, { error: "bad mode" });
+      if (!["ok", "throttle", "down", "destroy", "slow", "garbage"].includes(body.mode ?? "")) return plain(400, { error: "bad mode" });
       tenant.mode = body.mode!;
       tenant.operations = new Set(body.operations ?? KMS_OPERATIONS);
       tenant.remaining = body.times ?? Infinity;
       tenant.delayMs = body.delayMs ?? 10_000;
+      tenant.garbage = body.body ?? GARBAGE_BODY;
       return plain(200, { ok: true });
     }
     return plain(404, { error: "no such control" });
@@ -440,6 +448,10 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       case "slow":
         await new Promise((resolve) => setTimeout(resolve, tenant.delayMs).unref());
         return response.destroyed || request.socket.destroyed;
+      case "garbage":
+        count("Garbage");
+        response.writeHead(200, { "Content-Type": "text/html" }).end(tenant.garbage);
+        return true;
     }
   }
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CURRENT_PASSWORD_PARAMS, hashPassword, verifyPassword } from "../../src/crypto/password";
-import { LOGIN_PER_ACCOUNT, LOGIN_PER_IP } from "../../src/rate-limit/limits";
+import { consumeRateLimit, LOGIN_PER_ACCOUNT, LOGIN_PER_ACCOUNT_AND_ADDRESS, LOGIN_PER_IP } from "../../src/rate-limit/limits";
 import {
   attemptLogin,
   auditEvents,
@@ -193,48 +193,68 @@ describe("POST /api/auth/login: passwords are compared whole", HASHING_HEAVY, ()
   });
 });
 
-describe("POST /api/auth/login: lockout", HASHING_HEAVY, () => {
-  it(`locks the account after ${LOGIN_PER_ACCOUNT.limit} failures: 429 with Retry-After, even for the right password`, async () => {
+describe("POST /api/auth/login: lockout per account and client address", HASHING_HEAVY, () => {
+  it(`locks the account for one client after ${LOGIN_PER_ACCOUNT_AND_ADDRESS.limit} failures: 429 with Retry-After, even for the right password`, async () => {
     const account = await registerUser();
-    for (let i = 0; i < LOGIN_PER_ACCOUNT.limit; i++) {
-      // A new address each time: the lock follows the account, not the client.
-      expect((await attemptLogin(account.email, `wrong-${i}-password`, { ip: randomIp() })).status).toBe(401);
+    const ip = randomIp();
+    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit; i++) {
+      expect((await attemptLogin(account.email, `wrong-${i}-password`, { ip })).status).toBe(401);
     }
-    const locked = await attemptLogin(account.email, account.password, { ip: randomIp() });
+    const locked = await attemptLogin(account.email, account.password, { ip });
     expect(locked.status).toBe(429);
     expect(locked.body.error.code).toBe("rate_limited");
     const retryAfter = Number(locked.headers.get("Retry-After"));
     expect(Number.isInteger(retryAfter)).toBe(true);
-    expect(retryAfter).toBeGreaterThan(LOGIN_PER_ACCOUNT.windowSeconds - 120);
-    expect(retryAfter).toBeLessThanOrEqual(LOGIN_PER_ACCOUNT.windowSeconds);
+    expect(retryAfter).toBeGreaterThan(LOGIN_PER_ACCOUNT_AND_ADDRESS.windowSeconds - 120);
+    expect(retryAfter).toBeLessThanOrEqual(LOGIN_PER_ACCOUNT_AND_ADDRESS.windowSeconds);
     expect(sessionCookies(locked.headers)).toHaveLength(0);
-    expect((await attemptLogin(account.email.toUpperCase(), account.password)).status).toBe(429);
+    expect((await attemptLogin(account.email.toUpperCase(), account.password, { ip })).status).toBe(429);
     expect(await auditEvents({ subject: await emailSubject(account.email), type: "login.rate_limited" }, { atLeast: 2 })).toHaveLength(2);
+  });
+
+  it("an attacker's failures from other addresses do not lock the owner out from their own", async () => {
+    const victim = await registerUser();
+    const attacker = randomIp();
+    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit; i++) await attemptLogin(victim.email, `wrong-${i}-password`, { ip: attacker });
+    expect((await attemptLogin(victim.email, "wrong-again-password", { ip: attacker })).status).toBe(429);
+    // Spread over more addresses too, each below its own lock.
+    for (let i = 0; i < 8; i++) expect((await attemptLogin(victim.email, `spread-${i}-password`)).status).toBe(401);
+    expect((await attemptLogin(victim.email, victim.password, { ip: randomIp() })).status).toBe(200);
+  });
+
+  it("one /64 is one client: rotating interface ids does not reset the lock", async () => {
+    const account = await registerUser();
+    const [a, b] = crypto.getRandomValues(new Uint16Array(2));
+    const inPrefix = (i: number) => `2001:db8:${a!.toString(16)}:${b!.toString(16)}::${(i + 1).toString(16)}`;
+    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit; i++) await attemptLogin(account.email, `wrong-${i}-password`, { ip: inPrefix(i) });
+    expect((await attemptLogin(account.email, account.password, { ip: inPrefix(99) })).status).toBe(429);
   });
 
   it("locks an unknown address just the same, so a lock reveals nothing", async () => {
     const ghost = uniqueEmail("ghost");
-    for (let i = 0; i < LOGIN_PER_ACCOUNT.limit; i++) expect((await attemptLogin(ghost, `wrong-${i}-password`)).status).toBe(401);
-    expect((await attemptLogin(ghost, "wrong-again-password")).status).toBe(429);
+    const ip = randomIp();
+    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit; i++) expect((await attemptLogin(ghost, `wrong-${i}-password`, { ip })).status).toBe(401);
+    expect((await attemptLogin(ghost, "wrong-again-password", { ip })).status).toBe(429);
   });
 
   it("a lock on one account does not touch another account from the same address", async () => {
     const ip = randomIp();
     const victim = await registerUser();
     const bystander = await registerUser();
-    for (let i = 0; i < LOGIN_PER_ACCOUNT.limit; i++) await attemptLogin(victim.email, `wrong-${i}-password`, { ip });
+    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit; i++) await attemptLogin(victim.email, `wrong-${i}-password`, { ip });
     expect((await attemptLogin(victim.email, victim.password, { ip })).status).toBe(429);
     expect((await attemptLogin(bystander.email, bystander.password, { ip })).status).toBe(200);
   });
 
-  it("a successful login clears the failure count", async () => {
+  it("a successful login clears the failure count for that client", async () => {
     const account = await registerUser();
-    for (let i = 0; i < LOGIN_PER_ACCOUNT.limit - 1; i++) await attemptLogin(account.email, `wrong-${i}-password`);
-    await login(account.email, account.password);
-    for (let i = 0; i < LOGIN_PER_ACCOUNT.limit - 1; i++) {
-      expect((await attemptLogin(account.email, `wrong-${i}-again`)).status).toBe(401);
+    const ip = randomIp();
+    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit - 1; i++) await attemptLogin(account.email, `wrong-${i}-password`, { ip });
+    await login(account.email, account.password, { ip });
+    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit - 1; i++) {
+      expect((await attemptLogin(account.email, `wrong-${i}-again`, { ip })).status).toBe(401);
     }
-    expect((await attemptLogin(account.email, account.password)).status).toBe(200);
+    expect((await attemptLogin(account.email, account.password, { ip })).status).toBe(200);
   });
 
   it(`limits one address to ${LOGIN_PER_IP.limit} attempts across accounts (credential stuffing)`, async () => {
@@ -247,6 +267,83 @@ describe("POST /api/auth/login: lockout", HASHING_HEAVY, () => {
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect((await attemptLogin(account.email, account.password, { ip: randomIp() })).status).toBe(200);
+  });
+});
+
+/**
+ * Brings the account's global counter to its limit, as that many attempts from elsewhere would:
+ * the real limiter object, under the rule the route uses. Each real attempt costs a full PBKDF2
+ * run, so spending the whole allowance with real logins would take minutes.
+ */
+async function spendAccountAttempts(email: string, attempts = LOGIN_PER_ACCOUNT.limit): Promise<void> {
+  for (let i = 0; i < attempts; i++) await consumeRateLimit(env, LOGIN_PER_ACCOUNT, email);
+}
+
+describe(`POST /api/auth/login: at most ${LOGIN_PER_ACCOUNT.limit} attempts per account per hour from everywhere`, HASHING_HEAVY, () => {
+  it("attempts from every address count; past the limit a client that never signed in here is refused, even with the right password", async () => {
+    const account = await registerUser();
+    for (let i = 0; i < 3; i++) expect((await attemptLogin(account.email, `wrong-${i}-password`)).status).toBe(401);
+    await spendAccountAttempts(account.email, LOGIN_PER_ACCOUNT.limit - 4);
+    // The last attempt of the allowance is still answered; the next one is not.
+    expect((await attemptLogin(account.email, "wrong-last-password")).status).toBe(401);
+    const refused = await attemptLogin(account.email, account.password, { ip: randomIp() });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(LOGIN_PER_ACCOUNT.windowSeconds - 120);
+    expect((await auditEvents({ subject: await emailSubject(account.email), type: "login.rate_limited" }))[0]?.details).toMatchObject({ limit: "account" });
+  });
+
+  it("a client address the owner signed in from before still gets in (and still has its own lock)", async () => {
+    const home = randomIp();
+    const account = await registerUser({ ip: home });
+    await spendAccountAttempts(account.email);
+    expect((await attemptLogin(account.email, account.password, { ip: randomIp() })).status).toBe(429);
+    expect((await attemptLogin(account.email, account.password, { ip: home })).status).toBe(200);
+    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit; i++) await attemptLogin(account.email, `wrong-${i}-password`, { ip: home });
+    expect((await attemptLogin(account.email, account.password, { ip: home })).status).toBe(429);
+  });
+
+  it("the known address is matched by /64 and in any spelling", async () => {
+    const [a, b] = crypto.getRandomValues(new Uint16Array(2));
+    const prefix = `2001:db8:${a!.toString(16)}:${b!.toString(16)}`;
+    const account = await registerUser({ ip: `${prefix}::1` });
+    await spendAccountAttempts(account.email);
+    expect((await attemptLogin(account.email, account.password, { ip: `${prefix.toUpperCase()}:0:0:0:2` })).status).toBe(200);
+  });
+
+  it("an unknown email past the limit is refused like a known one", async () => {
+    const ghost = uniqueEmail("ghost");
+    await spendAccountAttempts(ghost);
+    expect((await attemptLogin(ghost, "any-password-at-all")).status).toBe(429);
+  });
+});
+
+/** A random /64 under the documentation prefix, as a function of the interface id. */
+function randomSlash64(): (interfaceId: number) => string {
+  const [a, b] = crypto.getRandomValues(new Uint16Array(2));
+  return (interfaceId) => `2001:db8:${a!.toString(16)}:${b!.toString(16)}:${(interfaceId >> 16).toString(16)}:${(interfaceId & 0xffff).toString(16)}:0:1`;
+}
+
+describe("POST /api/auth/login: per-IP limits count IPv6 clients by /64", HASHING_HEAVY, () => {
+  it(`${LOGIN_PER_IP.limit + 4} attempts from as many addresses of one /64 hit the per-IP limit; another /64 does not`, async () => {
+    const inPrefix = randomSlash64();
+    const account = await registerUser();
+    const attempts = Array.from({ length: LOGIN_PER_IP.limit }, (_, i) => attemptLogin(uniqueEmail("v6"), "password-guess-1", { ip: inPrefix(i + 1) }));
+    expect((await Promise.all(attempts)).map((response) => response.status)).toEqual(Array(LOGIN_PER_IP.limit).fill(401));
+    for (let i = 0; i < 4; i++) {
+      const limited = await attemptLogin(account.email, account.password, { ip: inPrefix(1000 + i) });
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
+    }
+    expect((await attemptLogin(account.email, account.password, { ip: randomSlash64()(1) })).status).toBe(200);
+  });
+
+  it("two spellings of one address are one client", async () => {
+    const address = randomSlash64()(7);
+    const [, , a, b] = address.split(":");
+    const spellings = [address, address.toUpperCase(), `2001:0db8:${a!.padStart(4, "0")}:${b!.padStart(4, "0")}:0000:0007:0000:0001`, `[${address}]`];
+    const attempts = Array.from({ length: LOGIN_PER_IP.limit }, (_, i) => attemptLogin(uniqueEmail("spelt"), "password-guess-1", { ip: spellings[i % spellings.length] }));
+    expect((await Promise.all(attempts)).every((response) => response.status === 401)).toBe(true);
+    expect((await attemptLogin(uniqueEmail("spelt"), "password-guess-1", { ip: spellings[1] })).status).toBe(429);
   });
 });
 

@@ -480,6 +480,15 @@ describe("gateway: routing answers", () => {
     expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect((await via("GET", "/limited/c", { ip: "10.250.0.2" })).status).toBe(200);
   });
+
+  it("an anonymous caller's rate limit counts IPv6 addresses by /64", async () => {
+    const [a, b] = crypto.getRandomValues(new Uint16Array(2));
+    const prefix = `2001:db8:${a!.toString(16)}:${b!.toString(16)}`;
+    expect((await via("GET", "/limited/a", { ip: `${prefix}::1` })).status).toBe(200);
+    expect((await via("GET", "/limited/b", { ip: `${prefix}:dead:beef:0:2` })).status).toBe(200);
+    arrivals = [];
+    refused(await via("GET", "/limited/c", { ip: `${prefix.toUpperCase()}:ffff::3` }), 429, "rate_limited");
+  });
 });
 
 describe("gateway: when the origin fails", () => {

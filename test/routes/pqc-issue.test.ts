@@ -221,6 +221,12 @@ describe("bad requests", () => {
     expectError(await requestPqcToken({ service: "Headyme", operation: "sync" }, { token: user.accessToken }), 400, "invalid_request");
   });
 
+  it("names Object.prototype holds are no services or operations: constructor is a 400, never a token or a 500", async () => {
+    expectError(await requestPqcToken({ service: "headyme", operation: "constructor" }, { token: user.accessToken }), 400, "invalid_request");
+    expectError(await requestPqcToken({ service: "constructor", operation: "sync" }, { token: user.accessToken }), 400, "invalid_request");
+    expectError(await requestPqcToken({ service: "constructor", operation: "constructor" }, { token: user.accessToken }), 400, "invalid_request");
+  });
+
   it("no credential is a 401 with WWW-Authenticate", async () => {
     const response = await requestPqcToken(headyme);
     expectError(response, 401, "unauthorized");

@@ -175,6 +175,19 @@ describe("KMS trouble is a clear 503, never a token signed another way", () => {
     expect((await kmsStats(worker.tenant)).calls.Sign).toBe(0);
   });
 
+  it("KMS answering 200 with a body that is not its JSON (a proxy's HTML page): 503, for Sign and for the JWKS", async () => {
+    const worker = await freshKmsWorker();
+    await jwks(worker.handler);
+    await kmsMode(worker.tenant, "garbage", { operations: ["Sign"] });
+    expectUnavailable(await requestPqcToken(headyme, { token: user.accessToken, handler: worker.handler }));
+    const fresh = await freshKmsWorker();
+    await kmsMode(fresh.tenant, "garbage", { operations: ["GetPublicKey"] });
+    const keys = await call("GET", "/.well-known/jwks.json", { handler: fresh.handler });
+    expect(keys.status, keys.text).toBe(503);
+    expect(keys.body.error.code).toBe("unavailable");
+    expect(Number(keys.headers.get("Retry-After"))).toBeGreaterThan(0);
+  });
+
   it("KMS down (500s) or dropping connections: 503", async () => {
     const worker = await freshKmsWorker();
     await jwks(worker.handler);

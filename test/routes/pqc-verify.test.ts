@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/crypto/digest";
 import { database } from "../../src/db/client";
 import { deleteExpiredReferences } from "../../src/db/pqc-references";
-import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
+import { pqcVerificationKey, resetPqcKeyringForTests } from "../../src/pqc/keyring";
 import { createReference, resolveReference } from "../../src/pqc/references";
 import {
   accessTokenKey,
@@ -13,11 +13,13 @@ import {
   forgeJwt,
   hmacSigner,
   registerUser,
+  testConfig,
   unsigned,
   type SignedIn,
 } from "../helpers/identity";
 import {
   appWith,
+  call,
   clientCertificate,
   decodeHeader,
   kmsBindings,
@@ -190,6 +192,37 @@ describe("kid and alg: the key decides, never the header", () => {
       await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { header: extra }));
       await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { key: stranger, header: { ...extra, kid: local.kid } }));
     }
+  });
+});
+
+describe("kid must be a thumbprint before anything is looked up", () => {
+  /** Over KV's 512-byte key limit once prefixed: before the format check, KV's exception was a 500. */
+  const longKid = "A".repeat(600);
+
+  it("a PQC-shaped token with a 600-character kid is 401 invalid_token on /verify, /me and the gateway, never 500", async () => {
+    const forged = await signPqc(pqcClaims({ sub: user.userId }), { header: { kid: longKid } });
+    await expectRefusedEitherWay(forged);
+    expectRefused(await call("GET", "/api/auth/me", { token: forged }));
+    expectRefused(await call("GET", "/api/auth/me", { pqc: forged }));
+    const gateway = await call("POST", "/gw/api/sync/privileged-operation", { pqc: forged });
+    expect(gateway.status, gateway.text).toBe(401);
+    expect(gateway.body.error.code).toBe("invalid_token");
+  });
+
+  it("kids of other shapes are refused the same way: 42 or 44 characters, non-base64url, a control character", async () => {
+    const { kid } = await workerLocalKey();
+    for (const bad of [kid.slice(1), `${kid}A`, `${kid.slice(1)}+`, `${kid.slice(1)}\n`, `${kid.slice(1)}%`]) {
+      await expectRefusedEitherWay(await signPqc(pqcClaims({ sub: user.userId }), { header: { kid: bad } }));
+    }
+  });
+
+  it("the keyring answers no key for a kid that is no thumbprint, without asking KV", async () => {
+    const { kid } = await workerLocalKey();
+    const config = testConfig();
+    resetPqcKeyringForTests();
+    expect(await pqcVerificationKey(config, env.CACHE, longKid)).toBeUndefined();
+    expect(await pqcVerificationKey(config, env.CACHE, `${kid}\n`)).toBeUndefined();
+    expect((await pqcVerificationKey(config, env.CACHE, kid))?.kid).toBe(kid);
   });
 });
 

@@ -178,6 +178,13 @@ describe("the helper's key handling", () => {
     expect(jwksReads).toBe(1);
   });
 
+  it("a kid that is no thumbprint is refused without reading the JWKS at all", async () => {
+    const [, payload, signature] = (await assertion()).split(".") as [string, string, string];
+    const header = btoa(JSON.stringify({ alg: "EdDSA", typ: "assertion+jwt", kid: "k".repeat(600) })).replace(/=+$/, "");
+    expect(await refusal(verifier().verify(atOrigin(`${header}.${payload}.${signature}`)))).toBe("malformed_kid");
+    expect(jwksReads).toBe(0);
+  });
+
   it("a JWKS it cannot read is not an AssertionError (the origin should answer 503), and is retried next time", async () => {
     vi.restoreAllMocks();
     let down = true;

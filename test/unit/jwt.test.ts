@@ -51,9 +51,12 @@ function webCryptoVerificationKey(kid: string, alg: string, key: CryptoKey, para
   };
 }
 
+/** The kinds here take any short `kid`, so that the near-miss cases below reach the exact-match lookup. */
+const ANY_KID = /^[\s\S]{1,256}$/;
+
 beforeAll(async () => {
   hmacKey = await hs256Key("unit-hs256", SECRET);
-  kind = { typ: TYP, issuer: ISSUER, audience: AUDIENCE, key: (kid) => (kid === hmacKey.kid ? hmacKey : undefined) };
+  kind = { typ: TYP, issuer: ISSUER, audience: AUDIENCE, kidPattern: ANY_KID, key: (kid) => (kid === hmacKey.kid ? hmacKey : undefined) };
 });
 
 describe("signJwt and verifyJwt", () => {
@@ -160,6 +163,17 @@ describe("verifyJwt refuses", () => {
     expect((await verifyJwt(await signJwt(claims({ sid: "s", exp: now() + 600 }), hmacKey, TYP), strict)).sid).toBe("s");
   });
 
+  it("a kid outside the kind's format is refused before the key is looked up", async () => {
+    const lookups: string[] = [];
+    const strict: TokenKind = { ...kind, kidPattern: /^unit-hs256$/, key: (kid) => (lookups.push(kid), kind.key(kid)) };
+    for (const kid of ["k".repeat(600), "unit-hs256\n", "", "UNIT-hs256"]) {
+      expect(await refusal(await forgeJwt(header({ kid }), claims(), hmacSign), strict)).toBe("malformed_kid");
+    }
+    expect(lookups).toEqual([]);
+    expect((await verifyJwt(await signJwt(claims(), hmacKey, TYP), strict)).sub).toBe("user-1");
+    expect(lookups).toEqual([hmacKey.kid]);
+  });
+
   it("a key lookup that returns a key under a different kid (a sloppy key set cannot widen kid matching)", async () => {
     const sloppy: TokenKind = { ...kind, key: (kid) => (kid.toLowerCase() === hmacKey.kid ? hmacKey : undefined) };
     expect(await refusal(await forgeJwt(header({ kid: hmacKey.kid.toUpperCase() }), claims(), hmacSign), sloppy)).toBe("unknown_kid");
@@ -208,7 +222,7 @@ describe("verifyJwt against algorithm confusion", () => {
     const raw = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
     const spki = new Uint8Array((await crypto.subtle.exportKey("spki", pair.publicKey)) as ArrayBuffer);
     const edKey = webCryptoVerificationKey("ed-1", "EdDSA", pair.publicKey, { name: "Ed25519" });
-    edKind = { typ: TYP, issuer: ISSUER, audience: AUDIENCE, key: (kid) => (kid === "ed-1" ? edKey : undefined) };
+    edKind = { typ: TYP, issuer: ISSUER, audience: AUDIENCE, kidPattern: ANY_KID, key: (kid) => (kid === "ed-1" ? edKey : undefined) };
     const pem = `-----BEGIN PUBLIC KEY-----\n${btoa(String.fromCharCode(...spki))}\n-----END PUBLIC KEY-----\n`;
     publicMaterial = [JSON.stringify(jwk), JSON.stringify({ ...jwk, kid: "ed-1" }), jwk.x!, pem, String.fromCharCode(...raw)];
   });
@@ -265,7 +279,7 @@ interface WycheproofGroup {
   tests: WycheproofTest[];
 }
 
-const REFUSED_BEFORE_THE_SIGNATURE = new Set(["malformed", "malformed_header", "wrong_typ", "missing_kid", "unknown_kid", "wrong_alg", "bad_signature"]);
+const REFUSED_BEFORE_THE_SIGNATURE = new Set(["malformed", "malformed_header", "wrong_typ", "missing_kid", "malformed_kid", "unknown_kid", "wrong_alg", "bad_signature"]);
 const refusedBeforeSignature = (reason: string) =>
   REFUSED_BEFORE_THE_SIGNATURE.has(reason) || reason.startsWith("forbidden_header_") || reason.endsWith("_encoding");
 
@@ -308,6 +322,7 @@ describe("Wycheproof json_web_signature_test.json", () => {
         typ: undefined as unknown as string,
         issuer: ISSUER,
         audience: AUDIENCE,
+        kidPattern: ANY_KID,
         key: (kid) => (key && kid === key.kid ? key : undefined),
       };
       const validTokens = new Set(group.tests.filter((test) => test.result === "valid").map((test) => test.jws));
@@ -335,7 +350,7 @@ describe("Wycheproof json_web_signature_test.json", () => {
     for (const group of groups) {
       const key = await admitKey(group);
       if (!key || !["HS256", "RS256", "ES256"].includes(key.alg)) continue;
-      const wycheproofKind: TokenKind = { typ: undefined as unknown as string, issuer: ISSUER, audience: AUDIENCE, key: (kid) => (kid === key.kid ? key : undefined) };
+      const wycheproofKind: TokenKind = { typ: undefined as unknown as string, issuer: ISSUER, audience: AUDIENCE, kidPattern: ANY_KID, key: (kid) => (kid === key.kid ? key : undefined) };
       for (const test of group.tests.filter((candidate) => candidate.result === "valid" && /^(acceptsValid|ValidMac|valid)$/.test(candidate.comment))) {
         expect(await refusal(test.jws, wycheproofKind), `tcId ${test.tcId}`).toBe("malformed_payload");
         checked.push(test.tcId);

@@ -236,3 +236,25 @@ describe("KmsClient retries, backoff and timeouts", () => {
     expect(elapsed).toBeLessThan(2_000);
   });
 });
+
+describe("KmsClient: a 200 that is not KMS's answer is a KMS failure, never a SyntaxError or a TypeError", () => {
+  it.each([
+    ["an HTML page (a proxy in front of KMS)", undefined, 2],
+    ["JSON null", "null", 2],
+    ["a JSON array", "[]", 2],
+    // KMS's own JSON, but wrong: another attempt would not help.
+    ["a Signature that is not base64", JSON.stringify({ KeyId: "k", SigningAlgorithm: "ML_DSA_SHAKE_256", Signature: "%%%not base64%%%" }), 1],
+  ])("Sign answered with %s: KmsUnavailableError (after %s attempts)", async (_, body, attempts) => {
+    await kmsMode(tenant, "garbage", { operations: ["Sign"], ...(body === undefined ? {} : { body }) });
+    const error = await rejection(client({ attempts: 2 }).sign(message));
+    expect(error.message).toMatch(/^KMS Sign answered 200 with /);
+    expect((await kmsStats(tenant)).calls.Sign).toBe(attempts);
+  });
+
+  it("GetPublicKey answered with an HTML page or a PublicKey that is not base64: KmsUnavailableError", async () => {
+    await kmsMode(tenant, "garbage", { operations: ["GetPublicKey"] });
+    expect((await rejection(client({ attempts: 1 }).getPublicKey())).message).toMatch(/^KMS GetPublicKey answered 200 with /);
+    await kmsMode(tenant, "garbage", { operations: ["GetPublicKey"], body: JSON.stringify({ KeyId: "k", KeySpec: "ML_DSA_65", PublicKey: "%%%" }) });
+    expect((await rejection(client({ attempts: 1 }).getPublicKey())).message).toMatch(/^KMS GetPublicKey answered 200 with /);
+  });
+});

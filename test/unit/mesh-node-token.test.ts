@@ -7,7 +7,7 @@ import { loadConfig } from "../../src/env";
 import { issueNodeToken, verifyNodeToken } from "../../src/mesh/node-token";
 import { nodeTokenSigningKey, sagePublicJwk } from "../../src/mesh/sage-keys";
 import { issuePqcToken } from "../../src/tokens/pqc-token";
-import { decodePayload, flipSignatureByte, forgeJwt, testConfig } from "../helpers/identity";
+import { base64url, decodePayload, flipSignatureByte, forgeJwt, testConfig } from "../helpers/identity";
 
 const permissions = { allow: ["mirror.intent"], listen: ["mirror.>"], deny: [] };
 const request = { nodeId: "mirror", role: "ui" as const, permissions };
@@ -96,6 +96,15 @@ describe("node tokens (ML-DSA-65, by config)", () => {
     const header = JSON.parse(new TextDecoder().decode(fromBase64Url(token.split(".")[0]!)));
     expect(header).toMatchObject({ alg: "ML-DSA-65", typ: "mesh+jwt" });
     expect(await verifyNodeToken(config, env.CACHE, token)).toEqual(claims);
+  });
+
+  it("a kid that is no thumbprint is refused before the keyring (and KV) sees it, in either mode", async () => {
+    const { token } = await issueNodeToken(pqcConfig(), request);
+    const [header, payload, signature] = token.split(".") as [string, string, string];
+    const decoded = JSON.parse(new TextDecoder().decode(fromBase64Url(header)));
+    const longKid = `${base64url(JSON.stringify({ ...decoded, kid: "k".repeat(600) }))}.${payload}.${signature}`;
+    expect(await refusal(longKid, pqcConfig())).toBe("malformed_kid");
+    expect(await refusal(longKid, testConfig())).toBe("malformed_kid");
   });
 
   it("accepts only the configured algorithm: RS256 tokens fail in ML-DSA mode and the reverse", async () => {

@@ -1,0 +1,109 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Bindings } from "../../src/env";
+import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
+import { registerUser, strongPassword, uniqueEmail, type SignedIn } from "../helpers/identity";
+import { appWith, call, requestPqcToken, type Handler } from "../helpers/pqc";
+
+/**
+ * Storage outages are a 503 `unavailable` with Retry-After, not a 500. workerd's local D1, KV and
+ * Durable Objects cannot go down, so the outage is the one thing faked here: the real bindings,
+ * wrapped so that every operation fails the way Cloudflare's do when the service is unreachable
+ * (the messages are the runtime's own). Everything before the failing call runs for real.
+ */
+
+/** Every statement the real D1 prepares fails on execution, as when D1 cannot be reached. */
+function d1Down(d1: D1Database): D1Database {
+  const outage = () => Promise.reject(new Error("D1_ERROR: Network connection lost."));
+  const failing = (statement: D1PreparedStatement): D1PreparedStatement =>
+    ({ bind: (...values: unknown[]) => failing(statement.bind(...values)), first: outage, all: outage, run: outage, raw: outage }) as unknown as D1PreparedStatement;
+  return { prepare: (query: string) => failing(d1.prepare(query)), batch: outage, exec: outage } as unknown as D1Database;
+}
+
+/** Every KV read and write fails, as when KV answers 503. */
+function kvDown(): KVNamespace {
+  const outage = (operation: string) => () => Promise.reject(new Error(`KV ${operation} failed: 503 Service Unavailable`));
+  return { get: outage("GET"), put: outage("PUT"), delete: outage("DELETE"), list: outage("LIST"), getWithMetadata: outage("GET") } as unknown as KVNamespace;
+}
+
+/** Every rate-limiter object is unreachable, as when its Durable Object is overloaded. */
+function limiterDown(namespace: DurableObjectNamespace): DurableObjectNamespace {
+  const stub = {
+    consume: () => Promise.reject(new Error("Durable Object is overloaded. Too many requests queued.")),
+    reset: () => Promise.reject(new Error("Durable Object is overloaded. Too many requests queued.")),
+  };
+  return { idFromName: (name: string) => namespace.idFromName(name), get: () => stub } as unknown as DurableObjectNamespace;
+}
+
+function expectUnavailable(response: { status: number; body: any; headers: Headers; text: string }) {
+  expect(response.status, response.text).toBe(503);
+  expect(response.body.error.code).toBe("unavailable");
+  expect(response.body.error.message).not.toMatch(/D1_ERROR|KV GET|KV PUT|overloaded|Network/);
+  expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
+}
+
+let user: SignedIn;
+let withoutD1: Handler;
+let withoutKv: Handler;
+let withoutLimiter: Handler;
+beforeAll(async () => {
+  user = await registerUser();
+  withoutD1 = appWith({ ...env, DB: d1Down(env.DB) } as Bindings);
+  withoutKv = appWith({ ...env, CACHE: kvDown() } as Bindings);
+  withoutLimiter = appWith({ ...env, LIMITER: limiterDown(env.LIMITER) } as unknown as Bindings);
+});
+
+describe("D1 unreachable: 503 unavailable", () => {
+  it("login, registration and refresh", async () => {
+    expectUnavailable(await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: withoutD1 }));
+    expectUnavailable(await call("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() }, handler: withoutD1 }));
+    expectUnavailable(await call("POST", "/api/auth/refresh", { body: { refreshToken: user.refreshToken }, handler: withoutD1 }));
+  });
+
+  it("verifying an access token (its session is read in D1) and an API key", async () => {
+    expectUnavailable(await call("GET", "/api/auth/verify", { token: user.accessToken, handler: withoutD1 }));
+    expectUnavailable(await call("GET", "/api/auth/me", { token: user.accessToken, handler: withoutD1 }));
+    const created = await call("POST", "/api/auth/api-keys", { token: user.accessToken, body: { description: "outage", scopes: [] } });
+    expect(created.status, created.text).toBe(201);
+    expectUnavailable(await call("GET", "/api/auth/verify", { apiKey: created.body.key, handler: withoutD1 }));
+  });
+
+  it("the health check says 503 rather than 500", async () => {
+    expectUnavailable(await call("GET", "/health", { handler: withoutD1 }));
+  });
+});
+
+describe("a bug is still a bug: 500", () => {
+  it("a statement the real D1 rejects (a table that is not there, as after a missed migration) is 500 internal_error, not 503", async () => {
+    const d1 = env.DB;
+    const missingTable = { prepare: (query: string) => d1.prepare(query.replaceAll('"users"', '"users_not_migrated"')), batch: (s: D1PreparedStatement[]) => d1.batch(s) };
+    const broken = appWith({ ...env, DB: missingTable as unknown as D1Database } as Bindings);
+    const response = await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: broken });
+    expect(response.status, response.text).toBe(500);
+    expect(response.body.error.code).toBe("internal_error");
+    expect(response.headers.get("Retry-After")).toBeNull();
+  });
+});
+
+describe("KV unreachable: 503 unavailable", () => {
+  it("a PQC reference cannot be resolved, nor a reference stored", async () => {
+    const issued = await requestPqcToken({ service: "headyme", operation: "sync", reference: true }, { token: user.accessToken });
+    expect(issued.status, issued.text).toBe(200);
+    expectUnavailable(await call("GET", "/api/auth/verify", { pqc: issued.body.reference, handler: withoutKv }));
+    expectUnavailable(await requestPqcToken({ service: "headyme", operation: "sync", reference: true }, { token: user.accessToken, handler: withoutKv }));
+  });
+
+  it("a PQC token whose key a fresh isolate must read from KV", async () => {
+    const issued = await requestPqcToken({ service: "headyme", operation: "sync" }, { token: user.accessToken });
+    expect(issued.status, issued.text).toBe(200);
+    resetPqcKeyringForTests();
+    expectUnavailable(await call("GET", "/api/auth/verify", { pqc: issued.body.pqcToken, handler: withoutKv }));
+  });
+});
+
+describe("the rate limiter unreachable: 503 unavailable", () => {
+  it("login and registration, which are rate limited before anything else", async () => {
+    expectUnavailable(await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: withoutLimiter }));
+    expectUnavailable(await call("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() }, handler: withoutLimiter }));
+  });
+});
