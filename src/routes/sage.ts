@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
+import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { Principal } from "../auth/principal";
 import { roleAtLeast } from "../auth/roles";
 import type { AppEnv } from "../context";
@@ -114,7 +115,8 @@ sageRoutes.openapi(
     }
     const { token, claims } = issued;
     await registerNodeToken(db, claims, principal.userId);
-    await c.get("audit").record(
+    await recordWithReceiptHeader(
+      c,
       meshAuditEvent("token_issued", {
         nodeId: claims.node_id,
         actor: principal.userId,

@@ -82,6 +82,19 @@ describe("POST /api/sage/token: issuing", () => {
     expect(event!.details).toMatchObject({ event: "token_issued", role: "scribe", jti: response.body.jti, via: "access_token" });
   });
 
+  it("hands back the token_issued event's trust receipt in X-Heady-Receipt, verifiable with the published key", async () => {
+    const nodeId = uniqueNodeId();
+    const response = await issue({ node_id: nodeId, role: "ui" });
+    expect(response.status).toBe(200);
+    const receipt = response.headers.get("X-Heady-Receipt");
+    expect(receipt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const { keys } = (await request("GET", "/.well-known/jwks.json")).body as { keys: (JWK & { kid: string })[] };
+    const receiptJwk = keys.find((key) => key.kty === "OKP" && key.kid === decodeProtectedHeader(receipt!).kid)!;
+    const { payload } = await jwtVerify(receipt!, await importJWK(receiptJwk, "EdDSA"), { algorithms: ["EdDSA"], typ: "receipt+jwt", issuer: testConfig().issuer });
+    const [event] = await nodeAuditEvents("mesh.node_token_issued", nodeId);
+    expect(payload).toMatchObject({ evt: "mesh.node_token_issued", sub: `node:${nodeId}`, jti: event!.id });
+  });
+
   it("adds custom allow and listen patterns to the defaults, and custom deny narrows them", async () => {
     const response = await issue({
       node_id: uniqueNodeId(),
