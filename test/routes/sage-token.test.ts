@@ -95,6 +95,15 @@ describe("POST /api/sage/token: issuing", () => {
     expect(payload).toMatchObject({ evt: "mesh.node_token_issued", sub: `node:${nodeId}`, jti: event!.id });
   });
 
+  it("takes topics as the seed's plain array: the node's extra allowed topics", async () => {
+    const response = await issue({ node_id: uniqueNodeId(), role: "reasoner", topics: ["lab.experiment.*", "lab.notes"] });
+    expect(response.status).toBe(200);
+    const claims = decodePayload(response.body.token);
+    expect(claims.allowed_topics).toEqual(["reasoner.>", "lab.experiment.*", "lab.notes"]);
+    expect(claims.listen_topics).toEqual(["mirror.>", "governor.decision"]);
+    expect(claims).not.toHaveProperty("denied_topics");
+  });
+
   it("adds custom allow and listen patterns to the defaults, and custom deny narrows them", async () => {
     const response = await issue({
       node_id: uniqueNodeId(),
@@ -144,7 +153,7 @@ describe("POST /api/sage/token: who may ask", () => {
   });
 
   it("refuses a bootstrap key that tries to add topics (it may only narrow)", async () => {
-    for (const topics of [{ allow: ["governor.>"] }, { listen: [">"] }]) {
+    for (const topics of [{ allow: ["governor.>"] }, { listen: [">"] }, ["governor.>"]]) {
       const response = await issue({ node_id: uniqueNodeId(), role: "ui", topics }, { apiKey: bootstrapKey });
       expect(response.status).toBe(403);
       expect(response.body.error.message).toContain("only narrow");
@@ -175,6 +184,10 @@ describe("POST /api/sage/token: bad input is a 400, never a 500", () => {
     ["a ttl below 5 s", { node_id: "n1", role: "ui", ttlSeconds: 4 }],
     ["a fractional ttl", { node_id: "n1", role: "ui", ttlSeconds: 10.5 }],
     ["too many patterns", { node_id: "n1", role: "ui", topics: { deny: Array.from({ length: 17 }, (_, i) => `t${i}`) } }],
+    ["too many patterns in the array form", { node_id: "n1", role: "ui", topics: Array.from({ length: 17 }, (_, i) => `t${i}`) }],
+    ["a bad pattern in the array form", { node_id: "n1", role: "ui", topics: ["mirror.int*"] }],
+    ["a non-string in the array form", { node_id: "n1", role: "ui", topics: [1] }],
+    ["topics as a string", { node_id: "n1", role: "ui", topics: "mirror.>" }],
   ])("refuses %s", async (_, body) => {
     const response = await issue(body);
     expect(response.status).toBe(400);
