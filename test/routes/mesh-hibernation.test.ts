@@ -98,6 +98,7 @@ describe("hibernation: the object is evicted while its sockets stay open", () =>
       exp: claims.exp,
       permissions: { allow: ["reasoner.>"], listen: [], deny: [] },
       connectedAt: Date.now(),
+      socketId: crypto.randomUUID(),
     };
     const response = await stub.fetch(handoffRequest(topic, admitted));
     const client = new MeshClient(response.webSocket!, null);
@@ -116,6 +117,7 @@ describe("hibernation: the object is evicted while its sockets stay open", () =>
       exp: null,
       permissions: { allow: [">"], listen: [], deny: [] },
       connectedAt: Date.now(),
+      socketId: crypto.randomUUID(),
     };
     const legacy = new MeshClient((await topicStub(topic).fetch(handoffRequest(topic, stubNode))).webSocket!, null);
     expect(await legacy.nextOfType("ack")).toMatchObject({ of: "connect", node: "stub:legacy", exp: null });
