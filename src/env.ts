@@ -24,6 +24,7 @@ export interface Bindings {
   LIMITER: DurableObjectNamespace<import("./durable-objects/rate-limiter").RateLimiter>;
   MESH_TOPIC: DurableObjectNamespace<import("./durable-objects/mesh-topic").MeshTopic>;
   LEDGER: DurableObjectNamespace<import("./durable-objects/audit-ledger").AuditLedger>;
+  AUDIT_TALLY: DurableObjectNamespace<import("./durable-objects/audit-tally").AuditTally>;
   ENVIRONMENT?: string;
   ISSUER?: string;
   ACCESS_TOKEN_AUDIENCE?: string;

@@ -298,9 +298,10 @@ export class MeshTopic extends DurableObject<Bindings> {
     if (others.length === 0) this.rate.forget(state.nodeId);
   }
 
+  /** Every event here is a node's own doing (emits, refreshes), so repeats are coalesced per node. */
   private audit(event: AuthEvent): void {
     const auditor = createAuditor(this.env, { requestId: `mesh-${crypto.randomUUID()}` }, (work) => this.ctx.waitUntil(work));
-    void auditor.record(event);
+    void auditor.recordCoalesced(event);
   }
 
   private async scheduleAlarm(at: number): Promise<void> {

@@ -62,13 +62,14 @@ meshRoutes.get("/:topic", async (c) => {
   if ("refused" in admission) {
     const { refused } = admission;
     if (worthAuditing(refused)) {
-      await audit.record(meshAuditEvent(refused.event, { nodeId: refused.nodeId, details: { topic, reason: refused.detail } }));
+      await audit.recordCoalesced(meshAuditEvent(refused.event, { nodeId: refused.nodeId, details: { topic, reason: refused.detail } }));
     }
     return refusedSocket(refused.closeCode, refused.reason, headers);
   }
 
   const { admitted } = admission;
-  await audit.record(
+  // Coalesced too: a node reconnecting in a loop is one event and a count a minute, not one per connect.
+  await audit.recordCoalesced(
     meshAuditEvent("token_verified", { nodeId: admitted.nodeId, details: { topic, jti: admitted.jti, role: admitted.role, stub: admitted.stub } }),
   );
   const accepted = await topicObject(c.env, topic).fetch(handoffRequest(topic, admitted));
