@@ -1,4 +1,5 @@
 import { createApp } from "./app";
+import { runMaintenance } from "./scheduled";
 
 export { AuditLedger } from "./durable-objects/audit-ledger";
 export { AuditTally } from "./durable-objects/audit-tally";
@@ -9,4 +10,5 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  scheduled: (_controller, env) => runMaintenance(env),
 } satisfies ExportedHandler<import("./env").Bindings>;
