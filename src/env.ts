@@ -3,7 +3,9 @@ import { PqcServicesSchema, type PqcServices } from "./pqc/services";
 import { GatewayRoutesSchema, undefinedPqcRequirements, type GatewayRoute } from "./gateway/routes-config";
 import {
   FORBIDDEN_EMIT_ACTIONS,
+  MESH_DEFAULT_MAX_SOCKETS_PER_NODE,
   MESH_DEFAULT_RATE_LIMIT_PER_MINUTE,
+  MESH_MAX_SOCKETS_PER_NODE_LIMIT,
   NO_ROLE_TOPICS,
   NODE_TOKEN_ALGORITHMS,
   NODE_TOKEN_DEFAULT_TTL_SECONDS,
@@ -22,6 +24,7 @@ export interface Bindings {
   LIMITER: DurableObjectNamespace<import("./durable-objects/rate-limiter").RateLimiter>;
   MESH_TOPIC: DurableObjectNamespace<import("./durable-objects/mesh-topic").MeshTopic>;
   LEDGER: DurableObjectNamespace<import("./durable-objects/audit-ledger").AuditLedger>;
+  AUDIT_TALLY: DurableObjectNamespace<import("./durable-objects/audit-tally").AuditTally>;
   ENVIRONMENT?: string;
   ISSUER?: string;
   ACCESS_TOKEN_AUDIENCE?: string;
@@ -35,6 +38,7 @@ export interface Bindings {
   MESH_FORBIDDEN_EMIT?: string;
   MESH_RATE_LIMIT_PER_MINUTE?: string;
   MESH_RATE_ACTION?: string;
+  MESH_MAX_SOCKETS_PER_NODE?: string;
   JWT_SECRET?: string;
   RECEIPT_SEED?: string;
   ASSERTION_SEED?: string;
@@ -128,6 +132,12 @@ const configSchema = z
     MESH_FORBIDDEN_EMIT: z.enum(FORBIDDEN_EMIT_ACTIONS).default("close"),
     MESH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(MESH_DEFAULT_RATE_LIMIT_PER_MINUTE),
     MESH_RATE_ACTION: z.enum(RATE_ACTIONS).default("throttle"),
+    MESH_MAX_SOCKETS_PER_NODE: z.coerce
+      .number({ error: "MESH_MAX_SOCKETS_PER_NODE must be a whole number" })
+      .int({ error: `MESH_MAX_SOCKETS_PER_NODE must be a whole number from 1 to ${MESH_MAX_SOCKETS_PER_NODE_LIMIT}` })
+      .min(1, `MESH_MAX_SOCKETS_PER_NODE must be a whole number from 1 to ${MESH_MAX_SOCKETS_PER_NODE_LIMIT}`)
+      .max(MESH_MAX_SOCKETS_PER_NODE_LIMIT, `MESH_MAX_SOCKETS_PER_NODE must be a whole number from 1 to ${MESH_MAX_SOCKETS_PER_NODE_LIMIT}`)
+      .default(MESH_DEFAULT_MAX_SOCKETS_PER_NODE),
   })
   .refine((config) => !config.ALLOWED_ORIGINS.includes("*"), "ALLOWED_ORIGINS may not contain a wildcard")
   .refine(
@@ -234,6 +244,7 @@ export function loadConfig(env: Bindings): Config {
       forbiddenEmit: value.MESH_FORBIDDEN_EMIT,
       rateLimitPerMinute: value.MESH_RATE_LIMIT_PER_MINUTE,
       rateAction: value.MESH_RATE_ACTION,
+      maxSocketsPerNode: value.MESH_MAX_SOCKETS_PER_NODE,
     },
   };
   parsed.set(env, config);

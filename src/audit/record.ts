@@ -1,4 +1,5 @@
 import { database } from "../db/client";
+import { addressKey } from "../rate-limit/client-address";
 import { parkInOutbox } from "../db/audit-events";
 import { LEDGER_NAME, type LedgerEntry } from "../durable-objects/audit-ledger";
 import type { Bindings } from "../env";
@@ -56,6 +57,36 @@ export interface Auditor {
    * background as by `record` and the response goes without a receipt.
    */
   recordWithReceipt(event: AuthEvent): Promise<string | undefined>;
+  /**
+   * Records an event that a caller can cause at will, by the thousand (a forged but well-formed
+   * API key, a refused connect, a forbidden emit), in the background: the first of its kind from
+   * its source in a minute is written, identical ones after it are counted and written as one
+   * event with `count` when the minute ends (see `AuditTally`). Nothing is dropped.
+   */
+  recordCoalesced(event: AuthEvent): Promise<void>;
+}
+
+/**
+ * Whose repeats are summed together: the client's address for requests, as the rate limits key it
+ * (IPv6 cut to its /64), else the subject (a node, for events of a topic object), else one bucket.
+ */
+export function tallySource(meta: RequestMeta, entry: Pick<LedgerEntry, "subject">): string {
+  // The same client key as every per-IP rate limit: an IPv6 /64 is one source, however it is spelt.
+  return meta.ip !== undefined ? `ip:${addressKey(meta.ip)}` : (entry.subject ?? "anonymous");
+}
+
+/** The tally object of one source. */
+export function tallyObject(env: Bindings, source: string) {
+  return env.AUDIT_TALLY.get(env.AUDIT_TALLY.idFromName(source));
+}
+
+/** Tallies an entry; if the tally object is unreachable, the entry goes to the ledger itself rather than nowhere. */
+async function tallyOrDeliver(env: Bindings, source: string, entry: LedgerEntry): Promise<void> {
+  try {
+    await tallyObject(env, source).tally(entry);
+  } catch {
+    await deliverToLedger(env, entry);
+  }
 }
 
 const DELIVERY_ATTEMPTS = 3;
@@ -67,7 +98,7 @@ function ledger(env: Bindings) {
 }
 
 /** Delivers an entry to the ledger, retrying; parks it in D1's outbox if the ledger stays unreachable. */
-async function deliver(env: Bindings, entry: LedgerEntry): Promise<void> {
+export async function deliverToLedger(env: Bindings, entry: LedgerEntry): Promise<void> {
   for (let attempt = 0; attempt < DELIVERY_ATTEMPTS; attempt++) {
     try {
       await ledger(env).append(entry);
@@ -104,14 +135,18 @@ export function createAuditor(env: Bindings, meta: RequestMeta, waitUntil: (work
   });
   return {
     async record(event) {
-      waitUntil(deliver(env, stamp(event)));
+      waitUntil(deliverToLedger(env, stamp(event)));
+    },
+    async recordCoalesced(event) {
+      const entry = stamp(event);
+      waitUntil(tallyOrDeliver(env, tallySource(meta, entry), entry));
     },
     async recordWithReceipt(event) {
       const entry = stamp(event);
       try {
         return (await withTimeout(ledger(env).append(entry), RECEIPT_WAIT_MS)).receipt ?? undefined;
       } catch {
-        waitUntil(deliver(env, entry));
+        waitUntil(deliverToLedger(env, entry));
         return undefined;
       }
     },

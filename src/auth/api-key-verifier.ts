@@ -53,9 +53,9 @@ export async function verifyApiKey(
             : null;
 
   if (reason !== null || !found) {
-    // Only well-formed keys get here, so these rows are real attempts, not scanner noise.
+    // Only well-formed keys get here, but anyone can forge the checksum: coalesced per source, never dropped.
     waitUntil(
-      audit.record({
+      audit.recordCoalesced({
         type: "api_key.failed",
         subject: found?.key.id ?? `key:${presented.slice(0, 12)}`,
         details: { reason },

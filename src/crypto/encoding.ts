@@ -6,6 +6,24 @@ export function utf8(text: string): Uint8Array<ArrayBuffer> {
   return textEncoder.encode(text) as Uint8Array<ArrayBuffer>;
 }
 
+/**
+ * The length of `text` in UTF-8, counted without encoding it: 1 byte below U+0080, 2 below U+0800,
+ * 4 for a surrogate pair and 3 for every other unit (a lone surrogate encodes as U+FFFD, 3 bytes).
+ */
+export function utf8ByteLength(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i += 1;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 export function toHex(bytes: Uint8Array): string {
   let out = "";
   for (const byte of bytes) out += byte.toString(16).padStart(2, "0");

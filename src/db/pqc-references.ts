@@ -1,4 +1,4 @@
-import { and, eq, gt, lte, sql } from "drizzle-orm";
+import { and, eq, gt, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { preparedPerDatabase } from "./prepared";
 import { pqcReferences } from "./schema";
@@ -22,10 +22,4 @@ const liveReferenceQuery = preparedPerDatabase((db) =>
 /** The token stored under a reference hash, while its row has not expired. */
 export async function findLiveReferenceToken(db: Database, referenceHash: string, now = Date.now()): Promise<string | undefined> {
   return (await liveReferenceQuery(db).get({ referenceHash, now }))?.token;
-}
-
-/** Deletes the rows whose token has expired (`expires_at <= now`, ms); returns how many. For the scheduled cleanup. */
-export async function deleteExpiredReferences(db: Database, now = Date.now()): Promise<number> {
-  const result = await db.delete(pqcReferences).where(lte(pqcReferences.expiresAt, now));
-  return result.meta.changes;
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** All times are Unix epoch milliseconds. */
 
@@ -170,16 +170,21 @@ export const meshNodeRevocations = sqliteTable("mesh_node_revocations", {
 });
 
 /**
- * PulseMesh: the topics a node has (or recently had) sockets in, so that a revocation knows which
- * topic objects to tell. Written by the Worker on connect; removed by the topic object when the
- * node's last socket there closes. A stale row only costs one extra notification.
+ * PulseMesh: one row per open socket, written by the Worker on connect and removed by the topic
+ * object when the socket closes. It caps a node's sockets across all topics (a connect inserts
+ * its row only while the node holds fewer live rows than `MESH_MAX_SOCKETS_PER_NODE`), and it
+ * tells a revocation which topic objects hold the node's sockets. A row outlives a socket the
+ * runtime dropped without a close event only until the node hits its cap, when rows that no
+ * topic object still holds are swept, or until `expires_at` (the token's expiry; a refresh moves it).
  */
-export const meshConnections = sqliteTable(
-  "mesh_connections",
+export const meshSockets = sqliteTable(
+  "mesh_sockets",
   {
+    socketId: text("socket_id").primaryKey(),
     nodeId: text("node_id").notNull(),
     topic: text("topic").notNull(),
     connectedAt: integer("connected_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
   },
-  (table) => [primaryKey({ columns: [table.nodeId, table.topic] })],
+  (table) => [index("mesh_sockets_node_idx").on(table.nodeId, table.expiresAt), index("mesh_sockets_expiry_idx").on(table.expiresAt)],
 );

@@ -81,7 +81,7 @@ export class AuditLedger extends DurableObject<Bindings> {
   }
 
   override async alarm(): Promise<void> {
-    await this.drainOutbox();
+    await this.appendParked();
     while (await this.exportPending()) {
       // export in batches until done
     }
@@ -136,13 +136,25 @@ export class AuditLedger extends DurableObject<Bindings> {
     return true;
   }
 
-  /** Appends events that writers parked in D1 while this object was unreachable. */
-  private async drainOutbox(): Promise<void> {
+  /**
+   * Appends the events writers parked in D1 while this object was unreachable, and has them
+   * exported; called by the Cron Trigger, since no later append may come to set an alarm.
+   * Returns how many it appended.
+   */
+  async drainOutbox(): Promise<number> {
+    const appended = await this.appendParked();
+    if (appended > 0) await this.scheduleExport();
+    return appended;
+  }
+
+  private async appendParked(): Promise<number> {
     const db = database(this.env.DB);
     let after = "";
+    let appended = 0;
     for (;;) {
       const parked = await outboxBatch(db, after, EXPORT_BATCH);
-      if (parked.length === 0) return;
+      if (parked.length === 0) return appended;
+      appended += parked.length;
       for (const row of parked) await this.ensureReceipt(this.chain(JSON.parse(row.event) as LedgerEntry));
       await removeFromOutbox(db, parked.map((row) => row.id));
       after = parked[parked.length - 1]!.id;

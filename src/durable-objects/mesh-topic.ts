@@ -4,7 +4,7 @@ import { TokenError } from "../crypto/jwt";
 import { database } from "../db/client";
 import { loadConfig, type Bindings, type Config } from "../env";
 import { meshAuditEvent } from "../mesh/audit-events";
-import { forgetConnection } from "../mesh/connections";
+import { extendSocket, releaseSocket } from "../mesh/connections";
 import {
   ackFrame,
   CLOSE_CODES,
@@ -141,6 +141,14 @@ export class MeshTopic extends DurableObject<Bindings> {
     return { closed };
   }
 
+  /** The ids of the node's sockets this object holds open, so the Worker can sweep the node's stale slots. */
+  liveSockets(nodeId: string): string[] {
+    return this.ctx
+      .getWebSockets(nodeTag(nodeId))
+      .filter((ws) => ws.readyState === WebSocket.OPEN)
+      .flatMap((ws) => this.stateOf(ws)?.socketId ?? []);
+  }
+
   /** Closes sockets whose token expired without a refresh, forgets stale revocations, and plans the next run. */
   override async alarm(): Promise<void> {
     const now = Date.now();
@@ -222,6 +230,8 @@ export class MeshTopic extends DurableObject<Bindings> {
       return refuse("The new token carries too many topic patterns.");
     }
     ws.send(ackFrame("refresh", { access, exp: claims.exp }, frame.id));
+    // The slot would otherwise stop counting against the node's cap when the old token expires.
+    this.ctx.waitUntil(extendSocket(database(this.env.DB), state.socketId, claims.exp * 1000));
     this.audit(meshAuditEvent("token_verified", { nodeId: claims.node_id, details: { topic, jti: claims.jti, via: "refresh" } }));
     await this.scheduleAlarm(claims.exp * 1000);
   }
@@ -278,20 +288,20 @@ export class MeshTopic extends DurableObject<Bindings> {
     }
   }
 
-  /** After a node's last socket here closed: forget its rate window and its connection row. */
+  /** After a socket closed: free its slot under the node's cap and, after the node's last one here, its rate window. */
   private forgetSocket(ws: WebSocket): void {
     const state = this.stateOf(ws);
     this.states.delete(ws);
-    if (!state || this.topic === undefined) return;
+    if (!state) return;
+    if (!state.stub) this.ctx.waitUntil(releaseSocket(database(this.env.DB), state.socketId));
     const others = this.ctx.getWebSockets(nodeTag(state.nodeId)).filter((peer) => peer !== ws && peer.readyState === WebSocket.OPEN);
-    if (others.length > 0) return;
-    this.rate.forget(state.nodeId);
-    if (!state.stub) this.ctx.waitUntil(forgetConnection(database(this.env.DB), state.nodeId, this.topic, state.connectedAt));
+    if (others.length === 0) this.rate.forget(state.nodeId);
   }
 
+  /** Every event here is a node's own doing (emits, refreshes), so repeats are coalesced per node. */
   private audit(event: AuthEvent): void {
     const auditor = createAuditor(this.env, { requestId: `mesh-${crypto.randomUUID()}` }, (work) => this.ctx.waitUntil(work));
-    void auditor.record(event);
+    void auditor.recordCoalesced(event);
   }
 
   private async scheduleAlarm(at: number): Promise<void> {

@@ -2,7 +2,8 @@ import { TokenError } from "../crypto/jwt";
 import type { Database } from "../db/client";
 import type { Config } from "../env";
 import type { MeshAuditEvent } from "./audit-events";
-import { recordConnectionQuery } from "./connections";
+import { claimSocketQuery, releaseSocket, sweepStaleSockets, type LiveSocketsOf, type SocketSlot } from "./connections";
+import { CLOSE_CODES } from "./frames";
 import { standingOf, tokenStandingQuery } from "./node-registry";
 import { isNodeId, permissionsOf, verifyNodeToken } from "./node-token";
 import { isMeshRole, topicAccess, type MeshRole, type TopicPermissions } from "./permissions";
@@ -23,8 +24,10 @@ export interface ConnectAttempt {
 }
 
 export interface Refusal {
-  /** Sent as the 1008 close reason: short, fixed phrases that reveal nothing about keys. */
+  /** Sent as the close reason: short, fixed phrases that reveal nothing about keys. */
   reason: string;
+  /** 1008 (policy) unless said otherwise: a node at its socket cap may try again later (1013). */
+  closeCode: number;
   event: MeshAuditEvent;
   nodeId?: string | undefined;
   detail: string;
@@ -42,9 +45,30 @@ export const worthAuditing = (refusal: Refusal): boolean => refusal.nodeId !== u
 const STUB_PERMISSIONS: TopicPermissions = { allow: [">"], listen: [], deny: [] };
 const STUB_DEFAULT_ROLE: MeshRole = "ui";
 
-const refuse = (reason: string, detail: string, event: MeshAuditEvent = "unauthorized_access", nodeId?: string): Admission => ({
-  refused: { reason, event, nodeId, detail },
+const refuse = (
+  reason: string,
+  detail: string,
+  event: MeshAuditEvent = "unauthorized_access",
+  nodeId?: string,
+  closeCode: number = CLOSE_CODES.policy,
+): Admission => ({
+  refused: { reason, closeCode, event, nodeId, detail },
 });
+
+/**
+ * A row claimed this recently may belong to a connect still being handed to its topic object,
+ * so a sweep leaves it alone even though no object holds its socket yet.
+ */
+export const SOCKET_HANDOFF_GRACE_MS = 10_000;
+
+export interface AdmissionOptions {
+  now?: number;
+  /**
+   * Asks a topic object which of the node's sockets it holds; with it, a node at its cap has the
+   * rows of sockets the runtime dropped without a close event swept, and its connect tried again.
+   */
+  liveSocketsOf?: LiveSocketsOf;
+}
 
 function admitStub(attempt: ConnectAttempt, now: number): Admission {
   if (!isNodeId(attempt.stubNodeId)) return refuse("stub nodes need a valid node_id", "stub_without_node_id");
@@ -60,17 +84,26 @@ function admitStub(attempt: ConnectAttempt, now: number): Admission {
       exp: null,
       permissions: STUB_PERMISSIONS,
       connectedAt: now,
+      socketId: crypto.randomUUID(),
     },
   };
 }
 
 /**
  * Decides a connect in the Worker, before any topic object wakes: Origin, topic name, auth mode,
- * token signature and claims, topic permission, and, in D1, whether the token still stands.
- * The connection row is written before revocation is read, in one batch, so that a revocation
- * committed after this check is certain to see the row and reach the topic object.
+ * token signature and claims, topic permission, and, in D1, the node's socket cap and whether the
+ * token still stands. The socket's row is claimed before revocation is read, in one batch, so
+ * that a revocation committed after this check is certain to see the row and reach the topic
+ * object. A refused connect leaves no row behind.
  */
-export async function admitNode(config: Config, db: Database, cache: KVNamespace, attempt: ConnectAttempt, now = Date.now()): Promise<Admission> {
+export async function admitNode(
+  config: Config,
+  db: Database,
+  cache: KVNamespace,
+  attempt: ConnectAttempt,
+  options: AdmissionOptions = {},
+): Promise<Admission> {
+  const now = options.now ?? Date.now();
   if (attempt.origin !== undefined && attempt.origin !== attempt.ownOrigin && !config.allowedOrigins.has(attempt.origin)) {
     return refuse("origin not allowed", `origin ${attempt.origin.slice(0, 100)}`);
   }
@@ -101,14 +134,31 @@ export async function admitNode(config: Config, db: Database, cache: KVNamespace
     exp: claims.exp,
     permissions,
     connectedAt: now,
+    socketId: crypto.randomUUID(),
   };
   if (!fitsInAttachment(admitted)) {
     return refuse("token too large", "attachment_too_large", "unauthorized_access", claims.node_id);
   }
 
-  const [, rows] = await db.batch([recordConnectionQuery(db, claims.node_id, attempt.topic, now), tokenStandingQuery(db, claims.jti)]);
-  const standing = standingOf(rows[0], claims);
-  if (standing === "revoked") return refuse("token revoked", "revoked", "unauthorized_access", claims.node_id);
-  if (standing === "unknown") return refuse("invalid token", "unknown_jti", "unauthorized_access", claims.node_id);
+  const slot: SocketSlot = { socketId: admitted.socketId, nodeId: claims.node_id, jti: claims.jti, topic: attempt.topic, connectedAt: now, expiresAt: claims.exp * 1000 };
+  const cap = config.mesh.maxSocketsPerNode;
+  const claimAndCheck = async () => {
+    const [claimed, rows] = await db.batch([claimSocketQuery(db, slot, cap), tokenStandingQuery(db, claims.jti)]);
+    return { claimed: claimed.length > 0, standing: standingOf(rows[0], claims) };
+  };
+  let { claimed, standing } = await claimAndCheck();
+  if (!claimed && standing === "valid" && options.liveSocketsOf) {
+    // Both read again: a revocation may have landed between the two batches.
+    if ((await sweepStaleSockets(db, claims.node_id, options.liveSocketsOf, now - SOCKET_HANDOFF_GRACE_MS)) > 0) ({ claimed, standing } = await claimAndCheck());
+  }
+  if (standing !== "valid") {
+    if (claimed) await releaseSocket(db, slot.socketId);
+    return standing === "revoked"
+      ? refuse("token revoked", "revoked", "unauthorized_access", claims.node_id)
+      : refuse("invalid token", "unknown_jti", "unauthorized_access", claims.node_id);
+  }
+  if (!claimed) {
+    return refuse("too many sockets for this node", `socket_cap ${cap}`, "unauthorized_access", claims.node_id, CLOSE_CODES.tryAgainLater);
+  }
   return { admitted };
 }

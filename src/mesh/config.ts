@@ -15,6 +15,8 @@ import { MESH_ROLES, type MeshRoleTopics } from "./permissions";
  * - `MESH_RATE_LIMIT_PER_MINUTE` and `MESH_RATE_ACTION`: past the limit a node is flagged (one
  *   audit event per window) and then `throttle`d (its extra pulses refused), `close`d (1013,
  *   try again later) or only `flag`ged.
+ * - `MESH_MAX_SOCKETS_PER_NODE`: how many sockets one node may hold open at once, across all
+ *   topics; a connect past it is closed with 1013 (try again later).
  */
 export const PULSE_AUTH_MODES = ["stub", "dual", "token"] as const;
 export type PulseAuthMode = (typeof PULSE_AUTH_MODES)[number];
@@ -29,6 +31,9 @@ export type RateAction = (typeof RATE_ACTIONS)[number];
 export const NODE_TOKEN_DEFAULT_TTL_SECONDS = 24 * 60 * 60;
 export const NODE_TOKEN_MAX_TTL_SECONDS = 7 * 24 * 60 * 60;
 export const MESH_DEFAULT_RATE_LIMIT_PER_MINUTE = 1000;
+export const MESH_DEFAULT_MAX_SOCKETS_PER_NODE = 8;
+/** A cap above this is no cap; it also keeps a sweep's deletions within one D1 statement's 100 parameters. */
+export const MESH_MAX_SOCKETS_PER_NODE_LIMIT = 64;
 
 export interface MeshConfig {
   authMode: PulseAuthMode;
@@ -40,6 +45,7 @@ export interface MeshConfig {
   forbiddenEmit: (typeof FORBIDDEN_EMIT_ACTIONS)[number];
   rateLimitPerMinute: number;
   rateAction: RateAction;
+  maxSocketsPerNode: number;
 }
 
 /** Without a `MESH_ROLE_TOPICS` table no role may do anything: deny by default. */

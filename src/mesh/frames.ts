@@ -1,3 +1,5 @@
+import { utf8ByteLength } from "../crypto/encoding";
+
 /**
  * The PulseMesh wire protocol: JSON text frames with a `type`.
  *
@@ -64,10 +66,21 @@ export class FrameError extends Error {
 const isFrameId = (value: unknown): value is FrameId =>
   (typeof value === "string" && value.length <= 64) || (typeof value === "number" && Number.isFinite(value));
 
+/**
+ * Whether a frame fits in `MAX_FRAME_BYTES` as it crossed the wire: text in UTF-8 bytes, not
+ * UTF-16 units (a unit is 1 to 3 bytes), so the units bound the answer and only frames between
+ * a third of the limit and the limit are counted, without encoding them.
+ */
+function fitsFrameLimit(message: string | ArrayBuffer): boolean {
+  if (typeof message !== "string") return message.byteLength <= MAX_FRAME_BYTES;
+  if (message.length > MAX_FRAME_BYTES) return false;
+  return message.length * 3 <= MAX_FRAME_BYTES || utf8ByteLength(message) <= MAX_FRAME_BYTES;
+}
+
 /** Parses one client frame, throwing `FrameError` with a message fit for an error frame. */
 export function parseClientFrame(message: string | ArrayBuffer): ClientFrame {
+  if (!fitsFrameLimit(message)) throw new FrameError(`A frame may be at most ${MAX_FRAME_BYTES} bytes.`);
   if (typeof message !== "string") throw new FrameError("Frames are JSON text, not binary.");
-  if (message.length > MAX_FRAME_BYTES) throw new FrameError(`A frame may be at most ${MAX_FRAME_BYTES} bytes.`);
   let value: unknown;
   try {
     value = JSON.parse(message);

@@ -17,8 +17,10 @@ export interface AdmittedNode {
   iat: number;
   exp: number | null;
   permissions: TopicPermissions;
-  /** When the Worker recorded the connection in D1 (ms), so the object can forget it safely. */
+  /** When the Worker admitted the socket (ms). */
   connectedAt: number;
+  /** The socket's row in `mesh_sockets` (its slot under the node's cap); stub sockets have none there. */
+  socketId: string;
 }
 
 export interface SocketState extends AdmittedNode {

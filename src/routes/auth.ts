@@ -128,7 +128,7 @@ authRoutes.openapi(
     }
     const live = result.outcome === "rotated" ? await findLiveSession(db, result.sessionId) : undefined;
     if (result.outcome !== "rotated" || !live) {
-      if (result.outcome === "invalid") await c.get("audit").record({ type: "refresh.failed" });
+      if (result.outcome === "invalid") await c.get("audit").recordCoalesced({ type: "refresh.failed" });
       throw new ApiError("invalid_refresh_token", "The refresh token is invalid, expired or revoked.");
     }
     const access = await issueAccessToken(c.get("config"), {

@@ -44,7 +44,7 @@ function rateLimitRule(route: GatewayRoute): RateLimitRule | undefined {
 function recordDenial(c: Context<AppEnv>, route: GatewayRoute, error: ApiError): void {
   // Set once a credential verified, even when it then fell short; unset when none did.
   const principal = c.get("principal") as Principal | undefined;
-  void c.get("audit").record({
+  void c.get("audit").recordCoalesced({
     type: "gateway.denied",
     subject: principal?.userId,
     details: { route: route.prefix, required: describeRequirement(route.require), code: error.code, method: c.req.method },

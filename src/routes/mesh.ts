@@ -3,7 +3,7 @@ import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { admitNode, worthAuditing } from "../mesh/admission";
 import { meshAuditEvent } from "../mesh/audit-events";
-import { BEARER_SUBPROTOCOL_PREFIX, CLOSE_CODES, closeReason, MESH_SUBPROTOCOL } from "../mesh/frames";
+import { BEARER_SUBPROTOCOL_PREFIX, closeReason, MESH_SUBPROTOCOL } from "../mesh/frames";
 import { handoffRequest, topicObject } from "../mesh/topic-handoff";
 import { errorResponses } from "../schemas/common";
 
@@ -23,13 +23,13 @@ function offeredSubprotocols(header: string | undefined): string[] {
 }
 
 /**
- * Answers a refused connect as a WebSocket that closes at once with 1008 and a short reason:
- * a plain 401 would reach a browser client only as an anonymous failure with code 1006.
+ * Answers a refused connect as a WebSocket that closes at once with 1008 (or 1013) and a short
+ * reason: a plain 401 would reach a browser client only as an anonymous failure with code 1006.
  */
-function refusedSocket(reason: string, headers: Record<string, string>): Response {
+function refusedSocket(code: number, reason: string, headers: Record<string, string>): Response {
   const { 0: client, 1: server } = new WebSocketPair();
   server.accept();
-  server.close(CLOSE_CODES.policy, closeReason(reason));
+  server.close(code, closeReason(reason));
   return new Response(null, { status: 101, webSocket: client, headers });
 }
 
@@ -44,25 +44,32 @@ meshRoutes.get("/:topic", async (c) => {
   const bearer = offered.find((entry) => entry.startsWith(BEARER_SUBPROTOCOL_PREFIX))?.slice(BEARER_SUBPROTOCOL_PREFIX.length);
   const topic = c.req.param("topic");
 
-  const admission = await admitNode(c.get("config"), c.get("db"), c.env.CACHE, {
-    topic,
-    origin: c.req.header("Origin"),
-    ownOrigin: url.origin,
-    token: bearer ?? url.searchParams.get("token") ?? undefined,
-    stubNodeId: url.searchParams.get("node_id") ?? undefined,
-    stubRole: url.searchParams.get("role") ?? undefined,
-  });
+  const admission = await admitNode(
+    c.get("config"),
+    c.get("db"),
+    c.env.CACHE,
+    {
+      topic,
+      origin: c.req.header("Origin"),
+      ownOrigin: url.origin,
+      token: bearer ?? url.searchParams.get("token") ?? undefined,
+      stubNodeId: url.searchParams.get("node_id") ?? undefined,
+      stubRole: url.searchParams.get("role") ?? undefined,
+    },
+    { liveSocketsOf: (heldIn, nodeId) => topicObject(c.env, heldIn).liveSockets(nodeId) },
+  );
   const audit = c.get("audit");
   if ("refused" in admission) {
     const { refused } = admission;
     if (worthAuditing(refused)) {
-      await audit.record(meshAuditEvent(refused.event, { nodeId: refused.nodeId, details: { topic, reason: refused.detail } }));
+      await audit.recordCoalesced(meshAuditEvent(refused.event, { nodeId: refused.nodeId, details: { topic, reason: refused.detail } }));
     }
-    return refusedSocket(refused.reason, headers);
+    return refusedSocket(refused.closeCode, refused.reason, headers);
   }
 
   const { admitted } = admission;
-  await audit.record(
+  // Coalesced too: a node reconnecting in a loop is one event and a count a minute, not one per connect.
+  await audit.recordCoalesced(
     meshAuditEvent("token_verified", { nodeId: admitted.nodeId, details: { topic, jti: admitted.jti, role: admitted.role, stub: admitted.stub } }),
   );
   const accepted = await topicObject(c.env, topic).fetch(handoffRequest(topic, admitted));

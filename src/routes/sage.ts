@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { BOOTSTRAP_SCOPE } from "../auth/api-key-scopes";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
+import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { Principal } from "../auth/principal";
 import { roleAtLeast } from "../auth/roles";
 import type { AppEnv } from "../context";
@@ -18,7 +19,7 @@ import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { consumeRateLimit, type RateLimitRule } from "../rate-limit/limits";
 import { errorResponses, jsonBody } from "../schemas/common";
-import { IssueNodeTokenBody, NodeRevoked, NodeTokenIssued, RevokeNodeBody } from "../schemas/sage";
+import { IssueNodeTokenBody, NodeRevoked, NodeTokenIssued, RevokeNodeBody, topicChanges } from "../schemas/sage";
 
 export const sageRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -80,12 +81,13 @@ sageRoutes.openapi(
     const config = c.get("config");
     const principal = c.get("principal");
     const role: MeshRole = body.role;
+    const topics = topicChanges(body.topics);
 
     const keyRoles = bootstrapRoles(principal);
     const viaBootstrapKey = keyRoles !== undefined && !roleAtLeast(principal.role, "operator");
     if (viaBootstrapKey) {
       if (keyRoles !== "any" && !keyRoles.has(role)) throw new ApiError("forbidden", `This API key may not request the ${role} role.`);
-      if (body.topics?.allow?.length || body.topics?.listen?.length) {
+      if (topics?.allow?.length || topics?.listen?.length) {
         throw new ApiError("forbidden", "A bootstrap key may only narrow a role's topics (topics.deny); adding topics needs an operator.");
       }
     }
@@ -93,7 +95,7 @@ sageRoutes.openapi(
     if (ttlSeconds > config.mesh.tokenTtlSeconds) {
       throw new ApiError("invalid_request", `ttlSeconds: at most ${config.mesh.tokenTtlSeconds} (SAGE_TOKEN_TTL_SECONDS).`);
     }
-    const permissions = nodePermissions(config.mesh.roleTopics[role], body.topics);
+    const permissions = nodePermissions(config.mesh.roleTopics[role], topics);
     if (permissionsSize(permissions) > PERMISSIONS_MAX_BYTES) {
       throw new ApiError("invalid_request", `topics: the node's patterns may take at most ${PERMISSIONS_MAX_BYTES} bytes in all.`);
     }
@@ -110,7 +112,8 @@ sageRoutes.openapi(
       notBeforeSeconds: revokedBefore === undefined ? undefined : revokedBefore + 1,
     });
     await registerNodeToken(db, claims, principal.userId);
-    await c.get("audit").record(
+    await recordWithReceiptHeader(
+      c,
       meshAuditEvent("token_issued", {
         nodeId: claims.node_id,
         actor: principal.userId,
@@ -120,7 +123,7 @@ sageRoutes.openapi(
           exp: claims.exp,
           via: viaBootstrapKey ? "bootstrap_key" : principal.kind,
           ...(principal.kind === "api_key" ? { keyId: principal.keyId } : {}),
-          custom: body.topics ?? null,
+          custom: topics ?? null,
         },
       }),
     );

@@ -10,20 +10,26 @@ export const NODE_TOKEN_MIN_TTL_SECONDS = 5;
 const NodeId = z.string().refine(isNodeId, `node_id must be ${NODE_ID_RULE}`).openapi({ example: "mirror" });
 const Patterns = z.array(TopicPatternSchema).max(16);
 
+const TopicChanges = z
+  .object({
+    allow: Patterns.optional().openapi({ description: "Added to the role's emit-and-listen patterns. Operators and admins only." }),
+    listen: Patterns.optional().openapi({ description: "Added to the role's listen-only patterns. Operators and admins only." }),
+    deny: Patterns.optional().openapi({ description: "Narrows the role's defaults: a denied topic is refused whatever else allows it." }),
+  })
+  // Strict: a misspelt `deny` must not silently leave a node with more access than intended.
+  .strict();
+
 export const IssueNodeTokenBody = z
   .object({
     node_id: NodeId,
     role: z.enum(MESH_ROLES).openapi({ description: "Gives the node its role's default topic permissions (MESH_ROLE_TOPICS)" }),
     topics: z
-      .object({
-        allow: Patterns.optional().openapi({ description: "Added to the role's emit-and-listen patterns. Operators and admins only." }),
-        listen: Patterns.optional().openapi({ description: "Added to the role's listen-only patterns. Operators and admins only." }),
-        deny: Patterns.optional().openapi({ description: "Narrows the role's defaults: a denied topic is refused whatever else allows it." }),
-      })
-      // Strict: a misspelt `deny` must not silently leave a node with more access than intended.
-      .strict()
+      .union([Patterns, TopicChanges])
       .optional()
-      .openapi({ description: "Per-node changes to the role's defaults. `*` is one whole segment, a final `>` the rest." }),
+      .openapi({
+        description:
+          "Per-node changes to the role's defaults: the seed's plain array of allowed topics (the same as `{allow: [...]}`), or `{allow, listen, deny}`. `*` is one whole segment, a final `>` the rest.",
+      }),
     ttlSeconds: z
       .number()
       .int()
@@ -33,6 +39,11 @@ export const IssueNodeTokenBody = z
       .openapi({ description: "At most SAGE_TOKEN_TTL_SECONDS (24 h by default), which is also the default" }),
   })
   .openapi("IssueNodeTokenBody");
+
+/** The `topics` of a token request as `{allow, listen, deny}`: the plain array form is the allow list. */
+export function topicChanges(topics: z.infer<typeof IssueNodeTokenBody>["topics"]): z.infer<typeof TopicChanges> | undefined {
+  return Array.isArray(topics) ? { allow: topics } : topics;
+}
 
 export const NodeTokenIssued = z
   .object({

@@ -150,6 +150,21 @@ describe("PulseMesh with real ws clients", () => {
     });
   });
 
+  it("caps one node at MESH_MAX_SOCKETS_PER_NODE (8) sockets across topics: the 9th closes 1013, a closed one frees a slot", async () => {
+    const token = await issue(unique("greedy"), "reasoner");
+    const topics = [`reasoner.${unique("a")}`, `reasoner.${unique("b")}`];
+    const nodes: RawNode[] = [];
+    for (let n = 0; n < 8; n++) nodes.push(await join(topics[n % 2]!, token));
+    expect(await (await open(`reasoner.${unique("c")}`, token)).closed).toMatchObject({ code: 1013, reason: "too many sockets for this node" });
+    const first = nodes.shift()!;
+    first.socket.close();
+    await first.closed;
+    await expect.poll(async () => (await open(topics[0]!, token)).next((frame) => frame?.type === "ack" || frame?.type === "error", 2000).catch(() => undefined), {
+      timeout: 5000,
+    }).toMatchObject({ type: "ack", of: "connect" });
+    for (const node of nodes) node.socket.close();
+  });
+
   it("a revocation closes a live socket within seconds", async () => {
     const nodeId = unique("doomed");
     const node = await join(`reasoner.${unique("work")}`, await issue(nodeId, "reasoner"));

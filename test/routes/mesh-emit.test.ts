@@ -2,6 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
+import { MAX_FRAME_BYTES } from "../../src/mesh/frames";
 import { ATTACHMENT_MAX_BYTES } from "../../src/mesh/socket-state";
 import { revokeToken } from "../../src/mesh/node-registry";
 import { join, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic, withMeshVars } from "./mesh-support";
@@ -103,6 +104,19 @@ describe("pulses: emit and fan-out", () => {
     client.send({ type: "subscribe", id: "still-here" });
     expect((await client.nextOfType("ack")).id).toBe("still-here");
     client.close();
+  });
+
+  it("refuses a 180,000-byte frame of 3-byte characters (under 64 Ki UTF-16 units) and fans nothing out", async () => {
+    const topic = uniqueTopic("reasoner");
+    const sender = await join(topic, (await nodeToken(uniqueNodeId(), "reasoner")).token);
+    const peer = await join(topic, (await nodeToken(uniqueNodeId(), "reasoner")).token);
+    const frame = JSON.stringify({ type: "pulse", data: "€".repeat(60_000), id: "wide" });
+    expect(new TextEncoder().encode(frame).length).toBeGreaterThan(180_000);
+    sender.send(frame);
+    expect(await sender.nextOfType("error")).toEqual({ type: "error", code: "bad_frame", message: `A frame may be at most ${MAX_FRAME_BYTES} bytes.` });
+    await expect(peer.nextOfType("pulse", 300)).rejects.toThrow(/timed out/);
+    sender.close();
+    peer.close();
   });
 
   it("answers a binary frame with bad_frame", async () => {

@@ -71,10 +71,12 @@ describe("hibernation: the object is evicted while its sockets stay open", () =>
 
   it("closes an expired socket on its next frame, without the alarm", async () => {
     const topic = uniqueTopic("reasoner");
-    const client = await join(topic, (await nodeToken(uniqueNodeId(), "reasoner", { ttlSeconds: 1 })).token);
+    // Three seconds, not one: on a loaded machine the join itself can take longer than a second.
+    const { token, claims } = await nodeToken(uniqueNodeId(), "reasoner", { ttlSeconds: 3 });
+    const client = await join(topic, token);
     await runInDurableObject(topicStub(topic), (_, state) => state.storage.deleteAlarm());
     await evictDurableObject(topicStub(topic));
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, claims.exp * 1000 - Date.now()) + 100));
     client.send({ type: "pulse", data: "late" });
     expect(await client.closed()).toEqual({ code: 1008, reason: "token expired" });
   });
@@ -98,6 +100,7 @@ describe("hibernation: the object is evicted while its sockets stay open", () =>
       exp: claims.exp,
       permissions: { allow: ["reasoner.>"], listen: [], deny: [] },
       connectedAt: Date.now(),
+      socketId: crypto.randomUUID(),
     };
     const response = await stub.fetch(handoffRequest(topic, admitted));
     const client = new MeshClient(response.webSocket!, null);
@@ -116,6 +119,7 @@ describe("hibernation: the object is evicted while its sockets stay open", () =>
       exp: null,
       permissions: { allow: [">"], listen: [], deny: [] },
       connectedAt: Date.now(),
+      socketId: crypto.randomUUID(),
     };
     const legacy = new MeshClient((await topicStub(topic).fetch(handoffRequest(topic, stubNode))).webSocket!, null);
     expect(await legacy.nextOfType("ack")).toMatchObject({ of: "connect", node: "stub:legacy", exp: null });

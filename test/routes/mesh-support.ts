@@ -161,6 +161,8 @@ export interface ConnectOptions {
   protocols?: string[];
   origin?: string;
   query?: Record<string, string>;
+  /** `CF-Connecting-IP`; a fresh random address when omitted. */
+  ip?: string;
 }
 
 /** Opens `/ws/mesh/<topic>` through the Worker's fetch handler; returns the client once the socket exists. */
@@ -168,7 +170,7 @@ export async function connect(topic: string, options: ConnectOptions = {}): Prom
   const url = new URL(`/ws/mesh/${encodeURIComponent(topic)}`, BASE_URL);
   if (options.token !== undefined) url.searchParams.set("token", options.token);
   for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value);
-  const headers = new Headers({ Upgrade: "websocket", "CF-Connecting-IP": randomIp() });
+  const headers = new Headers({ Upgrade: "websocket", "CF-Connecting-IP": options.ip ?? randomIp() });
   if (options.protocols) headers.set("Sec-WebSocket-Protocol", options.protocols.join(", "));
   if (options.origin) headers.set("Origin", options.origin);
   const response = await exports.default.fetch(new Request(url, { headers }));

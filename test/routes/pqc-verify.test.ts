@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/crypto/digest";
 import { database } from "../../src/db/client";
-import { deleteExpiredReferences } from "../../src/db/pqc-references";
+import { PRUNE_GRACE_MS, pruneExpiredRows } from "../../src/db/prune";
 import { pqcVerificationKey, resetPqcKeyringForTests } from "../../src/pqc/keyring";
 import { createReference, resolveReference } from "../../src/pqc/references";
 import {
@@ -335,17 +335,18 @@ describe("references: stored in D1, expiring with their token", () => {
     expectRefused(await verifyCall({ token: base64url(crypto.getRandomValues(new Uint8Array(32))) }), message);
   });
 
-  it("deleteExpiredReferences removes the expired rows only, and says how many", async () => {
+  it("the scheduled cleanup removes expired rows only (after its grace), and says how many", async () => {
     const now = Math.floor(Date.now() / 1000);
     const token = await signPqc(pqcClaims({ sub: user.userId }));
     const [gone, alsoGone, kept] = await Promise.all([
       createReference(db(), token, { jti: crypto.randomUUID(), exp: now - 10 }),
       createReference(db(), token, { jti: crypto.randomUUID(), exp: now }),
-      createReference(db(), token, { jti: crypto.randomUUID(), exp: now + 60 }),
+      createReference(db(), token, { jti: crypto.randomUUID(), exp: now + 2 * 60 * 60 }),
     ]);
-    expect(await deleteExpiredReferences(db(), now * 1000)).toBeGreaterThanOrEqual(2);
+    const cleanupAt = now * 1000 + PRUNE_GRACE_MS + 1;
+    expect((await pruneExpiredRows(db(), cleanupAt)).pqc_references).toBeGreaterThanOrEqual(2);
     expect([await rowCount(gone), await rowCount(alsoGone), await rowCount(kept)]).toEqual([0, 0, 1]);
-    expect(await deleteExpiredReferences(db(), now * 1000)).toBe(0);
+    expect((await pruneExpiredRows(db(), cleanupAt)).pqc_references).toBe(0);
   });
 });
 

@@ -83,6 +83,28 @@ describe("POST /api/sage/token: issuing", () => {
     expect(event!.details).toMatchObject({ event: "token_issued", role: "scribe", jti: response.body.jti, via: "access_token" });
   });
 
+  it("hands back the token_issued event's trust receipt in X-Heady-Receipt, verifiable with the published key", async () => {
+    const nodeId = uniqueNodeId();
+    const response = await issue({ node_id: nodeId, role: "ui" });
+    expect(response.status).toBe(200);
+    const receipt = response.headers.get("X-Heady-Receipt");
+    expect(receipt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const { keys } = (await request("GET", "/.well-known/jwks.json")).body as { keys: (JWK & { kid: string })[] };
+    const receiptJwk = keys.find((key) => key.kty === "OKP" && key.kid === decodeProtectedHeader(receipt!).kid)!;
+    const { payload } = await jwtVerify(receipt!, await importJWK(receiptJwk, "EdDSA"), { algorithms: ["EdDSA"], typ: "receipt+jwt", issuer: testConfig().issuer });
+    const [event] = await nodeAuditEvents("mesh.node_token_issued", nodeId);
+    expect(payload).toMatchObject({ evt: "mesh.node_token_issued", sub: `node:${nodeId}`, jti: event!.id });
+  });
+
+  it("takes topics as the seed's plain array: the node's extra allowed topics", async () => {
+    const response = await issue({ node_id: uniqueNodeId(), role: "reasoner", topics: ["lab.experiment.*", "lab.notes"] });
+    expect(response.status).toBe(200);
+    const claims = decodePayload(response.body.token);
+    expect(claims.allowed_topics).toEqual(["reasoner.>", "lab.experiment.*", "lab.notes"]);
+    expect(claims.listen_topics).toEqual(["mirror.>", "governor.decision"]);
+    expect(claims).not.toHaveProperty("denied_topics");
+  });
+
   it("adds custom allow and listen patterns to the defaults, and custom deny narrows them", async () => {
     const response = await issue({
       node_id: uniqueNodeId(),
@@ -132,7 +154,7 @@ describe("POST /api/sage/token: who may ask", () => {
   });
 
   it("refuses a bootstrap key that tries to add topics (it may only narrow)", async () => {
-    for (const topics of [{ allow: ["governor.>"] }, { listen: [">"] }]) {
+    for (const topics of [{ allow: ["governor.>"] }, { listen: [">"] }, ["governor.>"]]) {
       const response = await issue({ node_id: uniqueNodeId(), role: "ui", topics }, { apiKey: bootstrapKey });
       expect(response.status).toBe(403);
       expect(response.body.error.message).toContain("only narrow");
@@ -163,6 +185,10 @@ describe("POST /api/sage/token: bad input is a 400, never a 500", () => {
     ["a ttl below 5 s", { node_id: "n1", role: "ui", ttlSeconds: 4 }],
     ["a fractional ttl", { node_id: "n1", role: "ui", ttlSeconds: 10.5 }],
     ["too many patterns", { node_id: "n1", role: "ui", topics: { deny: Array.from({ length: 17 }, (_, i) => `t${i}`) } }],
+    ["too many patterns in the array form", { node_id: "n1", role: "ui", topics: Array.from({ length: 17 }, (_, i) => `t${i}`) }],
+    ["a bad pattern in the array form", { node_id: "n1", role: "ui", topics: ["mirror.int*"] }],
+    ["a non-string in the array form", { node_id: "n1", role: "ui", topics: [1] }],
+    ["topics as a string", { node_id: "n1", role: "ui", topics: "mirror.>" }],
   ])("refuses %s", async (_, body) => {
     const response = await issue(body);
     expect(response.status).toBe(400);

@@ -19,6 +19,49 @@ describe("RFC 8785 canonical JSON", () => {
   });
 });
 
+describe("canonical JSON of values that are not plain JSON", () => {
+  it("uses toJSON as JSON.stringify does, so a Date hashes as the string the stored row holds", () => {
+    const at = new Date(1_700_000_000_000);
+    const value = { at, nested: [{ at }], custom: { toJSON: (key: string) => `custom:${key}` } };
+    expect(canonicalJson(value)).toBe('{"at":"2023-11-14T22:13:20.000Z","custom":"custom:custom","nested":[{"at":"2023-11-14T22:13:20.000Z"}]}');
+    expect(canonicalJson(value)).toBe(canonicalJson(JSON.parse(JSON.stringify(value))));
+  });
+
+  it("keeps an event with a Date in its details verifiable after the JSON round trip of storage", () => {
+    const event: LedgerEvent = {
+      id: "00000000-0000-4000-8000-000000000001",
+      seq: 1,
+      type: "user.disabled",
+      subject: "user-1",
+      actor: null,
+      requestId: "req",
+      ip: null,
+      userAgent: null,
+      details: { disabledAt: new Date(1_700_000_000_000) },
+      createdAt: 1_700_000_000_000,
+    };
+    const hash = eventHash(event, GENESIS_HASH);
+    const stored = JSON.parse(JSON.stringify(event)) as LedgerEvent;
+    expect(verifyChainRun([{ ...stored, prevHash: GENESIS_HASH, hash }], 1, GENESIS_HASH)).toEqual({ nextSeq: 2, lastHash: hash });
+  });
+
+  it.each([
+    ["a Map", new Map([["a", 1]])],
+    ["a Set", new Set([1])],
+    ["a class instance", new (class Point { x = 1 })()],
+    ["a typed array", new Uint8Array([1])],
+    ["a bigint", 1n],
+    ["a function", () => 1],
+  ])("refuses %s instead of hashing it as {}", (_, member) => {
+    expect(() => canonicalJson({ member })).toThrow(TypeError);
+  });
+
+  it("accepts objects without a prototype", () => {
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { b: 2, a: 1 });
+    expect(canonicalJson(bare)).toBe('{"a":1,"b":2}');
+  });
+});
+
 describe("hash chain", () => {
   const event = (seq: number): LedgerEvent => ({
     id: `00000000-0000-4000-8000-${String(seq).padStart(12, "0")}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fromBase64Url, toBase64Url } from "../../src/crypto/encoding";
+import { fromBase64Url, toBase64Url, utf8ByteLength } from "../../src/crypto/encoding";
 
 describe("strict base64url", () => {
   it("round-trips every length and accepts exactly one spelling per byte string", () => {
@@ -24,5 +24,21 @@ describe("strict base64url", () => {
 
   it("refuses padding, the standard alphabet and impossible lengths", () => {
     for (const text of ["AA==", "A+/A", "A", "AAAAA", "AB"]) expect(() => fromBase64Url(text), text).toThrow(TypeError);
+  });
+});
+
+describe("utf8ByteLength", () => {
+  it.each([
+    ["empty", ""],
+    ["ASCII", "pulse"],
+    ["2-byte", "é"],
+    ["3-byte", "€"],
+    ["a surrogate pair", "😀"],
+    ["a lone high surrogate", "a\ud83d"],
+    ["a lone low surrogate", "\ude00b"],
+    ["two high surrogates then a low one", "\ud83d\ud83d\ude00"],
+    ["a mix", "é€😀x\u0000\u07ff\u0800\uffff"],
+  ])("equals TextEncoder's byte count for %s", (_, text) => {
+    expect(utf8ByteLength(text)).toBe(new TextEncoder().encode(text).length);
   });
 });

@@ -42,13 +42,14 @@ describe("admitNode in token mode", () => {
         exp: claims.exp,
         permissions: { allow: claims.allowed_topics, listen: claims.listen_topics, deny: [] },
         connectedAt: expect.any(Number),
+        socketId: expect.any(String),
       },
     });
   });
 
   it("ignores stub parameters: no token, no entry", async () => {
     const result = await admit(testConfig(), { stubNodeId: "legacy" });
-    expect(result).toEqual({ refused: { reason: "token required", event: "unauthorized_access", nodeId: undefined, detail: "no_token" } });
+    expect(result).toEqual({ refused: { reason: "token required", closeCode: 1008, event: "unauthorized_access", nodeId: undefined, detail: "no_token" } });
   });
 
   it("checks the Origin before anything else, and lets the Worker's own origin in", async () => {
@@ -91,9 +92,9 @@ describe("admitNode in stub mode", () => {
 
 describe("worthAuditing", () => {
   it("audits refusals of real nodes (verified signature), not anonymous noise", () => {
-    expect(worthAuditing({ reason: "token required", event: "unauthorized_access", detail: "no_token" })).toBe(false);
-    expect(worthAuditing({ reason: "invalid token", event: "unauthorized_access", detail: "bad_signature" })).toBe(false);
-    expect(worthAuditing({ reason: "token expired", event: "token_expired", detail: "expired" })).toBe(true);
-    expect(worthAuditing({ reason: "topic not allowed", event: "unauthorized_access", nodeId: "n", detail: "topic x" })).toBe(true);
+    expect(worthAuditing({ reason: "token required", closeCode: 1008, event: "unauthorized_access", detail: "no_token" })).toBe(false);
+    expect(worthAuditing({ reason: "invalid token", closeCode: 1008, event: "unauthorized_access", detail: "bad_signature" })).toBe(false);
+    expect(worthAuditing({ reason: "token expired", closeCode: 1008, event: "token_expired", detail: "expired" })).toBe(true);
+    expect(worthAuditing({ reason: "topic not allowed", closeCode: 1008, event: "unauthorized_access", nodeId: "n", detail: "topic x" })).toBe(true);
   });
 });

@@ -29,6 +29,14 @@ describe("PulseMesh configuration", () => {
     });
   });
 
+  it("caps a node at 8 sockets by default; MESH_MAX_SOCKETS_PER_NODE changes it within 1 to 64", () => {
+    expect(loadConfig(withVars({ MESH_MAX_SOCKETS_PER_NODE: undefined })).mesh.maxSocketsPerNode).toBe(8);
+    expect(loadConfig(withVars({ MESH_MAX_SOCKETS_PER_NODE: "2" })).mesh.maxSocketsPerNode).toBe(2);
+    for (const bad of ["0", "65", "2.5", "-1", "many"]) {
+      expect(configError({ MESH_MAX_SOCKETS_PER_NODE: bad })).toContain("MESH_MAX_SOCKETS_PER_NODE must be a whole number");
+    }
+  });
+
   it("refuses PULSE_AUTH_MODE=stub in production, and allows it elsewhere", () => {
     expect(configError({ PULSE_AUTH_MODE: "stub", ENVIRONMENT: "production" })).toContain("PULSE_AUTH_MODE=stub is for development");
     expect(loadConfig(withVars({ PULSE_AUTH_MODE: "stub" })).mesh.authMode).toBe("stub");

@@ -33,6 +33,39 @@ describe("parseClientFrame", () => {
   });
 });
 
+describe("parseClientFrame: the size limit is in UTF-8 bytes", () => {
+  const bytes = (text: string) => new TextEncoder().encode(text).length;
+  /** A pulse frame of exactly `size` bytes of UTF-8, its data made of `char` (1 to 4 bytes each) and ASCII padding. */
+  function frameOfBytes(size: number, char: string): string {
+    const shell = bytes(JSON.stringify({ type: "pulse", data: "" }));
+    const wide = Math.floor((size - shell) / bytes(char));
+    const frame = JSON.stringify({ type: "pulse", data: char.repeat(wide) + "x".repeat(size - shell - wide * bytes(char)) });
+    expect(bytes(frame)).toBe(size);
+    return frame;
+  }
+
+  it.each([
+    ["2-byte", "é"],
+    ["3-byte", "€"],
+    ["4-byte (a surrogate pair)", "😀"],
+  ])("accepts a frame of exactly %s characters at the limit, refuses one byte more", (_, char) => {
+    expect(parseClientFrame(frameOfBytes(MAX_FRAME_BYTES, char)).type).toBe("pulse");
+    expect(() => parseClientFrame(frameOfBytes(MAX_FRAME_BYTES + 1, char))).toThrow(`A frame may be at most ${MAX_FRAME_BYTES} bytes.`);
+  });
+
+  it("refuses a frame of 180,000 bytes that is fewer than 64 Ki UTF-16 units", () => {
+    const frame = JSON.stringify({ type: "pulse", data: "€".repeat(60_000) });
+    expect(frame.length).toBeLessThan(MAX_FRAME_BYTES);
+    expect(bytes(frame)).toBeGreaterThan(180_000);
+    expect(() => parseClientFrame(frame)).toThrow(FrameError);
+  });
+
+  it("measures binary frames by their byteLength", () => {
+    expect(() => parseClientFrame(new ArrayBuffer(MAX_FRAME_BYTES + 1))).toThrow(`A frame may be at most ${MAX_FRAME_BYTES} bytes.`);
+    expect(() => parseClientFrame(new ArrayBuffer(8))).toThrow("Frames are JSON text, not binary.");
+  });
+});
+
 describe("server frames", () => {
   it("builds pulse, ack and error frames", () => {
     expect(JSON.parse(pulseFrame("t", "n", { x: 1 }, 5, false))).toEqual({ type: "pulse", topic: "t", from: "n", data: { x: 1 }, ts: 5 });
