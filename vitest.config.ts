@@ -36,6 +36,10 @@ export default defineConfig({
             RECEIPT_SEED: "dGVzdC1vbmx5LWVkMjU1MTktcmVjZWlwdC1zZWVkLTI",
             ASSERTION_SEED: "dGVzdC1vbmx5LWdhdGV3YXktYXNzZXJ0aW9uLXNlZWQ",
             SAGE_PRIVATE_KEY: sagePrivateKey,
+            // Strict (a D1 read on every use), so tests that revoke by writing D1 see it at once; the
+            // bounded cache is tested with its own bounds (test/routes/revocation-staleness.test.ts)
+            // and end to end through wrangler dev, which runs the default of 30 s.
+            REVOCATION_MAX_STALENESS_SECONDS: "0",
             TEST_MIGRATIONS: await readD1Migrations("./migrations"),
             TEST_KMS_ENDPOINT: kms.url,
             TEST_KMS_KEY_ID: kms.alias,

@@ -29,6 +29,7 @@ export interface Bindings {
   ISSUER?: string;
   ACCESS_TOKEN_AUDIENCE?: string;
   ACCESS_TOKEN_TTL_SECONDS?: string;
+  REVOCATION_MAX_STALENESS_SECONDS?: string;
   ALLOWED_ORIGINS?: string;
   PULSE_AUTH_MODE?: string;
   SAGE_PRIVATE_KEY?: string;
@@ -55,6 +56,9 @@ export interface Bindings {
   AWS_ACCESS_KEY_ID?: string;
   AWS_SECRET_ACCESS_KEY?: string;
 }
+
+/** Revocation reaches every isolate within this many seconds unless configured otherwise (design.md). */
+export const DEFAULT_REVOCATION_MAX_STALENESS_SECONDS = 30;
 
 /** A secret must carry at least 256 bits; shorter ones are refused rather than padded. */
 const MIN_SECRET_BYTES = 32;
@@ -104,6 +108,8 @@ const configSchema = z
     ISSUER: z.url({ error: "ISSUER must be a URL" }),
     ACCESS_TOKEN_AUDIENCE: z.string().min(1).default("heady-api"),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    // 0 is strict (a read on every use); the ceiling keeps it tighter than Better Auth's 300 s default.
+    REVOCATION_MAX_STALENESS_SECONDS: z.coerce.number().int().min(0).max(300).default(DEFAULT_REVOCATION_MAX_STALENESS_SECONDS),
     ALLOWED_ORIGINS: z
       .string()
       .default("")
@@ -167,6 +173,8 @@ export interface Config {
   issuer: string;
   accessTokenAudience: string;
   accessTokenTtlSeconds: number;
+  /** How long a session's or API key's state may be served from an isolate's cache; 0 means strict. */
+  revocationMaxStalenessSeconds: number;
   allowedOrigins: ReadonlySet<string>;
   jwtSecret: string;
   /** Ed25519 seed that signs trust receipts. */
@@ -212,6 +220,7 @@ export function loadConfig(env: Bindings): Config {
     issuer: value.ISSUER,
     accessTokenAudience: value.ACCESS_TOKEN_AUDIENCE,
     accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL_SECONDS,
+    revocationMaxStalenessSeconds: value.REVOCATION_MAX_STALENESS_SECONDS,
     allowedOrigins: new Set(value.ALLOWED_ORIGINS),
     jwtSecret: value.JWT_SECRET,
     receiptSeed: value.RECEIPT_SEED,

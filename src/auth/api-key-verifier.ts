@@ -7,6 +7,7 @@ import type { Database } from "../db/client";
 import { ApiError } from "../errors";
 import type { Config } from "../env";
 import { effectiveScopes } from "./api-key-scopes";
+import { noteApiKeyUse } from "./live-state";
 import type { ApiKeyPrincipal } from "./principal";
 import { lowerRole } from "./roles";
 
@@ -22,25 +23,11 @@ export function invalidApiKey(): ApiError {
   });
 }
 
-/**
- * Verifies an `hdy_` key. The checksum is checked first, so noise never reaches storage.
- * Then the key is looked up by its SHA-256 in D1 on every request: no verification is cached,
- * so a revocation (or a disabled owner) takes effect on the very next request in every isolate.
- * Role and scopes are re-checked against the owner's current role on every use.
- */
-export async function verifyApiKey(
-  config: Config,
-  db: Database,
-  presented: string,
-  audit: Auditor,
-  waitUntil: (work: Promise<unknown>) => void,
-): Promise<ApiKeyPrincipal> {
-  if (!hasValidApiKeyChecksum(presented)) throw invalidApiKey();
+type FoundApiKey = NonNullable<Awaited<ReturnType<typeof findApiKeyByHash>>>;
 
-  const presentedHash = await sha256Hex(presented);
-  const found = await findApiKeyByHash(db, presentedHash);
-  const now = Date.now();
-  const reason = !found
+/** Why a stored key cannot be used now (null: it can), given the SHA-256 that was presented. */
+function unusableReason(found: FoundApiKey | undefined, presentedHash: string, now: number) {
+  return !found
     ? "unknown"
     : !constantTimeEqual(utf8(found.key.keyHash), utf8(presentedHash))
       ? "unknown"
@@ -51,6 +38,30 @@ export async function verifyApiKey(
           : found.ownerDisabledAt !== null
             ? "owner_disabled"
             : null;
+}
+
+/**
+ * Verifies an `hdy_` key. The checksum is checked first, so noise never reaches storage.
+ * Then the key is looked up by its SHA-256 through `findKey`: by default in D1 on every request;
+ * the credential readers pass the isolate's bounded cache (src/auth/live-state.ts), which reads D1
+ * again once the revocation bound has passed. Role and scopes are re-checked against the owner's
+ * current role (as last read) on every use.
+ */
+export async function verifyApiKey(
+  config: Config,
+  db: Database,
+  presented: string,
+  audit: Auditor,
+  waitUntil: (work: Promise<unknown>) => void,
+  findKey: (keyHash: string, isUsable: (found: FoundApiKey) => boolean) => Promise<FoundApiKey | undefined> = (keyHash) =>
+    findApiKeyByHash(db, keyHash),
+): Promise<ApiKeyPrincipal> {
+  if (!hasValidApiKeyChecksum(presented)) throw invalidApiKey();
+
+  const presentedHash = await sha256Hex(presented);
+  const found = await findKey(presentedHash, (candidate) => unusableReason(candidate, presentedHash, Date.now()) === null);
+  const now = Date.now();
+  const reason = unusableReason(found, presentedHash, now);
 
   if (reason !== null || !found) {
     // Only well-formed keys get here, but anyone can forge the checksum: coalesced per source, never dropped.
@@ -68,6 +79,7 @@ export async function verifyApiKey(
   const uses = (pendingUses.get(key.id) ?? 0) + 1;
   if (key.lastUsedAt === null || now - key.lastUsedAt >= API_KEY_USAGE_FLUSH_MS) {
     pendingUses.delete(key.id);
+    noteApiKeyUse(presentedHash, now);
     waitUntil(
       Promise.all([
         recordApiKeyUse(db, key.id, now, uses),

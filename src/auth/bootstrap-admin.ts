@@ -1,3 +1,4 @@
+import { forgetUser } from "./live-state";
 import type { Config } from "../env";
 import type { Auditor } from "../audit/record";
 import type { Database } from "../db/client";
@@ -29,5 +30,6 @@ export async function bootstrapAdminOnLogin(
   const existing = await findUserByEmail(db, email);
   const bootstrapped = await promoteBootstrapAdmin(db, existing, email, await hashPassword(password));
   if (!bootstrapped) return; // an admin exists by now, or a concurrent bootstrap won
+  forgetUser(bootstrapped.userId);
   await audit.record({ type: "user.bootstrapped_admin", subject: bootstrapped.userId, details: { promoted: bootstrapped.promoted } });
 }

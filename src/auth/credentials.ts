@@ -1,12 +1,14 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { TokenError } from "../crypto/jwt";
-import { findLiveSession, findLiveSessionByCookie } from "../db/sessions";
+import { sha256Hex } from "../crypto/digest";
 import { ApiError } from "../errors";
 import { verifyAccessToken } from "../tokens/access-token";
 import { invalidApiKey, verifyApiKey } from "./api-key-verifier";
+import { liveApiKey, liveSession, liveSessionByCookieHash } from "./live-state";
 import { isPqcShaped, presentedPqcCredential, verifyPqcCredential } from "./pqc-credential";
 import type { Principal } from "./principal";
+import type { StateFreshness } from "./route-credentials";
 import { lowerRole } from "./roles";
 import { readSessionCookie } from "./session-cookie";
 
@@ -15,7 +17,7 @@ import { readSessionCookie } from "./session-cookie";
  * undefined when that kind is absent, a principal when it verifies, and throws when it is
  * present but invalid (a bad credential never falls through to the next kind).
  */
-type CredentialReader = (c: Context<AppEnv>) => Promise<Principal | undefined>;
+type CredentialReader = (c: Context<AppEnv>, state: StateFreshness) => Promise<Principal | undefined>;
 
 export function invalidToken(message = "The access token is invalid, expired or revoked."): ApiError {
   return new ApiError("invalid_token", message, { "WWW-Authenticate": 'Bearer error="invalid_token"' });
@@ -30,7 +32,7 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
 }
 
 /** A bearer access token; PQC tokens and references in `Authorization` belong to the PQC reader. */
-const accessTokenReader: CredentialReader = async (c) => {
+const accessTokenReader: CredentialReader = async (c, state) => {
   const token = bearerToken(c);
   if (token === undefined || isPqcShaped(token)) return undefined;
   let claims;
@@ -40,25 +42,25 @@ const accessTokenReader: CredentialReader = async (c) => {
     if (error instanceof TokenError) throw invalidToken();
     throw error;
   }
-  // The signature says who; the session row says whether that sign-in still stands
-  // (logout, reuse detection and disabling the account all revoke it at once).
-  const live = await findLiveSession(c.get("db"), claims.sessionId);
+  // The signature says who; the session row says whether that sign-in still stands (logout, reuse
+  // detection and disabling the account revoke it: here at once, elsewhere within the staleness bound).
+  const live = await liveSession(c, claims.sessionId, state);
   if (!live || live.user.id !== claims.userId) throw invalidToken();
   return {
     kind: "access_token",
     userId: claims.userId,
     email: claims.email,
-    // The row is read anyway, so a demotion applies at once; a promotion waits for the next token.
+    // The row is read anyway, so a demotion applies as a revocation does; a promotion waits for the next token.
     role: lowerRole(claims.role, live.user.role),
     sessionId: claims.sessionId,
     expiresAt: claims.expiresAt,
   };
 };
 
-const sessionCookieReader: CredentialReader = async (c) => {
+const sessionCookieReader: CredentialReader = async (c, state) => {
   const value = readSessionCookie(c);
   if (value === undefined) return undefined;
-  const live = await findLiveSessionByCookie(c.get("db"), value);
+  const live = await liveSessionByCookieHash(c, await sha256Hex(value), state);
   if (!live) throw new ApiError("unauthorized", "The session has ended; sign in again.");
   return {
     kind: "session_cookie",
@@ -90,11 +92,13 @@ const pqcReader: CredentialReader = async (c) => {
   return presented === undefined ? undefined : verifyPqcCredential(c, presented);
 };
 
-const apiKeyReader: CredentialReader = async (c) => {
+const apiKeyReader: CredentialReader = async (c, state) => {
   const key = c.req.header("X-API-Key");
   if (key === undefined) return undefined;
   if (key.length > 128) throw invalidApiKey();
-  return verifyApiKey(c.get("config"), c.get("db"), key, c.get("audit"), (work) => c.executionCtx.waitUntil(work));
+  return verifyApiKey(c.get("config"), c.get("db"), key, c.get("audit"), (work) => c.executionCtx.waitUntil(work), (hash, isUsable) =>
+    liveApiKey(c, hash, isUsable, state),
+  );
 };
 
 /** Explicit headers first (bearer, then API key): an explicit credential wins over an ambient cookie. */
@@ -106,10 +110,13 @@ const READERS: readonly CredentialReader[] = [
   sessionCookieReader,
 ];
 
-/** Verifies whichever credential the request carries; undefined when it carries none. */
-export async function verifyCredential(c: Context<AppEnv>): Promise<Principal | undefined> {
+/**
+ * Verifies whichever credential the request carries; undefined when it carries none. `state` says
+ * whether a session's or key's state may come from the isolate's bounded cache (see route-credentials.ts).
+ */
+export async function verifyCredential(c: Context<AppEnv>, state: StateFreshness): Promise<Principal | undefined> {
   for (const read of READERS) {
-    const principal = await read(c);
+    const principal = await read(c, state);
     if (principal) return principal;
   }
   return undefined;

@@ -5,6 +5,7 @@ import { ApiError } from "../errors";
 import { REFERENCE_PATTERN, resolveReference } from "../pqc/references";
 import { PQC_TOKEN_TYP, verifyPqcToken } from "../tokens/pqc-token";
 import { verifiedClientCertificate } from "./client-certificate";
+import { cachedPqcPrincipal, pqcCacheKey, rememberPqcPrincipal } from "./pqc-cache";
 import type { PqcPrincipal } from "./principal";
 
 export const PQC_HEADER = "X-Heady-PQC-Token";
@@ -27,11 +28,21 @@ export function presentedPqcCredential(c: Context<AppEnv>): string | undefined {
 }
 
 /**
- * Verifies a PQC token or reference. A reference resolves through D1 to its token, which is then
+ * Verifies a PQC token or reference, once per isolate until its `exp` (src/auth/pqc-cache.ts). A reference resolves through D1 to its token, which is then
  * verified like any other, so it is good only while the token is. A token bound to a client
  * certificate (`cnf`) is accepted only over a connection that presents that same certificate.
  */
 export async function verifyPqcCredential(c: Context<AppEnv>, presented: string): Promise<PqcPrincipal> {
+  const certificate = verifiedClientCertificate(c.req.raw);
+  const cacheKey = await pqcCacheKey(presented, certificate);
+  const cached = cachedPqcPrincipal(cacheKey);
+  if (cached) return cached;
+  const principal = await verifyUncached(c, presented, certificate);
+  rememberPqcPrincipal(cacheKey, principal);
+  return principal;
+}
+
+async function verifyUncached(c: Context<AppEnv>, presented: string, certificate: string | undefined): Promise<PqcPrincipal> {
   const viaReference = REFERENCE_PATTERN.test(presented);
   const token = viaReference ? await resolveReference(c.get("db"), presented) : presented;
   if (token === undefined) throw invalidPqcToken("The PQC reference is unknown or expired.");
@@ -42,7 +53,7 @@ export async function verifyPqcCredential(c: Context<AppEnv>, presented: string)
     if (error instanceof TokenError) throw invalidPqcToken();
     throw error;
   }
-  if (claims.cnf && claims.cnf["x5t#S256"] !== verifiedClientCertificate(c.req.raw)) {
+  if (claims.cnf && claims.cnf["x5t#S256"] !== certificate) {
     throw invalidPqcToken("The PQC token is bound to a client certificate this connection did not present.");
   }
   return {

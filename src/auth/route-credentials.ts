@@ -6,9 +6,17 @@ export type CredentialKind = Principal["kind"];
 
 export const CREDENTIAL_KINDS = ["access_token", "session_cookie", "api_key", "pqc_token"] as const satisfies readonly CredentialKind[];
 
-/** Which credential kinds a route group accepts, and why (the README shows the same rows). */
+/**
+ * How current the state behind a session or API key must be: `bounded` may come from the isolate's
+ * cache, at most REVOCATION_MAX_STALENESS_SECONDS old (verification at the edge); `current` reads D1
+ * on every request (routes that change state, so a revoked credential never changes anything).
+ */
+export type StateFreshness = "bounded" | "current";
+
+/** Which credential kinds a route group accepts, how fresh their state must be, and why (the README shows the same rows). */
 export interface CredentialPolicy {
   accept: readonly CredentialKind[];
+  state: StateFreshness;
 }
 
 interface RouteCredentials extends CredentialPolicy {
@@ -30,56 +38,67 @@ export const ROUTE_CREDENTIALS = {
   verify: {
     routes: "`GET /api/auth/verify`",
     accept: CREDENTIAL_KINDS,
+    state: "bounded",
     why: "says what a credential is and changes nothing",
   },
   profile: {
     routes: "`GET /api/auth/me`",
     accept: [...SESSION, "api_key"],
+    state: "bounded",
     why: "the profile of the person, or of the key's owner; no more than `/verify` already tells",
   },
   logout: {
     routes: "`POST /api/auth/logout`",
     accept: SESSION,
+    state: "current",
     why: "ends a session; API keys are revoked and PQC tokens expire instead",
   },
   apiKeys: {
     routes: "`POST/GET /api/auth/api-keys`, `DELETE /api/auth/api-keys/:id`",
     accept: SESSION,
+    state: "current",
     why: "a leaked key must not mint, list or revoke keys",
   },
   pqcIssue: {
     routes: "`POST /api/auth/request-pqc-token`",
     accept: [...SESSION, "api_key"],
+    state: "current",
     why: "API keys with scope `pqc` or `pqc:<service>` (or an mTLS certificate); a PQC token never begets another",
   },
   nodeTokens: {
     routes: "`POST /api/sage/token`",
     accept: [...SESSION, "api_key"],
+    state: "current",
     why: "operators and admins; API keys only with a `sage:bootstrap` scope",
   },
   admin: {
     routes: "`/api/admin/*`, `POST /api/sage/revoke`",
     accept: SESSION,
+    state: "current",
     why: "administration needs a person: no scope grants it to a key",
   },
   audit: {
     routes: "`/api/audit/*`",
     accept: SESSION,
+    state: "current",
     why: "the ledger and receipts are read by people; a key's receipts come with its responses",
   },
   pqcOperation: {
     routes: "`requirePQC(service, operation)`, gateway `pqc` routes",
     accept: ["pqc_token"],
+    state: "bounded",
     why: "a PQC token or reference for exactly that service and operation",
   },
   gatewayJwt: {
     routes: "gateway `jwt` routes",
     accept: SESSION,
+    state: "bounded",
     why: "a signed-in person with the route's minimum role",
   },
   gatewayApiKey: {
     routes: "gateway `api_key` routes",
     accept: ["api_key"],
+    state: "bounded",
     why: "an API key holding every scope the route names",
   },
 } as const satisfies Record<string, RouteCredentials>;
@@ -97,6 +116,7 @@ function describeKinds(kinds: readonly CredentialKind[]): string {
 
 /** Checks a policy when a middleware is built, so a typo cannot silently open or close a route. */
 export function assertCredentialPolicy(policy: CredentialPolicy, owner: string): void {
+  if (!Object.hasOwn(STATE_NAMES, policy.state)) throw new TypeError(`${owner}: state must be bounded or current`);
   if (policy.accept.length === 0 || !policy.accept.every((kind) => (CREDENTIAL_KINDS as readonly string[]).includes(kind))) {
     throw new TypeError(`${owner}: accept must list credential kinds out of ${CREDENTIAL_KINDS.join(", ")}`);
   }
@@ -115,8 +135,15 @@ export function assertCredentialAccepted(policy: CredentialPolicy, principal: Pr
   });
 }
 
+const STATE_NAMES: Record<StateFreshness, string> = {
+  bounded: "within the bound",
+  current: "at once (D1 read)",
+};
+
 /** The table as Markdown, exactly as README.md carries it (a test compares the two). */
 export function routeCredentialsTable(): string {
-  const rows = Object.values(ROUTE_CREDENTIALS).map((row) => `| ${row.routes} | ${describeKinds(row.accept)} | ${row.why} |`);
-  return ["| routes | accept | why |", "|---|---|---|", ...rows].join("\n");
+  const rows = Object.values(ROUTE_CREDENTIALS).map(
+    (row) => `| ${row.routes} | ${describeKinds(row.accept)} | ${STATE_NAMES[row.state]} | ${row.why} |`,
+  );
+  return ["| routes | accept | a revocation elsewhere is seen | why |", "|---|---|---|---|", ...rows].join("\n");
 }

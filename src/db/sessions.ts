@@ -76,10 +76,10 @@ export function findLiveSession(
   return liveSessionQuery(db).get({ sessionId, now: Date.now() });
 }
 
-/** The live session a cookie value belongs to, while the cookie itself is within its 8 hours. */
-export async function findLiveSessionByCookie(
+/** The live session a cookie (by the SHA-256 of its value) belongs to, while the cookie itself is within its 8 hours. */
+export async function findLiveSessionByCookieHash(
   db: Database,
-  cookieValue: string,
+  cookieHash: string,
 ): Promise<{ session: SessionRow; user: UserRow } | undefined> {
   const now = Date.now();
   return db
@@ -88,7 +88,7 @@ export async function findLiveSessionByCookie(
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
       and(
-        eq(sessions.cookieHash, await sha256Hex(cookieValue)),
+        eq(sessions.cookieHash, cookieHash),
         isNull(sessions.revokedAt),
         gt(sessions.cookieExpiresAt, now),
         gt(sessions.expiresAt, now),

@@ -8,7 +8,6 @@ import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requirePQC } from "../middleware/require-pqc";
 import type { CallerClaims } from "./assertion";
-import { cachedPqcPrincipal, pqcCacheKey, rememberPqcPrincipal } from "./pqc-cache";
 import { describeRequirement, type GatewayRoute } from "./routes-config";
 
 /**
@@ -36,7 +35,7 @@ export async function checkRequirement(c: Context<AppEnv>, route: GatewayRoute):
 
 async function signedInPerson(c: Context<AppEnv>, minRole: Role): Promise<CallerClaims> {
   const required = describeRequirement({ kind: "jwt", minRole });
-  const principal = await verifyCredential(c);
+  const principal = await verifyCredential(c, ROUTE_CREDENTIALS.gatewayJwt.state);
   if (principal) c.set("principal", principal);
   // A credential of a kind the route does not accept is as good as none here (401).
   if (!principal || !acceptsKind(ROUTE_CREDENTIALS.gatewayJwt, principal.kind)) {
@@ -54,7 +53,7 @@ async function signedInPerson(c: Context<AppEnv>, minRole: Role): Promise<Caller
 
 async function apiKeyWithScopes(c: Context<AppEnv>, scopes: string[]): Promise<CallerClaims> {
   const wanted = scopes.join(" ");
-  const principal = await verifyCredential(c);
+  const principal = await verifyCredential(c, ROUTE_CREDENTIALS.gatewayApiKey.state);
   if (principal) c.set("principal", principal);
   // ROUTE_CREDENTIALS.gatewayApiKey: API keys only (compared directly, so that the type narrows).
   if (principal?.kind !== "api_key") {
@@ -84,20 +83,11 @@ function pqcCheck(service: string, operation: string): MiddlewareHandler<AppEnv>
   return check;
 }
 
-/** Exactly `requirePQC`'s check and answers; a credential it already passed here is taken from the cache. */
+/** Exactly `requirePQC`'s check and answers (its verification is cached per isolate until `exp`). */
 async function pqcCredential(c: Context<AppEnv>, service: string, operation: string): Promise<CallerClaims> {
-  const presented = presentedPqcCredential(c);
-  const cacheKey = presented ? await pqcCacheKey(presented, `${service}/${operation}`, verifiedClientCertificate(c.req.raw)) : undefined;
-  let principal = cacheKey ? cachedPqcPrincipal(cacheKey) : undefined;
-  if (principal) {
-    c.set("principal", principal);
-  } else {
-    await pqcCheck(service, operation)(c, async () => {});
-    const verified = c.get("principal");
-    if (verified?.kind !== "pqc_token") throw new Error("requirePQC passed without a PQC principal");
-    principal = verified;
-    if (cacheKey) rememberPqcPrincipal(cacheKey, principal);
-  }
+  await pqcCheck(service, operation)(c, async () => {});
+  const principal = c.get("principal");
+  if (principal?.kind !== "pqc_token") throw new Error("requirePQC passed without a PQC principal");
   const { userId, role, permissions } = principal;
   return { cred: "pqc_token", sub: userId, role, service, operation, permissions };
 }

@@ -1,3 +1,4 @@
+import { forgetUser } from "../auth/live-state";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
@@ -92,6 +93,7 @@ adminRoutes.openapi(
     }
     if (target.role !== role) {
       if (!(await changeUserRole(c.get("db"), target, role, actor))) throw await refusedChange(c);
+      forgetUser(target.id);
       await recordWithReceiptHeader(c, {
         type: "user.role_changed",
         subject: target.id,
@@ -123,6 +125,7 @@ adminRoutes.openapi(
     if (id === actor.id) throw new ApiError("forbidden", "You cannot disable your own account.");
     await targetUser(c, id);
     if (await disableUser(c.get("db"), id, actor)) {
+      forgetUser(id);
       await c.get("audit").record({ type: "user.disabled", subject: id, actor: actor.id });
     }
     const after = await targetUser(c, id);

@@ -1,3 +1,4 @@
+import { forgetApiKey } from "../auth/live-state";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { assertGrantableScopes } from "../auth/api-key-scopes";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
@@ -156,6 +157,7 @@ apiKeyRoutes.openapi(
       throw new ApiError("not_found", "No such API key.");
     }
     if (await revokeApiKey(db, id)) {
+      forgetApiKey(id);
       await recordWithReceiptHeader(c, {
         type: "api_key.revoked",
         subject: id,

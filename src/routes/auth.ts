@@ -1,3 +1,4 @@
+import { forgetSession } from "../auth/live-state";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
@@ -120,6 +121,7 @@ authRoutes.openapi(
     await consumeRateLimit(c.env, REFRESH_PER_IP, clientKey(c));
     const result = await rotateRefreshToken(db, refreshToken);
     if (result.outcome === "reused") {
+      forgetSession(result.sessionId);
       await c.get("audit").record({
         type: "refresh.reuse_detected",
         subject: result.userId,
@@ -157,6 +159,7 @@ authRoutes.openapi(
     // ROUTE_CREDENTIALS.logout admits sessions only; this narrows the type.
     if (principal.kind !== "access_token" && principal.kind !== "session_cookie") throw new Error("logout without a session");
     await revokeSession(c.get("db"), principal.sessionId);
+    forgetSession(principal.sessionId);
     clearSessionCookie(c);
     await c.get("audit").record({
       type: "logout",

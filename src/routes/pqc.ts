@@ -28,7 +28,7 @@ interface Caller {
 
 /** The caller: an access token, API key or session, or failing those a verified client certificate. */
 async function identifyCaller(c: Context<AppEnv>, certificate: string | undefined): Promise<Caller> {
-  const principal = await verifyCredential(c);
+  const principal = await verifyCredential(c, ROUTE_CREDENTIALS.pqcIssue.state);
   if (principal) {
     assertCredentialAccepted(ROUTE_CREDENTIALS.pqcIssue, principal);
     return {

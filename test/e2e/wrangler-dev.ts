@@ -18,6 +18,10 @@ declare module "vitest" {
     pqcSeed: string;
     /** Where test/e2e/gateway.test.ts serves its origin (`http://127.0.0.1:<port>`); the gateway routes point there. */
     gatewayOrigin: string;
+    /** wrangler dev's --persist-to folder, so a test can write its D1 as another isolate would. */
+    stateDir: string;
+    /** REVOCATION_MAX_STALENESS_SECONDS of this wrangler dev. */
+    revocationBoundSeconds: number;
   }
 }
 
@@ -52,7 +56,8 @@ async function waitForHealth(url: string, child: ChildProcess, log: () => string
 export default async function startWranglerDev(project: TestProject) {
   const stateDir = mkdtempSync(join(tmpdir(), "headykey-e2e-"));
   const envFile = join(stateDir, "e2e.vars");
-  const vars = freshDevVars({ BOOTSTRAP_ADMIN_EMAIL: "root@e2e-heady.test", ENVIRONMENT: "test" });
+  // A revocation bound of 5 s instead of the default 30, so that test/e2e/revocation.test.ts can wait it out.
+  const vars = freshDevVars({ BOOTSTRAP_ADMIN_EMAIL: "root@e2e-heady.test", ENVIRONMENT: "test", REVOCATION_MAX_STALENESS_SECONDS: "5" });
   writeDevVars(envFile, vars);
   const gatewayOrigin = `http://127.0.0.1:${await freePort()}`;
   // Single quotes: wrangler's .env parser keeps such a value verbatim (it does not unescape \" in double quotes).
@@ -100,6 +105,8 @@ export default async function startWranglerDev(project: TestProject) {
   project.provide("logFile", logFile);
   project.provide("pqcSeed", vars.PQC_LOCAL_SEED);
   project.provide("gatewayOrigin", gatewayOrigin);
+  project.provide("stateDir", stateDir);
+  project.provide("revocationBoundSeconds", Number(vars.REVOCATION_MAX_STALENESS_SECONDS));
   project.provide("bootstrapAdmin", { email: vars.BOOTSTRAP_ADMIN_EMAIL, password: vars.BOOTSTRAP_ADMIN_PASSWORD });
   return stopWranglerDev;
 

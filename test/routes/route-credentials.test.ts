@@ -3,7 +3,13 @@ import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import readme from "../../README.md?raw";
-import { CREDENTIAL_KINDS, ROUTE_CREDENTIALS, routeCredentialsTable, type CredentialKind } from "../../src/auth/route-credentials";
+import {
+  CREDENTIAL_KINDS,
+  ROUTE_CREDENTIALS,
+  routeCredentialsTable,
+  type CredentialKind,
+  type StateFreshness,
+} from "../../src/auth/route-credentials";
 import type { AppEnv } from "../../src/context";
 import { renderError } from "../../src/error-handler";
 import { authenticate } from "../../src/middleware/authenticate";
@@ -129,10 +135,11 @@ describe("the middleware take their accepted kinds explicitly", () => {
     expect((await callApp("/any", { "X-Heady-PQC-Token": adminPqc })).body).toEqual({ kind: "pqc_token" });
   });
 
-  it("refuse to build without a valid list of kinds", () => {
-    expect(() => authenticate({ accept: [] })).toThrow(TypeError);
-    expect(() => authenticate({ accept: ["password" as CredentialKind] })).toThrow(TypeError);
-    expect(() => requireRole("user", { accept: [] })).toThrow(TypeError);
+  it("refuse to build without a valid list of kinds or a known state freshness", () => {
+    expect(() => authenticate({ accept: [], state: "current" })).toThrow(TypeError);
+    expect(() => authenticate({ accept: ["password" as CredentialKind], state: "current" })).toThrow(TypeError);
+    expect(() => requireRole("user", { accept: [], state: "current" })).toThrow(TypeError);
+    expect(() => authenticate({ accept: ["api_key"], state: "stale" as StateFreshness })).toThrow(TypeError);
   });
 });
 

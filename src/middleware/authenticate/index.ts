@@ -12,7 +12,7 @@ import { ApiError } from "../../errors";
 export function authenticate(policy: CredentialPolicy) {
   assertCredentialPolicy(policy, "authenticate");
   return createMiddleware<AppEnv>(async function authenticate(c, next) {
-    const principal = await verifyCredential(c);
+    const principal = await verifyCredential(c, policy.state);
     if (!principal) {
       throw new ApiError("unauthorized", "Authentication is required.", { "WWW-Authenticate": 'Bearer realm="heady"' });
     }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { PqcPrincipal } from "../../src/auth/principal";
-import { cachedPqcPrincipal, clearPqcCacheForTests, pqcCacheKey, rememberPqcPrincipal } from "../../src/gateway/pqc-cache";
+import { cachedPqcPrincipal, clearPqcCacheForTests, pqcCacheKey, rememberPqcPrincipal } from "../../src/auth/pqc-cache";
 
 const principal = (expiresAt: number, jti = crypto.randomUUID()): PqcPrincipal => ({
   kind: "pqc_token",
@@ -19,21 +19,20 @@ afterEach(() => {
   clearPqcCacheForTests();
 });
 
-describe("the gateway's PQC verification cache", () => {
-  it("keys on the credential, the requirement and the connection's certificate together", async () => {
+describe("the PQC verification cache", () => {
+  it("keys on the credential and the connection's certificate together", async () => {
     const keys = new Set([
-      await pqcCacheKey("token-a", "production/clone", undefined),
-      await pqcCacheKey("token-b", "production/clone", undefined),
-      await pqcCacheKey("token-a", "production/deploy", undefined),
-      await pqcCacheKey("token-a", "production/clone", "cert-1"),
-      await pqcCacheKey("token-a", "production/clone", "cert-2"),
+      await pqcCacheKey("token-a", undefined),
+      await pqcCacheKey("token-b", undefined),
+      await pqcCacheKey("token-a", "cert-1"),
+      await pqcCacheKey("token-a", "cert-2"),
     ]);
-    expect(keys.size).toBe(5);
-    expect(await pqcCacheKey("token-a", "production/clone", "cert-1")).toBe(await pqcCacheKey("token-a", "production/clone", "cert-1"));
+    expect(keys.size).toBe(4);
+    expect(await pqcCacheKey("token-a", "cert-1")).toBe(await pqcCacheKey("token-a", "cert-1"));
   });
 
   it("answers until the token's exp and not a second longer", async () => {
-    const key = await pqcCacheKey("token", "production/clone", undefined);
+    const key = await pqcCacheKey("token", undefined);
     const entry = principal(1_000);
     rememberPqcPrincipal(key, entry);
     expect(cachedPqcPrincipal(key, 999)).toBe(entry);
@@ -44,7 +43,7 @@ describe("the gateway's PQC verification cache", () => {
 
   it("holds at most 1024 entries, dropping the oldest first", async () => {
     const far = Math.floor(Date.now() / 1000) + 300;
-    const keys = await Promise.all(Array.from({ length: 1025 }, (_, index) => pqcCacheKey(`token-${index}`, "production/clone", undefined)));
+    const keys = await Promise.all(Array.from({ length: 1025 }, (_, index) => pqcCacheKey(`token-${index}`, undefined)));
     keys.forEach((key, index) => rememberPqcPrincipal(key, principal(far, `jti-${index}`)));
     expect(cachedPqcPrincipal(keys[0]!)).toBeUndefined();
     expect(cachedPqcPrincipal(keys[1]!)?.jti).toBe("jti-1");
