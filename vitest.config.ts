@@ -17,7 +17,8 @@ const sagePrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).priva
 export default defineConfig({
   plugins: [
     cloudflareTest(async () => {
-      const kms = await (fakeKms ??= startFakeKms({ region: "us-east-1" }));
+      fakeKms ??= startFakeKms({ region: "us-east-1" });
+      const kms = await fakeKms;
       return {
         // The source, not wrangler.toml's built bundle (scripts/build-worker.mjs), so tests need no build step.
         main: "./src/index.ts",

@@ -79,7 +79,9 @@ export function summarise(profile, { bundleFile, sourceMapPath, root } = {}) {
   }
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map();
-  profile.samples.forEach((nodeId, i) => selfUs.set(nodeId, (selfUs.get(nodeId) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  profile.samples.forEach((nodeId, i) => {
+    selfUs.set(nodeId, (selfUs.get(nodeId) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
   let scriptUs = 0;
   let nativeUs = 0;
   const special = {};

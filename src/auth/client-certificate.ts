@@ -14,7 +14,7 @@ interface TlsClientAuth {
  */
 export function verifiedClientCertificate(request: Request): string | undefined {
   const auth = (request as { cf?: { tlsClientAuth?: TlsClientAuth } }).cf?.tlsClientAuth;
-  if (!auth || auth.certPresented !== "1" || auth.certVerified !== "SUCCESS") return undefined;
+  if (auth?.certPresented !== "1" || auth.certVerified !== "SUCCESS") return undefined;
   const hex = auth.certFingerprintSHA256 ?? "";
   if (!/^[0-9a-fA-F]{64}$/.test(hex)) return undefined;
   const bytes = new Uint8Array(32);

@@ -73,7 +73,11 @@ export class AuditTally extends DurableObject<Bindings> {
       window.kinds[kind] = { first: entry, repeats: 0, lastAt: entry.createdAt, lastRequestId: entry.requestId, aggregateId: crypto.randomUUID() };
       individually = true;
     } else {
-      const overflow = (window.overflow[entry.type] ??= { count: 0, firstAt: entry.createdAt, lastAt: entry.createdAt, aggregateId: crypto.randomUUID() });
+      let overflow = window.overflow[entry.type];
+      if (!overflow) {
+        overflow = { count: 0, firstAt: entry.createdAt, lastAt: entry.createdAt, aggregateId: crypto.randomUUID() };
+        window.overflow[entry.type] = overflow;
+      }
       overflow.count += 1;
       overflow.lastAt = entry.createdAt;
     }

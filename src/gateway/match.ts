@@ -9,7 +9,7 @@ type Fit = "exact" | "suffix" | undefined;
  * suffix: Spring's suffix pattern matching (and content negotiation by extension elsewhere) serves
  * `/clone.json` and `/clone.tar.gz` as `/clone`, so they must meet `/clone`'s rule.
  */
-function fit(route: GatewayRoute, keys: readonly string[]): Fit {
+function howRouteFits(route: GatewayRoute, keys: readonly string[]): Fit {
   if (route.keys.length > keys.length) return undefined;
   let result: Fit = "exact";
   for (const [index, key] of route.keys.entries()) {
@@ -33,7 +33,7 @@ export function matchRoute(routes: readonly GatewayRoute[], path: GatewayPath): 
   let bySuffix: GatewayRoute | undefined;
   for (const route of routes) {
     if (bySuffix && route.keys.length < bySuffix.keys.length) break;
-    const how = fit(route, path.keys);
+    const how = howRouteFits(route, path.keys);
     if (how === "exact") return route;
     if (how === "suffix" && (!bySuffix || spelling(route) > spelling(bySuffix))) bySuffix = route;
   }

@@ -20,6 +20,7 @@ export type PathParse = { ok: true; path: GatewayPath } | { ok: false; reason: s
 
 const MALFORMED_ESCAPE = /%(?![0-9A-Fa-f]{2})/;
 const ENCODED_DOT = /%2e/i;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is this pattern's purpose.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**

@@ -1,7 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { verifiedClientCertificate } from "../auth/client-certificate";
 import { verifyCredential } from "../auth/credentials";
-import { presentedPqcCredential } from "../auth/pqc-credential";
 import { acceptsKind, ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { ROLE_LEVELS, roleAtLeast, type Role } from "../auth/roles";
 import type { AppEnv } from "../context";

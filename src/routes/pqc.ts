@@ -11,7 +11,7 @@ import { validationHook } from "../middleware/validation";
 import { createReference } from "../pqc/references";
 import { findServiceOperation } from "../pqc/services";
 import { consumeRateLimit, PQC_ISSUE_PER_CALLER } from "../rate-limit/limits";
-import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
+import { errorResponses, jsonBody } from "../schemas/common";
 import { PqcReferenceIssued, PqcTokenIssued, RequestPqcTokenBody } from "../schemas/pqc";
 import { issuePqcToken } from "../tokens/pqc-token";
 

@@ -31,7 +31,9 @@ async function eventsFor(token: string, subject: string): Promise<Array<{ id: st
 }
 
 function countByType(events: Array<{ type: string }>): Record<string, number> {
-  return events.reduce<Record<string, number>>((counts, event) => ({ ...counts, [event.type]: (counts[event.type] ?? 0) + 1 }), {});
+  const counts: Record<string, number> = {};
+  for (const event of events) counts[event.type] = (counts[event.type] ?? 0) + 1;
+  return counts;
 }
 
 describe("audit ledger against wrangler dev", () => {

@@ -219,10 +219,12 @@ async function dropper(): Promise<{ url: string; drop(): void; connections(): nu
   const { port } = server.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
-    drop: () => sockets.forEach((socket) => socket.destroy()),
+    drop: () => {
+      for (const socket of sockets) socket.destroy();
+    },
     connections: () => connections,
     close: () => {
-      sockets.forEach((socket) => socket.destroy());
+      for (const socket of sockets) socket.destroy();
       server.close();
     },
   };

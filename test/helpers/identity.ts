@@ -59,7 +59,7 @@ export async function request<T = any>(method: string, path: string, options: Re
 /** Reads a response once: JSON parsed where it is JSON, the raw text kept either way. */
 export async function readResponse<T = any>(response: Response): Promise<ApiResponse<T>> {
   const text = await response.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown ;
   if (text !== "") {
     try {
       parsed = JSON.parse(text);

@@ -40,7 +40,12 @@ function countingD1(d1: D1Database, count: () => void): D1Database {
     get(target, property) {
       if (property === "prepare") return (query: string) => countingStatement(target.prepare(query), count);
       if (property === "withSession") return (constraint?: string) => countingD1(target.withSession(constraint) as unknown as D1Database, count);
-      if (property === "batch") return (statements: D1PreparedStatement[]) => (count(), target.batch(statements));
+      if (property === "batch") {
+        return (statements: D1PreparedStatement[]) => {
+          count();
+          return target.batch(statements);
+        };
+      }
       const value = Reflect.get(target, property);
       return typeof value === "function" ? value.bind(target) : value;
     },

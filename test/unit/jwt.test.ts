@@ -147,6 +147,7 @@ describe("verifyJwt refuses", () => {
     ["an issuer with a trailing slash", { iss: `${ISSUER}/` }, "wrong_iss"],
     ["an expired exp", { exp: now() - 1 }, "expired"],
     ["a string exp", { exp: String(now() + 300) }, "bad_exp"],
+    // biome-ignore lint/correctness/noPrecisionLoss: the point is a literal that overflows to Infinity.
     ["an infinite exp", { exp: 1e400 }, "bad_exp"],
     ["no iss", { iss: undefined }, "missing_iss"],
     ["no aud", { aud: undefined }, "missing_aud"],
@@ -165,7 +166,14 @@ describe("verifyJwt refuses", () => {
 
   it("a kid outside the kind's format is refused before the key is looked up", async () => {
     const lookups: string[] = [];
-    const strict: TokenKind = { ...kind, kidPattern: /^unit-hs256$/, key: (kid) => (lookups.push(kid), kind.key(kid)) };
+    const strict: TokenKind = {
+      ...kind,
+      kidPattern: /^unit-hs256$/,
+      key: (kid) => {
+        lookups.push(kid);
+        return kind.key(kid);
+      },
+    };
     for (const kid of ["k".repeat(600), "unit-hs256\n", "", "UNIT-hs256"]) {
       expect(await refusal(await forgeJwt(header({ kid }), claims(), hmacSign), strict)).toBe("malformed_kid");
     }

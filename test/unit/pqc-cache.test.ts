@@ -44,7 +44,9 @@ describe("the PQC verification cache", () => {
   it("holds at most 1024 entries, dropping the oldest first", async () => {
     const far = Math.floor(Date.now() / 1000) + 300;
     const keys = await Promise.all(Array.from({ length: 1025 }, (_, index) => pqcCacheKey(`token-${index}`, undefined)));
-    keys.forEach((key, index) => rememberPqcPrincipal(key, principal(far, `jti-${index}`)));
+    keys.forEach((key, index) => {
+      rememberPqcPrincipal(key, principal(far, `jti-${index}`));
+    });
     expect(cachedPqcPrincipal(keys[0]!)).toBeUndefined();
     expect(cachedPqcPrincipal(keys[1]!)?.jti).toBe("jti-1");
     expect(cachedPqcPrincipal(keys[1024]!)?.jti).toBe("jti-1024");

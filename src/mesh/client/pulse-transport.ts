@@ -27,6 +27,7 @@ export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  // biome-ignore lint/suspicious/noExplicitAny: browsers' and ws's event types differ; each listener narrows what it reads.
   addEventListener(type: "open" | "message" | "close" | "error", listener: (event: any) => void): void;
 }
 
