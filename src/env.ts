@@ -14,6 +14,7 @@ import {
   type MeshConfig,
 } from "./mesh/config";
 import { MeshRoleTopicsSchema } from "./mesh/permissions";
+import { loadProvidersConfig, type ProvidersConfig } from "./providers/config";
 
 /** The Worker's bindings, exactly as wrangler.toml and the secrets declare them. */
 export interface Bindings {
@@ -50,6 +51,10 @@ export interface Bindings {
   KMS_ENDPOINT?: string;
   AWS_ACCESS_KEY_ID?: string;
   AWS_SECRET_ACCESS_KEY?: string;
+  PUBLIC_URL?: string;
+  PROVIDER_REDIRECT_URLS?: string;
+  /** Sign-in providers: `OAUTH_<PROVIDER>_CLIENT_ID`, `_CLIENT_SECRET` and the provider's setting (src/providers/config.ts). */
+  [providerVariable: `OAUTH_${string}`]: string | undefined;
 }
 
 /** A secret must carry at least 256 bits; shorter ones are refused rather than padded. */
@@ -176,6 +181,8 @@ export interface Config {
       | { kind: "kms"; region: string; keyId: string; accessKeyId: string; secretAccessKey: string; endpoint?: string | undefined };
   };
   mesh: MeshConfig;
+  /** Sign-in with OAuth/OIDC providers: the enabled ones, the public URL, the redirect allowlist. */
+  providers: ProvidersConfig;
 }
 
 /** Raised when the deployment itself is broken (a missing or weak secret, a bad var). */
@@ -197,6 +204,8 @@ export function loadConfig(env: Bindings): Config {
     throw new ConfigError(result.error.issues.map((issue) => issue.message).join("; "));
   }
   const value = result.data;
+  const providers = loadProvidersConfig(env as unknown as Record<string, unknown>, value.ENVIRONMENT, value.ISSUER);
+  if (providers.problems.length > 0) throw new ConfigError(providers.problems.join("; "));
   const config: Config = {
     environment: value.ENVIRONMENT,
     issuer: value.ISSUER,
@@ -235,6 +244,7 @@ export function loadConfig(env: Bindings): Config {
       rateLimitPerMinute: value.MESH_RATE_LIMIT_PER_MINUTE,
       rateAction: value.MESH_RATE_ACTION,
     },
+    providers: providers.config,
   };
   parsed.set(env, config);
   return config;
