@@ -2,6 +2,7 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { generateKeyPairSync } from "node:crypto";
 import { defineConfig } from "vitest/config";
 import { startFakeKms, type FakeKms } from "./test/kms/fake-kms";
+import { FAKE_IDP_CLIENT, startFakeIdp, type FakeIdp } from "./test/providers/fake-idp";
 
 /**
  * One fake KMS (Node, 127.0.0.1, random port) for the whole run. The pool calls the config function
@@ -9,6 +10,8 @@ import { startFakeKms, type FakeKms } from "./test/kms/fake-kms";
  * their own credentials from its control path (see test/kms/fake-kms.ts).
  */
 let fakeKms: Promise<FakeKms> | undefined;
+/** The loopback OIDC and GitHub-style servers of the provider sign-in tests (test/providers/fake-idp.ts), shared likewise. */
+let fakeIdp: Promise<FakeIdp> | undefined;
 
 /** A fresh SAGE RSA key per run (PKCS#8 DER, base64url), as the Worker's SAGE_PRIVATE_KEY secret expects. */
 const sagePrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url");
@@ -18,6 +21,7 @@ export default defineConfig({
   plugins: [
     cloudflareTest(async () => {
       const kms = await (fakeKms ??= startFakeKms({ region: "us-east-1" }));
+      const idp = await (fakeIdp ??= startFakeIdp());
       return {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
@@ -39,6 +43,14 @@ export default defineConfig({
             TEST_KMS_KEY_ID: kms.alias,
             TEST_KMS_ACCESS_KEY_ID: kms.accessKeyId,
             TEST_KMS_SECRET_ACCESS_KEY: kms.secretAccessKey,
+            // Provider sign-in: the generic OIDC provider and GitHub (as Enterprise Server) on loopback.
+            PROVIDER_REDIRECT_URLS: "https://app.heady.test/signed-in",
+            OAUTH_OIDC_ISSUER: idp.oidcIssuer,
+            OAUTH_OIDC_CLIENT_ID: FAKE_IDP_CLIENT.id,
+            OAUTH_OIDC_CLIENT_SECRET: FAKE_IDP_CLIENT.secret,
+            OAUTH_GITHUB_HOST: idp.githubHost,
+            OAUTH_GITHUB_CLIENT_ID: FAKE_IDP_CLIENT.id,
+            OAUTH_GITHUB_CLIENT_SECRET: FAKE_IDP_CLIENT.secret,
           },
         },
       };
