@@ -174,7 +174,7 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
         userinfo: "/api/openid.connect.userInfo",
       }),
     scopes: OIDC_SCOPES,
-    pkce: false,
+    pkce: true,
     clientAuth: "client_secret_post",
     profile: ({ claims }) => standardClaimsProfile(claims),
   },

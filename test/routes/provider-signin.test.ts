@@ -9,6 +9,7 @@ import {
   registerUser,
   request,
   sessionCookie,
+  sha256Hex,
   uniqueEmail,
   updateUser,
   type ApiResponse,
@@ -199,7 +200,9 @@ describe("provider sign-in: every attack fails with a 4xx and an audit event", (
       const browser = newBrowser();
       const authorization = await startSignIn(browser, "oidc");
       // As if the flow's verifier were lost or swapped (an injected code from another flow).
-      await env.DB.prepare("UPDATE oauth_flows SET code_verifier = ? WHERE provider = 'oidc' AND created_at = (SELECT max(created_at) FROM oauth_flows)").bind(verifier).run();
+      const stateHash = await sha256Hex(authorization.searchParams.get("state")!);
+      const updated = await env.DB.prepare("UPDATE oauth_flows SET code_verifier = ? WHERE state_hash = ?").bind(verifier, stateHash).run();
+      expect(updated.meta.changes).toBe(1);
       expectRefusal(await returnToCallback(browser, await approveAtProvider(authorization, providerUser())), 400, "provider_error");
       expect(await failureReasons(browser)).toEqual(["token_exchange_failed"]);
     });
