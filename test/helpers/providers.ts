@@ -25,7 +25,7 @@ function keepCookies(browser: Browser, response: ApiResponse): void {
 }
 
 /** A request to the Worker from this browser: its cookies go along, the ones it is given are kept. */
-export async function browse(browser: Browser, method: string, path: string, options: { body?: unknown; headers?: Record<string, string> } = {}) {
+export async function browse(browser: Browser, method: string, path: string, options: { body?: unknown; rawBody?: BodyInit; headers?: Record<string, string> } = {}) {
   const response = await request(method, path, { ...options, ip: browser.ip, headers: { ...cookieHeader(browser), ...options.headers } });
   keepCookies(browser, response);
   return response;

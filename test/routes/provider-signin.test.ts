@@ -263,6 +263,28 @@ describe("provider sign-in: every attack fails with a 4xx and an audit event", (
   });
 });
 
+describe("provider sign-in: the form_post callback (Apple's response mode)", () => {
+  it("accepts the authorization response as a cross-site form POST, whose Origin is the provider's", async () => {
+    const browser = newBrowser();
+    const callback = await approveAtProvider(await startSignIn(browser, "oidc"), providerUser());
+    const response = await browse(browser, "POST", callback.pathname, {
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: "https://appleid.apple.com" },
+      rawBody: callback.searchParams.toString(),
+    });
+    expect(response.status, response.text).toBe(302);
+    expect(response.headers.get("location")).toMatch(/#ticket=/);
+  });
+
+  it("refuses a form POST without a state, and one from another browser, like the GET form", async () => {
+    const browser = newBrowser();
+    const headers = { "Content-Type": "application/x-www-form-urlencoded", Origin: "https://appleid.apple.com" };
+    expectRefusal(await browse(browser, "POST", "/api/provider/callback/oidc", { headers, rawBody: "code=x" }), 400, "invalid_request");
+    const callback = await approveAtProvider(await startSignIn(newBrowser(), "oidc"), providerUser());
+    expectRefusal(await browse(browser, "POST", callback.pathname, { headers, rawBody: callback.searchParams.toString() }), 400, "invalid_request");
+    expect(await failureReasons(browser)).toEqual(["state_missing", "browser_mismatch"]);
+  });
+});
+
 describe("provider identities: list, link, unlink", () => {
   it("a signed-in user links a provider, lists it, and unlinks it", async () => {
     const owner = await registerUser();
@@ -311,5 +333,30 @@ describe("provider identities: list, link, unlink", () => {
     const stranger = await registerUser();
     expectRefusal(await request("DELETE", `/api/provider/identities/${identity.id}`, { token: stranger.accessToken }), 404, "not_found");
     expectRefusal(await request("GET", "/api/provider/identities"), 401, "unauthorized");
+  });
+});
+
+describe("provider sign-in in the API description", () => {
+  it("/openapi.json describes every provider route", async () => {
+    const { paths } = (await request("GET", "/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.entries(paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(operations.filter((operation) => operation.includes("/api/provider/")).sort()).toEqual([
+      "DELETE /api/provider/identities/{id}",
+      "GET /api/provider/callback/{provider}",
+      "GET /api/provider/identities",
+      "GET /api/provider/list",
+      "GET /api/provider/start",
+      "POST /api/provider/callback/{provider}",
+      "POST /api/provider/link",
+      "POST /api/provider/start",
+      "POST /api/provider/tokens",
+    ]);
+  });
+
+  it("the hosted sign-in page is served under a strict CSP", async () => {
+    const response = await request("GET", "/sign-in");
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+    expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
   });
 });
