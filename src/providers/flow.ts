@@ -6,6 +6,7 @@ import { randomBase64Url } from "../crypto/random";
 import { consumeFlow, insertFlow, insertSignInTicket } from "../db/oauth-flows";
 import { createSessionWithoutRefreshToken } from "../db/sessions";
 import { ApiError, type ErrorCode } from "../errors";
+import { clientIpKey, consumeRateLimit, PROVIDER_START_PER_IP } from "../rate-limit/limits";
 import { resolveAccount, type AccountResolution } from "./accounts";
 import { bindBrowser, isSameBrowser } from "./browser-binding";
 import { exactRedirectTarget, type EnabledProvider } from "./config";
@@ -46,6 +47,7 @@ function enabledProvider(c: Context<AppEnv>, providerId: string): EnabledProvide
  * answers the provider's authorization URL.
  */
 export async function beginFlow(c: Context<AppEnv>, providerId: string, redirectTo: string | undefined, linkUserId: string | null): Promise<URL> {
+  await consumeRateLimit(c.env, PROVIDER_START_PER_IP, clientIpKey(c.get("meta")));
   const provider = enabledProvider(c, providerId);
   if (!provider) return refuse(c, providerId, "provider_unknown", "not_found", "No such provider is enabled.", { subject: linkUserId ?? undefined });
   const { redirectAllowlist } = c.get("config").providers;

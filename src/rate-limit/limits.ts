@@ -1,3 +1,4 @@
+import type { RequestMeta } from "../audit/record";
 import type { Bindings } from "../env";
 import { ApiError } from "../errors";
 
@@ -14,6 +15,14 @@ export const LOGIN_PER_ACCOUNT: RateLimitRule = { name: "login-account", limit: 
 export const LOGIN_PER_IP: RateLimitRule = { name: "login-ip", limit: 30, windowSeconds: 5 * 60 };
 export const REGISTER_PER_IP: RateLimitRule = { name: "register-ip", limit: 10, windowSeconds: 60 * 60 };
 export const REFRESH_PER_IP: RateLimitRule = { name: "refresh-ip", limit: 120, windowSeconds: 60 };
+
+/** Provider sign-ins started from one IP: each stores a flow row for 10 minutes. */
+export const PROVIDER_START_PER_IP: RateLimitRule = { name: "provider-start-ip", limit: 30, windowSeconds: 10 * 60 };
+
+/** The key per-IP limits count under: the client address, as the audit trail records it. */
+export function clientIpKey(meta: RequestMeta): string {
+  return meta.ip ?? "unknown";
+}
 
 function limiterFor(env: Bindings, rule: RateLimitRule, key: string) {
   return env.LIMITER.get(env.LIMITER.idFromName(`${rule.name}:${key}`));

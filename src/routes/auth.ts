@@ -15,6 +15,7 @@ import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
 import {
+  clientIpKey,
   consumeRateLimit,
   LOGIN_PER_ACCOUNT,
   LOGIN_PER_IP,
@@ -31,7 +32,7 @@ export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
 const TAG = ["Identity"];
 
 function clientKey(c: Context<AppEnv>): string {
-  return c.get("meta").ip ?? "unknown";
+  return clientIpKey(c.get("meta"));
 }
 
 const INVALID_CREDENTIALS = "Email or password is incorrect.";

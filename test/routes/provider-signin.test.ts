@@ -360,3 +360,16 @@ describe("provider sign-in in the API description", () => {
     expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
   });
 });
+
+describe("provider sign-in: anti-automation", () => {
+  it("limits how many flows one address can start (each is a stored row)", async () => {
+    const { PROVIDER_START_PER_IP } = await import("../../src/rate-limit/limits");
+    const browser = newBrowser();
+    for (let i = 0; i < PROVIDER_START_PER_IP.limit; i++) await startSignIn(browser, "oidc");
+    const refused = await browse(browser, "POST", "/api/provider/start", { body: { provider: "oidc" } });
+    expectRefusal(refused, 429, "rate_limited");
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(0);
+    // Another address is unaffected.
+    await startSignIn(newBrowser(), "oidc");
+  });
+});
