@@ -74,6 +74,11 @@ export function loadProvidersConfig(
       problems.push(`${settingName} must be ${definition.setting.description}`);
       continue;
     }
+    // Loopback http is for the dev IdP and the tests; oauth4webapi would refuse it in production anyway.
+    if (environment === "production" && setting?.startsWith("http:")) {
+      problems.push(`${settingName} must use https in production`);
+      continue;
+    }
     enabled.set(definition.id, { definition, clientId, clientSecret, setting });
   }
 

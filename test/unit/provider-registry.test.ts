@@ -316,6 +316,12 @@ describe("provider configuration", () => {
     expect(loadProvidersConfig({ OAUTH_MICROSOFT_CLIENT_ID: "x", OAUTH_MICROSOFT_CLIENT_SECRET: "y" }, "production", "https://id.heady.test").config.enabled.get("microsoft")?.setting).toBe("common");
   });
 
+  it("refuses plain-http (loopback) provider URLs in production", () => {
+    const vars = { OAUTH_OIDC_ISSUER: "http://127.0.0.1:9090", OAUTH_OIDC_CLIENT_ID: "x", OAUTH_OIDC_CLIENT_SECRET: "y" };
+    expect(loadProvidersConfig(vars, "production", "https://id.heady.test").problems).toEqual([expect.stringContaining("OAUTH_OIDC_ISSUER must use https in production")]);
+    expect(loadProvidersConfig(vars, "test", "https://id.heady.test").config.enabled.has("oidc")).toBe(true);
+  });
+
   it("refuses the dev IdP in production", () => {
     const vars = { OAUTH_DEV_ISSUER: "http://127.0.0.1:9090", OAUTH_DEV_CLIENT_ID: "x", OAUTH_DEV_CLIENT_SECRET: "y" };
     expect(loadProvidersConfig(vars, "production", "https://id.heady.test").problems).toEqual([expect.stringContaining("refused in production")]);
