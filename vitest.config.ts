@@ -3,6 +3,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { defineConfig } from "vitest/config";
 import { startFakeKms, type FakeKms } from "./test/kms/fake-kms";
 import { FAKE_IDP_CLIENT, startFakeIdp, type FakeIdp } from "./test/providers/fake-idp";
+// @ts-expect-error: a plain .mjs module shared with `npm run dev`
+import { startDevIdp } from "./scripts/dev-idp.mjs";
 
 /**
  * One fake KMS (Node, 127.0.0.1, random port) for the whole run. The pool calls the config function
@@ -12,9 +14,14 @@ import { FAKE_IDP_CLIENT, startFakeIdp, type FakeIdp } from "./test/providers/fa
 let fakeKms: Promise<FakeKms> | undefined;
 /** The loopback OIDC and GitHub-style servers of the provider sign-in tests (test/providers/fake-idp.ts), shared likewise. */
 let fakeIdp: Promise<FakeIdp> | undefined;
+/** A real oidc-provider (scripts/dev-idp.mjs) as the `dev` provider, shared likewise. */
+let devIdp: Promise<{ issuer: string }> | undefined;
 
 /** A fresh SAGE RSA key per run (PKCS#8 DER, base64url), as the Worker's SAGE_PRIVATE_KEY secret expects. */
 const sagePrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url");
+
+/** The Worker's client at the real oidc-provider. */
+const DEV_IDP_CLIENT = { clientId: "heady-workerd-tests", clientSecret: "heady-workerd-tests-secret-0123456789abcdef" };
 
 /** Tests that run inside workerd, with the real D1, KV and Durable Object bindings of wrangler.toml. */
 export default defineConfig({
@@ -22,6 +29,10 @@ export default defineConfig({
     cloudflareTest(async () => {
       const kms = await (fakeKms ??= startFakeKms({ region: "us-east-1" }));
       const idp = await (fakeIdp ??= startFakeIdp());
+      const oidcProvider = await (devIdp ??= startDevIdp({ ...DEV_IDP_CLIENT, redirectUri: "https://id.heady.test/api/provider/callback/dev" }).then((idp: { unref(): void }) => {
+        idp.unref();
+        return idp;
+      }));
       return {
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
@@ -51,6 +62,9 @@ export default defineConfig({
             OAUTH_GITHUB_HOST: idp.githubHost,
             OAUTH_GITHUB_CLIENT_ID: FAKE_IDP_CLIENT.id,
             OAUTH_GITHUB_CLIENT_SECRET: FAKE_IDP_CLIENT.secret,
+            OAUTH_DEV_ISSUER: oidcProvider.issuer,
+            OAUTH_DEV_CLIENT_ID: DEV_IDP_CLIENT.clientId,
+            OAUTH_DEV_CLIENT_SECRET: DEV_IDP_CLIENT.clientSecret,
           },
         },
       };

@@ -43,7 +43,7 @@ describe("provider sign-in: OIDC (discovery, loopback IdP)", () => {
   it("lists the enabled providers, with their start URLs", async () => {
     const response = await request("GET", "/api/provider/list");
     expect(response.status).toBe(200);
-    expect(response.body.providers.map((provider: { id: string }) => provider.id).sort()).toEqual(["github", "oidc"]);
+    expect(response.body.providers.map((provider: { id: string }) => provider.id).sort()).toEqual(["dev", "github", "oidc"]);
     expect(response.body.providers).toContainEqual({ id: "oidc", name: "OpenID Connect", protocol: "oidc", pkce: true, startUrl: "/api/provider/start?provider=oidc" });
   });
 
