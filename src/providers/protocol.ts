@@ -216,6 +216,22 @@ async function validatedIdTokenClaims(
   return { ...claims };
 }
 
+/** Whether a failed call to the provider is the provider's answer (refusal, bad response) rather than no answer. */
+function isProviderAnswer(error: unknown): boolean {
+  return (
+    error instanceof oauth.WWWAuthenticateChallengeError ||
+    error instanceof oauth.ResponseBodyError ||
+    error instanceof oauth.OperationProcessingError
+  );
+}
+
+/** A failed call to a provider's API or userinfo: a refusal is the profile's fault (400), no answer an outage (502). */
+function profileCallFailure(error: unknown, what: string): ProviderFlowError {
+  return isProviderAnswer(error)
+    ? new ProviderFlowError("profile_invalid", `The provider refused the ${what} request.`, String(error))
+    : new ProviderFlowError("provider_unreachable", `The provider's ${what} endpoint could not be reached.`, String(error));
+}
+
 async function userInfoClaims(
   config: Config,
   server: oauth.AuthorizationServer,
@@ -228,7 +244,7 @@ async function userInfoClaims(
     // Checks that userinfo is about the ID token's subject.
     return { ...(await oauth.processUserInfoResponse(server, client, subject, response)) };
   } catch (error) {
-    throw new ProviderFlowError("profile_invalid", "The provider's userinfo could not be read.", String(error));
+    throw profileCallFailure(error, "userinfo");
   }
 }
 
@@ -246,7 +262,7 @@ async function providerApiJson(config: Config, url: string, accessToken: string,
       requestOptions(config, url),
     );
   } catch (error) {
-    throw new ProviderFlowError("provider_unreachable", "The provider's API could not be reached.", String(error));
+    throw profileCallFailure(error, "profile API");
   }
   if (!response.ok) throw new ProviderFlowError("profile_invalid", "The provider's API refused the profile request.", `HTTP ${response.status} from ${url}`);
   try {

@@ -102,7 +102,8 @@ async function idToken(grant: Grant, issuer: string, key: { privateKey: CryptoKe
   const now = Math.floor(Date.now() / 1000);
   const claims = {
     sub: grant.sub,
-    ...(grant.email ? { email: grant.email, email_verified: grant.emailVerified } : {}),
+    // Without the email in the ID token, the client must ask userinfo.
+    ...(grant.email && grant.tamper !== "userinfo_down" ? { email: grant.email, email_verified: grant.emailVerified } : {}),
     nonce: grant.tamper === "wrong_nonce" ? "not-the-nonce" : grant.nonce,
   };
   if (grant.tamper === "alg_none") {
@@ -164,6 +165,7 @@ export async function startFakeIdp(): Promise<FakeIdp> {
       case "GET /userinfo": {
         const grant = accessTokens.get(request.headers.authorization?.replace(/^Bearer /, "") ?? "");
         if (!grant) return json(response, 401, { error: "invalid_token" });
+        if (grant.tamper === "userinfo_down") return void request.socket.destroy();
         return json(response, 200, { sub: grant.sub, ...(grant.email ? { email: grant.email, email_verified: grant.emailVerified } : {}) });
       }
       default:
@@ -186,7 +188,10 @@ export async function startFakeIdp(): Promise<FakeIdp> {
         return json(response, 200, { access_token: accessToken, token_type: "bearer", scope: "read:user,user:email" });
       }
       case "GET /api/v3/user":
-        if (!grant) return json(response, 401, { message: "Bad credentials" });
+        if (!grant || grant.tamper === "api_unauthorized") {
+          response.setHeader("www-authenticate", 'Bearer error="invalid_token"');
+          return json(response, 401, { message: "Bad credentials" });
+        }
         if (!request.headers["user-agent"]) return json(response, 403, { message: "User-Agent required" });
         return json(response, 200, { id: Number(grant.sub), login: `octo${grant.sub}`, name: "Octo Cat", email: null });
       case "GET /api/v3/user/emails":

@@ -111,6 +111,12 @@ describe("provider sign-in: OIDC (discovery, loopback IdP)", () => {
     expect(b.body.user.id).toBe(a.body.user.id);
   });
 
+  it("userinfo (asked because the ID token lacks the email) that does not answer is an outage (502), not a bad profile", async () => {
+    const browser = newBrowser();
+    expectRefusal(await signInWith(browser, "oidc", { ...providerUser(), tamper: "userinfo_down" }), 502, "bad_gateway");
+    expect(await failureReasons(browser)).toEqual(["provider_unreachable"]);
+  });
+
   it("links to an existing account by email only when the provider verified it", async () => {
     const owner = await registerUser();
     const unverified = newBrowser();
@@ -147,6 +153,12 @@ describe("provider sign-in: GitHub-style OAuth 2.0 (code exchange, then the user
     expect(tokens.body.user.email).toBe(user.email);
     const identities = await request("GET", "/api/provider/identities", { token: tokens.body.accessToken });
     expect(identities.body).toMatchObject({ hasPassword: false, identities: [{ provider: "github", subject: user.sub, email: user.email, emailVerified: true }] });
+  });
+
+  it("a user API that refuses the access token is a provider error (400), not an outage", async () => {
+    const browser = newBrowser();
+    expectRefusal(await signInWith(browser, "github", { ...providerUser(), tamper: "api_unauthorized" }), 400, "provider_error");
+    expect(await failureReasons(browser)).toEqual(["profile_invalid"]);
   });
 
   it("an unverified primary email creates no link to an existing account", async () => {
