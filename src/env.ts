@@ -204,7 +204,7 @@ export function loadConfig(env: Bindings): Config {
     throw new ConfigError(result.error.issues.map((issue) => issue.message).join("; "));
   }
   const value = result.data;
-  const providers = loadProvidersConfig(env as unknown as Record<string, unknown>, value.ENVIRONMENT, value.ISSUER);
+  const providers = loadProvidersConfig(env as unknown as Record<string, unknown>, value.ENVIRONMENT, value.ISSUER, new Set(value.ALLOWED_ORIGINS));
   if (providers.problems.length > 0) throw new ConfigError(providers.problems.join("; "));
   const config: Config = {
     environment: value.ENVIRONMENT,

@@ -48,6 +48,7 @@ export function loadProvidersConfig(
   vars: Record<string, unknown>,
   environment: string,
   issuer: string,
+  allowedOrigins: ReadonlySet<string> = new Set(),
 ): { config: ProvidersConfig; problems: string[] } {
   const problems: string[] = [];
   const text = (name: string) => (typeof vars[name] === "string" && vars[name] !== "" ? (vars[name] as string) : undefined);
@@ -84,7 +85,13 @@ export function loadProvidersConfig(
 
   const configured = (text("PROVIDER_REDIRECT_URLS") ?? "").split(",").map((value) => value.trim()).filter(Boolean);
   for (const entry of configured) {
-    if (exactRedirectTarget(entry) !== entry) problems.push(`PROVIDER_REDIRECT_URLS entries must be absolute URLs without query or fragment: ${entry}`);
+    if (exactRedirectTarget(entry) !== entry) {
+      problems.push(`PROVIDER_REDIRECT_URLS entries must be absolute URLs without query or fragment: ${entry}`);
+      continue;
+    }
+    // The page there posts its ticket to /api/provider/tokens; CORS must let it.
+    const { origin } = new URL(entry);
+    if (origin !== publicUrl && !allowedOrigins.has(origin)) problems.push(`PROVIDER_REDIRECT_URLS: ${origin} is not in ALLOWED_ORIGINS, so its page could not collect its tokens`);
   }
   const redirectAllowlist = [...new Set([...configured, `${publicUrl}${SIGN_IN_PAGE_PATH}`])];
   return { config: { enabled, publicUrl, redirectAllowlist }, problems };

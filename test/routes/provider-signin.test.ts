@@ -338,6 +338,23 @@ describe("provider identities: list, link, unlink", () => {
     expect((await request("DELETE", `/api/provider/identities/${identity.id}`, { token: tokens.body.accessToken })).status).toBe(204);
   });
 
+  it("linking needs a person's session: an API key cannot add a way into the account", async () => {
+    const owner = await registerUser();
+    const key = await request("POST", "/api/auth/api-keys", { token: owner.accessToken, body: { description: "ci" } });
+    expect(key.status, key.text).toBe(201);
+    const response = await request("POST", "/api/provider/link", { headers: { "X-API-Key": key.body.key }, body: { provider: "github" } });
+    expectRefusal(response, 403, "forbidden");
+  });
+
+  it("a ticket whose session has ended collects nothing", async () => {
+    const browser = newBrowser();
+    const callback = await signInWith(browser, "oidc", providerUser());
+    await env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND id = (SELECT session_id FROM sign_in_tickets WHERE ticket_hash = ?)")
+      .bind(Date.now(), await sha256Hex(ticketOf(callback)))
+      .run();
+    expectRefusal(await collectTokens(browser, callback), 401, "invalid_token");
+  });
+
   it("someone else's identity is not found, and managing identities needs a session", async () => {
     const browser = newBrowser();
     const tokens = await collectTokens(browser, await signInWith(browser, "oidc", providerUser()));

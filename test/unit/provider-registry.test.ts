@@ -328,8 +328,16 @@ describe("provider configuration", () => {
     expect(loadProvidersConfig(vars, "development", "https://id.heady.test").config.enabled.has("dev")).toBe(true);
   });
 
+  it("refuses a redirect page whose origin may not call the API (it could not collect its tokens)", () => {
+    const vars = { PROVIDER_REDIRECT_URLS: "https://elsewhere.example/done" };
+    expect(loadProvidersConfig(vars, "production", "https://id.example", new Set(["https://app.example"])).problems).toEqual([
+      expect.stringContaining("https://elsewhere.example is not in ALLOWED_ORIGINS"),
+    ]);
+    expect(loadProvidersConfig(vars, "production", "https://id.example", new Set(["https://elsewhere.example"])).problems).toEqual([]);
+  });
+
   it("takes exact redirect URLs only, and always allows the hosted sign-in page", () => {
-    const good = loadProvidersConfig({ PROVIDER_REDIRECT_URLS: "https://app.example/done, https://admin.example/" }, "production", "https://id.example");
+    const good = loadProvidersConfig({ PROVIDER_REDIRECT_URLS: "https://app.example/done, https://admin.example/" }, "production", "https://id.example", new Set(["https://app.example", "https://admin.example"]));
     expect(good.config.redirectAllowlist).toEqual(["https://app.example/done", "https://admin.example/", "https://id.example/sign-in"]);
     for (const bad of ["https://app.example/done?x=1", "app.example/done", "https://app.example/a/../b", "https://APP.example/done"]) {
       expect(loadProvidersConfig({ PROVIDER_REDIRECT_URLS: bad }, "production", "https://id.example").problems).toHaveLength(1);
