@@ -62,6 +62,9 @@ export default defineConfig({
             OAUTH_GITHUB_HOST: idp.githubHost,
             OAUTH_GITHUB_CLIENT_ID: FAKE_IDP_CLIENT.id,
             OAUTH_GITHUB_CLIENT_SECRET: FAKE_IDP_CLIENT.secret,
+            // Apple only to start a flow (its endpoints are not reachable from here): the form_post branch.
+            OAUTH_APPLE_CLIENT_ID: "systems.heady.test",
+            OAUTH_APPLE_CLIENT_SECRET: "test-only-apple-client-secret-jwt",
             OAUTH_DEV_ISSUER: oidcProvider.issuer,
             OAUTH_DEV_CLIENT_ID: DEV_IDP_CLIENT.clientId,
             OAUTH_DEV_CLIENT_SECRET: DEV_IDP_CLIENT.clientSecret,

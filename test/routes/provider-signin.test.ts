@@ -43,7 +43,7 @@ describe("provider sign-in: OIDC (discovery, loopback IdP)", () => {
   it("lists the enabled providers, with their start URLs", async () => {
     const response = await request("GET", "/api/provider/list");
     expect(response.status).toBe(200);
-    expect(response.body.providers.map((provider: { id: string }) => provider.id).sort()).toEqual(["dev", "github", "oidc"]);
+    expect(response.body.providers.map((provider: { id: string }) => provider.id).sort()).toEqual(["apple", "dev", "github", "oidc"]);
     expect(response.body.providers).toContainEqual({ id: "oidc", name: "OpenID Connect", protocol: "oidc", pkce: true, startUrl: "/api/provider/start?provider=oidc" });
   });
 
@@ -285,6 +285,15 @@ describe("provider sign-in: the form_post callback (Apple's response mode)", () 
     });
     expect(response.status, response.text).toBe(302);
     expect(response.headers.get("location")).toMatch(/#ticket=/);
+  });
+
+  it("binds a form_post provider's flow with a SameSite=None cookie, which a cross-site POST carries (Lax would not)", async () => {
+    const browser = newBrowser();
+    const response = await browse(browser, "POST", "/api/provider/start", { body: { provider: "apple" } });
+    expect(response.status, response.text).toBe(200);
+    expect(new URL(response.body.authorizationUrl).searchParams.get("response_mode")).toBe("form_post");
+    const [binding] = response.headers.getSetCookie().map(parseSetCookie);
+    expect(Object.fromEntries(binding!.attributes)).toMatchObject({ secure: "", httponly: "", samesite: "None", path: "/" });
   });
 
   it("refuses a form POST without a state, and one from another browser, like the GET form", async () => {
