@@ -2,23 +2,46 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { generateKeyPairSync } from "node:crypto";
 import { defineConfig } from "vitest/config";
 import { startFakeKms, type FakeKms } from "./test/kms/fake-kms";
+import { FAKE_IDP_CLIENT, startFakeIdp, type FakeIdp } from "./test/providers/fake-idp";
+// @ts-expect-error: a plain .mjs module shared with `npm run dev`
+import { startDevIdp } from "./scripts/dev-idp.mjs";
+
+/** Starts a server on first use and hands every later caller the same one. */
+function once<T>(start: () => Promise<T>): () => Promise<T> {
+  let started: Promise<T> | undefined;
+  return () => {
+    started ??= start();
+    return started;
+  };
+}
 
 /**
  * One fake KMS (Node, 127.0.0.1, random port) for the whole run. The pool calls the config function
  * once per worker it starts, so the server is started once and shared; tests isolate themselves with
  * their own credentials from its control path (see test/kms/fake-kms.ts).
  */
-let fakeKms: Promise<FakeKms> | undefined;
+const fakeKms = once<FakeKms>(() => startFakeKms({ region: "us-east-1" }));
+/** The loopback OIDC and GitHub-style servers of the provider sign-in tests (test/providers/fake-idp.ts), shared likewise. */
+const fakeIdp = once<FakeIdp>(() => startFakeIdp());
+/** A real oidc-provider (scripts/dev-idp.mjs) as the `dev` provider, shared likewise; it must not keep the run alive. */
+const devIdp = once<{ issuer: string }>(() =>
+  startDevIdp({ ...DEV_IDP_CLIENT, redirectUri: "https://id.heady.test/api/provider/callback/dev" }).then((started: { issuer: string; unref(): void }) => {
+    started.unref();
+    return started;
+  }),
+);
 
 /** A fresh SAGE RSA key per run (PKCS#8 DER, base64url), as the Worker's SAGE_PRIVATE_KEY secret expects. */
 const sagePrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url");
+
+/** The Worker's client at the real oidc-provider. */
+const DEV_IDP_CLIENT = { clientId: "heady-workerd-tests", clientSecret: "heady-workerd-tests-secret-0123456789abcdef" };
 
 /** Tests that run inside workerd, with the real D1, KV and Durable Object bindings of wrangler.toml. */
 export default defineConfig({
   plugins: [
     cloudflareTest(async () => {
-      fakeKms ??= startFakeKms({ region: "us-east-1" });
-      const kms = await fakeKms;
+      const [kms, idp, oidcProvider] = await Promise.all([fakeKms(), fakeIdp(), devIdp()]);
       return {
         // The source, not wrangler.toml's built bundle (scripts/build-worker.mjs), so tests need no build step.
         main: "./src/index.ts",
@@ -46,6 +69,20 @@ export default defineConfig({
             TEST_KMS_KEY_ID: kms.alias,
             TEST_KMS_ACCESS_KEY_ID: kms.accessKeyId,
             TEST_KMS_SECRET_ACCESS_KEY: kms.secretAccessKey,
+            // Provider sign-in: the generic OIDC provider and GitHub (as Enterprise Server) on loopback.
+            PROVIDER_REDIRECT_URLS: "https://app.heady.test/signed-in",
+            OAUTH_OIDC_ISSUER: idp.oidcIssuer,
+            OAUTH_OIDC_CLIENT_ID: FAKE_IDP_CLIENT.id,
+            OAUTH_OIDC_CLIENT_SECRET: FAKE_IDP_CLIENT.secret,
+            OAUTH_GITHUB_HOST: idp.githubHost,
+            OAUTH_GITHUB_CLIENT_ID: FAKE_IDP_CLIENT.id,
+            OAUTH_GITHUB_CLIENT_SECRET: FAKE_IDP_CLIENT.secret,
+            // Apple only to start a flow (its endpoints are not reachable from here): the form_post branch.
+            OAUTH_APPLE_CLIENT_ID: "systems.heady.test",
+            OAUTH_APPLE_CLIENT_SECRET: "test-only-apple-client-secret-jwt",
+            OAUTH_DEV_ISSUER: oidcProvider.issuer,
+            OAUTH_DEV_CLIENT_ID: DEV_IDP_CLIENT.clientId,
+            OAUTH_DEV_CLIENT_SECRET: DEV_IDP_CLIENT.clientSecret,
           },
         },
       };

@@ -36,6 +36,30 @@ export function writeDevVars(path, vars) {
   });
 }
 
+/** The variables of a .dev.vars-style file, unquoted. */
+export function readDevVars(path) {
+  if (!existsSync(path)) return {};
+  const vars = {};
+  for (const [, key, raw] of readFileSync(path, "utf8").matchAll(/^([A-Z0-9_]+)=(.*)$/gm)) {
+    try {
+      vars[key] = raw.startsWith('"') ? JSON.parse(raw) : raw;
+    } catch {
+      vars[key] = raw;
+    }
+  }
+  return vars;
+}
+
+/** Appends the variables the file lacks, keeping every existing value; returns the names it added. */
+export function addMissingDevVars(path, vars) {
+  const present = readDevVars(path);
+  const missing = Object.entries(vars).filter(([key]) => !(key in present));
+  if (missing.length > 0) {
+    appendFileSync(path, `\n# Added ${new Date().toISOString()}\n${missing.map(([key, value]) => `${key}=${JSON.stringify(String(value))}`).join("\n")}\n`);
+  }
+  return missing.map(([key]) => key);
+}
+
 /**
  * Creates the file, or adds fresh values for any variable it lacks (a secret introduced since it
  * was written), keeping every existing value. Returns the names it added.
@@ -46,10 +70,15 @@ export function ensureDevVars(path) {
     writeDevVars(path, fresh);
     return Object.keys(fresh);
   }
-  const present = new Set([...readFileSync(path, "utf8").matchAll(/^([A-Z0-9_]+)=/gm)].map((match) => match[1]));
-  const missing = Object.entries(fresh).filter(([key]) => !present.has(key));
-  if (missing.length > 0) {
-    appendFileSync(path, `\n# Added ${new Date().toISOString()}\n${missing.map(([key, value]) => `${key}=${JSON.stringify(String(value))}`).join("\n")}\n`);
-  }
-  return missing.map(([key]) => key);
+  return addMissingDevVars(path, fresh);
+}
+
+/** The variables of the `dev` sign-in provider, pointed at the local oidc-provider (scripts/dev-idp.mjs). */
+export function devIdpVars(workerPort, idpPort = 9555) {
+  return {
+    PUBLIC_URL: `http://localhost:${workerPort}`,
+    OAUTH_DEV_ISSUER: `http://127.0.0.1:${idpPort}`,
+    OAUTH_DEV_CLIENT_ID: "heady-dev",
+    OAUTH_DEV_CLIENT_SECRET: secret(),
+  };
 }

@@ -1,30 +1,48 @@
 // `npm run dev`: first-run setup, then `wrangler dev`.
 // 1. writes .dev.vars with fresh random secrets if it is missing, or adds any secret it lacks;
 // 2. applies the D1 migrations to the local database;
-// 3. starts wrangler dev and says where everything is.
+// 3. with --dev-idp (once; it is remembered in .dev.vars), configures the `dev` sign-in provider, and
+//    whenever .dev.vars has it, starts its local oidc-provider on 127.0.0.1 (scripts/dev-idp.mjs);
+// 4. starts wrangler dev and says where everything is.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { ensureDevVars } from "./dev-vars.mjs";
+import { addMissingDevVars, devIdpVars, ensureDevVars, readDevVars } from "./dev-vars.mjs";
+import { startDevIdp } from "./dev-idp.mjs";
 
 const PORT = process.env.PORT ?? "8787";
 const wrangler = (args, options = {}) => spawnSync("npx", ["wrangler", ...args], { stdio: "inherit", ...options });
 
+const wantsDevIdp = process.argv.includes("--dev-idp");
+const wranglerArgs = process.argv.slice(2).filter((arg) => arg !== "--dev-idp");
 const added = ensureDevVars(".dev.vars");
+if (wantsDevIdp) added.push(...addMissingDevVars(".dev.vars", devIdpVars(PORT)));
 if (added.length > 0) console.log(`.dev.vars: wrote fresh random values for ${added.join(", ")} (git-ignored).`);
 
 const migrate = wrangler(["d1", "migrations", "apply", "DB", "--local"], { env: { ...process.env, CI: "1" } });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const adminEmail = /^BOOTSTRAP_ADMIN_EMAIL="?([^"\n]*)"?$/m.exec(readFileSync(".dev.vars", "utf8"))?.[1];
+const vars = readDevVars(".dev.vars");
+const adminEmail = vars.BOOTSTRAP_ADMIN_EMAIL;
 const base = `http://localhost:${PORT}`;
+let devIdpLine = `Sign-in page  ${base}/sign-in   (npm run dev -- --dev-idp adds a local OIDC provider to click through)`;
+const devIssuer = vars.OAUTH_DEV_ISSUER ? new URL(vars.OAUTH_DEV_ISSUER) : undefined;
+if (devIssuer && devIssuer.hostname === "127.0.0.1") {
+  await startDevIdp({
+    port: Number(devIssuer.port),
+    clientId: vars.OAUTH_DEV_CLIENT_ID,
+    clientSecret: vars.OAUTH_DEV_CLIENT_SECRET,
+    redirectUri: `${vars.PUBLIC_URL ?? base}/api/provider/callback/dev`,
+  });
+  devIdpLine = `Sign-in page  ${base}/sign-in   ("Continue with Local dev IdP": any login and password, at ${devIssuer.origin})`;
+}
 console.log(`
 HeadyKey Edge is starting:
   API          ${base}/api/auth/…
   Docs         ${base}/docs   (OpenAPI 3.1 at ${base}/openapi.json)
   Health       ${base}/health
+  ${devIdpLine}
   First admin  sign in as ${adminEmail ?? "(BOOTSTRAP_ADMIN_EMAIL)"} with BOOTSTRAP_ADMIN_PASSWORD from .dev.vars
 `);
 
-const dev = spawn("npx", ["wrangler", "dev", "--port", PORT, ...process.argv.slice(2)], { stdio: "inherit" });
+const dev = spawn("npx", ["wrangler", "dev", "--port", PORT, ...wranglerArgs], { stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
 dev.on("exit", (code) => process.exit(code ?? 0));

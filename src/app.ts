@@ -11,6 +11,9 @@ import { authRoutes } from "./routes/auth";
 import { GATEWAY_MOUNT, gatewayRoutes } from "./routes/gateway";
 import { meshRoutes } from "./routes/mesh";
 import { pqcRoutes } from "./routes/pqc";
+import { providerCallbackRoutes } from "./routes/provider-callback";
+import { providerRoutes } from "./routes/providers";
+import { signInPageRoutes } from "./routes/sign-in-page";
 import { sageRoutes } from "./routes/sage";
 import { wellKnownRoutes } from "./routes/well-known";
 import { systemRoutes } from "./routes/system";
@@ -26,6 +29,8 @@ export function createApp() {
   app.use("*", requestContext());
   // Before cors(): a WebSocket client must get its refusal (a foreign Origin too) as a 1008 close, not a 403 body.
   app.route("/ws/mesh", meshRoutes);
+  // Before cors(): a form_post callback arrives with the provider's Origin; state and the browser binding protect it.
+  app.route("/api/provider/callback", providerCallbackRoutes);
   app.use("*", cors());
   app.use("*", bodySize(MAX_BODY_BYTES));
 
@@ -37,6 +42,8 @@ export function createApp() {
   app.route("/api/admin", adminRoutes);
   app.route("/api/sage", sageRoutes);
   app.route("/api/audit", auditRoutes);
+  app.route("/api/provider", providerRoutes);
+  app.route("/", signInPageRoutes);
   app.route(GATEWAY_MOUNT, gatewayRoutes);
 
   app.doc31("/openapi.json", {

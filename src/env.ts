@@ -16,6 +16,7 @@ import {
   type MeshConfig,
 } from "./mesh/config";
 import { MeshRoleTopicsSchema } from "./mesh/permissions";
+import { loadProvidersConfig, type ProvidersConfig } from "./providers/config";
 
 /** The Worker's bindings, exactly as wrangler.toml and the secrets declare them. */
 export interface Bindings {
@@ -55,6 +56,10 @@ export interface Bindings {
   KMS_ENDPOINT?: string;
   AWS_ACCESS_KEY_ID?: string;
   AWS_SECRET_ACCESS_KEY?: string;
+  PUBLIC_URL?: string;
+  PROVIDER_REDIRECT_URLS?: string;
+  /** Sign-in providers: `OAUTH_<PROVIDER>_CLIENT_ID`, `_CLIENT_SECRET` and the provider's setting (src/providers/config.ts). */
+  [providerVariable: `OAUTH_${string}`]: string | undefined;
 }
 
 /** Revocation reaches every isolate within this many seconds unless configured otherwise (design.md). */
@@ -194,6 +199,8 @@ export interface Config {
       | { kind: "kms"; region: string; keyId: string; accessKeyId: string; secretAccessKey: string; endpoint?: string | undefined };
   };
   mesh: MeshConfig;
+  /** Sign-in with OAuth/OIDC providers: the enabled ones, the public URL, the redirect allowlist. */
+  providers: ProvidersConfig;
 }
 
 /** Raised when the deployment itself is broken (a missing or weak secret, a bad var). */
@@ -215,6 +222,8 @@ export function loadConfig(env: Bindings): Config {
     throw new ConfigError(result.error.issues.map((issue) => issue.message).join("; "));
   }
   const value = result.data;
+  const providers = loadProvidersConfig(env as unknown as Record<string, unknown>, value.ENVIRONMENT, value.ISSUER, new Set(value.ALLOWED_ORIGINS));
+  if (providers.problems.length > 0) throw new ConfigError(providers.problems.join("; "));
   const config: Config = {
     environment: value.ENVIRONMENT,
     issuer: value.ISSUER,
@@ -255,6 +264,7 @@ export function loadConfig(env: Bindings): Config {
       rateAction: value.MESH_RATE_ACTION,
       maxSocketsPerNode: value.MESH_MAX_SOCKETS_PER_NODE,
     },
+    providers: providers.config,
   };
   parsed.set(env, config);
   return config;

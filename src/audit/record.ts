@@ -26,7 +26,10 @@ export type AuthEventType =
   | "mesh.node_revoked"
   | "mesh.access_denied"
   | "mesh.connected"
-  | "gateway.denied";
+  | "gateway.denied"
+  | "provider.login_failed"
+  | "provider.linked"
+  | "provider.unlinked";
 
 export interface AuthEvent {
   type: AuthEventType;

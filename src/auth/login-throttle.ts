@@ -4,7 +4,15 @@ import type { WindowDecision } from "../durable-objects/rate-limiter";
 import type { ApiError } from "../errors";
 import { SESSION_TTL_MS, signInAddressesSince } from "../db/sessions";
 import { addressKey } from "../rate-limit/client-address";
-import { LOGIN_PER_ACCOUNT, LOGIN_PER_ACCOUNT_AND_ADDRESS, LOGIN_PER_IP, rateLimited, resetRateLimit, takeRateLimit } from "../rate-limit/limits";
+import {
+  clientIpKey,
+  LOGIN_PER_ACCOUNT,
+  LOGIN_PER_ACCOUNT_AND_ADDRESS,
+  LOGIN_PER_IP,
+  rateLimited,
+  resetRateLimit,
+  takeRateLimit,
+} from "../rate-limit/limits";
 import { emailSubject } from "./email-subject";
 
 /**
@@ -16,7 +24,7 @@ import { emailSubject } from "./email-subject";
  *    client address the owner signed in from within a session's lifetime still gets through.
  */
 export async function admitLoginAttempt(c: Context<AppEnv>, email: string): Promise<void> {
-  const address = addressKey(c.get("meta").ip);
+  const address = clientIpKey(c.get("meta"));
   const perAddress = await takeRateLimit(c.env, LOGIN_PER_IP, address);
   if (!perAddress.allowed) throw rateLimited(perAddress);
 
@@ -29,7 +37,7 @@ export async function admitLoginAttempt(c: Context<AppEnv>, email: string): Prom
 
 /** After a successful login: the client's failures on this account are forgiven (not the account's global count). */
 export async function forgetLoginFailures(c: Context<AppEnv>, email: string): Promise<void> {
-  await resetRateLimit(c.env, LOGIN_PER_ACCOUNT_AND_ADDRESS, accountAddressKey(email, addressKey(c.get("meta").ip)));
+  await resetRateLimit(c.env, LOGIN_PER_ACCOUNT_AND_ADDRESS, accountAddressKey(email, clientIpKey(c.get("meta"))));
 }
 
 /** Address keys hold no spaces and validated emails none either, so the pair is unambiguous. */

@@ -83,6 +83,12 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "the ledger and receipts are read by people; a key's receipts come with its responses",
   },
+  identities: {
+    routes: "`GET /api/provider/identities`, `POST /api/provider/link`, `DELETE /api/provider/identities/:id`",
+    accept: SESSION,
+    state: "current",
+    why: "adding or removing a way to sign in needs the person, never a key",
+  },
   pqcOperation: {
     routes: "`requirePQC(service, operation)`, gateway `pqc` routes",
     accept: ["pqc_token"],

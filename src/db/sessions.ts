@@ -18,15 +18,13 @@ export interface NewSession {
   refreshToken: string;
 }
 
-/** Starts a session with its first refresh token, both written in one transaction. */
-export async function createSession(
-  db: Database,
+/** A new session row (not yet stored) and the cookie value whose hash it holds. */
+async function newSession(
   userId: string,
   client: { ip?: string | undefined; userAgent?: string | undefined },
-): Promise<NewSession> {
-  const now = Date.now();
+  now: number,
+): Promise<{ session: SessionRow; cookieValue: string }> {
   const cookieValue = randomBase64Url(32);
-  const refreshToken = randomHex(REFRESH_TOKEN_BYTES);
   const session: SessionRow = {
     id: crypto.randomUUID(),
     userId,
@@ -38,18 +36,53 @@ export async function createSession(
     userAgent: client.userAgent?.slice(0, 256) ?? null,
     createdAt: now,
   };
-  await db.batch([
-    db.insert(sessions).values(session),
-    db.insert(refreshTokens).values({
-      id: crypto.randomUUID(),
-      tokenHash: await sha256Hex(refreshToken),
-      familyId: session.id,
-      userId,
-      expiresAt: session.expiresAt,
-      createdAt: now,
-    }),
-  ]);
+  return { session, cookieValue };
+}
+
+/** The insert of a session's first refresh token; it shares the session's absolute expiry. */
+function firstRefreshTokenInsert(db: Database, session: Pick<SessionRow, "id" | "userId" | "expiresAt">, tokenHash: string, now: number) {
+  return db.insert(refreshTokens).values({
+    id: crypto.randomUUID(),
+    tokenHash,
+    familyId: session.id,
+    userId: session.userId,
+    expiresAt: session.expiresAt,
+    createdAt: now,
+  });
+}
+
+/** Starts a session with its first refresh token, both written in one transaction. */
+export async function createSession(
+  db: Database,
+  userId: string,
+  client: { ip?: string | undefined; userAgent?: string | undefined },
+): Promise<NewSession> {
+  const now = Date.now();
+  const { session, cookieValue } = await newSession(userId, client, now);
+  const refreshToken = randomHex(REFRESH_TOKEN_BYTES);
+  await db.batch([db.insert(sessions).values(session), firstRefreshTokenInsert(db, session, await sha256Hex(refreshToken), now)]);
   return { session, cookieValue, refreshToken };
+}
+
+/**
+ * Starts a session whose first refresh token is issued later, by `issueFirstRefreshToken`: for a
+ * sign-in that ends in a redirect, where tokens must not travel in the URL (provider sign-in).
+ */
+export async function createSessionWithoutRefreshToken(
+  db: Database,
+  userId: string,
+  client: { ip?: string | undefined; userAgent?: string | undefined },
+): Promise<{ session: SessionRow; cookieValue: string }> {
+  const created = await newSession(userId, client, Date.now());
+  await db.insert(sessions).values(created.session);
+  return created;
+}
+
+/** Issues the first refresh token of a session started by `createSessionWithoutRefreshToken`. */
+export async function issueFirstRefreshToken(db: Database, session: SessionRow): Promise<string> {
+  const token = randomHex(REFRESH_TOKEN_BYTES);
+  await firstRefreshTokenInsert(db, session, await sha256Hex(token), Date.now());
+  return token;
 }
 
 const liveSessionQuery = preparedPerDatabase((db) =>

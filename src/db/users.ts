@@ -7,6 +7,16 @@ import { afterCursor, type Cursor } from "./cursor";
 import { revokeAllSessionsOfUserStatements } from "./sessions";
 import { users, type UserRow } from "./schema";
 
+/**
+ * The password hash of an account that has none (created through a sign-in provider). It is no
+ * PHC string, so no password ever verifies against it.
+ */
+export const NO_PASSWORD = "";
+
+export function hasPassword(user: UserRow): boolean {
+  return user.passwordHash !== NO_PASSWORD;
+}
+
 export function findUserByEmail(db: Database, email: string): Promise<UserRow | undefined> {
   return db.select().from(users).where(eq(users.email, email)).get();
 }

@@ -1,5 +1,7 @@
 import type { WindowDecision } from "../durable-objects/rate-limiter";
+import type { RequestMeta } from "../audit/record";
 import type { Bindings } from "../env";
+import { addressKey } from "./client-address";
 import { ApiError, UnavailableError } from "../errors";
 
 /** A named limit: at most `limit` attempts per `windowSeconds` for one key. */
@@ -26,6 +28,14 @@ export const LOGIN_PER_ACCOUNT: RateLimitRule = { name: "login-account", limit: 
 export const LOGIN_PER_IP: RateLimitRule = { name: "login-ip", limit: 30, windowSeconds: 5 * 60 };
 export const REGISTER_PER_IP: RateLimitRule = { name: "register-ip", limit: 10, windowSeconds: 60 * 60 };
 export const REFRESH_PER_IP: RateLimitRule = { name: "refresh-ip", limit: 120, windowSeconds: 60 };
+
+/** Provider sign-ins started from one IP: each stores a flow row for 10 minutes. */
+export const PROVIDER_START_PER_IP: RateLimitRule = { name: "provider-start-ip", limit: 30, windowSeconds: 10 * 60 };
+
+/** The key every per-IP limit counts under: the client address, IPv6 by its /64 (see client-address.ts). */
+export function clientIpKey(meta: RequestMeta): string {
+  return addressKey(meta.ip);
+}
 
 function limiterFor(env: Bindings, rule: RateLimitRule, key: string) {
   return env.LIMITER.get(env.LIMITER.idFromName(`${rule.name}:${key}`));

@@ -7,18 +7,17 @@ import { recordWithReceiptHeader } from "../audit/receipt-header";
 import { assertAcceptablePassword } from "../auth/password-policy";
 import { emailSubject } from "../auth/email-subject";
 import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
-import { clearSessionCookie, setSessionCookie } from "../auth/session-cookie";
+import { clearSessionCookie } from "../auth/session-cookie";
+import { startSession } from "../auth/sign-in";
 import type { AppEnv } from "../context";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
 import { rotateRefreshToken } from "../db/refresh-tokens";
-import { createSession, findLiveSession, revokeSession } from "../db/sessions";
-import type { UserRow } from "../db/schema";
-import { findUserByEmail, findUserById, insertUser, publicProfile, updatePasswordHash } from "../db/users";
+import { findLiveSession, revokeSession } from "../db/sessions";
+import { findUserByEmail, findUserById, hasPassword, insertUser, publicProfile, updatePasswordHash } from "../db/users";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
-import { consumeRateLimit, REFRESH_PER_IP, REGISTER_PER_IP } from "../rate-limit/limits";
-import { addressKey } from "../rate-limit/client-address";
+import { clientIpKey, consumeRateLimit, REFRESH_PER_IP, REGISTER_PER_IP } from "../rate-limit/limits";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 import { LoginBody, RefreshBody, RefreshedTokens, RegisterBody, SessionTokens, User, Verification } from "../schemas/auth";
 import { issueAccessToken } from "../tokens/access-token";
@@ -27,22 +26,9 @@ export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook 
 
 const TAG = ["Identity"];
 
-/** Starts a session for a user who just proved who they are: tokens in the body, a fresh cookie. */
-async function startSession(c: Context<AppEnv>, user: UserRow) {
-  const { session, cookieValue, refreshToken } = await createSession(c.get("db"), user.id, c.get("meta"));
-  const access = await issueAccessToken(c.get("config"), {
-    userId: user.id,
-    email: user.email,
-    role: user.role,
-    sessionId: session.id,
-  });
-  setSessionCookie(c, cookieValue);
-  return { user: publicProfile(user), accessToken: access.token, refreshToken, expiresIn: access.expiresIn };
-}
-
 /** The client, as per-IP limits count it (IPv6 by /64). */
 function clientKey(c: Context<AppEnv>): string {
-  return addressKey(c.get("meta").ip);
+  return clientIpKey(c.get("meta"));
 }
 
 const INVALID_CREDENTIALS = "Email or password is incorrect.";
@@ -87,7 +73,8 @@ authRoutes.openapi(
     await bootstrapAdminOnLogin(db, c.get("config"), c.get("audit"), email, password);
 
     const user = await findUserByEmail(db, email);
-    const check = await verifyPassword(password, user?.passwordHash ?? (await decoyPasswordHash()));
+    // An account without a password (created through a provider) costs the same as an unknown one.
+    const check = await verifyPassword(password, user && hasPassword(user) ? user.passwordHash : await decoyPasswordHash());
     if (!user || !check.valid || user.disabledAt !== null) {
       await c.get("audit").record({
         type: "login.failed",

@@ -10,8 +10,7 @@ import { allowedMethods, allowsMethod, matchRoute } from "../gateway/match";
 import { parseGatewayPath, type GatewayPath } from "../gateway/path";
 import { checkRequirement } from "../gateway/policy";
 import { describeRequirement, type GatewayRoute } from "../gateway/routes-config";
-import { addressKey } from "../rate-limit/client-address";
-import { consumeRateLimit, type RateLimitRule } from "../rate-limit/limits";
+import { clientIpKey, consumeRateLimit, type RateLimitRule } from "../rate-limit/limits";
 import { errorResponses } from "../schemas/common";
 
 /**
@@ -66,7 +65,7 @@ gatewayRoutes.all("/*", async function gateway(c) {
     caller = await checkRequirement(c, route);
     const rule = rateLimitRule(route);
     // Counted per caller once known (so a stranger cannot exhaust someone's allowance), else per address (IPv6 by /64).
-    if (rule) await consumeRateLimit(c.env, rule, caller.sub ?? addressKey(c.get("meta").ip));
+    if (rule) await consumeRateLimit(c.env, rule, caller.sub ?? clientIpKey(c.get("meta")));
   } catch (error) {
     if (error instanceof ApiError && AUDITED_STATUSES.has(error.status)) recordDenial(c, route, error);
     throw error;

@@ -1,4 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { appendFileSync, createWriteStream, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -6,6 +7,8 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
+// @ts-expect-error: a plain .mjs module shared with `npm run dev`
+import { startDevIdp } from "../../scripts/dev-idp.mjs";
 import { gatewayRoutesFor } from "./gateway-origin";
 
 declare module "vitest" {
@@ -22,6 +25,8 @@ declare module "vitest" {
     stateDir: string;
     /** REVOCATION_MAX_STALENESS_SECONDS of this wrangler dev. */
     revocationBoundSeconds: number;
+    /** The local oidc-provider (scripts/dev-idp.mjs) the Worker's `dev` provider points at. */
+    devIdpIssuer: string;
   }
 }
 
@@ -63,13 +68,23 @@ export default async function startWranglerDev(project: TestProject) {
   // Single quotes: wrangler's .env parser keeps such a value verbatim (it does not unescape \" in double quotes).
   appendFileSync(envFile, `GATEWAY_ROUTES='${JSON.stringify(gatewayRoutesFor(gatewayOrigin))}'\n`);
 
+  // Provider sign-in: the Worker's `dev` provider against a real oidc-provider on loopback. Browsers
+  // reach the Worker as localhost (a secure context, so its __Host- cookies work over http).
+  const port = await freePort();
+  const publicUrl = `http://localhost:${port}`;
+  const devClient = { clientId: "heady-e2e", clientSecret: randomBytes(32).toString("base64url") };
+  const devIdp = await startDevIdp({ ...devClient, redirectUri: `${publicUrl}/api/provider/callback/dev` });
+  appendFileSync(
+    envFile,
+    [`PUBLIC_URL=${publicUrl}`, `OAUTH_DEV_ISSUER=${devIdp.issuer}`, `OAUTH_DEV_CLIENT_ID=${devClient.clientId}`, `OAUTH_DEV_CLIENT_SECRET=${devClient.clientSecret}`, ""].join("\n"),
+  );
+
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
     encoding: "utf8",
     env: { ...process.env, CI: "1" },
   });
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
 
-  const port = await freePort();
   const output: string[] = [];
   const child = spawn(
     "npx",
@@ -107,6 +122,7 @@ export default async function startWranglerDev(project: TestProject) {
   project.provide("gatewayOrigin", gatewayOrigin);
   project.provide("stateDir", stateDir);
   project.provide("revocationBoundSeconds", Number(vars.REVOCATION_MAX_STALENESS_SECONDS));
+  project.provide("devIdpIssuer", devIdp.issuer);
   project.provide("bootstrapAdmin", { email: vars.BOOTSTRAP_ADMIN_EMAIL, password: vars.BOOTSTRAP_ADMIN_PASSWORD });
   return stopWranglerDev;
 
@@ -119,6 +135,7 @@ export default async function startWranglerDev(project: TestProject) {
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
+    await devIdp.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }

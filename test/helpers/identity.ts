@@ -53,7 +53,8 @@ export async function request<T = any>(method: string, path: string, options: Re
     body = JSON.stringify(options.body);
     if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
   }
-  return readResponse<T>(await exports.default.fetch(new Request(new URL(path, BASE_URL), { method, headers, body })));
+  // Redirects are answers to check, not to follow (provider sign-in answers 302s).
+  return readResponse<T>(await exports.default.fetch(new Request(new URL(path, BASE_URL), { method, headers, body, redirect: "manual" })));
 }
 
 /** Reads a response once: JSON parsed where it is JSON, the raw text kept either way. */

@@ -1,0 +1,64 @@
+import { and, asc, eq, or, sql } from "drizzle-orm";
+import type { Database } from "./client";
+import { userIdentities, users, type UserIdentityRow, type UserRow } from "./schema";
+import { NO_PASSWORD } from "./users";
+
+/** The identity (provider, subject) and the user it belongs to. */
+export function findIdentity(
+  db: Database,
+  provider: string,
+  subject: string,
+): Promise<{ identity: UserIdentityRow; user: UserRow } | undefined> {
+  return db
+    .select({ identity: userIdentities, user: users })
+    .from(userIdentities)
+    .innerJoin(users, eq(users.id, userIdentities.userId))
+    .where(and(eq(userIdentities.provider, provider), eq(userIdentities.subject, subject)))
+    .get();
+}
+
+/** Links an identity to a user; undefined when (provider, subject) is already linked (to anyone). */
+export function insertIdentity(
+  db: Database,
+  identity: { userId: string; provider: string; subject: string; email?: string | undefined; emailVerified: boolean },
+): Promise<UserIdentityRow | undefined> {
+  const now = Date.now();
+  return db
+    .insert(userIdentities)
+    .values({ id: crypto.randomUUID(), ...identity, email: identity.email ?? null, createdAt: now, lastSignInAt: now })
+    .onConflictDoNothing({ target: [userIdentities.provider, userIdentities.subject] })
+    .returning()
+    .get();
+}
+
+/** Records a sign-in through an identity, with the email the provider reported this time. */
+export async function touchIdentity(db: Database, id: string, email: string | undefined, emailVerified: boolean): Promise<void> {
+  await db.update(userIdentities).set({ lastSignInAt: Date.now(), email: email ?? null, emailVerified }).where(eq(userIdentities.id, id));
+}
+
+export function listIdentities(db: Database, userId: string): Promise<UserIdentityRow[]> {
+  return db.select().from(userIdentities).where(eq(userIdentities.userId, userId)).orderBy(asc(userIdentities.createdAt)).all();
+}
+
+/**
+ * Unlinks one of a user's identities unless it is their last way to sign in (no password and no
+ * other identity). One conditional DELETE, so two concurrent unlinks cannot remove both last ways.
+ */
+export async function unlinkIdentity(db: Database, userId: string, identityId: string): Promise<"unlinked" | "not_found" | "last_sign_in_method"> {
+  const otherWayIn = or(
+    sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.passwordHash} != ${NO_PASSWORD})`,
+    sql`EXISTS (SELECT 1 FROM ${userIdentities} AS other WHERE other.user_id = ${userId} AND other.id != ${identityId})`,
+  );
+  const deleted = await db
+    .delete(userIdentities)
+    .where(and(eq(userIdentities.id, identityId), eq(userIdentities.userId, userId), otherWayIn))
+    .returning({ id: userIdentities.id });
+  if (deleted.length === 1) return "unlinked";
+  const exists = await db
+    .select({ id: userIdentities.id })
+    .from(userIdentities)
+    .where(and(eq(userIdentities.id, identityId), eq(userIdentities.userId, userId)))
+    .get();
+  return exists ? "last_sign_in_method" : "not_found";
+}
+

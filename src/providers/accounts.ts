@@ -1,0 +1,63 @@
+import { z } from "zod";
+import type { Database } from "../db/client";
+import { findIdentity, insertIdentity, touchIdentity } from "../db/identities";
+import type { UserRow } from "../db/schema";
+import { findUserByEmail, findUserById, insertUser, NO_PASSWORD } from "../db/users";
+import type { ProviderProfile } from "./definition";
+
+/** How a provider identity maps onto an account, or why it does not. */
+export type AccountResolution =
+  | { outcome: "signed_in"; user: UserRow; created: boolean; linked: boolean }
+  | { outcome: "linked"; user: UserRow }
+  | { outcome: "refused"; reason: "email_missing" | "email_unverified" | "identity_taken" | "account_missing" };
+
+const Email = z.email().max(254);
+
+/** The provider's email, lower-cased, if it is a plausible address at all. */
+function usableEmail(profile: ProviderProfile): string | undefined {
+  const email = profile.email?.toLowerCase();
+  return email && Email.safeParse(email).success ? email : undefined;
+}
+
+/**
+ * Finds or creates the account for a provider identity:
+ * - a known identity signs in its user;
+ * - with `linkUserId` (a signed-in user linking), a new identity joins that user, and one linked
+ *   to someone else is refused;
+ * - a new identity whose email no account holds creates a `user` account without a password;
+ * - a new identity whose email an account holds joins it only if the provider verified the email.
+ */
+export async function resolveAccount(
+  db: Database,
+  provider: string,
+  profile: ProviderProfile,
+  linkUserId: string | null,
+): Promise<AccountResolution> {
+  const email = usableEmail(profile);
+  const known = await findIdentity(db, provider, profile.subject);
+  if (known) {
+    if (linkUserId && known.user.id !== linkUserId) return { outcome: "refused", reason: "identity_taken" };
+    await touchIdentity(db, known.identity.id, email, profile.emailVerified);
+    return linkUserId ? { outcome: "linked", user: known.user } : { outcome: "signed_in", user: known.user, created: false, linked: false };
+  }
+  const identity = { provider, subject: profile.subject, email, emailVerified: profile.emailVerified };
+
+  if (linkUserId) {
+    const user = await findUserById(db, linkUserId);
+    if (!user) return { outcome: "refused", reason: "account_missing" };
+    return (await insertIdentity(db, { ...identity, userId: user.id })) ? { outcome: "linked", user } : { outcome: "refused", reason: "identity_taken" };
+  }
+  if (!email) return { outcome: "refused", reason: "email_missing" };
+
+  const holder = await findUserByEmail(db, email);
+  if (holder) {
+    if (!profile.emailVerified) return { outcome: "refused", reason: "email_unverified" };
+    if (!(await insertIdentity(db, { ...identity, userId: holder.id }))) return { outcome: "refused", reason: "identity_taken" };
+    return { outcome: "signed_in", user: holder, created: false, linked: true };
+  }
+  const user = await insertUser(db, { email, passwordHash: NO_PASSWORD, role: "user", displayName: profile.name?.slice(0, 100) });
+  // Someone took the address between the lookup and the insert: treat it as held, and unverified.
+  if (!user) return { outcome: "refused", reason: "email_unverified" };
+  if (!(await insertIdentity(db, { ...identity, userId: user.id }))) return { outcome: "refused", reason: "identity_taken" };
+  return { outcome: "signed_in", user, created: true, linked: true };
+}
