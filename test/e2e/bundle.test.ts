@@ -17,11 +17,14 @@ describe("the Worker bundle", () => {
     expect(bundle).not.toContain("Trop petit"); // fr
   });
 
-  it("is minified, links its source map, and stays inside the 160 KiB gzip budget for today's features", () => {
+  // Budgets (issue 12): 160 KiB for the first round's features (measured 154.5 KiB), 250 KiB with this
+  // round's. Provider sign-in (oauth4webapi and the registry) brought it to 181.2 KiB; BENCHMARKS.md
+  // keeps the share of each addition.
+  it("is minified, links its source map, and stays inside the 250 KiB gzip budget", () => {
     expect(bundle).not.toContain("/**"); // no TSDoc survives minification
     expect(bundle).toMatch(/\/\/# sourceMappingURL=worker\.js\.map\s*$/);
     const map = JSON.parse(readFileSync(`${OUT_DIR}/worker.js.map`, "utf8")) as { sources: string[] };
     expect(map.sources.some((source) => source.endsWith("src/app.ts"))).toBe(true);
-    expect(gzipSync(bundle).length / 1024).toBeLessThan(160);
+    expect(gzipSync(bundle).length / 1024).toBeLessThan(250);
   });
 });
