@@ -269,7 +269,7 @@ export const SCENARIOS = [
     about: "password verify (PBKDF2) + rate limiter Durable Objects + session insert + token + the audit ledger append and its receipt",
     note:
       "login rotates through 16 pre-registered accounts and rotates CF-Connecting-IP over 64 addresses " +
-      "(2001:db8::/32, a documentation range; only a header), so the per-account (5/15 min) and per-IP " +
+      "(2001:db8::/32, a documentation range, each in its own /64; only a header), so the per-account (5/15 min) and per-IP " +
       "(30/5 min) limiters never answer 429; 8 connections, since the hash is CPU-bound.",
   }),
   loginScenario({
@@ -327,7 +327,8 @@ export function fixtures(baseUrl, { bootstrapAdmin } = {}) {
     const index = pools.size + 1;
     let n = 0;
     pools.set(name, size);
-    return () => `2001:db8:${index.toString(16)}::${(n++ % size).toString(16)}`;
+    // One /64 per address: per-IP limits key IPv6 clients by their /64.
+    return () => `2001:db8:${index.toString(16)}:${(n++ % size).toString(16)}::1`;
   };
   const setupIp = ipPool("setup", 65_536);
 
