@@ -2,12 +2,12 @@
 // built bundle on bare workerd through Miniflare's API, with the bindings wrangler.toml declares.
 // Not `wrangler dev`: its proxy and per-request logging cap even a trivial Worker at ~1k rps.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { METAFILE as WORKER_METAFILE } from "../scripts/build-worker.mjs";
+import { OUT_DIR as WORKER_OUT_DIR, METAFILE as WORKER_METAFILE } from "../scripts/build-worker.mjs";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -30,6 +30,9 @@ export function buildBundle(outdir) {
   const metafile = join(outdir, "..", "bundle-meta.json");
   const { status, output, error } = wrangler(["deploy", "--dry-run", "--outdir", outdir, "--metafile", metafile]);
   if (status !== 0) throw new Error(`wrangler deploy --dry-run failed (${status ?? error}):\n${output}`);
+  // wrangler uploads our own build as is (no_bundle) and does not copy its source map: the profiler needs it.
+  const builtMap = join(WORKER_OUT_DIR, "worker.js.map");
+  if (existsSync(builtMap) && !existsSync(join(outdir, "worker.js.map"))) copyFileSync(builtMap, join(outdir, "worker.js.map"));
   const modules = readdirSync(outdir).filter((name) => /\.(m?js|cjs|wasm|bin|txt|html|sql)$/.test(name));
   const main = modules.find((name) => name === "index.js") ?? modules.find((name) => /\.m?js$/.test(name));
   if (!main) throw new Error(`no JavaScript module in ${outdir}:\n${output}`);
