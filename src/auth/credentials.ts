@@ -77,6 +77,9 @@ const KEY_QUERY_PARAMS = ["api_key", "apikey", "key", "access_token", "token"];
 
 /** Refuses credentials in the URL outright (they leak through logs), whatever else the request carries. */
 const credentialInQueryReader: CredentialReader = async (c) => {
+  // Most requests have no query string: skip parsing the URL for them (it was the largest share of
+  // the verify route's own CPU in the profile, BENCHMARKS.md).
+  if (!c.req.url.includes("?")) return undefined;
   const params = new URL(c.req.url).searchParams;
   for (const [name, value] of params) {
     if (KEY_QUERY_PARAMS.includes(name.toLowerCase()) || value.startsWith("hdy_")) {
