@@ -95,8 +95,8 @@ function markdown(run) {
     `- Better Auth get-session, defaults: ${d1.peer.d1Statements} — ${sqlOf(d1.peer)}`,
     `- Better Auth get-session, joins on: ${d1.peerJoins.d1Statements} — ${sqlOf(d1.peerJoins)}`,
     `- Better Auth get-session, cookie cache on: ${d1.peerCookieCache.d1Statements} — ${sqlOf(d1.peerCookieCache)}`,
-    `- ours, HS256 bearer: 1 — ${d1.ours["verify-hs256"]}`,
-    `- ours, session cookie: 1 — ${d1.ours["verify-cookie"]}`,
+    `- ours, HS256 bearer: 0 warm, 1 cold — ${d1.ours["verify-hs256"]}`,
+    `- ours, session cookie: 0 warm, 1 cold — ${d1.ours["verify-cookie"]}`,
   );
   for (const row of run.rows) {
     if (row.errorDetail.firstBadResponse) lines.push("", `**!! ${row.name}: first failed response: ${row.errorDetail.firstBadResponse.replace(/\|/g, "/")}**`);

@@ -642,8 +642,10 @@ export async function measurePeer({ quick = false, duration, connections, rounds
       perRequest: {
         ...d1,
         ours: {
-          "verify-hs256": "HMAC-SHA256 verify of the JWT and its claims, then one D1 SELECT: the session by id joined to its user (a prepared drizzle query)",
-          "verify-cookie": "SHA-256 of the cookie value, then one D1 SELECT: the session by cookie hash (unique index) joined to its user",
+          "verify-hs256":
+            "HMAC-SHA256 verify of the JWT and its claims, then the session's state from the isolate's cache (REVOCATION_MAX_STALENESS_SECONDS, 30 s): no D1 read when warm, one SELECT (session by id joined to its user) when cold or refreshed in the background",
+          "verify-cookie":
+            "SHA-256 of the cookie value, then the session's state from the isolate's cache: no D1 read when warm, one SELECT (session by cookie hash joined to its user) when cold or refreshed in the background",
           ceiling: "no D1, no crypto",
         },
       },
