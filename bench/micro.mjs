@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { WORKERD_BUNDLE_OPTIONS } from "../scripts/build-worker.mjs";
 import { childWorkerdPids, processCpuSeconds } from "./server.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
@@ -45,12 +46,7 @@ export async function bundleMicroWorker(outdir) {
   await build({
     entryPoints: [join(HERE, "micro-worker.mjs")],
     outfile,
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["module", "main"],
+    ...WORKERD_BUNDLE_OPTIONS,
     plugins: [optionalPackages],
     logLevel: "silent",
   });

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 /**
  * What a fresh clone in an empty folder needs: nothing outside the repository, and a lockfile that
- * `npm ci` accepts on any OS. Both broke once (tests imported ../shared/vectors; the lockfile lacked
+ * `npm ci` accepts on any OS. Both broke once (tests imported vectors from a folder beside the checkout; the lockfile lacked
  * workerd's packages for macOS and Windows), and neither shows on a developer's machine.
  */
 const ROOT = resolve(import.meta.dirname, "../..");
