@@ -17,6 +17,7 @@ import {
 } from "./mesh/config";
 import { MeshRoleTopicsSchema } from "./mesh/permissions";
 import { loadProvidersConfig, type ProvidersConfig } from "./providers/config";
+import type { MailConfig } from "./mail/mailer";
 
 /** The Worker's bindings, exactly as wrangler.toml and the secrets declare them. */
 export interface Bindings {
@@ -58,6 +59,12 @@ export interface Bindings {
   AWS_SECRET_ACCESS_KEY?: string;
   PUBLIC_URL?: string;
   PROVIDER_REDIRECT_URLS?: string;
+  /** Mail: `outbox` (D1, development only), `send_email` (the EMAIL binding) or `http` (an email API). */
+  MAIL_TRANSPORT?: string;
+  MAIL_FROM?: string;
+  MAIL_API_URL?: string;
+  MAIL_API_KEY?: string;
+  EMAIL?: SendEmail;
   /** Sign-in providers: `OAUTH_<PROVIDER>_CLIENT_ID`, `_CLIENT_SECRET` and the provider's setting (src/providers/config.ts). */
   [providerVariable: `OAUTH_${string}`]: string | undefined;
 }
@@ -149,6 +156,10 @@ const configSchema = z
       .min(1, `MESH_MAX_SOCKETS_PER_NODE must be a whole number from 1 to ${MESH_MAX_SOCKETS_PER_NODE_LIMIT}`)
       .max(MESH_MAX_SOCKETS_PER_NODE_LIMIT, `MESH_MAX_SOCKETS_PER_NODE must be a whole number from 1 to ${MESH_MAX_SOCKETS_PER_NODE_LIMIT}`)
       .default(MESH_DEFAULT_MAX_SOCKETS_PER_NODE),
+    MAIL_TRANSPORT: z.enum(["outbox", "send_email", "http"]).optional(),
+    MAIL_FROM: z.email({ error: "MAIL_FROM must be an email address" }).optional(),
+    MAIL_API_URL: z.url({ protocol: /^https$/, error: "MAIL_API_URL must be an https URL" }).optional(),
+    MAIL_API_KEY: z.string().min(16).optional(),
   })
   .refine((config) => !config.ALLOWED_ORIGINS.includes("*"), "ALLOWED_ORIGINS may not contain a wildcard")
   .refine(
@@ -161,6 +172,15 @@ const configSchema = z
   .superRefine((config, ctx) => {
     for (const message of undefinedPqcRequirements(config.GATEWAY_ROUTES, config.PQC_SERVICES)) ctx.addIssue({ code: "custom", message });
   })
+  .refine(
+    (config) => config.MAIL_TRANSPORT !== "outbox" || config.ENVIRONMENT !== "production",
+    "MAIL_TRANSPORT=outbox is for development; production sends with send_email or http",
+  )
+  .refine((config) => config.MAIL_TRANSPORT !== "http" || (config.MAIL_API_URL && config.MAIL_API_KEY), "MAIL_TRANSPORT=http needs MAIL_API_URL and MAIL_API_KEY")
+  .refine(
+    (config) => config.MAIL_TRANSPORT === undefined || config.MAIL_TRANSPORT === "outbox" || config.MAIL_FROM,
+    "MAIL_TRANSPORT=send_email or http needs MAIL_FROM",
+  )
   .refine(
     (config) => config.PQC_SIGNER !== "local" || config.ENVIRONMENT !== "production",
     "PQC_SIGNER=local is for development; production signs with KMS",
@@ -201,6 +221,8 @@ export interface Config {
   mesh: MeshConfig;
   /** Sign-in with OAuth/OIDC providers: the enabled ones, the public URL, the redirect allowlist. */
   providers: ProvidersConfig;
+  /** Outgoing mail; outside production it defaults to the D1 dev outbox, in production to none (nothing is sent). */
+  mail: MailConfig;
 }
 
 /** Raised when the deployment itself is broken (a missing or weak secret, a bad var). */
@@ -265,6 +287,12 @@ export function loadConfig(env: Bindings): Config {
       maxSocketsPerNode: value.MESH_MAX_SOCKETS_PER_NODE,
     },
     providers: providers.config,
+    mail: {
+      transport: value.MAIL_TRANSPORT ?? (value.ENVIRONMENT === "production" ? "none" : "outbox"),
+      from: value.MAIL_FROM ?? `no-reply@${new URL(value.ISSUER).hostname}`,
+      apiUrl: value.MAIL_API_URL,
+      apiKey: value.MAIL_API_KEY,
+    },
   };
   parsed.set(env, config);
   return config;

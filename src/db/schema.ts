@@ -10,6 +10,8 @@ export const users = sqliteTable("users", {
   role: text("role", { enum: ["admin", "operator", "user", "guest"] }).notNull().default("user"),
   displayName: text("display_name"),
   disabledAt: integer("disabled_at"),
+  /** When the owner proved they read mail at `email` (a verification or reset link); null until then. */
+  emailVerifiedAt: integer("email_verified_at"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
@@ -34,6 +36,8 @@ export const sessions = sqliteTable(
     ip: text("ip"),
     userAgent: text("user_agent"),
     createdAt: integer("created_at").notNull(),
+    /** Moved on each refresh of the session's tokens (not on every request, which would be a write each). */
+    lastSeenAt: integer("last_seen_at"),
   },
   (table) => [index("sessions_user_idx").on(table.userId)],
 );
@@ -252,3 +256,40 @@ export const signInTickets = sqliteTable("sign_in_tickets", {
 
 export type UserIdentityRow = typeof userIdentities.$inferSelect;
 export type OAuthFlowRow = typeof oauthFlows.$inferSelect;
+
+/**
+ * Single-use tokens sent by mail: email verification (24 h) and password reset (15 minutes). Only
+ * the SHA-256 of the token is kept; the row is consumed by one conditional update (`used_at`).
+ */
+export const emailTokens = sqliteTable(
+  "email_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    purpose: text("purpose", { enum: ["verify_email", "reset_password"] }).notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** The address the token was sent to: a token proves control of that address only. */
+    email: text("email").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (table) => [index("email_tokens_user_idx").on(table.userId, table.purpose), index("email_tokens_expires_idx").on(table.expiresAt)],
+);
+
+/** Mail the dev outbox transport "sent" (development and tests only; production refuses that transport). */
+export const devOutbox = sqliteTable(
+  "dev_outbox",
+  {
+    id: text("id").primaryKey(),
+    recipient: text("recipient").notNull(),
+    subject: text("subject").notNull(),
+    text: text("text").notNull(),
+    html: text("html").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [index("dev_outbox_recipient_idx").on(table.recipient, table.createdAt)],
+);
+
+export type EmailTokenRow = typeof emailTokens.$inferSelect;

@@ -43,6 +43,37 @@ export async function updatePasswordHash(db: Database, userId: string, passwordH
   await db.update(users).set({ passwordHash, updatedAt: Date.now() }).where(eq(users.id, userId));
 }
 
+/** Whether the owner proved they read mail at the account's address. */
+export function isEmailVerified(user: UserRow): boolean {
+  return user.emailVerifiedAt !== null;
+}
+
+/**
+ * Marks the address verified, only while the account still has the address the proof was mailed
+ * to (a token sent to an old address proves nothing about a new one). True when it holds.
+ */
+export async function markEmailVerified(db: Database, userId: string, email: string): Promise<boolean> {
+  const now = Date.now();
+  const updated = await db
+    .update(users)
+    .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})`, updatedAt: now })
+    .where(and(eq(users.id, userId), eq(users.email, email)))
+    .returning({ id: users.id });
+  return updated.length === 1;
+}
+
+/**
+ * Sets a new password and ends every session and refresh family of the account in one transaction
+ * (ASVS 7.4.3), except `keepSessionId` when the owner changed it from that session.
+ */
+export async function replacePassword(db: Database, userId: string, passwordHash: string, keepSessionId?: string): Promise<void> {
+  const now = Date.now();
+  await db.batch([
+    db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId)),
+    ...revokeAllSessionsOfUserStatements(db, userId, now, undefined, keepSessionId),
+  ]);
+}
+
 /**
  * Who decided a change to another account, as read before deciding. The write holds only while
  * they still are exactly that (same role, not disabled), so a decision made by someone demoted or
@@ -184,6 +215,7 @@ export function publicProfile(user: UserRow) {
     email: user.email,
     role: user.role,
     displayName: user.displayName ?? null,
+    emailVerified: isEmailVerified(user),
     createdAt: new Date(user.createdAt).toISOString(),
   };
 }

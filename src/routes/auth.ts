@@ -9,11 +9,13 @@ import { emailSubject } from "../auth/email-subject";
 import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
 import { clearSessionCookie } from "../auth/session-cookie";
 import { startSession } from "../auth/sign-in";
+import { sendVerificationMail } from "../auth/mailed-tokens";
+import type { UserRow } from "../db/schema";
 import type { AppEnv } from "../context";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
 import { rotateRefreshToken } from "../db/refresh-tokens";
 import { findLiveSession, revokeSession } from "../db/sessions";
-import { findUserByEmail, findUserById, hasPassword, insertUser, publicProfile, updatePasswordHash } from "../db/users";
+import { findUserByEmail, findUserById, hasPassword, insertUser, isEmailVerified, publicProfile, updatePasswordHash } from "../db/users";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
@@ -33,6 +35,19 @@ function clientKey(c: Context<AppEnv>): string {
 
 const INVALID_CREDENTIALS = "Email or password is incorrect.";
 
+/**
+ * The account exists whatever happens to the mail: a transport that is down (or none configured)
+ * is logged, and the owner asks for another link with `POST /api/auth/verify-email/resend`.
+ */
+async function sendVerificationAfterRegistration(c: Context<AppEnv>, user: UserRow): Promise<void> {
+  if (c.get("config").mail.transport === "none") return;
+  try {
+    await sendVerificationMail(c, user);
+  } catch (error) {
+    console.error(`[${c.get("requestId")}] verification mail failed`, error);
+  }
+}
+
 authRoutes.openapi(
   createRoute({
     method: "post",
@@ -50,6 +65,7 @@ authRoutes.openapi(
     const user = await insertUser(db, { email, passwordHash: await hashPassword(password), role: "user", displayName });
     if (!user) throw new ApiError("email_taken", "An account with this email already exists.");
     const body = await startSession(c, user);
+    await sendVerificationAfterRegistration(c, user);
     await recordWithReceiptHeader(c, { type: "user.registered", subject: user.id });
     return c.json(body, 201);
   },
@@ -125,6 +141,7 @@ authRoutes.openapi(
       email: live.user.email,
       role: live.user.role,
       sessionId: live.session.id,
+      emailVerified: isEmailVerified(live.user),
     });
     await c.get("audit").record({ type: "token.refreshed", subject: live.user.id, details: { sessionId: live.session.id } });
     return c.json({ accessToken: access.token, refreshToken: result.refreshToken, expiresIn: access.expiresIn }, 200);
