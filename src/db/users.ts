@@ -25,15 +25,16 @@ export function findUserById(db: Database, id: string): Promise<UserRow | undefi
   return db.select().from(users).where(eq(users.id, id)).get();
 }
 
-/** Inserts a user; returns undefined when the email is already taken (unique constraint). */
+/** Inserts a user (`emailVerified` when a provider vouched for the address); returns undefined when the email is already taken (unique constraint). */
 export async function insertUser(
   db: Database,
-  user: { email: string; passwordHash: string; role: Role; displayName?: string | undefined },
+  user: { email: string; passwordHash: string; role: Role; displayName?: string | undefined; emailVerified?: boolean },
 ): Promise<UserRow | undefined> {
   const now = Date.now();
+  const { emailVerified, ...fields } = user;
   return db
     .insert(users)
-    .values({ id: crypto.randomUUID(), ...user, createdAt: now, updatedAt: now })
+    .values({ id: crypto.randomUUID(), ...fields, emailVerifiedAt: emailVerified ? now : null, createdAt: now, updatedAt: now })
     .onConflictDoNothing({ target: users.email })
     .returning()
     .get();
