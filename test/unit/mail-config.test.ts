@@ -1,0 +1,40 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, type Bindings } from "../../src/env";
+import { PRODUCTION_VARS } from "../helpers/production";
+
+const withVars = (vars: Partial<Record<keyof Bindings, unknown>>) => ({ ...env, ...vars }) as Bindings;
+
+const PRODUCTION = PRODUCTION_VARS;
+
+function configError(vars: Partial<Record<keyof Bindings, unknown>>): string {
+  try {
+    loadConfig(withVars(vars));
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  throw new Error("the config loaded");
+}
+
+describe("mail configuration", () => {
+  it("defaults to the dev outbox outside production, and to no transport in production", () => {
+    expect(loadConfig(withVars({})).mail).toMatchObject({ transport: "outbox", from: "no-reply@id.heady.test" });
+    expect(loadConfig(withVars(PRODUCTION)).mail.transport).toBe("none");
+  });
+
+  it("refuses the outbox in production", () => {
+    expect(configError({ ...PRODUCTION, MAIL_TRANSPORT: "outbox" })).toContain("MAIL_TRANSPORT=outbox is for development");
+  });
+
+  it("send_email and http need a sender; http needs an https URL and a key", () => {
+    expect(configError({ ...PRODUCTION, MAIL_TRANSPORT: "send_email" })).toContain("needs MAIL_FROM");
+    expect(loadConfig(withVars({ ...PRODUCTION, MAIL_TRANSPORT: "send_email", MAIL_FROM: "no-reply@heady.systems" })).mail).toMatchObject({
+      transport: "send_email",
+      from: "no-reply@heady.systems",
+    });
+    expect(configError({ ...PRODUCTION, MAIL_TRANSPORT: "http", MAIL_FROM: "no-reply@heady.systems" })).toContain("needs MAIL_API_URL and MAIL_API_KEY");
+    expect(configError({ MAIL_API_URL: "http://mail.example.com/send" })).toContain("MAIL_API_URL must be an https URL");
+    expect(configError({ MAIL_TRANSPORT: "smtp" })).not.toBe("");
+  });
+});
