@@ -11,6 +11,7 @@ import { authRoutes } from "./routes/auth";
 import { deviceSessionRoutes } from "./routes/device-sessions";
 import { devOutboxRoutes } from "./routes/dev-outbox";
 import { emailVerificationRoutes } from "./routes/email-verification";
+import { mfaRoutes } from "./routes/mfa";
 import { passwordRoutes } from "./routes/password";
 import { GATEWAY_MOUNT, gatewayRoutes } from "./routes/gateway";
 import { meshRoutes } from "./routes/mesh";
@@ -44,6 +45,7 @@ export function createApp() {
   app.route("/api/auth", authRoutes);
   app.route("/api/auth", pqcRoutes);
   app.route("/api/auth", emailVerificationRoutes);
+  app.route("/api/auth", mfaRoutes);
   app.route("/api/auth/password", passwordRoutes);
   app.route("/api/auth/sessions", deviceSessionRoutes);
   app.route("/api/dev", devOutboxRoutes);

@@ -37,7 +37,11 @@ export type AuthEventType =
   | "password.changed"
   | "password.change_failed"
   | "session.revoked"
-  | "session.revoked_others";
+  | "session.revoked_others"
+  | "login.mfa_required"
+  | "mfa.enabled"
+  | "mfa.disabled"
+  | "mfa.recovery_code_used";
 
 export interface AuthEvent {
   type: AuthEventType;

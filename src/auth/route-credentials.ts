@@ -107,6 +107,12 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "a person's own sign-ins, listed and ended by that person",
   },
+  mfa: {
+    routes: "`GET /api/auth/mfa`, `POST /api/auth/mfa/totp/enroll`, `…/confirm`, `…/disable`",
+    accept: SESSION,
+    state: "current",
+    why: "a second factor is the person's own; turning it off needs a fresh code as well",
+  },
   pqcOperation: {
     routes: "`requirePQC(service, operation)`, gateway `pqc` routes",
     accept: ["pqc_token"],

@@ -293,3 +293,52 @@ export const devOutbox = sqliteTable(
 );
 
 export type EmailTokenRow = typeof emailTokens.$inferSelect;
+
+/**
+ * A TOTP authenticator (RFC 6238), one per user. Unconfirmed (`confirmed_at` null) until the owner
+ * proves it with a first code; only a confirmed one makes login two steps. `last_used_step` is the
+ * time step of the last accepted code: a code of that step or an earlier one is a replay.
+ */
+export const totpCredentials = sqliteTable("totp_credentials", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  /** The shared secret (20 random bytes, base32), which the server needs in the clear to compute codes. */
+  secret: text("secret").notNull(),
+  confirmedAt: integer("confirmed_at"),
+  lastUsedStep: integer("last_used_step"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Single-use recovery codes, ten per enrolment; only the SHA-256 of each is kept. */
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (table) => [index("recovery_codes_user_idx").on(table.userId)],
+);
+
+/**
+ * The second step of a login with MFA on: the password step hands out this challenge (its SHA-256
+ * is the key) instead of tokens. Five minutes, five wrong codes, one success.
+ */
+export const mfaChallenges = sqliteTable(
+  "mfa_challenges",
+  {
+    challengeHash: text("challenge_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (table) => [index("mfa_challenges_expires_idx").on(table.expiresAt)],
+);

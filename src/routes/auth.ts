@@ -1,5 +1,8 @@
 import { forgetSession } from "../auth/live-state";
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { mfaChallengeResponse } from "../auth/mfa-challenge";
+import { hasConfirmedTotp } from "../db/mfa";
+import { MfaChallenge } from "../schemas/account-security";
 import type { Context } from "hono";
 import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
@@ -78,9 +81,12 @@ authRoutes.openapi(
     tags: TAG,
     summary: "Sign in with email and password",
     description:
-      "An unknown email and a wrong password get the same 401 after the same work. Five attempts on one account from one client address (IPv6: its /64) in 15 minutes lock that client out of the account until the window ends (429 with Retry-After); a success clears the count. An account takes at most 100 attempts an hour from everywhere; past that, only addresses it signed in from before get through. One address may make 30 attempts in 5 minutes across accounts.",
+      "An unknown email and a wrong password get the same 401 after the same work. Five attempts on one account from one client address (IPv6: its /64) in 15 minutes lock that client out of the account until the window ends (429 with Retry-After); a success clears the count. An account takes at most 100 attempts an hour from everywhere; past that, only addresses it signed in from before get through. One address may make 30 attempts in 5 minutes across accounts. With TOTP on, the right password answers `{mfaRequired, mfaToken, expiresIn, methods}` instead of tokens, and `POST /api/auth/login/mfa` finishes the login.",
     request: { body: jsonBody(LoginBody) },
-    responses: { 200: jsonResponse(SessionTokens, "Signed in; session cookie set"), ...errorResponses(400, 401, 413, 429) },
+    responses: {
+      200: jsonResponse(z.union([SessionTokens, MfaChallenge]), "Signed in (session cookie set), or, with MFA on, the challenge for /api/auth/login/mfa"),
+      ...errorResponses(400, 401, 413, 429),
+    },
   }),
   async (c) => {
     const { email, password } = c.req.valid("json");
@@ -100,6 +106,7 @@ authRoutes.openapi(
       throw new ApiError("invalid_credentials", INVALID_CREDENTIALS, { "WWW-Authenticate": 'Bearer realm="heady"' });
     }
     if (check.needsRehash) await updatePasswordHash(db, user.id, await hashPassword(password));
+    if (await hasConfirmedTotp(db, user.id)) return c.json(await mfaChallengeResponse(c, user), 200);
     await forgetLoginFailures(c, email);
     const body = await startSession(c, user);
     await recordWithReceiptHeader(c, { type: "login.succeeded", subject: user.id, details: { rehashed: check.needsRehash } });

@@ -35,3 +35,37 @@ export const OutboxMessages = z
     messages: z.array(z.object({ id: z.string(), to: z.string(), subject: z.string(), text: z.string(), html: z.string(), createdAt: z.string() })),
   })
   .openapi("OutboxMessages");
+
+const TotpCode = z.string().regex(/^\d{6}$/, "code must be 6 digits").openapi({ example: "123456" });
+
+export const TotpEnrolment = z
+  .object({
+    otpauthUri: z.string().openapi({ description: "For a QR code: otpauth://totp/…" }),
+    secret: z.string().openapi({ description: "The same secret in base32, for typing in by hand" }),
+  })
+  .openapi("TotpEnrolment");
+export const TotpCodeBody = z.object({ code: TotpCode }).openapi("TotpCodeBody");
+export const RecoveryCodeList = z
+  .object({ recoveryCodes: z.array(z.string()).openapi({ description: "Shown once; each works once" }) })
+  .openapi("RecoveryCodeList");
+export const MfaStatus = z
+  .object({ totp: z.boolean(), recoveryCodesLeft: z.number().int() })
+  .openapi("MfaStatus");
+
+export const MfaChallenge = z
+  .object({
+    mfaRequired: z.literal(true),
+    mfaToken: z.string().openapi({ description: "Single use, 5 minutes; send it with a code to /api/auth/login/mfa" }),
+    expiresIn: z.number().int(),
+    methods: z.array(z.enum(["totp", "recovery_code"])),
+  })
+  .openapi("MfaChallenge");
+
+export const MfaLoginBody = z
+  .object({
+    mfaToken: z.string().min(1).max(128),
+    code: TotpCode.optional(),
+    recoveryCode: z.string().min(1).max(32).optional(),
+  })
+  .refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), "send exactly one of code and recoveryCode")
+  .openapi("MfaLoginBody");
