@@ -51,3 +51,24 @@ describe("GET /api/dev/outbox", () => {
     expect((await request("GET", "/api/dev/outbox?to=nope")).status).toBe(400);
   });
 });
+
+describe("production without a mail transport", () => {
+  it("answers a reset request 503 misconfigured for every address alike, rather than dropping the mail", async () => {
+    const account = await registerUser();
+    const answers = [];
+    for (const email of [account.email, "nobody-at-all@example.test"]) {
+      const ctx = createExecutionContext();
+      const response = await app.fetch(
+        new Request(`${BASE_URL}/api/auth/password/forgot`, { method: "POST", headers: { "Content-Type": "application/json", "CF-Connecting-IP": "10.9.9.9" }, body: JSON.stringify({ email }) }),
+        { ...env, ...PRODUCTION_VARS } as Bindings,
+        ctx,
+      );
+      await waitOnExecutionContext(ctx);
+      answers.push(await readResponse(response));
+    }
+    for (const answer of answers) {
+      expect(answer.status).toBe(503);
+      expect(answer.body.error.code).toBe("misconfigured");
+    }
+  });
+});
