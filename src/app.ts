@@ -4,6 +4,7 @@ import { renderError } from "./error-handler";
 import { bodySize } from "./middleware/body-size";
 import { cors } from "./middleware/cors";
 import { requestContext } from "./middleware/request-context";
+import { accountPageRoutes } from "./routes/account-pages";
 import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { auditRoutes } from "./routes/audit";
@@ -54,6 +55,7 @@ export function createApp() {
   app.route("/api/audit", auditRoutes);
   app.route("/api/provider", providerRoutes);
   app.route("/", signInPageRoutes);
+  app.route("/", accountPageRoutes);
   app.route(GATEWAY_MOUNT, gatewayRoutes);
 
   app.doc31("/openapi.json", {

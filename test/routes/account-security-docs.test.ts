@@ -34,3 +34,16 @@ describe("account security in /openapi.json", () => {
     expect(JSON.stringify(document.paths["/api/auth/login"].post.responses["200"])).toContain("MfaChallenge");
   });
 });
+
+describe("the hosted account pages", () => {
+  it.each(["/account/verify-email", "/account/reset-password"])("%s is HTML under a strict CSP, with no Referer", async (path) => {
+    const response = await request("GET", path);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Content-Type")).toContain("text/html");
+    expect(response.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
+    expect(response.headers.get("Content-Security-Policy")).toContain("connect-src 'self'");
+    expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
+    // The token is taken from the fragment and dropped from the address bar.
+    expect(response.text).toContain('history.replaceState(null, "", location.pathname)');
+  });
+});
