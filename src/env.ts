@@ -65,6 +65,10 @@ export interface Bindings {
   MAIL_API_URL?: string;
   MAIL_API_KEY?: string;
   EMAIL?: SendEmail;
+  /** Passkeys: the WebAuthn relying party id (a registrable domain of the page's host) and the page origins. */
+  WEBAUTHN_RP_ID?: string;
+  WEBAUTHN_RP_NAME?: string;
+  WEBAUTHN_ORIGINS?: string;
   /** Sign-in providers: `OAUTH_<PROVIDER>_CLIENT_ID`, `_CLIENT_SECRET` and the provider's setting (src/providers/config.ts). */
   [providerVariable: `OAUTH_${string}`]: string | undefined;
 }
@@ -160,6 +164,16 @@ const configSchema = z
     MAIL_FROM: z.email({ error: "MAIL_FROM must be an email address" }).optional(),
     MAIL_API_URL: z.url({ protocol: /^https$/, error: "MAIL_API_URL must be an https URL" }).optional(),
     MAIL_API_KEY: z.string().min(16).optional(),
+    WEBAUTHN_RP_ID: z
+      .string()
+      .regex(/^[a-z0-9.-]+$/, "WEBAUTHN_RP_ID must be a host name such as id.example.com (no scheme, no port)")
+      .optional(),
+    WEBAUTHN_RP_NAME: z.string().min(1).max(64).default("HeadyKey"),
+    WEBAUTHN_ORIGINS: z
+      .string()
+      .optional()
+      .transform((list) => (list === undefined ? undefined : list.split(",").map((entry) => entry.trim()).filter(Boolean)))
+      .pipe(z.array(origin).optional()),
   })
   .refine((config) => !config.ALLOWED_ORIGINS.includes("*"), "ALLOWED_ORIGINS may not contain a wildcard")
   .refine(
@@ -221,6 +235,8 @@ export interface Config {
   mesh: MeshConfig;
   /** Sign-in with OAuth/OIDC providers: the enabled ones, the public URL, the redirect allowlist. */
   providers: ProvidersConfig;
+  /** Passkeys: the relying party and the exact origins a ceremony may come from. */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
   /** Outgoing mail; outside production it defaults to the D1 dev outbox, in production to none (nothing is sent). */
   mail: MailConfig;
 }
@@ -287,6 +303,11 @@ export function loadConfig(env: Bindings): Config {
       maxSocketsPerNode: value.MESH_MAX_SOCKETS_PER_NODE,
     },
     providers: providers.config,
+    webauthn: {
+      rpId: value.WEBAUTHN_RP_ID ?? new URL(providers.config.publicUrl).hostname,
+      rpName: value.WEBAUTHN_RP_NAME,
+      origins: value.WEBAUTHN_ORIGINS ?? [providers.config.publicUrl],
+    },
     mail: {
       transport: value.MAIL_TRANSPORT ?? (value.ENVIRONMENT === "production" ? "none" : "outbox"),
       from: value.MAIL_FROM ?? `no-reply@${new URL(value.ISSUER).hostname}`,

@@ -342,3 +342,44 @@ export const mfaChallenges = sqliteTable(
   },
   (table) => [index("mfa_challenges_expires_idx").on(table.expiresAt)],
 );
+
+/** WebAuthn credentials (passkeys). The credential id is the key; the public key is COSE, base64url. */
+export const passkeys = sqliteTable(
+  "passkeys",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    publicKey: text("public_key").notNull(),
+    /** The authenticator's signature counter; an assertion must raise it (when it counts at all). */
+    counter: integer("counter").notNull(),
+    transports: text("transports", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    deviceType: text("device_type").notNull(),
+    backedUp: integer("backed_up", { mode: "boolean" }).notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (table) => [index("passkeys_user_idx").on(table.userId)],
+);
+
+/**
+ * A WebAuthn ceremony in progress: the challenge the options carried, for whom and what for.
+ * Deleted by the verification that uses it (`DELETE … RETURNING`), so it works once; 5 minutes.
+ */
+export const webauthnChallenges = sqliteTable(
+  "webauthn_challenges",
+  {
+    id: text("id").primaryKey(),
+    challenge: text("challenge").notNull(),
+    purpose: text("purpose", { enum: ["register", "sign_in", "second_factor"] }).notNull(),
+    /** The registering user, or the user of the MFA challenge; null for a first-factor sign-in. */
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (table) => [index("webauthn_challenges_expires_idx").on(table.expiresAt)],
+);
+
+export type PasskeyRow = typeof passkeys.$inferSelect;

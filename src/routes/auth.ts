@@ -1,7 +1,6 @@
 import { forgetSession } from "../auth/live-state";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { mfaChallengeResponse } from "../auth/mfa-challenge";
-import { hasConfirmedTotp } from "../db/mfa";
+import { mfaChallengeResponse, mfaMethods } from "../auth/mfa-challenge";
 import { MfaChallenge } from "../schemas/account-security";
 import type { Context } from "hono";
 import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
@@ -81,7 +80,7 @@ authRoutes.openapi(
     tags: TAG,
     summary: "Sign in with email and password",
     description:
-      "An unknown email and a wrong password get the same 401 after the same work. Five attempts on one account from one client address (IPv6: its /64) in 15 minutes lock that client out of the account until the window ends (429 with Retry-After); a success clears the count. An account takes at most 100 attempts an hour from everywhere; past that, only addresses it signed in from before get through. One address may make 30 attempts in 5 minutes across accounts. With TOTP on, the right password answers `{mfaRequired, mfaToken, expiresIn, methods}` instead of tokens, and `POST /api/auth/login/mfa` finishes the login.",
+      "An unknown email and a wrong password get the same 401 after the same work. Five attempts on one account from one client address (IPv6: its /64) in 15 minutes lock that client out of the account until the window ends (429 with Retry-After); a success clears the count. An account takes at most 100 attempts an hour from everywhere; past that, only addresses it signed in from before get through. One address may make 30 attempts in 5 minutes across accounts. With a second factor (TOTP or a passkey), the right password answers `{mfaRequired, mfaToken, expiresIn, methods}` instead of tokens, and `POST /api/auth/login/mfa` finishes the login.",
     request: { body: jsonBody(LoginBody) },
     responses: {
       200: jsonResponse(z.union([SessionTokens, MfaChallenge]), "Signed in (session cookie set), or, with MFA on, the challenge for /api/auth/login/mfa"),
@@ -106,7 +105,8 @@ authRoutes.openapi(
       throw new ApiError("invalid_credentials", INVALID_CREDENTIALS, { "WWW-Authenticate": 'Bearer realm="heady"' });
     }
     if (check.needsRehash) await updatePasswordHash(db, user.id, await hashPassword(password));
-    if (await hasConfirmedTotp(db, user.id)) return c.json(await mfaChallengeResponse(c, user), 200);
+    const methods = await mfaMethods(c, user.id);
+    if (methods.length > 0) return c.json(await mfaChallengeResponse(c, user, methods), 200);
     await forgetLoginFailures(c, email);
     const body = await startSession(c, user);
     await recordWithReceiptHeader(c, { type: "login.succeeded", subject: user.id, details: { rehashed: check.needsRehash } });

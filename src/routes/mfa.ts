@@ -1,15 +1,12 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { recordWithReceiptHeader } from "../audit/receipt-header";
 import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
+import { finishMfaLogin } from "../auth/mfa-challenge";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { startSession } from "../auth/sign-in";
 import { matchingTotpStep, newTotpSecret, totpManualKey, totpUri } from "../auth/totp";
 import type { AppEnv } from "../context";
 import {
   acceptTotpStep,
-  attemptMfaChallenge,
-  completeMfaChallenge,
   deleteTotp,
   findTotp,
   remainingRecoveryCodes,
@@ -146,26 +143,12 @@ mfaRoutes.openapi(
   async (c) => {
     const { mfaToken, code, recoveryCode } = c.req.valid("json");
     const db = c.get("db");
-    const challenge = await attemptMfaChallenge(db, mfaToken);
-    const user = challenge && (await findUserById(db, challenge.userId));
-    if (!challenge || !user || user.disabledAt !== null) {
-      throw new ApiError("invalid_token", "The MFA challenge is invalid, expired or used up; sign in again.");
-    }
-    await admitLoginAttempt(c, user.email);
-    const accepted = code !== undefined ? await acceptFreshCode(c, user.id, code) : await useRecoveryCode(db, user.id, recoveryCode!);
-    if (!accepted) {
-      await c.get("audit").record({ type: "login.failed", subject: user.id, details: { reason: code !== undefined ? "wrong_totp" : "wrong_recovery_code" } });
-      throw new ApiError("invalid_credentials", WRONG_CODE);
-    }
-    if (!(await completeMfaChallenge(db, challenge.challengeHash))) {
-      throw new ApiError("invalid_token", "The MFA challenge is invalid, expired or used up; sign in again.");
-    }
-    if (recoveryCode !== undefined) {
+    if (code !== undefined) return c.json(await finishMfaLogin(c, mfaToken, "totp", (user) => acceptFreshCode(c, user.id, code)), 200);
+    const body = await finishMfaLogin(c, mfaToken, "recovery_code", async (user) => {
+      if (!(await useRecoveryCode(db, user.id, recoveryCode!))) return false;
       await c.get("audit").record({ type: "mfa.recovery_code_used", subject: user.id, details: { left: await remainingRecoveryCodes(db, user.id) } });
-    }
-    await forgetLoginFailures(c, user.email);
-    const body = await startSession(c, user);
-    await recordWithReceiptHeader(c, { type: "login.succeeded", subject: user.id, details: { mfa: code !== undefined ? "totp" : "recovery_code" } });
+      return true;
+    });
     return c.json(body, 200);
   },
 );

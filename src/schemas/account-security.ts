@@ -57,7 +57,7 @@ export const MfaChallenge = z
     mfaRequired: z.literal(true),
     mfaToken: z.string().openapi({ description: "Single use, 5 minutes; send it with a code to /api/auth/login/mfa" }),
     expiresIn: z.number().int(),
-    methods: z.array(z.enum(["totp", "recovery_code"])),
+    methods: z.array(z.enum(["totp", "recovery_code", "passkey"])),
   })
   .openapi("MfaChallenge");
 
