@@ -13,6 +13,7 @@ import { deviceSessionRoutes } from "./routes/device-sessions";
 import { devOutboxRoutes } from "./routes/dev-outbox";
 import { emailVerificationRoutes } from "./routes/email-verification";
 import { mfaRoutes } from "./routes/mfa";
+import { passkeyRoutes } from "./routes/passkeys";
 import { passwordRoutes } from "./routes/password";
 import { GATEWAY_MOUNT, gatewayRoutes } from "./routes/gateway";
 import { meshRoutes } from "./routes/mesh";
@@ -47,6 +48,7 @@ export function createApp() {
   app.route("/api/auth", pqcRoutes);
   app.route("/api/auth", emailVerificationRoutes);
   app.route("/api/auth", mfaRoutes);
+  app.route("/api/auth", passkeyRoutes);
   app.route("/api/auth/password", passwordRoutes);
   app.route("/api/auth/sessions", deviceSessionRoutes);
   app.route("/api/dev", devOutboxRoutes);

@@ -41,7 +41,9 @@ export type AuthEventType =
   | "login.mfa_required"
   | "mfa.enabled"
   | "mfa.disabled"
-  | "mfa.recovery_code_used";
+  | "mfa.recovery_code_used"
+  | "passkey.added"
+  | "passkey.removed";
 
 export interface AuthEvent {
   type: AuthEventType;

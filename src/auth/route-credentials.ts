@@ -113,6 +113,12 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "a second factor is the person's own; turning it off needs a fresh code as well",
   },
+  passkeys: {
+    routes: "`GET /api/auth/passkeys`, `POST /api/auth/passkeys/register/options`, `…/verify`, `DELETE /api/auth/passkeys/:id`",
+    accept: SESSION,
+    state: "current",
+    why: "adding or removing a way to sign in needs the person, never a key",
+  },
   pqcOperation: {
     routes: "`requirePQC(service, operation)`, gateway `pqc` routes",
     accept: ["pqc_token"],

@@ -84,3 +84,5 @@ export const PASSWORD_FORGOT_PER_EMAIL: RateLimitRule = { name: "password-forgot
 export const PASSWORD_FORGOT_PER_IP: RateLimitRule = { name: "password-forgot-ip", limit: 10, windowSeconds: 15 * 60 };
 /** Presented mailed tokens (verification, reset) per client: 256-bit tokens are not guessable, this bounds the load. */
 export const EMAIL_TOKEN_PER_IP: RateLimitRule = { name: "email-token-ip", limit: 30, windowSeconds: 15 * 60 };
+/** Passkey sign-in ceremonies from one client: each stores a challenge row and costs a signature check. */
+export const PASSKEY_SIGN_IN_PER_IP: RateLimitRule = { name: "passkey-sign-in-ip", limit: 30, windowSeconds: 5 * 60 };

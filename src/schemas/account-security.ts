@@ -69,3 +69,24 @@ export const MfaLoginBody = z
   })
   .refine((body) => (body.code === undefined) !== (body.recoveryCode === undefined), "send exactly one of code and recoveryCode")
   .openapi("MfaLoginBody");
+
+/** A WebAuthn response as @simplewebauthn/browser (or navigator.credentials) produces it; the library checks its shape. */
+const WebauthnResponse = z.record(z.string(), z.unknown()).openapi({ description: "The PublicKeyCredential as JSON (RegistrationResponseJSON or AuthenticationResponseJSON)" });
+
+export const WebauthnOptions = z
+  .object({ challengeId: z.string(), options: z.record(z.string(), z.unknown()).openapi({ description: "For navigator.credentials.create()/get() (JSON form)" }) })
+  .openapi("WebauthnOptions");
+export const PasskeyRegistrationBody = z
+  .object({ challengeId: z.uuid(), response: WebauthnResponse, name: z.string().trim().min(1).max(64).optional() })
+  .openapi("PasskeyRegistrationBody");
+export const PasskeyAssertionBody = z.object({ challengeId: z.uuid(), response: WebauthnResponse }).openapi("PasskeyAssertionBody");
+export const PasskeySecondFactorBody = z
+  .object({ mfaToken: z.string().min(1).max(128), challengeId: z.uuid(), response: WebauthnResponse })
+  .openapi("PasskeySecondFactorBody");
+export const MfaTokenBody = z.object({ mfaToken: z.string().min(1).max(128) }).openapi("MfaTokenBody");
+
+export const Passkey = z
+  .object({ id: z.string(), name: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable(), backedUp: z.boolean(), deviceType: z.string() })
+  .openapi("Passkey");
+export const PasskeyList = z.object({ passkeys: z.array(Passkey) }).openapi("PasskeyList");
+export const PasskeyIdParam = z.object({ id: z.string().min(1).max(1024) });
