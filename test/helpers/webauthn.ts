@@ -24,6 +24,7 @@ function cbor(value: Cbor): number[] {
   return [...cborHead(5, value.size), ...[...value].flatMap(([key, item]) => [...cbor(key), ...cbor(item)])];
 }
 
+const utf8 = (text: string) => new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>;
 const sha256 = async (bytes: Uint8Array<ArrayBuffer>) => new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 const concat = (...parts: Uint8Array[]) => {
   const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
@@ -77,7 +78,7 @@ export class SoftAuthenticator {
   private async authData(flags: number, attested?: Uint8Array): Promise<Uint8Array> {
     const counter = new Uint8Array(4);
     new DataView(counter.buffer).setUint32(0, this.counter);
-    const rpIdHash = await sha256(new TextEncoder().encode(this.options.rpId));
+    const rpIdHash = await sha256(utf8(this.options.rpId));
     return concat(rpIdHash, new Uint8Array([flags]), counter, attested ?? new Uint8Array());
   }
 
@@ -86,13 +87,13 @@ export class SoftAuthenticator {
   }
 
   private clientData(type: string, challenge: string): Uint8Array<ArrayBuffer> {
-    return new TextEncoder().encode(JSON.stringify({ type, challenge, origin: this.options.origin, crossOrigin: false }));
+    return utf8(JSON.stringify({ type, challenge, origin: this.options.origin, crossOrigin: false }));
   }
 
   /** A RegistrationResponseJSON for creation options (their `challenge`). */
   async register(options: { challenge: string }) {
     this.keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-    const jwk = await crypto.subtle.exportKey("jwk", this.keys.publicKey);
+    const jwk = (await crypto.subtle.exportKey("jwk", this.keys.publicKey)) as JsonWebKey;
     const cose = new Map<number, Cbor>([
       [1, 2],
       [3, -7],
