@@ -16,6 +16,14 @@ const ROUTES: [string, string][] = [
   ["post", "/api/auth/mfa/totp/disable"],
   ["post", "/api/auth/login/mfa"],
   ["get", "/api/dev/outbox"],
+  ["get", "/api/auth/passkeys"],
+  ["post", "/api/auth/passkeys/register/options"],
+  ["post", "/api/auth/passkeys/register/verify"],
+  ["delete", "/api/auth/passkeys/{id}"],
+  ["post", "/api/auth/passkeys/login/options"],
+  ["post", "/api/auth/passkeys/login/verify"],
+  ["post", "/api/auth/login/mfa/passkey/options"],
+  ["post", "/api/auth/login/mfa/passkey"],
 ];
 
 describe("account security in /openapi.json", () => {
@@ -36,14 +44,14 @@ describe("account security in /openapi.json", () => {
 });
 
 describe("the hosted account pages", () => {
-  it.each(["/account/verify-email", "/account/reset-password"])("%s is HTML under a strict CSP, with no Referer", async (path) => {
+  it.each(["/account", "/account/verify-email", "/account/reset-password"])("%s is HTML under a strict CSP, with no Referer", async (path) => {
     const response = await request("GET", path);
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toContain("text/html");
     expect(response.headers.get("Content-Security-Policy")).toContain("default-src 'none'");
     expect(response.headers.get("Content-Security-Policy")).toContain("connect-src 'self'");
     expect(response.headers.get("Referrer-Policy")).toBe("no-referrer");
-    // The token is taken from the fragment and dropped from the address bar.
+    // A token is taken from the fragment and dropped from the address bar.
     expect(response.text).toContain('history.replaceState(null, "", location.pathname)');
   });
 });
