@@ -10,13 +10,12 @@ import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
 import { addressPrefix } from "../rate-limit/client-address";
 import { DeviceSessionList, RevokedCount, SessionIdParam } from "../schemas/account-security";
-import { errorResponses, jsonResponse } from "../schemas/common";
+import { errorResponses, isoTime, jsonResponse } from "../schemas/common";
 
 /** A person's sign-ins, one per device or browser: listed, ended one at a time or all but this one. */
 export const deviceSessionRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const TAG = ["Account security"];
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 deviceSessionRoutes.openapi(
   createRoute({
@@ -37,7 +36,7 @@ deviceSessionRoutes.openapi(
           id: session.id,
           current: session.id === principal.sessionId,
           createdAt: new Date(session.createdAt).toISOString(),
-          lastSeenAt: iso(session.lastSeenAt),
+          lastSeenAt: isoTime(session.lastSeenAt),
           userAgent: session.userAgent,
           ipPrefix: addressPrefix(session.ip ?? undefined) ?? null,
         })),

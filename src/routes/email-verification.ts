@@ -1,9 +1,10 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { sendVerificationMail } from "../auth/mailed-tokens";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
+import { callerAccount } from "../auth/session-principal";
 import type { AppEnv } from "../context";
 import { claimEmailTokenStatement, findLiveEmailToken } from "../db/email-tokens";
-import { findUserById, isEmailVerified, markEmailVerified } from "../db/users";
+import { isEmailVerified, markEmailVerified } from "../db/users";
 import { ApiError } from "../errors";
 import { forgetUser } from "../auth/live-state";
 import { authenticate } from "../middleware/authenticate";
@@ -55,8 +56,7 @@ emailVerificationRoutes.openapi(
     responses: { 202: { description: "A new link is on its way" }, ...errorResponses(401, 403, 409, 429) },
   }),
   async (c) => {
-    const user = await findUserById(c.get("db"), c.get("principal").userId);
-    if (!user) throw new ApiError("unauthorized", "The account no longer exists.");
+    const user = await callerAccount(c);
     if (isEmailVerified(user)) throw new ApiError("conflict", "The address is already verified.");
     await consumeRateLimit(c.env, VERIFICATION_RESEND_PER_USER, user.id);
     await sendVerificationMail(c, user);

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
 import { finishMfaLogin } from "../auth/mfa-challenge";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
+import { callerAccount } from "../auth/session-principal";
 import { matchingTotpStep, newTotpSecret, totpManualKey, totpUri } from "../auth/totp";
 import type { AppEnv } from "../context";
 import {
@@ -14,8 +15,6 @@ import {
   startTotpEnrolment,
   useRecoveryCode,
 } from "../db/mfa";
-import type { UserRow } from "../db/schema";
-import { findUserById } from "../db/users";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
@@ -29,11 +28,6 @@ export const mfaRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }
 const TAG = ["Account security"];
 const WRONG_CODE = "The code is incorrect or was already used.";
 
-async function currentUser(c: Context<AppEnv>): Promise<UserRow> {
-  const user = await findUserById(c.get("db"), c.get("principal").userId);
-  if (!user) throw new ApiError("unauthorized", "The account no longer exists.");
-  return user;
-}
 
 /** A fresh TOTP code of the user's confirmed authenticator: its step must be new (no replay). */
 async function acceptFreshCode(c: Context<AppEnv>, userId: string, code: string): Promise<boolean> {
@@ -71,7 +65,7 @@ mfaRoutes.openapi(
     responses: { 200: jsonResponse(TotpEnrolment, "The secret to add to an authenticator app"), ...errorResponses(401, 403, 409) },
   }),
   async (c) => {
-    const user = await currentUser(c);
+    const user = await callerAccount(c);
     const secret = newTotpSecret();
     if (!(await startTotpEnrolment(c.get("db"), user.id, secret))) throw new ApiError("conflict", "TOTP is already on; disable it first.");
     const otpauthUri = totpUri("HeadyKey", user.email, secret);
@@ -92,7 +86,7 @@ mfaRoutes.openapi(
   }),
   async (c) => {
     const { code } = c.req.valid("json");
-    const user = await currentUser(c);
+    const user = await callerAccount(c);
     const db = c.get("db");
     const totp = await findTotp(db, user.id);
     if (!totp) throw new ApiError("conflict", "Start an enrolment first.");
@@ -119,7 +113,7 @@ mfaRoutes.openapi(
   }),
   async (c) => {
     const { code } = c.req.valid("json");
-    const user = await currentUser(c);
+    const user = await callerAccount(c);
     await admitLoginAttempt(c, user.email);
     if (!(await acceptFreshCode(c, user.id, code))) throw new ApiError("invalid_request", WRONG_CODE);
     await forgetLoginFailures(c, user.email);

@@ -4,6 +4,7 @@ import type { Context } from "hono";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import { finishMfaLogin, userOfMfaChallenge } from "../auth/mfa-challenge";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
+import { callerAccount } from "../auth/session-principal";
 import { startSession } from "../auth/sign-in";
 import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from "../auth/webauthn";
 import type { AppEnv } from "../context";
@@ -17,7 +18,7 @@ import {
   storeWebauthnChallenge,
   takeWebauthnChallenge,
 } from "../db/passkeys";
-import type { PasskeyRow, UserRow } from "../db/schema";
+import type { PasskeyRow } from "../db/schema";
 import { findUserById } from "../db/users";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
@@ -34,31 +35,25 @@ import {
   WebauthnOptions,
 } from "../schemas/account-security";
 import { SessionTokens } from "../schemas/auth";
-import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
+import { errorResponses, isoTime, jsonBody, jsonResponse } from "../schemas/common";
 
 /** Passkeys (WebAuthn): registered and removed by the signed-in owner; a first factor on their own, or a second one. */
 export const passkeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const TAG = ["Account security"];
 const REFUSED = "The passkey could not be verified.";
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function describePasskey(passkey: PasskeyRow) {
   return {
     id: passkey.id,
     name: passkey.name,
     createdAt: new Date(passkey.createdAt).toISOString(),
-    lastUsedAt: iso(passkey.lastUsedAt),
+    lastUsedAt: isoTime(passkey.lastUsedAt),
     backedUp: passkey.backedUp,
     deviceType: passkey.deviceType,
   };
 }
 
-async function currentUser(c: Context<AppEnv>): Promise<UserRow> {
-  const user = await findUserById(c.get("db"), c.get("principal").userId);
-  if (!user) throw new ApiError("unauthorized", "The account no longer exists.");
-  return user;
-}
 
 /**
  * Checks an assertion against its single-use challenge and the stored passkey, then records the new
@@ -104,7 +99,7 @@ passkeyRoutes.openapi(
     responses: { 200: jsonResponse(WebauthnOptions, "Creation options"), ...errorResponses(401, 403) },
   }),
   async (c) => {
-    const user = await currentUser(c);
+    const user = await callerAccount(c);
     const options = await registrationOptions(c.get("config"), user, await listPasskeys(c.get("db"), user.id));
     const challengeId = await storeWebauthnChallenge(c.get("db"), "register", options.challenge, user.id);
     return c.json({ challengeId, options: options as unknown as Record<string, unknown> }, 200);
@@ -124,7 +119,7 @@ passkeyRoutes.openapi(
   }),
   async (c) => {
     const { challengeId, response, name } = c.req.valid("json");
-    const user = await currentUser(c);
+    const user = await callerAccount(c);
     const db = c.get("db");
     const challenge = await takeWebauthnChallenge(db, challengeId, "register");
     if (!challenge || challenge.userId !== user.id) throw new ApiError("invalid_request", "The registration challenge is invalid or expired.");

@@ -5,7 +5,7 @@ import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
 import { inBackground, sendPasswordResetMail } from "../auth/mailed-tokens";
 import { assertAcceptablePassword } from "../auth/password-policy";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { sessionPrincipal } from "../auth/session-principal";
+import { callerAccount, sessionPrincipal } from "../auth/session-principal";
 import type { AppEnv } from "../context";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
 import { claimEmailTokenStatement, findLiveEmailToken } from "../db/email-tokens";
@@ -108,8 +108,7 @@ passwordRoutes.openapi(
     const { currentPassword, newPassword } = c.req.valid("json");
     const principal = sessionPrincipal(c);
     const db = c.get("db");
-    const user = await findUserById(db, principal.userId);
-    if (!user) throw new ApiError("unauthorized", "The account no longer exists.");
+    const user = await callerAccount(c);
     await admitLoginAttempt(c, user.email);
     const check = await verifyPassword(currentPassword, hasPassword(user) ? user.passwordHash : await decoyPasswordHash());
     if (!check.valid) {
