@@ -262,6 +262,17 @@ export function loadConfig(env: Bindings): Config {
   const value = result.data;
   const providers = loadProvidersConfig(env as unknown as Record<string, unknown>, value.ENVIRONMENT, value.ISSUER, new Set(value.ALLOWED_ORIGINS));
   if (providers.problems.length > 0) throw new ConfigError(providers.problems.join("; "));
+  const webauthn = {
+    rpId: value.WEBAUTHN_RP_ID ?? new URL(providers.config.publicUrl).hostname,
+    rpName: value.WEBAUTHN_RP_NAME,
+    origins: value.WEBAUTHN_ORIGINS ?? [providers.config.publicUrl],
+  };
+  // A browser refuses a ceremony whose RP ID is not the page's host or a parent domain of it.
+  const foreign = webauthn.origins.filter((entry) => {
+    const host = new URL(entry).hostname;
+    return host !== webauthn.rpId && !host.endsWith(`.${webauthn.rpId}`);
+  });
+  if (foreign.length > 0) throw new ConfigError(`WEBAUTHN_ORIGINS: ${foreign.join(", ")} is not on WEBAUTHN_RP_ID ${webauthn.rpId} or a subdomain of it`);
   const config: Config = {
     environment: value.ENVIRONMENT,
     issuer: value.ISSUER,
@@ -303,11 +314,7 @@ export function loadConfig(env: Bindings): Config {
       maxSocketsPerNode: value.MESH_MAX_SOCKETS_PER_NODE,
     },
     providers: providers.config,
-    webauthn: {
-      rpId: value.WEBAUTHN_RP_ID ?? new URL(providers.config.publicUrl).hostname,
-      rpName: value.WEBAUTHN_RP_NAME,
-      origins: value.WEBAUTHN_ORIGINS ?? [providers.config.publicUrl],
-    },
+    webauthn,
     mail: {
       transport: value.MAIL_TRANSPORT ?? (value.ENVIRONMENT === "production" ? "none" : "outbox"),
       from: value.MAIL_FROM ?? `no-reply@${new URL(value.ISSUER).hostname}`,

@@ -38,3 +38,19 @@ describe("mail configuration", () => {
     expect(configError({ MAIL_TRANSPORT: "smtp" })).not.toBe("");
   });
 });
+
+describe("passkey (WebAuthn) configuration", () => {
+  it("defaults the RP to PUBLIC_URL's host and origin", () => {
+    expect(loadConfig(withVars({})).webauthn).toEqual({ rpId: "id.heady.test", rpName: "HeadyKey", origins: ["https://id.heady.test"] });
+  });
+
+  it("takes a parent domain as RP ID and several origins under it", () => {
+    const webauthn = loadConfig(withVars({ WEBAUTHN_RP_ID: "heady.test", WEBAUTHN_ORIGINS: "https://id.heady.test,https://app.heady.test" })).webauthn;
+    expect(webauthn).toMatchObject({ rpId: "heady.test", origins: ["https://id.heady.test", "https://app.heady.test"] });
+  });
+
+  it("refuses an origin the RP ID does not cover, and an RP ID with a scheme", () => {
+    expect(configError({ WEBAUTHN_ORIGINS: "https://evil.example" })).toContain("is not on WEBAUTHN_RP_ID id.heady.test");
+    expect(configError({ WEBAUTHN_RP_ID: "https://heady.test" })).toContain("WEBAUTHN_RP_ID must be a host name");
+  });
+});
