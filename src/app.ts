@@ -4,10 +4,17 @@ import { renderError } from "./error-handler";
 import { bodySize } from "./middleware/body-size";
 import { cors } from "./middleware/cors";
 import { requestContext } from "./middleware/request-context";
+import { accountPageRoutes } from "./routes/account-pages";
 import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { auditRoutes } from "./routes/audit";
 import { authRoutes } from "./routes/auth";
+import { deviceSessionRoutes } from "./routes/device-sessions";
+import { devOutboxRoutes } from "./routes/dev-outbox";
+import { emailVerificationRoutes } from "./routes/email-verification";
+import { mfaRoutes } from "./routes/mfa";
+import { passkeyRoutes } from "./routes/passkeys";
+import { passwordRoutes } from "./routes/password";
 import { GATEWAY_MOUNT, gatewayRoutes } from "./routes/gateway";
 import { meshRoutes } from "./routes/mesh";
 import { pqcRoutes } from "./routes/pqc";
@@ -39,11 +46,18 @@ export function createApp() {
   app.route("/api/auth/api-keys", apiKeyRoutes);
   app.route("/api/auth", authRoutes);
   app.route("/api/auth", pqcRoutes);
+  app.route("/api/auth", emailVerificationRoutes);
+  app.route("/api/auth", mfaRoutes);
+  app.route("/api/auth", passkeyRoutes);
+  app.route("/api/auth/password", passwordRoutes);
+  app.route("/api/auth/sessions", deviceSessionRoutes);
+  app.route("/api/dev", devOutboxRoutes);
   app.route("/api/admin", adminRoutes);
   app.route("/api/sage", sageRoutes);
   app.route("/api/audit", auditRoutes);
   app.route("/api/provider", providerRoutes);
   app.route("/", signInPageRoutes);
+  app.route("/", accountPageRoutes);
   app.route(GATEWAY_MOUNT, gatewayRoutes);
 
   app.doc31("/openapi.json", {

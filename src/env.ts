@@ -17,6 +17,7 @@ import {
 } from "./mesh/config";
 import { MeshRoleTopicsSchema } from "./mesh/permissions";
 import { loadProvidersConfig, type ProvidersConfig } from "./providers/config";
+import type { MailConfig } from "./mail/mailer";
 
 /** The Worker's bindings, exactly as wrangler.toml and the secrets declare them. */
 export interface Bindings {
@@ -58,6 +59,16 @@ export interface Bindings {
   AWS_SECRET_ACCESS_KEY?: string;
   PUBLIC_URL?: string;
   PROVIDER_REDIRECT_URLS?: string;
+  /** Mail: `outbox` (D1, development only), `send_email` (the EMAIL binding) or `http` (an email API). */
+  MAIL_TRANSPORT?: string;
+  MAIL_FROM?: string;
+  MAIL_API_URL?: string;
+  MAIL_API_KEY?: string;
+  EMAIL?: SendEmail;
+  /** Passkeys: the WebAuthn relying party id (a registrable domain of the page's host) and the page origins. */
+  WEBAUTHN_RP_ID?: string;
+  WEBAUTHN_RP_NAME?: string;
+  WEBAUTHN_ORIGINS?: string;
   /** Sign-in providers: `OAUTH_<PROVIDER>_CLIENT_ID`, `_CLIENT_SECRET` and the provider's setting (src/providers/config.ts). */
   [providerVariable: `OAUTH_${string}`]: string | undefined;
 }
@@ -149,6 +160,20 @@ const configSchema = z
       .min(1, `MESH_MAX_SOCKETS_PER_NODE must be a whole number from 1 to ${MESH_MAX_SOCKETS_PER_NODE_LIMIT}`)
       .max(MESH_MAX_SOCKETS_PER_NODE_LIMIT, `MESH_MAX_SOCKETS_PER_NODE must be a whole number from 1 to ${MESH_MAX_SOCKETS_PER_NODE_LIMIT}`)
       .default(MESH_DEFAULT_MAX_SOCKETS_PER_NODE),
+    MAIL_TRANSPORT: z.enum(["outbox", "send_email", "http"]).optional(),
+    MAIL_FROM: z.email({ error: "MAIL_FROM must be an email address" }).optional(),
+    MAIL_API_URL: z.url({ protocol: /^https$/, error: "MAIL_API_URL must be an https URL" }).optional(),
+    MAIL_API_KEY: z.string().min(16).optional(),
+    WEBAUTHN_RP_ID: z
+      .string()
+      .regex(/^[a-z0-9.-]+$/, "WEBAUTHN_RP_ID must be a host name such as id.example.com (no scheme, no port)")
+      .optional(),
+    WEBAUTHN_RP_NAME: z.string().min(1).max(64).default("HeadyKey"),
+    WEBAUTHN_ORIGINS: z
+      .string()
+      .optional()
+      .transform((list) => (list === undefined ? undefined : list.split(",").map((entry) => entry.trim()).filter(Boolean)))
+      .pipe(z.array(origin).optional()),
   })
   .refine((config) => !config.ALLOWED_ORIGINS.includes("*"), "ALLOWED_ORIGINS may not contain a wildcard")
   .refine(
@@ -161,6 +186,15 @@ const configSchema = z
   .superRefine((config, ctx) => {
     for (const message of undefinedPqcRequirements(config.GATEWAY_ROUTES, config.PQC_SERVICES)) ctx.addIssue({ code: "custom", message });
   })
+  .refine(
+    (config) => config.MAIL_TRANSPORT !== "outbox" || config.ENVIRONMENT !== "production",
+    "MAIL_TRANSPORT=outbox is for development; production sends with send_email or http",
+  )
+  .refine((config) => config.MAIL_TRANSPORT !== "http" || (config.MAIL_API_URL && config.MAIL_API_KEY), "MAIL_TRANSPORT=http needs MAIL_API_URL and MAIL_API_KEY")
+  .refine(
+    (config) => config.MAIL_TRANSPORT === undefined || config.MAIL_TRANSPORT === "outbox" || config.MAIL_FROM,
+    "MAIL_TRANSPORT=send_email or http needs MAIL_FROM",
+  )
   .refine(
     (config) => config.PQC_SIGNER !== "local" || config.ENVIRONMENT !== "production",
     "PQC_SIGNER=local is for development; production signs with KMS",
@@ -201,6 +235,10 @@ export interface Config {
   mesh: MeshConfig;
   /** Sign-in with OAuth/OIDC providers: the enabled ones, the public URL, the redirect allowlist. */
   providers: ProvidersConfig;
+  /** Passkeys: the relying party and the exact origins a ceremony may come from. */
+  webauthn: { rpId: string; rpName: string; origins: string[] };
+  /** Outgoing mail; outside production it defaults to the D1 dev outbox, in production to none (nothing is sent). */
+  mail: MailConfig;
 }
 
 /** Raised when the deployment itself is broken (a missing or weak secret, a bad var). */
@@ -224,6 +262,17 @@ export function loadConfig(env: Bindings): Config {
   const value = result.data;
   const providers = loadProvidersConfig(env as unknown as Record<string, unknown>, value.ENVIRONMENT, value.ISSUER, new Set(value.ALLOWED_ORIGINS));
   if (providers.problems.length > 0) throw new ConfigError(providers.problems.join("; "));
+  const webauthn = {
+    rpId: value.WEBAUTHN_RP_ID ?? new URL(providers.config.publicUrl).hostname,
+    rpName: value.WEBAUTHN_RP_NAME,
+    origins: value.WEBAUTHN_ORIGINS ?? [providers.config.publicUrl],
+  };
+  // A browser refuses a ceremony whose RP ID is not the page's host or a parent domain of it.
+  const foreign = webauthn.origins.filter((entry) => {
+    const host = new URL(entry).hostname;
+    return host !== webauthn.rpId && !host.endsWith(`.${webauthn.rpId}`);
+  });
+  if (foreign.length > 0) throw new ConfigError(`WEBAUTHN_ORIGINS: ${foreign.join(", ")} is not on WEBAUTHN_RP_ID ${webauthn.rpId} or a subdomain of it`);
   const config: Config = {
     environment: value.ENVIRONMENT,
     issuer: value.ISSUER,
@@ -265,6 +314,13 @@ export function loadConfig(env: Bindings): Config {
       maxSocketsPerNode: value.MESH_MAX_SOCKETS_PER_NODE,
     },
     providers: providers.config,
+    webauthn,
+    mail: {
+      transport: value.MAIL_TRANSPORT ?? (value.ENVIRONMENT === "production" ? "none" : "outbox"),
+      from: value.MAIL_FROM ?? `no-reply@${new URL(value.ISSUER).hostname}`,
+      apiUrl: value.MAIL_API_URL,
+      apiKey: value.MAIL_API_KEY,
+    },
   };
   parsed.set(env, config);
   return config;

@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   invalid_json: 400,
   weak_password: 400,
   provider_error: 400,
+  invalid_email_token: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   invalid_token: 401,

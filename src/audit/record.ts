@@ -29,7 +29,21 @@ export type AuthEventType =
   | "gateway.denied"
   | "provider.login_failed"
   | "provider.linked"
-  | "provider.unlinked";
+  | "provider.unlinked"
+  | "email.verification_sent"
+  | "email.verified"
+  | "password.reset_requested"
+  | "password.reset"
+  | "password.changed"
+  | "password.change_failed"
+  | "session.revoked"
+  | "session.revoked_others"
+  | "login.mfa_required"
+  | "mfa.enabled"
+  | "mfa.disabled"
+  | "mfa.recovery_code_used"
+  | "passkey.added"
+  | "passkey.removed";
 
 export interface AuthEvent {
   type: AuthEventType;

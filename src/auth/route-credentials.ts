@@ -89,6 +89,36 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "adding or removing a way to sign in needs the person, never a key",
   },
+  emailVerification: {
+    routes: "`POST /api/auth/verify-email/resend`",
+    accept: SESSION,
+    state: "current",
+    why: "mail goes to the person's own address; confirming takes the mailed token itself, no credential",
+  },
+  passwordChange: {
+    routes: "`POST /api/auth/password/change`",
+    accept: SESSION,
+    state: "current",
+    why: "needs the current password as well; a key or PQC token never changes how a person signs in",
+  },
+  deviceSessions: {
+    routes: "`GET /api/auth/sessions`, `DELETE /api/auth/sessions/:id`, `POST /api/auth/sessions/revoke-others`",
+    accept: SESSION,
+    state: "current",
+    why: "a person's own sign-ins, listed and ended by that person",
+  },
+  mfa: {
+    routes: "`GET /api/auth/mfa`, `POST /api/auth/mfa/totp/enroll`, `…/confirm`, `…/disable`",
+    accept: SESSION,
+    state: "current",
+    why: "a second factor is the person's own; turning it off needs a fresh code as well",
+  },
+  passkeys: {
+    routes: "`GET /api/auth/passkeys`, `POST /api/auth/passkeys/register/options`, `…/verify`, `DELETE /api/auth/passkeys/:id`",
+    accept: SESSION,
+    state: "current",
+    why: "adding or removing a way to sign in needs the person, never a key",
+  },
   pqcOperation: {
     routes: "`requirePQC(service, operation)`, gateway `pqc` routes",
     accept: ["pqc_token"],

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { createSession } from "../db/sessions";
 import type { SessionRow, UserRow } from "../db/schema";
-import { publicProfile } from "../db/users";
+import { isEmailVerified, publicProfile } from "../db/users";
 import { issueAccessToken } from "../tokens/access-token";
 import { setSessionCookie } from "./session-cookie";
 
@@ -13,6 +13,7 @@ export async function sessionTokens(c: Context<AppEnv>, user: UserRow, session: 
     email: user.email,
     role: user.role,
     sessionId: session.id,
+    emailVerified: isEmailVerified(user),
   });
   return { user: publicProfile(user), accessToken: access.token, refreshToken, expiresIn: access.expiresIn };
 }

@@ -64,6 +64,11 @@ export async function rotateRefreshToken(db: Database, presented: string): Promi
           .where(and(eq(refreshTokens.tokenHash, presentedHash), eq(refreshTokens.replacedBy, successor.id))),
       )
       .returning({ familyId: refreshTokens.familyId, userId: refreshTokens.userId }),
+    // The device list's "last seen": a refresh is the session being used, without a write per request.
+    db
+      .update(sessions)
+      .set({ lastSeenAt: now })
+      .where(eq(sessions.id, db.select({ id: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, successorHash)))),
   ]);
 
   const rotated = inserted[0];

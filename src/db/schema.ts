@@ -10,6 +10,8 @@ export const users = sqliteTable("users", {
   role: text("role", { enum: ["admin", "operator", "user", "guest"] }).notNull().default("user"),
   displayName: text("display_name"),
   disabledAt: integer("disabled_at"),
+  /** When the owner proved they read mail at `email` (a verification or reset link); null until then. */
+  emailVerifiedAt: integer("email_verified_at"),
   createdAt: integer("created_at").notNull(),
   updatedAt: integer("updated_at").notNull(),
 });
@@ -34,6 +36,8 @@ export const sessions = sqliteTable(
     ip: text("ip"),
     userAgent: text("user_agent"),
     createdAt: integer("created_at").notNull(),
+    /** Moved on each refresh of the session's tokens (not on every request, which would be a write each). */
+    lastSeenAt: integer("last_seen_at"),
   },
   (table) => [index("sessions_user_idx").on(table.userId)],
 );
@@ -252,3 +256,130 @@ export const signInTickets = sqliteTable("sign_in_tickets", {
 
 export type UserIdentityRow = typeof userIdentities.$inferSelect;
 export type OAuthFlowRow = typeof oauthFlows.$inferSelect;
+
+/**
+ * Single-use tokens sent by mail: email verification (24 h) and password reset (15 minutes). Only
+ * the SHA-256 of the token is kept; the row is consumed by one conditional update (`used_at`).
+ */
+export const emailTokens = sqliteTable(
+  "email_tokens",
+  {
+    tokenHash: text("token_hash").primaryKey(),
+    purpose: text("purpose", { enum: ["verify_email", "reset_password"] }).notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** The address the token was sent to: a token proves control of that address only. */
+    email: text("email").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (table) => [index("email_tokens_user_idx").on(table.userId, table.purpose), index("email_tokens_expires_idx").on(table.expiresAt)],
+);
+
+/** Mail the dev outbox transport "sent" (development and tests only; production refuses that transport). */
+export const devOutbox = sqliteTable(
+  "dev_outbox",
+  {
+    id: text("id").primaryKey(),
+    recipient: text("recipient").notNull(),
+    subject: text("subject").notNull(),
+    text: text("text").notNull(),
+    html: text("html").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [index("dev_outbox_recipient_idx").on(table.recipient, table.createdAt)],
+);
+
+export type EmailTokenRow = typeof emailTokens.$inferSelect;
+
+/**
+ * A TOTP authenticator (RFC 6238), one per user. Unconfirmed (`confirmed_at` null) until the owner
+ * proves it with a first code; only a confirmed one makes login two steps. `last_used_step` is the
+ * time step of the last accepted code: a code of that step or an earlier one is a replay.
+ */
+export const totpCredentials = sqliteTable("totp_credentials", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  /** The shared secret (20 random bytes, base32), which the server needs in the clear to compute codes. */
+  secret: text("secret").notNull(),
+  confirmedAt: integer("confirmed_at"),
+  lastUsedStep: integer("last_used_step"),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** Single-use recovery codes, ten per enrolment; only the SHA-256 of each is kept. */
+export const recoveryCodes = sqliteTable(
+  "recovery_codes",
+  {
+    codeHash: text("code_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (table) => [index("recovery_codes_user_idx").on(table.userId)],
+);
+
+/**
+ * The second step of a login with MFA on: the password step hands out this challenge (its SHA-256
+ * is the key) instead of tokens. Five minutes, five wrong codes, one success.
+ */
+export const mfaChallenges = sqliteTable(
+  "mfa_challenges",
+  {
+    challengeHash: text("challenge_hash").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    attempts: integer("attempts").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    usedAt: integer("used_at"),
+  },
+  (table) => [index("mfa_challenges_expires_idx").on(table.expiresAt)],
+);
+
+/** WebAuthn credentials (passkeys). The credential id is the key; the public key is COSE, base64url. */
+export const passkeys = sqliteTable(
+  "passkeys",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    publicKey: text("public_key").notNull(),
+    /** The authenticator's signature counter; an assertion must raise it (when it counts at all). */
+    counter: integer("counter").notNull(),
+    transports: text("transports", { mode: "json" }).$type<string[]>().notNull().default(sql`'[]'`),
+    deviceType: text("device_type").notNull(),
+    backedUp: integer("backed_up", { mode: "boolean" }).notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (table) => [index("passkeys_user_idx").on(table.userId)],
+);
+
+/**
+ * A WebAuthn ceremony in progress: the challenge the options carried, for whom and what for.
+ * Deleted by the verification that uses it (`DELETE … RETURNING`), so it works once; 5 minutes.
+ */
+export const webauthnChallenges = sqliteTable(
+  "webauthn_challenges",
+  {
+    id: text("id").primaryKey(),
+    challenge: text("challenge").notNull(),
+    purpose: text("purpose", { enum: ["register", "sign_in", "second_factor"] }).notNull(),
+    /** The registering user, or the user of the MFA challenge; null for a first-factor sign-in. */
+    userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (table) => [index("webauthn_challenges_expires_idx").on(table.expiresAt)],
+);
+
+export type PasskeyRow = typeof passkeys.$inferSelect;

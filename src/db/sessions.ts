@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, ne, sql, type SQL } from "drizzle-orm";
 import { sha256Hex } from "../crypto/digest";
 import { randomBase64Url, randomHex } from "../crypto/random";
 import type { Database } from "./client";
@@ -35,6 +35,7 @@ async function newSession(
     ip: client.ip ?? null,
     userAgent: client.userAgent?.slice(0, 256) ?? null,
     createdAt: now,
+    lastSeenAt: now,
   };
   return { session, cookieValue };
 }
@@ -147,14 +148,53 @@ export async function revokeSession(db: Database, sessionId: string): Promise<vo
  * The statements that end every session and refresh token of a user, for use inside a batch.
  * `onlyIf` makes them conditional on the same state as the batch's other writes.
  */
-export function revokeAllSessionsOfUserStatements(db: Database, userId: string, at: number, onlyIf?: SQL) {
+export function revokeAllSessionsOfUserStatements(db: Database, userId: string, at: number, onlyIf?: SQL, exceptSessionId?: string) {
   return [
-    db.update(sessions).set({ revokedAt: at }).where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), onlyIf)),
+    db
+      .update(sessions)
+      .set({ revokedAt: at })
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), onlyIf, exceptSessionId === undefined ? undefined : ne(sessions.id, exceptSessionId))),
     db
       .update(refreshTokens)
       .set({ revokedAt: at })
-      .where(and(eq(refreshTokens.userId, userId), isNull(refreshTokens.revokedAt), onlyIf)),
+      .where(
+        and(
+          eq(refreshTokens.userId, userId),
+          isNull(refreshTokens.revokedAt),
+          onlyIf,
+          exceptSessionId === undefined ? undefined : ne(refreshTokens.familyId, exceptSessionId),
+        ),
+      ),
   ] as const;
+}
+
+/** The sessions of a user that are live now (not revoked, not past their end), newest first. */
+export function liveSessionsOfUser(db: Database, userId: string): Promise<SessionRow[]> {
+  return db
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, Date.now())))
+    .orderBy(desc(sessions.createdAt))
+    .all();
+}
+
+/** Ends one session of this user (and its refresh family); false when the user holds no such live session. */
+export async function revokeSessionOfUser(db: Database, userId: string, sessionId: string): Promise<boolean> {
+  const owned = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, Date.now())))
+    .get();
+  if (!owned) return false;
+  await revokeSession(db, sessionId);
+  return true;
+}
+
+/** Ends every session of a user but `keepSessionId`, with their refresh families; the ids it ended. */
+export async function revokeOtherSessions(db: Database, userId: string, keepSessionId: string): Promise<string[]> {
+  const ended = (await liveSessionsOfUser(db, userId)).filter((session) => session.id !== keepSessionId).map((session) => session.id);
+  await db.batch(revokeAllSessionsOfUserStatements(db, userId, Date.now(), undefined, keepSessionId));
+  return ended;
 }
 
 /** The client addresses an account (by email) signed in from since `since`, newest first, at most `limit`. */

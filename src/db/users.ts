@@ -25,15 +25,16 @@ export function findUserById(db: Database, id: string): Promise<UserRow | undefi
   return db.select().from(users).where(eq(users.id, id)).get();
 }
 
-/** Inserts a user; returns undefined when the email is already taken (unique constraint). */
+/** Inserts a user (`emailVerified` when a provider vouched for the address); returns undefined when the email is already taken (unique constraint). */
 export async function insertUser(
   db: Database,
-  user: { email: string; passwordHash: string; role: Role; displayName?: string | undefined },
+  user: { email: string; passwordHash: string; role: Role; displayName?: string | undefined; emailVerified?: boolean },
 ): Promise<UserRow | undefined> {
   const now = Date.now();
+  const { emailVerified, ...fields } = user;
   return db
     .insert(users)
-    .values({ id: crypto.randomUUID(), ...user, createdAt: now, updatedAt: now })
+    .values({ id: crypto.randomUUID(), ...fields, emailVerifiedAt: emailVerified ? now : null, createdAt: now, updatedAt: now })
     .onConflictDoNothing({ target: users.email })
     .returning()
     .get();
@@ -41,6 +42,37 @@ export async function insertUser(
 
 export async function updatePasswordHash(db: Database, userId: string, passwordHash: string): Promise<void> {
   await db.update(users).set({ passwordHash, updatedAt: Date.now() }).where(eq(users.id, userId));
+}
+
+/** Whether the owner proved they read mail at the account's address. */
+export function isEmailVerified(user: UserRow): boolean {
+  return user.emailVerifiedAt !== null;
+}
+
+/**
+ * Marks the address verified, only while the account still has the address the proof was mailed
+ * to (a token sent to an old address proves nothing about a new one). True when it holds.
+ */
+export async function markEmailVerified(db: Database, userId: string, email: string): Promise<boolean> {
+  const now = Date.now();
+  const updated = await db
+    .update(users)
+    .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})`, updatedAt: now })
+    .where(and(eq(users.id, userId), eq(users.email, email)))
+    .returning({ id: users.id });
+  return updated.length === 1;
+}
+
+/**
+ * Sets a new password and ends every session and refresh family of the account in one transaction
+ * (ASVS 7.4.3), except `keepSessionId` when the owner changed it from that session.
+ */
+export async function replacePassword(db: Database, userId: string, passwordHash: string, keepSessionId?: string): Promise<void> {
+  const now = Date.now();
+  await db.batch([
+    db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, userId)),
+    ...revokeAllSessionsOfUserStatements(db, userId, now, undefined, keepSessionId),
+  ]);
 }
 
 /**
@@ -184,6 +216,7 @@ export function publicProfile(user: UserRow) {
     email: user.email,
     role: user.role,
     displayName: user.displayName ?? null,
+    emailVerified: isEmailVerified(user),
     createdAt: new Date(user.createdAt).toISOString(),
   };
 }

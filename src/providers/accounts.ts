@@ -2,14 +2,14 @@ import { z } from "zod";
 import type { Database } from "../db/client";
 import { findIdentity, insertIdentity, touchIdentity } from "../db/identities";
 import type { UserRow } from "../db/schema";
-import { findUserByEmail, findUserById, insertUser, NO_PASSWORD } from "../db/users";
+import { findUserByEmail, findUserById, insertUser, isEmailVerified, NO_PASSWORD } from "../db/users";
 import type { ProviderProfile } from "./definition";
 
 /** How a provider identity maps onto an account, or why it does not. */
 export type AccountResolution =
   | { outcome: "signed_in"; user: UserRow; created: boolean; linked: boolean }
   | { outcome: "linked"; user: UserRow }
-  | { outcome: "refused"; reason: "email_missing" | "email_unverified" | "identity_taken" | "account_missing" };
+  | { outcome: "refused"; reason: "email_missing" | "email_unverified" | "account_email_unverified" | "identity_taken" | "account_missing" };
 
 const Email = z.email().max(254);
 
@@ -25,7 +25,9 @@ function usableEmail(profile: ProviderProfile): string | undefined {
  * - with `linkUserId` (a signed-in user linking), a new identity joins that user, and one linked
  *   to someone else is refused;
  * - a new identity whose email no account holds creates a `user` account without a password;
- * - a new identity whose email an account holds joins it only if the provider verified the email.
+ * - a new identity whose email an account holds joins it only if both sides verified the email: the
+ *   provider, and the account's owner (else whoever registered the address first, without reading
+ *   its mail, would receive the real owner's identity: account pre-hijacking).
  */
 export async function resolveAccount(
   db: Database,
@@ -52,10 +54,17 @@ export async function resolveAccount(
   const holder = await findUserByEmail(db, email);
   if (holder) {
     if (!profile.emailVerified) return { outcome: "refused", reason: "email_unverified" };
+    if (!isEmailVerified(holder)) return { outcome: "refused", reason: "account_email_unverified" };
     if (!(await insertIdentity(db, { ...identity, userId: holder.id }))) return { outcome: "refused", reason: "identity_taken" };
     return { outcome: "signed_in", user: holder, created: false, linked: true };
   }
-  const user = await insertUser(db, { email, passwordHash: NO_PASSWORD, role: "user", displayName: profile.name?.slice(0, 100) });
+  const user = await insertUser(db, {
+    email,
+    passwordHash: NO_PASSWORD,
+    role: "user",
+    displayName: profile.name?.slice(0, 100),
+    emailVerified: profile.emailVerified,
+  });
   // Someone took the address between the lookup and the insert: treat it as held, and unverified.
   if (!user) return { outcome: "refused", reason: "email_unverified" };
   if (!(await insertIdentity(db, { ...identity, userId: user.id }))) return { outcome: "refused", reason: "identity_taken" };

@@ -92,6 +92,10 @@ const ACCOUNT_REFUSALS: Record<AccountRefusal, { code: ErrorCode; message: strin
     code: "account_link_required",
     message: "An account with this email exists, and the provider does not vouch for the email: sign in to that account, then link this provider.",
   },
+  account_email_unverified: {
+    code: "account_link_required",
+    message: "An account with this email exists and has not confirmed the address: sign in to that account, then link this provider.",
+  },
   identity_taken: { code: "conflict", message: "This provider identity is linked to another account." },
   account_missing: { code: "conflict", message: "The account that started linking no longer exists." },
 };

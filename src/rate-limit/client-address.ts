@@ -24,6 +24,19 @@ export function addressKey(address: string | undefined): string {
     .join(":")}::/64`;
 }
 
+/**
+ * The network an address is in, for showing people where a session came from without showing the
+ * address itself: IPv4 by its /24, IPv6 by its /48. Undefined when the address does not parse.
+ */
+export function addressPrefix(address: string | undefined): string | undefined {
+  if (address === undefined || address.length > MAX_ADDRESS_LENGTH) return undefined;
+  const key = addressKey(address);
+  const ipv4 = parseIpv4(key);
+  if (ipv4) return `${ipv4.slice(0, 3).join(".")}.0/24`;
+  const groups = parseIpv6(address);
+  return groups ? `${groups.slice(0, 3).map((group) => group.toString(16)).join(":")}::/48` : undefined;
+}
+
 const INVALID = "invalid";
 /** The longest IPv6 spelling (an IPv4 tail, brackets) with room for a zone id. */
 const MAX_ADDRESS_LENGTH = 64;

@@ -76,3 +76,13 @@ export const API_KEY_CREATION_PER_USER: RateLimitRule = { name: "api-key-create"
 
 /** PQC token issuance per caller; every token costs a KMS call, and KMS has an account-wide quota. */
 export const PQC_ISSUE_PER_CALLER: RateLimitRule = { name: "pqc-issue", limit: 60, windowSeconds: 60 };
+
+/** Verification mails per account: each one is a message to a real inbox. */
+export const VERIFICATION_RESEND_PER_USER: RateLimitRule = { name: "verification-resend", limit: 3, windowSeconds: 60 * 60 };
+/** Reset requests per address and per client: bounds the mail one can make someone else receive. */
+export const PASSWORD_FORGOT_PER_EMAIL: RateLimitRule = { name: "password-forgot-email", limit: 3, windowSeconds: 15 * 60 };
+export const PASSWORD_FORGOT_PER_IP: RateLimitRule = { name: "password-forgot-ip", limit: 10, windowSeconds: 15 * 60 };
+/** Presented mailed tokens (verification, reset) per client: 256-bit tokens are not guessable, this bounds the load. */
+export const EMAIL_TOKEN_PER_IP: RateLimitRule = { name: "email-token-ip", limit: 30, windowSeconds: 15 * 60 };
+/** Passkey sign-in ceremonies from one client: each stores a challenge row and costs a signature check. */
+export const PASSKEY_SIGN_IN_PER_IP: RateLimitRule = { name: "passkey-sign-in-ip", limit: 30, windowSeconds: 5 * 60 };

@@ -1,5 +1,7 @@
 import { forgetSession } from "../auth/live-state";
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { mfaChallengeResponse, mfaMethods } from "../auth/mfa-challenge";
+import { MfaChallenge } from "../schemas/account-security";
 import type { Context } from "hono";
 import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
@@ -9,11 +11,13 @@ import { emailSubject } from "../auth/email-subject";
 import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
 import { clearSessionCookie } from "../auth/session-cookie";
 import { startSession } from "../auth/sign-in";
+import { sendVerificationMail } from "../auth/mailed-tokens";
+import type { UserRow } from "../db/schema";
 import type { AppEnv } from "../context";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
 import { rotateRefreshToken } from "../db/refresh-tokens";
 import { findLiveSession, revokeSession } from "../db/sessions";
-import { findUserByEmail, findUserById, hasPassword, insertUser, publicProfile, updatePasswordHash } from "../db/users";
+import { findUserByEmail, findUserById, hasPassword, insertUser, isEmailVerified, publicProfile, updatePasswordHash } from "../db/users";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
@@ -33,6 +37,19 @@ function clientKey(c: Context<AppEnv>): string {
 
 const INVALID_CREDENTIALS = "Email or password is incorrect.";
 
+/**
+ * The account exists whatever happens to the mail: a transport that is down (or none configured)
+ * is logged, and the owner asks for another link with `POST /api/auth/verify-email/resend`.
+ */
+async function sendVerificationAfterRegistration(c: Context<AppEnv>, user: UserRow): Promise<void> {
+  if (c.get("config").mail.transport === "none") return;
+  try {
+    await sendVerificationMail(c, user);
+  } catch (error) {
+    console.error(`[${c.get("requestId")}] verification mail failed`, error);
+  }
+}
+
 authRoutes.openapi(
   createRoute({
     method: "post",
@@ -50,6 +67,7 @@ authRoutes.openapi(
     const user = await insertUser(db, { email, passwordHash: await hashPassword(password), role: "user", displayName });
     if (!user) throw new ApiError("email_taken", "An account with this email already exists.");
     const body = await startSession(c, user);
+    await sendVerificationAfterRegistration(c, user);
     await recordWithReceiptHeader(c, { type: "user.registered", subject: user.id });
     return c.json(body, 201);
   },
@@ -62,9 +80,12 @@ authRoutes.openapi(
     tags: TAG,
     summary: "Sign in with email and password",
     description:
-      "An unknown email and a wrong password get the same 401 after the same work. Five attempts on one account from one client address (IPv6: its /64) in 15 minutes lock that client out of the account until the window ends (429 with Retry-After); a success clears the count. An account takes at most 100 attempts an hour from everywhere; past that, only addresses it signed in from before get through. One address may make 30 attempts in 5 minutes across accounts.",
+      "An unknown email and a wrong password get the same 401 after the same work. Five attempts on one account from one client address (IPv6: its /64) in 15 minutes lock that client out of the account until the window ends (429 with Retry-After); a success clears the count. An account takes at most 100 attempts an hour from everywhere; past that, only addresses it signed in from before get through. One address may make 30 attempts in 5 minutes across accounts. With a second factor (TOTP or a passkey), the right password answers `{mfaRequired, mfaToken, expiresIn, methods}` instead of tokens, and `POST /api/auth/login/mfa` finishes the login.",
     request: { body: jsonBody(LoginBody) },
-    responses: { 200: jsonResponse(SessionTokens, "Signed in; session cookie set"), ...errorResponses(400, 401, 413, 429) },
+    responses: {
+      200: jsonResponse(z.union([SessionTokens, MfaChallenge]), "Signed in (session cookie set), or, with MFA on, the challenge for /api/auth/login/mfa"),
+      ...errorResponses(400, 401, 413, 429),
+    },
   }),
   async (c) => {
     const { email, password } = c.req.valid("json");
@@ -84,6 +105,8 @@ authRoutes.openapi(
       throw new ApiError("invalid_credentials", INVALID_CREDENTIALS, { "WWW-Authenticate": 'Bearer realm="heady"' });
     }
     if (check.needsRehash) await updatePasswordHash(db, user.id, await hashPassword(password));
+    const methods = await mfaMethods(c, user.id);
+    if (methods.length > 0) return c.json(await mfaChallengeResponse(c, user, methods), 200);
     await forgetLoginFailures(c, email);
     const body = await startSession(c, user);
     await recordWithReceiptHeader(c, { type: "login.succeeded", subject: user.id, details: { rehashed: check.needsRehash } });
@@ -125,6 +148,7 @@ authRoutes.openapi(
       email: live.user.email,
       role: live.user.role,
       sessionId: live.session.id,
+      emailVerified: isEmailVerified(live.user),
     });
     await c.get("audit").record({ type: "token.refreshed", subject: live.user.id, details: { sessionId: live.session.id } });
     return c.json({ accessToken: access.token, refreshToken: result.refreshToken, expiresIn: access.expiresIn }, 200);

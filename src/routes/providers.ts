@@ -1,6 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import type { SessionPrincipal } from "../auth/principal";
+import { sessionPrincipal } from "../auth/session-principal";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { sessionTokens } from "../auth/sign-in";
 import type { AppEnv } from "../context";
@@ -22,14 +21,6 @@ export const providerRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
 const TAG = ["Sign-in providers"];
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Linking and unlinking change how an account can be entered: only a person's session may do it. */
-function sessionPrincipal(c: Context<AppEnv>): SessionPrincipal {
-  const principal = c.get("principal");
-  if (principal.kind !== "access_token" && principal.kind !== "session_cookie") {
-    throw new ApiError("forbidden", "Managing sign-in identities needs a session, not an API key or PQC token.");
-  }
-  return principal;
-}
 
 providerRoutes.openapi(
   createRoute({

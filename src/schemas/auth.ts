@@ -3,14 +3,14 @@ import { isWellFormedText, PASSWORD_MAX_CHARACTERS } from "../auth/password-poli
 import { ROLES } from "../auth/roles";
 
 /** Emails are compared lower-cased; the policy module checks password strength after parsing. */
-const Email = z
+export const EmailAddress = z
   .email({ error: "email must be a valid address" })
   .max(254)
   .transform((email) => email.toLowerCase())
   .openapi({ example: "ada@example.com" });
 
 // Length is checked in code points by the password policy; this only bounds the bytes we accept.
-const Password = z
+export const Password = z
   .string()
   .min(1)
   .max(PASSWORD_MAX_CHARACTERS * 4)
@@ -19,13 +19,13 @@ const Password = z
 
 export const RegisterBody = z
   .object({
-    email: Email,
+    email: EmailAddress,
     password: Password,
     displayName: z.string().trim().min(1).max(100).optional(),
   })
   .openapi("RegisterBody");
 
-export const LoginBody = z.object({ email: Email, password: Password }).openapi("LoginBody");
+export const LoginBody = z.object({ email: EmailAddress, password: Password }).openapi("LoginBody");
 
 export const RefreshBody = z
   .object({ refreshToken: z.string().min(1).max(256).openapi({ example: "9f…(68 hex characters)" }) })
@@ -37,6 +37,7 @@ export const User = z
     email: z.string(),
     role: z.enum(ROLES as [string, ...string[]]),
     displayName: z.string().nullable(),
+    emailVerified: z.boolean().openapi({ description: "Whether the owner confirmed the address (a verification or reset link)" }),
     createdAt: z.string(),
   })
   .openapi("User");

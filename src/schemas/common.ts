@@ -39,3 +39,6 @@ export function jsonResponse<T extends z.ZodType>(schema: T, description: string
 export function jsonBody<T extends z.ZodType>(schema: T) {
   return { required: true, content: { "application/json": { schema } } };
 }
+
+/** A stored time (epoch ms, or null) as the API shows it: ISO 8601, or null. */
+export const isoTime = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -12,6 +12,8 @@ export interface AccessTokenSubject {
   email: string;
   role: Role;
   sessionId: string;
+  /** Carried as the OIDC standard claim `email_verified`; absent means not verified. */
+  emailVerified?: boolean;
 }
 
 export interface AccessClaims extends AccessTokenSubject {
@@ -49,6 +51,7 @@ export async function issueAccessToken(
       aud: config.accessTokenAudience,
       sub: subject.userId,
       email: subject.email,
+      email_verified: subject.emailVerified === true,
       role: subject.role,
       sid: subject.sessionId,
       jti: crypto.randomUUID(),
@@ -72,13 +75,14 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
     key: (kid) => (kid === key.kid ? key : undefined),
     requiredClaims: ["sub", "role", "sid", "jti"],
   });
-  const { sub, email, role, sid, jti, exp } = claims;
+  const { sub, email, email_verified, role, sid, jti, exp } = claims;
   if (typeof sub !== "string" || typeof sid !== "string" || typeof jti !== "string" || !isRole(role)) {
     throw new TokenError("bad_claims");
   }
   return {
     userId: sub,
     email: typeof email === "string" ? email : "",
+    emailVerified: email_verified === true,
     role,
     sessionId: sid,
     jti,

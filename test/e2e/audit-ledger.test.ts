@@ -62,7 +62,8 @@ describe("audit ledger against wrangler dev", () => {
       // Background deliveries may land a moment after the responses: wait until they all have.
       await expect
         .poll(async () => countByType(await eventsFor(token, userId)), { timeout: 10_000, interval: 200 })
-        .toEqual({ "user.registered": 1, "login.succeeded": 2, "login.failed": 1 });
+        // Registration also mails the verification link (issue 16).
+        .toEqual({ "user.registered": 1, "email.verification_sent": 1, "login.succeeded": 2, "login.failed": 1 });
       const keyEvents = await eventsFor(token, keyId);
       expect(countByType(keyEvents)).toEqual({ "api_key.created": 1, "api_key.revoked": 1 });
       for (const event of [...(await eventsFor(token, userId)), ...keyEvents]) {
@@ -70,7 +71,7 @@ describe("audit ledger against wrangler dev", () => {
         seen.add(event.id);
       }
     }
-    expect(seen.size).toBe(USERS * 6);
+    expect(seen.size).toBe(USERS * 7);
 
     const verification = await call("GET", "/api/audit/verify", { token });
     expect(verification.status).toBe(200);

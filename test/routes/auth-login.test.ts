@@ -54,6 +54,7 @@ describe("POST /api/auth/login: happy path", () => {
       email: account.email,
       role: "user",
       displayName: "Lin",
+      emailVerified: false,
       createdAt: expect.any(String),
     });
     expect(response.body.expiresIn).toBe(testConfig().accessTokenTtlSeconds);

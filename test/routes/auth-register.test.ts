@@ -31,6 +31,7 @@ describe("POST /api/auth/register: happy path", () => {
       email,
       role: "user",
       displayName: "Ada",
+      emailVerified: false,
       createdAt: expect.any(String),
     });
     expect(Math.abs(Date.parse(response.body.user.createdAt) - Date.now())).toBeLessThan(60_000);

@@ -77,6 +77,7 @@ describe("GET /api/auth/me", () => {
       email: account.email,
       role: "user",
       displayName: "Mae",
+      emailVerified: false,
       createdAt: account.response.body.user.createdAt,
     });
     expect(response.text).not.toMatch(/pbkdf2|password|disabled/i);

@@ -14,9 +14,16 @@ import {
   updateUser,
   type ApiResponse,
 } from "../helpers/identity";
+import { mailedToken, VERIFY_SUBJECT } from "../helpers/mail";
 import { approveAtProvider, BROWSER_BINDING_COOKIE, browse, newBrowser, returnToCallback, signInWith, startSignIn, ticketOf, type Browser } from "../helpers/providers";
 
 const APP_PAGE = "https://app.heady.test/signed-in";
+
+/** The owner follows the verification link registration mailed. */
+async function verifyOwnEmail(email: string): Promise<void> {
+  const response = await request("POST", "/api/auth/verify-email", { body: { token: await mailedToken(email, VERIFY_SUBJECT) } });
+  expect(response.status).toBe(200);
+}
 
 /** A fresh provider user: a unique subject and email. */
 function providerUser(overrides: Record<string, string> = {}) {
@@ -119,6 +126,7 @@ describe("provider sign-in: OIDC (discovery, loopback IdP)", () => {
 
   it("links to an existing account by email only when the provider verified it", async () => {
     const owner = await registerUser();
+    await verifyOwnEmail(owner.email);
     const unverified = newBrowser();
     expectRefusal(await signInWith(unverified, "oidc", providerUser({ email: owner.email, email_verified: "false" })), 409, "account_link_required");
     expect(await failureReasons(unverified)).toEqual(["email_unverified"]);
@@ -126,6 +134,26 @@ describe("provider sign-in: OIDC (discovery, loopback IdP)", () => {
     const verified = newBrowser();
     const tokens = await collectTokens(verified, await signInWith(verified, "oidc", providerUser({ email: owner.email, email_verified: "true" })));
     expect(tokens.body.user.id).toBe(owner.userId);
+  });
+
+  it("links by email only when the account verified its address too (account pre-hijacking)", async () => {
+    // Someone registers the victim's address with a password of their own, and never verifies it.
+    const squatter = await registerUser();
+    const browser = newBrowser();
+    expectRefusal(await signInWith(browser, "oidc", providerUser({ email: squatter.email, email_verified: "true" })), 409, "account_link_required");
+    expect(await failureReasons(browser)).toEqual(["account_email_unverified"]);
+    const identities = await request("GET", "/api/provider/identities", { token: squatter.accessToken });
+    expect(identities.body.identities).toEqual([]);
+  });
+
+  it("an account a provider creates with a verified email has its address verified", async () => {
+    const user = providerUser({ email_verified: "true" });
+    const browser = newBrowser();
+    const tokens = await collectTokens(browser, await signInWith(browser, "oidc", user));
+    expect(tokens.body.user.emailVerified).toBe(true);
+    const unverified = providerUser({ email_verified: "false" });
+    const other = newBrowser();
+    expect((await collectTokens(other, await signInWith(other, "oidc", unverified))).body.user.emailVerified).toBe(false);
   });
 
   it("a disabled account cannot sign in through a provider", async () => {
@@ -163,6 +191,7 @@ describe("provider sign-in: GitHub-style OAuth 2.0 (code exchange, then the user
 
   it("an unverified primary email creates no link to an existing account", async () => {
     const owner = await registerUser();
+    await verifyOwnEmail(owner.email);
     const browser = newBrowser();
     expectRefusal(await signInWith(browser, "github", providerUser({ email: owner.email, email_verified: "false" })), 409, "account_link_required");
   });

@@ -5,7 +5,8 @@ import { clearLiveStateForTests } from "../../src/auth/live-state";
 import { createApp } from "../../src/app";
 import type { Bindings } from "../../src/env";
 import { userWithRole } from "../helpers/pqc";
-import { BASE_URL, HASHING_HEAVY, randomIp, readResponse, registerUser, sessionIdOf, updateUser, type SignedIn } from "../helpers/identity";
+import { BASE_URL, HASHING_HEAVY, login, randomIp, readResponse, registerUser, sessionIdOf, strongPassword, updateUser, type SignedIn } from "../helpers/identity";
+import { mailedToken, RESET_SUBJECT } from "../helpers/mail";
 
 /**
  * Verification at the edge without a central read (REVOCATION_MAX_STALENESS_SECONDS): the state
@@ -209,4 +210,40 @@ describe("a revocation in this isolate applies at once, whatever the bound", () 
     },
     HASHING_HEAVY.timeout,
   );
+});
+
+describe("account security revocations in this isolate apply at once, whatever the bound", () => {
+  it("a password reset ends every session of the account", HASHING_HEAVY, async () => {
+    const { bindings } = bindingsWithBound(30);
+    expect((await call(bindings, "GET", "/api/auth/verify", bearer(user.accessToken))).status).toBe(200);
+    expect((await call(bindings, "POST", "/api/auth/password/forgot", {}, { email: user.email })).status).toBe(202);
+    const token = await mailedToken(user.email, RESET_SUBJECT);
+    expect((await call(bindings, "POST", "/api/auth/password/reset", {}, { token, password: strongPassword() })).status).toBe(204);
+    expect((await call(bindings, "GET", "/api/auth/verify", bearer(user.accessToken))).status).toBe(401);
+  });
+
+  it("a password change ends the other sessions", HASHING_HEAVY, async () => {
+    const { bindings } = bindingsWithBound(30);
+    const other = await login(user.email, user.password);
+    expect((await call(bindings, "GET", "/api/auth/verify", bearer(other.accessToken))).status).toBe(200);
+    const changed = await call(bindings, "POST", "/api/auth/password/change", bearer(user.accessToken), {
+      currentPassword: user.password,
+      newPassword: strongPassword(),
+    });
+    expect(changed.status).toBe(204);
+    expect((await call(bindings, "GET", "/api/auth/verify", bearer(other.accessToken))).status).toBe(401);
+    expect((await call(bindings, "GET", "/api/auth/verify", bearer(user.accessToken))).status).toBe(200);
+  });
+
+  it("ending one device session, and all the others", HASHING_HEAVY, async () => {
+    const { bindings } = bindingsWithBound(30);
+    const [second, third] = [await login(user.email, user.password), await login(user.email, user.password)];
+    for (const session of [second, third]) expect((await call(bindings, "GET", "/api/auth/verify", bearer(session.accessToken))).status).toBe(200);
+    expect((await call(bindings, "DELETE", `/api/auth/sessions/${sessionIdOf(second)}`, bearer(user.accessToken))).status).toBe(204);
+    expect((await call(bindings, "GET", "/api/auth/verify", bearer(second.accessToken))).status).toBe(401);
+    expect((await call(bindings, "GET", "/api/auth/verify", bearer(third.accessToken))).status).toBe(200);
+    expect((await call(bindings, "POST", "/api/auth/sessions/revoke-others", bearer(user.accessToken))).body).toEqual({ revoked: 1 });
+    expect((await call(bindings, "GET", "/api/auth/verify", bearer(third.accessToken))).status).toBe(401);
+    expect((await call(bindings, "GET", "/api/auth/verify", bearer(user.accessToken))).status).toBe(200);
+  });
 });

@@ -99,6 +99,32 @@ describe("the Cron Trigger", () => {
     expect(await exists("mesh_sockets", "socket_id", liveSocket)).toBe(true);
   });
 
+  it("deletes expired mailed tokens, MFA challenges and WebAuthn challenges, and keeps live ones", async () => {
+    const user = await registerUser();
+    const emailToken = (hash: string, expiresAt: number) =>
+      env.DB.prepare("INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at) VALUES (?, 'reset_password', ?, ?, 0, ?)")
+        .bind(hash, user.userId, user.email, expiresAt)
+        .run();
+    const challenge = (hash: string, expiresAt: number) =>
+      env.DB.prepare("INSERT INTO mfa_challenges (challenge_hash, user_id, created_at, expires_at) VALUES (?, ?, 0, ?)").bind(hash, user.userId, expiresAt).run();
+    const ceremony = (id: string, expiresAt: number) =>
+      env.DB.prepare("INSERT INTO webauthn_challenges (id, challenge, purpose, user_id, created_at, expires_at) VALUES (?, 'c', 'sign_in', NULL, 0, ?)").bind(id, expiresAt).run();
+    const [dead, live] = [crypto.randomUUID(), crypto.randomUUID()];
+    for (const insert of [emailToken, challenge, ceremony]) {
+      await insert(`${dead}-${insert.name}`, longAgo());
+      await insert(`${live}-${insert.name}`, later());
+    }
+    await runCron();
+    for (const [table, column, insert] of [
+      ["email_tokens", "token_hash", emailToken],
+      ["mfa_challenges", "challenge_hash", challenge],
+      ["webauthn_challenges", "id", ceremony],
+    ] as const) {
+      expect(await exists(table, column, `${dead}-${insert.name}`), table).toBe(false);
+      expect(await exists(table, column, `${live}-${insert.name}`), table).toBe(true);
+    }
+  });
+
   it(`deletes in batches of ${PRUNE_BATCH}, at most ${PRUNE_BATCHES_PER_TABLE} per table a run, and finishes on the next run`, async () => {
     const total = PRUNE_BATCH * PRUNE_BATCHES_PER_TABLE + 500;
     await env.DB.prepare(

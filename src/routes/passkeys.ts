@@ -1,0 +1,245 @@
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
+import type { Context } from "hono";
+import { recordWithReceiptHeader } from "../audit/receipt-header";
+import { finishMfaLogin, userOfMfaChallenge } from "../auth/mfa-challenge";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
+import { callerAccount } from "../auth/session-principal";
+import { startSession } from "../auth/sign-in";
+import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from "../auth/webauthn";
+import type { AppEnv } from "../context";
+import { toBase64Url } from "../crypto/encoding";
+import {
+  deletePasskey,
+  findPasskey,
+  insertPasskey,
+  listPasskeys,
+  recordPasskeyUse,
+  storeWebauthnChallenge,
+  takeWebauthnChallenge,
+} from "../db/passkeys";
+import type { PasskeyRow } from "../db/schema";
+import { findUserById } from "../db/users";
+import { ApiError } from "../errors";
+import { authenticate } from "../middleware/authenticate";
+import { validationHook } from "../middleware/validation";
+import { clientIpKey, consumeRateLimit, PASSKEY_SIGN_IN_PER_IP } from "../rate-limit/limits";
+import {
+  MfaTokenBody,
+  Passkey,
+  PasskeyAssertionBody,
+  PasskeyIdParam,
+  PasskeyList,
+  PasskeyRegistrationBody,
+  PasskeySecondFactorBody,
+  WebauthnOptions,
+} from "../schemas/account-security";
+import { SessionTokens } from "../schemas/auth";
+import { errorResponses, isoTime, jsonBody, jsonResponse } from "../schemas/common";
+
+/** Passkeys (WebAuthn): registered and removed by the signed-in owner; a first factor on their own, or a second one. */
+export const passkeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+const TAG = ["Account security"];
+const REFUSED = "The passkey could not be verified.";
+
+function describePasskey(passkey: PasskeyRow) {
+  return {
+    id: passkey.id,
+    name: passkey.name,
+    createdAt: new Date(passkey.createdAt).toISOString(),
+    lastUsedAt: isoTime(passkey.lastUsedAt),
+    backedUp: passkey.backedUp,
+    deviceType: passkey.deviceType,
+  };
+}
+
+
+/**
+ * Checks an assertion against its single-use challenge and the stored passkey, then records the new
+ * counter (conditionally, so of two assertions with one counter only one counts). The passkey, or
+ * undefined when anything fails.
+ */
+async function checkAssertion(
+  c: Context<AppEnv>,
+  challengeId: string,
+  purpose: "sign_in" | "second_factor",
+  response: AuthenticationResponseJSON,
+  requireUserVerification: boolean,
+): Promise<{ passkey: PasskeyRow; challengeUserId: string | null } | undefined> {
+  const db = c.get("db");
+  const challenge = await takeWebauthnChallenge(db, challengeId, purpose);
+  const passkey = challenge && typeof response.id === "string" ? await findPasskey(db, response.id) : undefined;
+  if (!challenge || !passkey) return undefined;
+  const counter = await verifyAssertion(c.get("config"), response, challenge.challenge, passkey, requireUserVerification);
+  if (counter === undefined || !(await recordPasskeyUse(db, passkey.id, passkey.counter, counter))) return undefined;
+  return { passkey, challengeUserId: challenge.userId };
+}
+
+passkeyRoutes.openapi(
+  createRoute({
+    method: "get",
+    path: "/passkeys",
+    tags: TAG,
+    summary: "The caller's passkeys",
+    middleware: [authenticate(ROUTE_CREDENTIALS.passkeys)] as const,
+    responses: { 200: jsonResponse(PasskeyList, "Passkeys, oldest first"), ...errorResponses(401, 403) },
+  }),
+  async (c) => c.json({ passkeys: (await listPasskeys(c.get("db"), c.get("principal").userId)).map(describePasskey) }, 200),
+);
+
+passkeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/passkeys/register/options",
+    tags: TAG,
+    summary: "Start registering a passkey",
+    description: "Options for `navigator.credentials.create()`: RP from WEBAUTHN_RP_ID, a discoverable credential with user verification, the caller's passkeys excluded. The challenge works once, for 5 minutes.",
+    middleware: [authenticate(ROUTE_CREDENTIALS.passkeys)] as const,
+    responses: { 200: jsonResponse(WebauthnOptions, "Creation options"), ...errorResponses(401, 403) },
+  }),
+  async (c) => {
+    const user = await callerAccount(c);
+    const options = await registrationOptions(c.get("config"), user, await listPasskeys(c.get("db"), user.id));
+    const challengeId = await storeWebauthnChallenge(c.get("db"), "register", options.challenge, user.id);
+    return c.json({ challengeId, options: options as unknown as Record<string, unknown> }, 200);
+  },
+);
+
+passkeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/passkeys/register/verify",
+    tags: TAG,
+    summary: "Finish registering a passkey",
+    description: "Checks the attestation against the challenge, the origins of WEBAUTHN_ORIGINS and the RP ID, with user verification. From then on, a password login asks for a second factor.",
+    middleware: [authenticate(ROUTE_CREDENTIALS.passkeys)] as const,
+    request: { body: jsonBody(PasskeyRegistrationBody) },
+    responses: { 201: jsonResponse(Passkey, "Registered"), ...errorResponses(400, 401, 403, 409) },
+  }),
+  async (c) => {
+    const { challengeId, response, name } = c.req.valid("json");
+    const user = await callerAccount(c);
+    const db = c.get("db");
+    const challenge = await takeWebauthnChallenge(db, challengeId, "register");
+    if (!challenge || challenge.userId !== user.id) throw new ApiError("invalid_request", "The registration challenge is invalid or expired.");
+    const info = await verifyRegistration(c.get("config"), response as unknown as RegistrationResponseJSON, challenge.challenge);
+    if (!info) throw new ApiError("invalid_request", REFUSED);
+    const row = {
+      id: info.credential.id,
+      userId: user.id,
+      publicKey: toBase64Url(info.credential.publicKey),
+      counter: info.credential.counter,
+      transports: info.credential.transports ?? [],
+      deviceType: info.credentialDeviceType,
+      backedUp: info.credentialBackedUp,
+      name: name ?? "Passkey",
+      createdAt: Date.now(),
+    };
+    if (!(await insertPasskey(db, row))) throw new ApiError("conflict", "This passkey is registered already.");
+    await c.get("audit").record({ type: "passkey.added", subject: user.id, details: { passkeyId: row.id } });
+    return c.json(describePasskey({ ...row, lastUsedAt: null }), 201);
+  },
+);
+
+passkeyRoutes.openapi(
+  createRoute({
+    method: "delete",
+    path: "/passkeys/{id}",
+    tags: TAG,
+    summary: "Remove one of the caller's passkeys",
+    middleware: [authenticate(ROUTE_CREDENTIALS.passkeys)] as const,
+    request: { params: PasskeyIdParam },
+    responses: { 204: { description: "Removed" }, ...errorResponses(401, 403, 404) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const userId = c.get("principal").userId;
+    if (!(await deletePasskey(c.get("db"), userId, id))) throw new ApiError("not_found", "No such passkey.");
+    await c.get("audit").record({ type: "passkey.removed", subject: userId, details: { passkeyId: id } });
+    return c.body(null, 204);
+  },
+);
+
+passkeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/passkeys/login/options",
+    tags: TAG,
+    summary: "Start signing in with a passkey (first factor)",
+    description: "Options for `navigator.credentials.get()` with user verification required and no credential list (the authenticator offers its discoverable passkeys). 30 per client address in 5 minutes.",
+    responses: { 200: jsonResponse(WebauthnOptions, "Request options"), ...errorResponses(429) },
+  }),
+  async (c) => {
+    await consumeRateLimit(c.env, PASSKEY_SIGN_IN_PER_IP, clientIpKey(c.get("meta")));
+    const options = await authenticationOptions(c.get("config"));
+    const challengeId = await storeWebauthnChallenge(c.get("db"), "sign_in", options.challenge, null);
+    return c.json({ challengeId, options: options as unknown as Record<string, unknown> }, 200);
+  },
+);
+
+passkeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/passkeys/login/verify",
+    tags: TAG,
+    summary: "Sign in with a passkey",
+    description: "Signature, challenge (once), origin, RP ID, user presence and user verification are checked, and the signature counter must rise (when the authenticator counts). A passkey with user verification is two factors in one, so no second step follows. Answers as a password login does.",
+    request: { body: jsonBody(PasskeyAssertionBody) },
+    responses: { 200: jsonResponse(SessionTokens, "Signed in; session cookie set"), ...errorResponses(400, 401, 429) },
+  }),
+  async (c) => {
+    const { challengeId, response } = c.req.valid("json");
+    await consumeRateLimit(c.env, PASSKEY_SIGN_IN_PER_IP, clientIpKey(c.get("meta")));
+    const checked = await checkAssertion(c, challengeId, "sign_in", response as unknown as AuthenticationResponseJSON, true);
+    const user = checked && (await findUserById(c.get("db"), checked.passkey.userId));
+    if (!checked || !user || user.disabledAt !== null) {
+      await c.get("audit").recordCoalesced({ type: "login.failed", details: { reason: "passkey_refused" } });
+      throw new ApiError("invalid_credentials", REFUSED, { "WWW-Authenticate": 'Bearer realm="heady"' });
+    }
+    const body = await startSession(c, user);
+    await recordWithReceiptHeader(c, { type: "login.succeeded", subject: user.id, details: { method: "passkey", passkeyId: checked.passkey.id } });
+    return c.json(body, 200);
+  },
+);
+
+passkeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/login/mfa/passkey/options",
+    tags: TAG,
+    summary: "Options for a passkey as the second factor",
+    description: "Takes the `mfaToken` of the password step (counted as an attempt at it) and answers options listing that account's passkeys.",
+    request: { body: jsonBody(MfaTokenBody) },
+    responses: { 200: jsonResponse(WebauthnOptions, "Request options"), ...errorResponses(400, 401) },
+  }),
+  async (c) => {
+    const { mfaToken } = c.req.valid("json");
+    const { user } = await userOfMfaChallenge(c, mfaToken);
+    const allowed = await listPasskeys(c.get("db"), user.id);
+    if (allowed.length === 0) throw new ApiError("invalid_request", "This account has no passkey.");
+    const options = await authenticationOptions(c.get("config"), allowed);
+    const challengeId = await storeWebauthnChallenge(c.get("db"), "second_factor", options.challenge, user.id);
+    return c.json({ challengeId, options: options as unknown as Record<string, unknown> }, 200);
+  },
+);
+
+passkeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/login/mfa/passkey",
+    tags: TAG,
+    summary: "Second step of a login, with a passkey",
+    description: "The passkey must be the account's own, and its assertion is checked as for a passkey sign-in (user verification preferred, not required, since the password was the first factor).",
+    request: { body: jsonBody(PasskeySecondFactorBody) },
+    responses: { 200: jsonResponse(SessionTokens, "Signed in; session cookie set"), ...errorResponses(400, 401, 429) },
+  }),
+  async (c) => {
+    const { mfaToken, challengeId, response } = c.req.valid("json");
+    const body = await finishMfaLogin(c, mfaToken, "passkey", async (user) => {
+      const checked = await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, false);
+      return checked !== undefined && checked.passkey.userId === user.id && checked.challengeUserId === user.id;
+    });
+    return c.json(body, 200);
+  },
+);

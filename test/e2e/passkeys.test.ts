@@ -1,0 +1,71 @@
+import type { Browser, CDPSession, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchChromium } from "./browser";
+import { call, uniqueEmail } from "./client";
+
+/**
+ * Passkeys end to end in real Chromium, with a CDP virtual authenticator (CTAP2, internal, resident
+ * keys, user verification): register on the account page, sign out, sign in with the passkey. The
+ * page is on localhost, which is the RP ID (PUBLIC_URL's host) and a secure context.
+ */
+const workerUrl = () => `http://localhost:${new URL(inject("baseUrl")).port}`;
+
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => browser?.close());
+
+async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  return { cdp, authenticatorId };
+}
+
+describe("passkeys in real Chromium with a virtual authenticator", () => {
+  it("registers a passkey, signs out, and signs in with it", async () => {
+    const email = uniqueEmail("passkey");
+    const password = `pass-${crypto.randomUUID()}`;
+    expect((await call("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
+
+    const page = await (await browser.newContext()).newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (error) => problems.push(String(error)));
+    const { cdp, authenticatorId } = await virtualAuthenticator(page);
+
+    await page.goto(`${workerUrl()}/account`);
+    await expect.poll(() => page.locator("#status").textContent()).toBe("Signed out");
+    // Sign in with the password from the page itself, so the browser holds the session cookie.
+    const login = await page.evaluate(
+      async (body) => (await fetch("/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).status,
+      { email, password },
+    );
+    expect(login).toBe(200);
+    await page.reload();
+    await expect.poll(() => page.locator("#status").textContent()).toBe(`Signed in as ${email}`);
+    const userId = await page.locator("#status").getAttribute("data-signed-in");
+
+    await page.locator("#add-passkey").click();
+    await expect.poll(() => page.locator("#passkeys li").count()).toBe(1);
+    const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    expect(credentials).toHaveLength(1);
+    expect(credentials[0]!.isResidentCredential).toBe(true);
+    expect(credentials[0]!.rpId).toBe("localhost");
+
+    await page.locator("#sign-out").click();
+    await expect.poll(() => page.locator("#status").textContent()).toBe("Signed out");
+    expect((await page.context().cookies(workerUrl())).some((cookie) => cookie.name === "__Host-heady_session")).toBe(false);
+
+    await page.locator("#passkey-sign-in").click();
+    await expect.poll(() => page.locator("#status").textContent()).toBe(`Signed in as ${email}`);
+    expect(await page.locator("#status").getAttribute("data-signed-in")).toBe(userId);
+    // The assertion raised the authenticator's counter, and the server kept it.
+    const after = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+    expect(after.credentials[0]!.signCount).toBeGreaterThan(0);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
