@@ -8,6 +8,7 @@ import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { validationHook } from "../middleware/validation";
+import { recordPqcSigningKey } from "../pqc/keyring";
 import { createReference } from "../pqc/references";
 import { findServiceOperation } from "../pqc/services";
 import { consumeRateLimit, PQC_ISSUE_PER_CALLER } from "../rate-limit/limits";
@@ -88,6 +89,7 @@ pqcRoutes.openapi(
       operation: body.operation,
       certificateThumbprint: certificate,
     });
+    c.executionCtx.waitUntil(recordPqcSigningKey(config, c.env.CACHE));
     await recordWithReceiptHeader(c, {
       type: "pqc.token_issued",
       subject: caller.subject,
