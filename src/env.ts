@@ -26,6 +26,11 @@ export interface Bindings {
   MESH_TOPIC: DurableObjectNamespace<import("./durable-objects/mesh-topic").MeshTopic>;
   LEDGER: DurableObjectNamespace<import("./durable-objects/audit-ledger").AuditLedger>;
   AUDIT_TALLY: DurableObjectNamespace<import("./durable-objects/audit-tally").AuditTally>;
+  METRICS: DurableObjectNamespace<import("./durable-objects/metrics-aggregator").MetricsAggregator>;
+  /** Workers Analytics Engine, where bound (production): flushed metric batches are written there too. */
+  ANALYTICS?: AnalyticsEngineDataset;
+  /** The bearer secret Prometheus scrapes `/metrics` with; without it only admins can read them. */
+  METRICS_TOKEN?: string;
   ENVIRONMENT?: string;
   ISSUER?: string;
   ACCESS_TOKEN_AUDIENCE?: string;
@@ -123,6 +128,7 @@ const configSchema = z
     JWT_SECRET: secret("JWT_SECRET"),
     RECEIPT_SEED: seed("RECEIPT_SEED"),
     ASSERTION_SEED: seed("ASSERTION_SEED").optional(),
+    METRICS_TOKEN: secret("METRICS_TOKEN").optional(),
     GATEWAY_ROUTES: jsonVar(GatewayRoutesSchema).default([]),
     BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).optional(),
@@ -201,6 +207,8 @@ export interface Config {
   mesh: MeshConfig;
   /** Sign-in with OAuth/OIDC providers: the enabled ones, the public URL, the redirect allowlist. */
   providers: ProvidersConfig;
+  /** The bearer secret that may read `/metrics`; undefined: admins only. */
+  metricsToken?: string | undefined;
 }
 
 /** Raised when the deployment itself is broken (a missing or weak secret, a bad var). */
@@ -265,6 +273,7 @@ export function loadConfig(env: Bindings): Config {
       maxSocketsPerNode: value.MESH_MAX_SOCKETS_PER_NODE,
     },
     providers: providers.config,
+    metricsToken: value.METRICS_TOKEN,
   };
   parsed.set(env, config);
   return config;
