@@ -6,7 +6,9 @@ import type { Bindings } from "../../src/env";
 import { countMetric, flushMetrics, hasUnflushedMetrics } from "../../src/metrics/batch";
 import { METRICS_AGGREGATOR_NAME } from "../../src/durable-objects/metrics-aggregator";
 import { attemptLogin, registerUser, type SignedIn } from "../helpers/identity";
-import { apiKeyFor, call, requestPqcToken, userWithRole, verifyCall } from "../helpers/pqc";
+import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
+import { apiKeyFor, appWith, call, kmsBindings, kmsMode, kmsTenant, requestPqcToken, userWithRole, verifyCall } from "../helpers/pqc";
+import { connect, join, nodeToken, uniqueNodeId } from "./mesh-support";
 
 /**
  * `/metrics` and `/metrics/pqc`: who may read them, and that the counts are exact: each request
@@ -107,6 +109,39 @@ describe("exact counts", () => {
     expect(delta(before, after, "heady_refresh_reuse_detected_total")).toBe(1);
     expect(delta(before, after, 'heady_api_key_verifications_total{result="valid"}')).toBe(1);
     expect(delta(before, after, 'heady_api_key_verifications_total{result="invalid"}')).toBe(1);
+  });
+
+  it("mesh connections, pulses and refusals, counted in the topic's Durable Object", async () => {
+    const before = await scrape();
+    const sender = await join("mirror.update", (await nodeToken(uniqueNodeId("metrics"), "ui")).token);
+    const peer = await join("mirror.update", (await nodeToken(uniqueNodeId("metrics"), "ui")).token);
+    sender.send({ type: "pulse", data: 1, id: "m1" });
+    await sender.nextOfType("ack");
+    sender.send({ type: "pulse", data: 2, id: "m2" });
+    await sender.nextOfType("ack");
+    const refused = await connect("governor.private.plans", { token: (await nodeToken(uniqueNodeId("metrics"), "ui")).token });
+    expect((await refused.closed()).code).toBe(1008);
+    for (const client of [sender, peer]) client.close();
+    // The object's flush runs in its own waitUntil: wait for it rather than for a fixed time.
+    await expect.poll(async () => delta(before, await scrape(), "heady_mesh_pulses_total"), { timeout: 5000 }).toBe(2);
+    const after = await scrape();
+    expect(delta(before, after, "heady_mesh_connections_total")).toBe(2);
+    expect(delta(before, after, 'heady_mesh_refusals_total{event="unauthorized_access"}')).toBe(1);
+  });
+
+  it("KMS calls and their errors, per attempt", async () => {
+    const tenant = await kmsTenant();
+    const handler = appWith(kmsBindings(tenant));
+    const before = await scrape();
+    resetPqcKeyringForTests();
+    await kmsMode(tenant, "throttle", { operations: ["Sign"], times: 1 });
+    const issued = await requestPqcToken({ service: "headyme", operation: "sync" }, { token: user.accessToken, handler });
+    expect(issued.status, issued.text).toBe(200);
+    const after = await scrape();
+    expect(delta(before, after, 'heady_kms_requests_total{operation="GetPublicKey"}')).toBe(1);
+    expect(delta(before, after, 'heady_kms_requests_total{operation="Sign"}')).toBe(2);
+    expect(delta(before, after, 'heady_kms_errors_total{operation="Sign",type="ThrottlingException"}')).toBe(1);
+    expect(delta(before, after, 'heady_kms_request_duration_seconds_count{operation="Sign"}')).toBe(2);
   });
 
   it("/metrics/pqc carries the PQC families only", async () => {
