@@ -17,11 +17,13 @@ describe("the Worker bundle", () => {
     expect(bundle).not.toContain("Trop petit"); // fr
   });
 
-  it("is minified, links its source map, and stays inside the 160 KiB gzip budget for today's features", () => {
+  // Measured (gzip): 181 KiB at a16d1aa (the providers merge already passed the old 160), this round's
+  // metrics and keyring add 3.5 KiB; 250 KiB is this round's budget for all its features.
+  it("is minified, links its source map, and stays inside the 250 KiB gzip budget for this round's features", () => {
     expect(bundle).not.toContain("/**"); // no TSDoc survives minification
     expect(bundle).toMatch(/\/\/# sourceMappingURL=worker\.js\.map\s*$/);
     const map = JSON.parse(readFileSync(`${OUT_DIR}/worker.js.map`, "utf8")) as { sources: string[] };
     expect(map.sources.some((source) => source.endsWith("src/app.ts"))).toBe(true);
-    expect(gzipSync(bundle).length / 1024).toBeLessThan(160);
+    expect(gzipSync(bundle).length / 1024).toBeLessThan(250);
   });
 });

@@ -25,6 +25,8 @@ declare module "vitest" {
     stateDir: string;
     /** REVOCATION_MAX_STALENESS_SECONDS of this wrangler dev. */
     revocationBoundSeconds: number;
+    /** The METRICS_TOKEN of this wrangler dev, for scraping /metrics. */
+    metricsToken: string;
     /** The local oidc-provider (scripts/dev-idp.mjs) the Worker's `dev` provider points at. */
     devIdpIssuer: string;
   }
@@ -123,6 +125,7 @@ export default async function startWranglerDev(project: TestProject) {
   project.provide("stateDir", stateDir);
   project.provide("revocationBoundSeconds", Number(vars.REVOCATION_MAX_STALENESS_SECONDS));
   project.provide("devIdpIssuer", devIdp.issuer);
+  project.provide("metricsToken", vars.METRICS_TOKEN);
   project.provide("bootstrapAdmin", { email: vars.BOOTSTRAP_ADMIN_EMAIL, password: vars.BOOTSTRAP_ADMIN_PASSWORD });
   return stopWranglerDev;
 
