@@ -45,6 +45,9 @@ const POLICY_CLOSES = {
  * - an alarm closes sockets whose token expired without a refresh.
  * Tokens are verified by the Worker before this object wakes; only `refresh` verifies here.
  */
+/** Pulses come by the thousand a minute: their counts are flushed at most about this often per object. */
+const PULSE_METRICS_FLUSH_DELAY_MS = 500;
+
 export class MeshTopic extends DurableObject<Bindings> {
   private readonly config: Config;
   private readonly revocations: RevocationList;
@@ -200,10 +203,10 @@ export class MeshTopic extends DurableObject<Bindings> {
     this.count(() => countMetric("heady_mesh_pulses_total", {}));
   }
 
-  /** Counts in this isolate and flushes to the metrics aggregator in the background. */
+  /** Counts in this isolate and flushes to the metrics aggregator in the background, gathering a pulse burst into one batch. */
   private count(counting: () => void): void {
     counting();
-    this.ctx.waitUntil(flushMetrics(this.env));
+    this.ctx.waitUntil(flushMetrics(this.env, PULSE_METRICS_FLUSH_DELAY_MS));
   }
 
   /**

@@ -77,9 +77,14 @@ async function drain(env: Bindings): Promise<void> {
   }
 }
 
-/** Sends this isolate's counts to the aggregator; one flush at a time, which also takes what arrives meanwhile. Never throws. */
-export function flushMetrics(env: Bindings): Promise<void> {
-  flushing ??= drain(env).finally(() => {
+/**
+ * Sends this isolate's counts to the aggregator; one flush at a time, which also takes what arrives
+ * meanwhile. `delayMs` first gathers what comes in that long (hot loops such as pulses flush about
+ * once per delay rather than once per event). Never throws.
+ */
+export function flushMetrics(env: Bindings, delayMs = 0): Promise<void> {
+  const gathered = delayMs > 0 ? new Promise((resolve) => setTimeout(resolve, delayMs)) : Promise.resolve();
+  flushing ??= gathered.then(() => drain(env)).finally(() => {
     flushing = undefined;
   });
   return flushing;
