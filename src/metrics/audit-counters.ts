@@ -1,9 +1,12 @@
 import type { AuthEvent, AuthEventType } from "../audit/record";
 import { countMetric } from "./batch";
-import type { CounterName } from "./registry";
+import type { CounterName, MetricLabels } from "./registry";
+
+/** A counter with exactly the labels it takes. */
+type CounterIncrement = { [N in CounterName]: [N, MetricLabels<N>] }[CounterName];
 
 /** The counter (and its labels) each counted event type adds to. */
-const COUNTED: Partial<Record<AuthEventType, [CounterName, Record<string, string>]>> = {
+const COUNTED: Partial<Record<AuthEventType, CounterIncrement>> = {
   "login.succeeded": ["heady_logins_total", { result: "succeeded" }],
   "login.failed": ["heady_logins_total", { result: "failed" }],
   "provider.login_failed": ["heady_logins_total", { result: "failed" }],
@@ -26,5 +29,5 @@ export function countAuditEvent(event: AuthEvent): void {
     return;
   }
   const counted = COUNTED[event.type];
-  if (counted) countMetric(counted[0], counted[1] as never);
+  if (counted) countMetric(...(counted as [CounterName, MetricLabels<CounterName>]));
 }
