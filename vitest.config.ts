@@ -59,6 +59,7 @@ export default defineConfig({
             PQC_LOCAL_SEED: "dGVzdC1vbmx5LW1sLWRzYS02NS1zZWVkLTMyLWJ5dGU",
             RECEIPT_SEED: "dGVzdC1vbmx5LWVkMjU1MTktcmVjZWlwdC1zZWVkLTI",
             ASSERTION_SEED: "dGVzdC1vbmx5LWdhdGV3YXktYXNzZXJ0aW9uLXNlZWQ",
+            METRICS_TOKEN: "dGVzdC1vbmx5LW1ldHJpY3MtYmVhcmVyLXNlY3JldC0zMg",
             SAGE_PRIVATE_KEY: sagePrivateKey,
             // Strict (a D1 read on every use), so tests that revoke by writing D1 see it at once; the
             // bounded cache is tested with its own bounds (test/routes/revocation-staleness.test.ts)

@@ -18,6 +18,8 @@ export function freshDevVars(overrides = {}) {
     RECEIPT_SEED: secret(32),
     // Ed25519 seed for the gateway's X-Heady-Assertion (exactly 32 bytes).
     ASSERTION_SEED: secret(32),
+    // The bearer secret Prometheus scrapes /metrics with.
+    METRICS_TOKEN: secret(32),
     BOOTSTRAP_ADMIN_EMAIL: "admin@heady.local",
     BOOTSTRAP_ADMIN_PASSWORD: secret(18),
     // Dev signs PQC tokens with a local ML-DSA-65 seed instead of AWS KMS.

@@ -3,6 +3,7 @@ import type { AppEnv } from "./context";
 import { renderError } from "./error-handler";
 import { bodySize } from "./middleware/body-size";
 import { cors } from "./middleware/cors";
+import { metricsFlush } from "./middleware/metrics-flush";
 import { requestContext } from "./middleware/request-context";
 import { accountPageRoutes } from "./routes/account-pages";
 import { adminRoutes } from "./routes/admin";
@@ -17,6 +18,7 @@ import { passkeyRoutes } from "./routes/passkeys";
 import { passwordRoutes } from "./routes/password";
 import { GATEWAY_MOUNT, gatewayRoutes } from "./routes/gateway";
 import { meshRoutes } from "./routes/mesh";
+import { metricsRoutes } from "./routes/metrics";
 import { pqcRoutes } from "./routes/pqc";
 import { providerCallbackRoutes } from "./routes/provider-callback";
 import { providerRoutes } from "./routes/providers";
@@ -33,6 +35,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
 
+  app.use("*", metricsFlush());
   app.use("*", requestContext());
   // Before cors(): a WebSocket client must get its refusal (a foreign Origin too) as a 1008 close, not a 403 body.
   app.route("/ws/mesh", meshRoutes);
@@ -43,6 +46,7 @@ export function createApp() {
 
   app.route("/", systemRoutes);
   app.route("/", wellKnownRoutes);
+  app.route("/", metricsRoutes);
   app.route("/api/auth/api-keys", apiKeyRoutes);
   app.route("/api/auth", authRoutes);
   app.route("/api/auth", pqcRoutes);

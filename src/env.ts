@@ -27,6 +27,11 @@ export interface Bindings {
   MESH_TOPIC: DurableObjectNamespace<import("./durable-objects/mesh-topic").MeshTopic>;
   LEDGER: DurableObjectNamespace<import("./durable-objects/audit-ledger").AuditLedger>;
   AUDIT_TALLY: DurableObjectNamespace<import("./durable-objects/audit-tally").AuditTally>;
+  METRICS: DurableObjectNamespace<import("./durable-objects/metrics-aggregator").MetricsAggregator>;
+  /** Workers Analytics Engine, where bound (production): flushed metric batches are written there too. */
+  ANALYTICS?: AnalyticsEngineDataset;
+  /** The bearer secret Prometheus scrapes `/metrics` with; without it only admins can read them. */
+  METRICS_TOKEN?: string;
   ENVIRONMENT?: string;
   ISSUER?: string;
   ACCESS_TOKEN_AUDIENCE?: string;
@@ -134,6 +139,7 @@ const configSchema = z
     JWT_SECRET: secret("JWT_SECRET"),
     RECEIPT_SEED: seed("RECEIPT_SEED"),
     ASSERTION_SEED: seed("ASSERTION_SEED").optional(),
+    METRICS_TOKEN: secret("METRICS_TOKEN").optional(),
     GATEWAY_ROUTES: jsonVar(GatewayRoutesSchema).default([]),
     BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).optional(),
@@ -239,6 +245,8 @@ export interface Config {
   webauthn: { rpId: string; rpName: string; origins: string[] };
   /** Outgoing mail; outside production it defaults to the D1 dev outbox, in production to none (nothing is sent). */
   mail: MailConfig;
+  /** The bearer secret that may read `/metrics`; undefined: admins only. */
+  metricsToken?: string | undefined;
 }
 
 /** Raised when the deployment itself is broken (a missing or weak secret, a bad var). */
@@ -321,6 +329,7 @@ export function loadConfig(env: Bindings): Config {
       apiUrl: value.MAIL_API_URL,
       apiKey: value.MAIL_API_KEY,
     },
+    metricsToken: value.METRICS_TOKEN,
   };
   parsed.set(env, config);
   return config;

@@ -7,6 +7,8 @@
 export const kvKeys = {
   /** An ML-DSA-65 public key as an AKP JWK, by `kid` (RFC 7638 thumbprint). TTL 24 h. */
   pqcPublicKey: (kid: string) => `pqc:jwk:${kid}`,
+  /** The PQC signer's current public key as an AKP JWK, no TTL: serves the JWKS and verification while KMS is down. */
+  pqcCurrentPublicKey: "pqc:jwk:current",
 } as const;
 
 export const PUBLIC_KEY_CACHE_TTL_SECONDS = 24 * 60 * 60;

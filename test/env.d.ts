@@ -13,7 +13,7 @@ declare global {
     }
     interface GlobalProps {
       mainModule: typeof import("../src/index");
-      durableNamespaces: "RateLimiter" | "AuditLedger" | "AuditTally" | "MeshTopic";
+      durableNamespaces: "RateLimiter" | "AuditLedger" | "AuditTally" | "MeshTopic" | "MetricsAggregator";
     }
   }
 }

@@ -3,6 +3,9 @@ import { addressKey } from "../rate-limit/client-address";
 import { parkInOutbox } from "../db/audit-events";
 import { LEDGER_NAME, type LedgerEntry } from "../durable-objects/audit-ledger";
 import type { Bindings } from "../env";
+import { countAuditEvent } from "../metrics/audit-counters";
+import { flushMetrics } from "../metrics/batch";
+import { withTimeout } from "../with-timeout";
 
 /** Every auth event type the system records. */
 export type AuthEventType =
@@ -132,24 +135,26 @@ export async function deliverToLedger(env: Bindings, entry: LedgerEntry): Promis
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
-}
 
 /** An auditor for one request (or one Durable Object event), stamping each event with `meta`. */
 export function createAuditor(env: Bindings, meta: RequestMeta, waitUntil: (work: Promise<unknown>) => void): Auditor {
   // The id and time are fixed here, once, so retries and outbox replays are the same event.
-  const stamp = (event: AuthEvent): LedgerEntry => ({
-    id: crypto.randomUUID(),
-    type: event.type,
-    subject: event.subject ?? null,
-    actor: event.actor ?? null,
-    requestId: meta.requestId,
-    ip: meta.ip ?? null,
-    userAgent: meta.userAgent?.slice(0, 256) ?? null,
-    details: event.details ?? {},
-    createdAt: Date.now(),
-  });
+  const stamp = (event: AuthEvent): LedgerEntry => {
+    // Every event is stamped exactly once: the one place its counter (if any) goes up.
+    countAuditEvent(event);
+    waitUntil(flushMetrics(env));
+    return {
+      id: crypto.randomUUID(),
+      type: event.type,
+      subject: event.subject ?? null,
+      actor: event.actor ?? null,
+      requestId: meta.requestId,
+      ip: meta.ip ?? null,
+      userAgent: meta.userAgent?.slice(0, 256) ?? null,
+      details: event.details ?? {},
+      createdAt: Date.now(),
+    };
+  };
   return {
     async record(event) {
       waitUntil(deliverToLedger(env, stamp(event)));

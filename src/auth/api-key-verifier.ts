@@ -6,6 +6,7 @@ import { findApiKeyByHash, recordApiKeyUse } from "../db/api-keys";
 import type { Database } from "../db/client";
 import { ApiError } from "../errors";
 import type { Config } from "../env";
+import { countMetric } from "../metrics/batch";
 import { effectiveScopes } from "./api-key-scopes";
 import { noteApiKeyUse } from "./live-state";
 import type { ApiKeyPrincipal } from "./principal";
@@ -56,7 +57,10 @@ export async function verifyApiKey(
   findKey: (keyHash: string, isUsable: (found: FoundApiKey) => boolean) => Promise<FoundApiKey | undefined> = (keyHash) =>
     findApiKeyByHash(db, keyHash),
 ): Promise<ApiKeyPrincipal> {
-  if (!hasValidApiKeyChecksum(presented)) throw invalidApiKey();
+  if (!hasValidApiKeyChecksum(presented)) {
+    countMetric("heady_api_key_verifications_total", { result: "invalid" });
+    throw invalidApiKey();
+  }
 
   const presentedHash = await sha256Hex(presented);
   const found = await findKey(presentedHash, (candidate) => unusableReason(candidate, presentedHash, Date.now()) === null);
@@ -72,9 +76,11 @@ export async function verifyApiKey(
         details: { reason },
       }),
     );
+    countMetric("heady_api_key_verifications_total", { result: "invalid" });
     throw invalidApiKey();
   }
 
+  countMetric("heady_api_key_verifications_total", { result: "valid" });
   const { key } = found;
   const uses = (pendingUses.get(key.id) ?? 0) + 1;
   if (key.lastUsedAt === null || now - key.lastUsedAt >= API_KEY_USAGE_FLUSH_MS) {

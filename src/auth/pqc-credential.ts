@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { TokenError, peekHeader } from "../crypto/jwt";
 import { ApiError } from "../errors";
+import { observeMetric } from "../metrics/batch";
 import { REFERENCE_PATTERN, resolveReference } from "../pqc/references";
 import { PQC_TOKEN_TYP, verifyPqcToken } from "../tokens/pqc-token";
 import { verifiedClientCertificate } from "./client-certificate";
@@ -33,6 +34,24 @@ export function presentedPqcCredential(c: Context<AppEnv>): string | undefined {
  * certificate (`cnf`) is accepted only over a connection that presents that same certificate.
  */
 export async function verifyPqcCredential(c: Context<AppEnv>, presented: string): Promise<PqcPrincipal> {
+  const started = performance.now();
+  try {
+    const principal = await verifyOnce(c, presented);
+    observeVerification(principal.service, "valid", started);
+    return principal;
+  } catch (error) {
+    // Only refusals are "invalid"; an outage (503) says nothing about the token.
+    if (error instanceof ApiError && error.code === "invalid_token") observeVerification("unknown", "invalid", started);
+    throw error;
+  }
+}
+
+/** `service` is the token's own claim, which only a valid token (of a configured service) carries. */
+function observeVerification(service: string, result: "valid" | "invalid", started: number): void {
+  observeMetric("heady_pqc_verification_duration_seconds", { service, result }, (performance.now() - started) / 1000);
+}
+
+async function verifyOnce(c: Context<AppEnv>, presented: string): Promise<PqcPrincipal> {
   const certificate = verifiedClientCertificate(c.req.raw);
   const cacheKey = await pqcCacheKey(presented, certificate);
   const cached = cachedPqcPrincipal(cacheKey);

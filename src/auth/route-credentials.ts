@@ -83,6 +83,12 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "the ledger and receipts are read by people; a key's receipts come with its responses",
   },
+  metrics: {
+    routes: "`GET /metrics`, `GET /metrics/pqc`",
+    accept: SESSION,
+    state: "current",
+    why: "an admin's session, or the scraper's `METRICS_TOKEN` bearer secret (checked before any credential); no API key",
+  },
   identities: {
     routes: "`GET /api/provider/identities`, `POST /api/provider/link`, `DELETE /api/provider/identities/:id`",
     accept: SESSION,

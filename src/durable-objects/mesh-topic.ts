@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { createAuditor, type AuthEvent } from "../audit/record";
+import { countMetric, flushMetrics } from "../metrics/batch";
 import { TokenError } from "../crypto/jwt";
 import { database } from "../db/client";
 import { loadConfig, type Bindings, type Config } from "../env";
@@ -44,6 +45,9 @@ const POLICY_CLOSES = {
  * - an alarm closes sockets whose token expired without a refresh.
  * Tokens are verified by the Worker before this object wakes; only `refresh` verifies here.
  */
+/** Pulses come by the thousand a minute: their counts are flushed at most about this often per object. */
+const PULSE_METRICS_FLUSH_DELAY_MS = 500;
+
 export class MeshTopic extends DurableObject<Bindings> {
   private readonly config: Config;
   private readonly revocations: RevocationList;
@@ -175,6 +179,7 @@ export class MeshTopic extends DurableObject<Bindings> {
       this.audit(meshAuditEvent("rate_flagged", { nodeId: state.nodeId, details: { topic, limitPerMinute: limit, action } }));
     }
     if (verdict.over && this.config.mesh.rateAction !== "flag") {
+      this.count(() => countMetric("heady_mesh_refusals_total", { event: "rate_limited" }));
       ws.send(errorFrame("rate_limited", `Over ${this.config.mesh.rateLimitPerMinute} pulses a minute; slow down.`, frame.id));
       if (this.config.mesh.rateAction === "close") this.close(ws, CLOSE_CODES.tryAgainLater, "rate limit exceeded");
       return;
@@ -195,6 +200,13 @@ export class MeshTopic extends DurableObject<Bindings> {
       }
     }
     if (frame.id !== undefined) ws.send(ackFrame("pulse", { delivered }, frame.id));
+    this.count(() => countMetric("heady_mesh_pulses_total", {}));
+  }
+
+  /** Counts in this isolate and flushes to the metrics aggregator in the background, gathering a pulse burst into one batch. */
+  private count(counting: () => void): void {
+    counting();
+    this.ctx.waitUntil(flushMetrics(this.env, PULSE_METRICS_FLUSH_DELAY_MS));
   }
 
   /**

@@ -1,6 +1,7 @@
 import { AwsClient } from "aws4fetch";
 import { fromBase64, toBase64 } from "../crypto/encoding";
 import { UnavailableError } from "../errors";
+import { countMetric, observeMetric } from "../metrics/batch";
 
 /**
  * A minimal AWS KMS JSON-protocol client for ML-DSA-65 keys: SigV4-signed `fetch` (aws4fetch,
@@ -54,6 +55,26 @@ const RETRYABLE_TYPES = new Set([
 
 const BACKOFF_BASE_MS = 100;
 
+/** Error types counted under their own name; anything else (whatever a proxy sends) is `Other`, so the label set stays bounded. */
+const KNOWN_ERROR_TYPES = new Set([
+  "AccessDeniedException",
+  "DisabledException",
+  "IncorrectKeyException",
+  "InvalidKeyUsageException",
+  "InvalidSignatureException",
+  "KMSInvalidStateException",
+  "NotFoundException",
+  "UnrecognizedClientException",
+  "ValidationException",
+]);
+
+/** One KMS attempt in the metrics: its count and latency, and its error type when it failed. */
+function countKmsAttempt(operation: string, started: number, errorType: string | undefined): void {
+  countMetric("heady_kms_requests_total", { operation });
+  observeMetric("heady_kms_request_duration_seconds", { operation }, (performance.now() - started) / 1000);
+  if (errorType) countMetric("heady_kms_errors_total", { operation, type: errorType });
+}
+
 export class KmsClient {
   private readonly aws: AwsClient;
   private readonly endpoint: string;
@@ -102,6 +123,8 @@ export class KmsClient {
     let lastError: KmsUnavailableError | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await sleep(BACKOFF_BASE_MS * 2 ** (attempt - 1) * (0.5 + Math.random()));
+      const started = performance.now();
+      const outcome = (type?: string) => countKmsAttempt(operation, started, type);
       let response: Response;
       try {
         response = await this.aws.fetch(this.endpoint, {
@@ -111,18 +134,21 @@ export class KmsClient {
           signal: AbortSignal.timeout(this.settings.timeoutMs ?? 2000),
         });
       } catch (error) {
+        outcome((error as Error).name === "TimeoutError" ? "Timeout" : "NetworkError");
         lastError = new KmsUnavailableError(`KMS ${operation} failed: ${(error as Error).name}`);
         continue;
       }
       const text = await response.text();
       if (response.ok) {
         const answer = jsonObject(text);
+        outcome(answer ? undefined : "MalformedResponse");
         if (answer) return answer;
         // Not KMS speaking (a proxy's error page, a truncated body): worth another attempt.
         lastError = new KmsUnavailableError(`KMS ${operation} answered 200 with a body that is not a JSON object`);
         continue;
       }
       const type = errorType(text, response.headers);
+      outcome(RETRYABLE_TYPES.has(type) || KNOWN_ERROR_TYPES.has(type) ? type : "Other");
       lastError = new KmsUnavailableError(`KMS ${operation} answered ${response.status} ${type}`, type);
       if (!(RETRYABLE_TYPES.has(type) || response.status >= 500)) break;
     }

@@ -7,7 +7,9 @@ import { roleAtLeast, type Role } from "../auth/roles";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
+import { countMetric, observeMetric } from "../metrics/batch";
 import { validationHook } from "../middleware/validation";
+import { recordPqcSigningKey } from "../pqc/keyring";
 import { createReference } from "../pqc/references";
 import { findServiceOperation } from "../pqc/services";
 import { consumeRateLimit, PQC_ISSUE_PER_CALLER } from "../rate-limit/limits";
@@ -88,6 +90,9 @@ pqcRoutes.openapi(
       operation: body.operation,
       certificateThumbprint: certificate,
     });
+    c.executionCtx.waitUntil(recordPqcSigningKey(config, c.env.CACHE));
+    countMetric("heady_pqc_tokens_generated_total", { service: body.service, operation: body.operation });
+    observeMetric("heady_pqc_token_size_bytes", {}, token.length);
     await recordWithReceiptHeader(c, {
       type: "pqc.token_issued",
       subject: caller.subject,

@@ -25,6 +25,10 @@ declare module "vitest" {
     stateDir: string;
     /** REVOCATION_MAX_STALENESS_SECONDS of this wrangler dev. */
     revocationBoundSeconds: number;
+    /** PQC_TOKEN_TTL_SECONDS of this wrangler dev. */
+    pqcTokenTtlSeconds: number;
+    /** The METRICS_TOKEN of this wrangler dev, for scraping /metrics. */
+    metricsToken: string;
     /** The local oidc-provider (scripts/dev-idp.mjs) the Worker's `dev` provider points at. */
     devIdpIssuer: string;
   }
@@ -61,8 +65,14 @@ async function waitForHealth(url: string, child: ChildProcess, log: () => string
 export default async function startWranglerDev(project: TestProject) {
   const stateDir = mkdtempSync(join(tmpdir(), "headykey-e2e-"));
   const envFile = join(stateDir, "e2e.vars");
-  // A revocation bound of 5 s instead of the default 30, so that test/e2e/revocation.test.ts can wait it out.
-  const vars = freshDevVars({ BOOTSTRAP_ADMIN_EMAIL: "root@e2e-heady.test", ENVIRONMENT: "test", REVOCATION_MAX_STALENESS_SECONDS: "5" });
+  // A revocation bound of 5 s instead of the default 30, so that test/e2e/revocation.test.ts can wait it out;
+  // PQC tokens live the shortest allowed 60 s, so that test/e2e/pqc-client.test.ts sees renewal and expiry.
+  const vars = freshDevVars({
+    BOOTSTRAP_ADMIN_EMAIL: "root@e2e-heady.test",
+    ENVIRONMENT: "test",
+    REVOCATION_MAX_STALENESS_SECONDS: "5",
+    PQC_TOKEN_TTL_SECONDS: "60",
+  });
   writeDevVars(envFile, vars);
   const gatewayOrigin = `http://127.0.0.1:${await freePort()}`;
   // Single quotes: wrangler's .env parser keeps such a value verbatim (it does not unescape \" in double quotes).
@@ -123,6 +133,8 @@ export default async function startWranglerDev(project: TestProject) {
   project.provide("stateDir", stateDir);
   project.provide("revocationBoundSeconds", Number(vars.REVOCATION_MAX_STALENESS_SECONDS));
   project.provide("devIdpIssuer", devIdp.issuer);
+  project.provide("metricsToken", vars.METRICS_TOKEN);
+  project.provide("pqcTokenTtlSeconds", Number(vars.PQC_TOKEN_TTL_SECONDS));
   project.provide("bootstrapAdmin", { email: vars.BOOTSTRAP_ADMIN_EMAIL, password: vars.BOOTSTRAP_ADMIN_PASSWORD });
   return stopWranglerDev;
 

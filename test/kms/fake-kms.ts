@@ -13,6 +13,10 @@ import type { AddressInfo, Socket } from "node:net";
  * with `@smithy/signature-v4` from the request's own signed headers and body, compared in constant
  * time), and signs with one ML-DSA-65 key held by Node's own crypto (OpenSSL).
  *
+ * For the operator scripts (scripts/kms.mjs) it also keeps more keys and aliases: CreateKey (ML_DSA_65
+ * SIGN_VERIFY only), DescribeKey, CreateAlias, UpdateAlias, ListAliases and ScheduleKeyDeletion (a key
+ * pending deletion refuses Sign and GetPublicKey with KMSInvalidStateException, as in AWS).
+ *
  * Test controls live on a plain-HTTP side path, scoped per access key so that test files sharing one
  * server cannot disturb each other:
  * - `POST /__tenants` → `{accessKeyId, secretAccessKey}`: fresh credentials with their own mode and stats;
@@ -27,6 +31,9 @@ import type { AddressInfo, Socket } from "node:net";
 
 export const KMS_OPERATIONS = ["Sign", "Verify", "GetPublicKey"] as const;
 export type KmsOperation = (typeof KMS_OPERATIONS)[number];
+/** What the operator scripts (scripts/kms.mjs) call; not counted in the stats, never troubled by a mode. */
+export const MANAGEMENT_OPERATIONS = ["CreateKey", "DescribeKey", "CreateAlias", "UpdateAlias", "ListAliases", "ScheduleKeyDeletion"] as const;
+export type ManagementOperation = (typeof MANAGEMENT_OPERATIONS)[number];
 export type FakeKmsMode = "ok" | "throttle" | "down" | "destroy" | "slow" | "garbage";
 
 export interface FakeKmsStats {
@@ -201,12 +208,18 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
   const alias = "alias/headykey-pqc-test";
   const aliasArn = `arn:aws:kms:${region}:${accountId}:${alias}`;
 
-  const { publicKey, privateKey } = generateKeyPairSync("ml-dsa-65");
-  const publicKeySpki = publicKey.export({ format: "der", type: "spki" });
-  if (publicKeySpki.length !== SPKI_BYTES) throw new Error(`unexpected ML-DSA-65 SPKI length ${publicKeySpki.length}`);
-  // EXTERNAL_MU needs the internal signing API, which OpenSSL does not expose: noble signs μ with the same key (from its seed).
-  const seed = Buffer.from((privateKey.export({ format: "jwk" }) as { priv: string }).priv, "base64url");
-  const nobleSecretKey = ml_dsa65.keygen(seed).secretKey;
+  /** Every key, by key id: the default one, and those CreateKey makes (the operator scripts' tests). */
+  const keys = new Map<string, FakeKey>();
+  /** Alias name (`alias/…`) → key id. Test files that rotate use their own alias names. */
+  const aliases = new Map<string, string>();
+  const newKey = (description: string, id = randomUUID()): FakeKey => {
+    const key = generateFakeKey(`arn:aws:kms:${region}:${accountId}:key/${id}`, id, description);
+    keys.set(id, key);
+    return key;
+  };
+  const defaultKey = newKey("the default test key", keyId);
+  aliases.set(alias, keyId);
+  const publicKeySpki = defaultKey.spki;
 
   const tenants = new Map<string, Tenant>();
   const addTenant = () => {
@@ -225,18 +238,77 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
   const defaultCredentials = addTenant();
   let unrecognized = 0;
 
-  function resolveKey(body: Record<string, unknown>): void {
-    const requested = body.KeyId;
+  const aliasPrefix = `arn:aws:kms:${region}:${accountId}:`;
+  const keyPrefix = `arn:aws:kms:${region}:${accountId}:key/`;
+
+  /** The key a KeyId names (key id, key ARN, alias name or alias ARN), whatever its state. */
+  function findKey(requested: unknown, member = "keyId"): FakeKey {
     if (typeof requested !== "string" || requested.length === 0) {
-      throw new KmsFault(400, "ValidationException", "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null");
+      throw new KmsFault(400, "ValidationException", `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
     }
-    if (requested === alias || requested === aliasArn || requested === keyId || requested === keyArn) return;
-    if (requested.startsWith("alias/") || requested.includes(":alias/")) {
-      const name = requested.startsWith("alias/") ? `arn:aws:kms:${region}:${accountId}:${requested}` : requested;
-      throw new KmsFault(400, "NotFoundException", `Alias ${name} is not found.`);
+    const aliasName = requested.startsWith(aliasPrefix) ? requested.slice(aliasPrefix.length) : requested;
+    if (aliasName.startsWith("alias/")) {
+      const target = aliases.get(aliasName);
+      if (!target) throw new KmsFault(400, "NotFoundException", `Alias ${aliasPrefix}${aliasName} is not found.`);
+      return keys.get(target)!;
     }
-    throw new KmsFault(400, "NotFoundException", `Key '${requested.includes(":") ? requested : `arn:aws:kms:${region}:${accountId}:key/${requested}`}' does not exist`);
+    const key = keys.get(requested.startsWith(keyPrefix) ? requested.slice(keyPrefix.length) : requested);
+    if (!key) throw new KmsFault(400, "NotFoundException", `Key '${requested.includes(":") ? requested : `${keyPrefix}${requested}`}' does not exist`);
+    return key;
   }
+
+  /** The key a cryptographic operation names; a key pending deletion refuses to work, as in AWS. */
+  function resolveKey(body: Record<string, unknown>): FakeKey {
+    const key = findKey(body.KeyId);
+    if (key.state !== "Enabled") throw new KmsFault(400, "KMSInvalidStateException", `${key.arn} is pending deletion.`);
+    return key;
+  }
+
+  function aliasNameOf(body: Record<string, unknown>): string {
+    const name = body.AliasName;
+    if (typeof name !== "string" || !/^alias\/[a-zA-Z0-9/_-]{1,250}$/.test(name) || name.startsWith("alias/aws/")) {
+      throw new KmsFault(400, "ValidationException", `Alias must start with the prefix "alias/" and may not begin with "alias/aws/".`);
+    }
+    return name;
+  }
+
+  const management: Record<ManagementOperation, (body: Record<string, unknown>) => Record<string, unknown>> = {
+    CreateKey(body) {
+      if (body.KeySpec !== "ML_DSA_65" || body.KeyUsage !== "SIGN_VERIFY") {
+        throw new KmsFault(400, "ValidationException", "This fake KMS makes ML_DSA_65 SIGN_VERIFY keys only.");
+      }
+      return { KeyMetadata: metadata(newKey(typeof body.Description === "string" ? body.Description : "")) };
+    },
+    DescribeKey: (body) => ({ KeyMetadata: metadata(findKey(body.KeyId)) }),
+    CreateAlias(body) {
+      const name = aliasNameOf(body);
+      if (aliases.has(name)) throw new KmsFault(400, "AlreadyExistsException", `An alias with the name ${aliasPrefix}${name} already exists`);
+      aliases.set(name, resolveKey({ KeyId: body.TargetKeyId }).keyId);
+      return {};
+    },
+    UpdateAlias(body) {
+      const name = aliasNameOf(body);
+      if (!aliases.has(name)) throw new KmsFault(400, "NotFoundException", `Alias ${aliasPrefix}${name} is not found.`);
+      aliases.set(name, resolveKey({ KeyId: body.TargetKeyId }).keyId);
+      return {};
+    },
+    ListAliases(body) {
+      const only = body.KeyId === undefined ? undefined : findKey(body.KeyId).keyId;
+      const listed = [...aliases].filter(([, target]) => only === undefined || target === only);
+      return { Aliases: listed.map(([name, target]) => ({ AliasName: name, AliasArn: `${aliasPrefix}${name}`, TargetKeyId: target })), Truncated: false };
+    },
+    ScheduleKeyDeletion(body) {
+      const key = findKey(body.KeyId);
+      const days = body.PendingWindowInDays ?? 30;
+      if (typeof days !== "number" || !Number.isInteger(days) || days < 7 || days > 30) {
+        throw new KmsFault(400, "ValidationException", "PendingWindowInDays must be between 7 and 30.");
+      }
+      if (key.state !== "Enabled") throw new KmsFault(400, "KMSInvalidStateException", `${key.arn} is pending deletion.`);
+      key.state = "PendingDeletion";
+      key.deletionDate = Math.floor(Date.now() / 1000) + days * 86_400;
+      return { KeyId: key.arn, DeletionDate: key.deletionDate, KeyState: key.state, PendingWindowInDays: days };
+    },
+  };
 
   function signingInput(body: Record<string, unknown>): { message: Buffer; type: "RAW" | "EXTERNAL_MU" } {
     const algorithm = body.SigningAlgorithm;
@@ -266,10 +338,10 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
 
   const operations: Record<KmsOperation, (body: Record<string, unknown>) => Record<string, unknown>> = {
     GetPublicKey(body) {
-      resolveKey(body);
+      const key = resolveKey(body);
       return {
-        KeyId: keyArn,
-        PublicKey: publicKeySpki.toString("base64"),
+        KeyId: key.arn,
+        PublicKey: key.spki.toString("base64"),
         CustomerMasterKeySpec: "ML_DSA_65",
         KeySpec: "ML_DSA_65",
         KeyUsage: "SIGN_VERIFY",
@@ -277,21 +349,22 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       };
     },
     Sign(body) {
-      resolveKey(body);
+      const key = resolveKey(body);
       const { message, type } = signingInput(body);
-      const signature = type === "RAW" ? sign(null, message, privateKey) : Buffer.from(ml_dsa65.internal.sign(message, nobleSecretKey, { externalMu: true }));
-      return { KeyId: keyArn, Signature: signature.toString("base64"), SigningAlgorithm: SIGNING_ALGORITHM };
+      const signature =
+        type === "RAW" ? sign(null, message, key.privateKey) : Buffer.from(ml_dsa65.internal.sign(message, key.nobleSecretKey, { externalMu: true }));
+      return { KeyId: key.arn, Signature: signature.toString("base64"), SigningAlgorithm: SIGNING_ALGORITHM };
     },
     Verify(body) {
-      resolveKey(body);
+      const key = resolveKey(body);
       const { message, type } = signingInput(body);
       const signature = base64Field(body, "Signature")!;
       const valid =
         type === "RAW"
-          ? verifyRaw(publicKey, message, signature)
-          : ml_dsa65.internal.verify(signature, message, ml_dsa65.keygen(seed).publicKey, { externalMu: true });
+          ? verifyRaw(key.publicKey, message, signature)
+          : ml_dsa65.internal.verify(signature, message, ml_dsa65.keygen(key.seed).publicKey, { externalMu: true });
       if (!valid) throw new KmsFault(400, "KMSInvalidSignatureException", "");
-      return { KeyId: keyArn, SignatureValid: true, SigningAlgorithm: SIGNING_ALGORITHM };
+      return { KeyId: key.arn, SignatureValid: true, SigningAlgorithm: SIGNING_ALGORITHM };
     },
   };
 
@@ -464,8 +537,10 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       return fault(response, new KmsFault(400, "UnknownOperationException", ""));
     }
     const target = String(request.headers["x-amz-target"] ?? "");
-    const operation = target.startsWith("TrentService.") ? (target.slice("TrentService.".length) as KmsOperation) : undefined;
-    if (!operation || !KMS_OPERATIONS.includes(operation)) return fault(response, new KmsFault(400, "UnknownOperationException", ""));
+    const named = target.startsWith("TrentService.") ? target.slice("TrentService.".length) : "";
+    const operation = (KMS_OPERATIONS as readonly string[]).includes(named) ? (named as KmsOperation) : undefined;
+    const managing = (MANAGEMENT_OPERATIONS as readonly string[]).includes(named) ? (named as ManagementOperation) : undefined;
+    if (!operation && !managing) return fault(response, new KmsFault(400, "UnknownOperationException", ""));
 
     let tenant: Tenant;
     try {
@@ -474,8 +549,10 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       if (error instanceof KmsFault) return fault(response, error);
       throw error;
     }
-    tenant.stats.calls[operation]++;
-    if (await simulateTrouble(tenant, operation, request, response)) return;
+    if (operation) {
+      tenant.stats.calls[operation]++;
+      if (await simulateTrouble(tenant, operation, request, response)) return;
+    }
 
     try {
       if (!String(request.headers["content-type"] ?? "").startsWith("application/x-amz-json-1.1")) {
@@ -490,8 +567,9 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         throw new KmsFault(400, "SerializationException", "Start of structure or map found where not expected.");
       }
-      const result = operations[operation](parsed as Record<string, unknown>);
-      tenant.stats.succeeded[operation]++;
+      const input = parsed as Record<string, unknown>;
+      const result = operation ? operations[operation](input) : management[managing!](input);
+      if (operation) tenant.stats.succeeded[operation]++;
       answer(response, 200, result);
     } catch (error) {
       if (!(error instanceof KmsFault)) throw error;
@@ -535,6 +613,59 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+interface FakeKey {
+  keyId: string;
+  arn: string;
+  description: string;
+  createdAt: number;
+  state: "Enabled" | "PendingDeletion";
+  deletionDate?: number;
+  publicKey: KeyObject;
+  privateKey: KeyObject;
+  spki: Buffer;
+  seed: Buffer;
+  nobleSecretKey: Uint8Array;
+}
+
+/** A fresh ML-DSA-65 key held by Node's crypto (OpenSSL). */
+function generateFakeKey(arn: string, keyId: string, description: string): FakeKey {
+  const { publicKey, privateKey } = generateKeyPairSync("ml-dsa-65");
+  const spki = publicKey.export({ format: "der", type: "spki" });
+  if (spki.length !== SPKI_BYTES) throw new Error(`unexpected ML-DSA-65 SPKI length ${spki.length}`);
+  // EXTERNAL_MU needs the internal signing API, which OpenSSL does not expose: noble signs μ with the same key (from its seed).
+  const seed = Buffer.from((privateKey.export({ format: "jwk" }) as { priv: string }).priv, "base64url");
+  return {
+    keyId,
+    arn,
+    description,
+    createdAt: Math.floor(Date.now() / 1000),
+    state: "Enabled",
+    publicKey,
+    privateKey,
+    spki,
+    seed,
+    nobleSecretKey: ml_dsa65.keygen(seed).secretKey,
+  };
+}
+
+/** DescribeKey's and CreateKey's KeyMetadata. */
+function metadata(key: FakeKey): Record<string, unknown> {
+  return {
+    KeyId: key.keyId,
+    Arn: key.arn,
+    Description: key.description,
+    CreationDate: key.createdAt,
+    Enabled: key.state === "Enabled",
+    KeyState: key.state,
+    ...(key.deletionDate ? { DeletionDate: key.deletionDate } : {}),
+    KeySpec: "ML_DSA_65",
+    KeyUsage: "SIGN_VERIFY",
+    KeyManager: "CUSTOMER",
+    Origin: "AWS_KMS",
+    SigningAlgorithms: [SIGNING_ALGORITHM],
   };
 }
 

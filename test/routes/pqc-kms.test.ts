@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { clearPqcCacheForTests } from "../../src/auth/pqc-cache";
 import { nobleMlDsa65 } from "../../src/crypto/ml-dsa";
 import { loadConfig, type Bindings } from "../../src/env";
 import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../../src/kv-keys";
@@ -22,6 +23,7 @@ import {
   type Handler,
   type KmsTenant,
 } from "../helpers/pqc";
+import { kvDown } from "../helpers/outages";
 
 /**
  * The Worker with PQC_SIGNER=kms against the fake KMS (test/kms/fake-kms.ts), which checks the
@@ -60,16 +62,23 @@ interface KmsWorker {
  * a new bindings object (so a new config and signer) and its own fake-KMS credentials and counters.
  */
 async function freshKmsWorker(overrides: Partial<Bindings> = {}): Promise<KmsWorker> {
-  resetPqcKeyringForTests();
+  forgetIsolateState();
   await env.CACHE.delete(kvKeys.pqcPublicKey(kmsKid));
+  await env.CACHE.delete(kvKeys.pqcCurrentPublicKey);
   const tenant = await kmsTenant();
   const bindings = kmsBindings(tenant, overrides);
   return { tenant, bindings, handler: appWith(bindings) };
 }
 
+/** What a new isolate does not have: its keyring and its cache of verified PQC tokens. */
+function forgetIsolateState(): void {
+  resetPqcKeyringForTests();
+  clearPqcCacheForTests();
+}
+
 /** The same deployment seen by a new isolate: same KMS and KV, nothing in memory. */
 function newIsolate(worker: KmsWorker): Handler {
-  resetPqcKeyringForTests();
+  forgetIsolateState();
   return appWith({ ...worker.bindings });
 }
 
@@ -230,6 +239,57 @@ describe("a KMS outage after the public key was cached does not stop verificatio
     const response = await verifyCall({ pqc: `${header}.${other}.${signature}`, handler: newIsolate(worker) });
     expect(response.status).toBe(401);
     expect(payload).not.toBe(other);
+  });
+});
+
+describe("a KMS outage in an isolate that has never fetched the key", () => {
+  let worker: KmsWorker;
+  let token: string;
+  beforeAll(async () => {
+    worker = await freshKmsWorker();
+    token = await issueThrough(worker.handler);
+    await kmsMode(worker.tenant, "down");
+  });
+
+  it("/.well-known/jwks.json still publishes the current key: KMS is asked, and when it cannot answer, KV's record of the key serves", async () => {
+    const before = (await kmsStats(worker.tenant)).calls.GetPublicKey;
+    const keys = await call<{ keys: { kid: string }[] }>("GET", "/.well-known/jwks.json", { handler: newIsolate(worker) });
+    expect(keys.status, keys.text).toBe(200);
+    expect(keys.body.keys.map((key) => key.kid)).toContain(kmsKid);
+    expect((await kmsStats(worker.tenant)).calls.GetPublicKey).toBeGreaterThan(before);
+  });
+
+  it("even after the key's own 24 h KV entry has expired, the current key's record serves both the JWKS and verification", async () => {
+    await env.CACHE.delete(kvKeys.pqcPublicKey(kmsKid));
+    const handler = newIsolate(worker);
+    expect((await verifyCall({ pqc: token, handler })).status).toBe(200);
+    expect((await jwks(newIsolate(worker))).map((key) => key.kid)).toContain(kmsKid);
+  });
+
+  it("issuance is still a 503, never a token signed another way", async () => {
+    expectUnavailable(await requestPqcToken(headyme, { token: user.accessToken, handler: newIsolate(worker) }));
+  });
+
+  it("with KV down too, and the key in neither place, verification is a 503 (it cannot tell), not a 401", async () => {
+    forgetIsolateState();
+    const handler = appWith({ ...worker.bindings, CACHE: kvDown() });
+    const response = await verifyCall({ pqc: token, handler });
+    expect(response.status, response.text).toBe(503);
+    expect(response.body.error.code).toBe("unavailable");
+  });
+});
+
+describe("KV down while KMS works: the signer supplies the key", () => {
+  it("a fresh isolate verifies a KMS token and publishes the JWKS, asking KMS once", async () => {
+    const token = await issueThrough((await freshKmsWorker()).handler);
+    const cold = await freshKmsWorker();
+    const handler = appWith({ ...cold.bindings, CACHE: kvDown() });
+    const verified = await verifyCall({ pqc: token, handler });
+    expect(verified.status, verified.text).toBe(200);
+    const keys = await call<{ keys: { kid: string }[] }>("GET", "/.well-known/jwks.json", { handler });
+    expect(keys.status, keys.text).toBe(200);
+    expect(keys.body.keys.map((key) => key.kid)).toContain(kmsKid);
+    expect((await kmsStats(cold.tenant)).calls.GetPublicKey).toBe(1);
   });
 });
 

@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Bindings } from "../../src/env";
 import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
 import { registerUser, strongPassword, uniqueEmail, type SignedIn } from "../helpers/identity";
-import { appWith, call, requestPqcToken, type Handler } from "../helpers/pqc";
+import { kvDown } from "../helpers/outages";
+import { appWith, call, jwks, requestPqcToken, type Handler } from "../helpers/pqc";
 
 /**
  * Storage outages are a 503 `unavailable` with Retry-After, not a 500. workerd's local D1, KV and
@@ -18,12 +19,6 @@ function d1Down(d1: D1Database): D1Database {
   const failing = (statement: D1PreparedStatement): D1PreparedStatement =>
     ({ bind: (...values: unknown[]) => failing(statement.bind(...values)), first: outage, all: outage, run: outage, raw: outage }) as unknown as D1PreparedStatement;
   return { prepare: (query: string) => failing(d1.prepare(query)), batch: outage, exec: outage } as unknown as D1Database;
-}
-
-/** Every KV read and write fails, as when KV answers 503. */
-function kvDown(): KVNamespace {
-  const outage = (operation: string) => () => Promise.reject(new Error(`KV ${operation} failed: 503 Service Unavailable`));
-  return { get: outage("GET"), put: outage("PUT"), delete: outage("DELETE"), list: outage("LIST"), getWithMetadata: outage("GET") } as unknown as KVNamespace;
 }
 
 /** Every rate-limiter object is unreachable, as when its Durable Object is overloaded. */
@@ -91,12 +86,16 @@ describe("a bug is still a bug: 500", () => {
   });
 });
 
-describe("KV unreachable: 503 unavailable", () => {
-  it("a PQC token whose key a fresh isolate must read from KV", async () => {
+describe("KV unreachable: PQC keys come from the signer instead", () => {
+  it("a fresh isolate verifies a PQC token with the key the signer supplies, and publishes the JWKS", async () => {
     const issued = await requestPqcToken({ service: "headyme", operation: "sync" }, { token: user.accessToken });
     expect(issued.status, issued.text).toBe(200);
     resetPqcKeyringForTests();
-    expectUnavailable(await call("GET", "/api/auth/verify", { pqc: issued.body.pqcToken, handler: withoutKv }));
+    const verified = await call("GET", "/api/auth/verify", { pqc: issued.body.pqcToken, handler: withoutKv });
+    expect(verified.status, verified.text).toBe(200);
+    expect(verified.body).toMatchObject({ valid: true, kind: "pqc_token" });
+    resetPqcKeyringForTests();
+    expect((await jwks(withoutKv)).some((key) => key.kty === "AKP")).toBe(true);
   });
 });
 

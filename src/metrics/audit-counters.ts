@@ -1,0 +1,33 @@
+import type { AuthEvent, AuthEventType } from "../audit/record";
+import { countMetric } from "./batch";
+import type { CounterName, MetricLabels } from "./registry";
+
+/** A counter with exactly the labels it takes. */
+type CounterIncrement = { [N in CounterName]: [N, MetricLabels<N>] }[CounterName];
+
+/** The counter (and its labels) each counted event type adds to. */
+const COUNTED: Partial<Record<AuthEventType, CounterIncrement>> = {
+  "login.succeeded": ["heady_logins_total", { result: "succeeded" }],
+  "login.failed": ["heady_logins_total", { result: "failed" }],
+  "provider.login_failed": ["heady_logins_total", { result: "failed" }],
+  "login.rate_limited": ["heady_logins_total", { result: "rate_limited" }],
+  "token.refreshed": ["heady_token_refreshes_total", { result: "succeeded" }],
+  "refresh.failed": ["heady_token_refreshes_total", { result: "failed" }],
+  "refresh.reuse_detected": ["heady_refresh_reuse_detected_total", {}],
+  "mesh.connected": ["heady_mesh_connections_total", {}],
+};
+
+/**
+ * The identity and mesh counters that follow from audit events: each such event is stamped
+ * exactly once, wherever it happens (routes, Durable Objects), so counting it at the audit seam
+ * counts every occurrence without a second call in each route.
+ */
+export function countAuditEvent(event: AuthEvent): void {
+  if (event.type === "mesh.access_denied") {
+    // `details.event` is one of the spec's fixed names (src/mesh/audit-events.ts).
+    countMetric("heady_mesh_refusals_total", { event: String(event.details?.event ?? "unauthorized_access") });
+    return;
+  }
+  const counted = COUNTED[event.type];
+  if (counted) countMetric(...(counted as [CounterName, MetricLabels<CounterName>]));
+}
