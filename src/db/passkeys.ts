@@ -5,10 +5,10 @@ import { passkeys, webauthnChallenges, type PasskeyRow } from "./schema";
 /** A WebAuthn ceremony lives 5 minutes (the options' timeout). */
 export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60 * 1000;
 
-type Purpose = (typeof webauthnChallenges.$inferSelect)["purpose"];
+export type WebauthnChallengePurpose = (typeof webauthnChallenges.$inferSelect)["purpose"];
 
 /** Keeps the challenge of options just generated; answers the id the client sends back with its response. */
-export async function storeWebauthnChallenge(db: Database, purpose: Purpose, challenge: string, userId: string | null): Promise<string> {
+export async function storeWebauthnChallenge(db: Database, purpose: WebauthnChallengePurpose, challenge: string, userId: string | null): Promise<string> {
   const id = crypto.randomUUID();
   const now = Date.now();
   await db.insert(webauthnChallenges).values({ id, challenge, purpose, userId, createdAt: now, expiresAt: now + WEBAUTHN_CHALLENGE_TTL_MS });
@@ -16,7 +16,7 @@ export async function storeWebauthnChallenge(db: Database, purpose: Purpose, cha
 }
 
 /** Takes a live challenge of this purpose out (once): the delete that returns it is the use. */
-export async function takeWebauthnChallenge(db: Database, id: string, purpose: Purpose) {
+export async function takeWebauthnChallenge(db: Database, id: string, purpose: WebauthnChallengePurpose) {
   const [row] = await db
     .delete(webauthnChallenges)
     .where(and(eq(webauthnChallenges.id, id), eq(webauthnChallenges.purpose, purpose), gt(webauthnChallenges.expiresAt, Date.now())))

@@ -16,6 +16,7 @@ import {
   listPasskeys,
   recordPasskeyUse,
   storeWebauthnChallenge,
+  type WebauthnChallengePurpose,
   takeWebauthnChallenge,
 } from "../db/passkeys";
 import type { PasskeyRow } from "../db/schema";
@@ -42,6 +43,12 @@ export const passkeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHo
 
 const TAG = ["Account security"];
 const REFUSED = "The passkey could not be verified.";
+
+/** Stores a ceremony's single-use challenge and answers what the browser needs to run it. */
+async function ceremony(c: Context<AppEnv>, purpose: WebauthnChallengePurpose, options: { challenge: string }, userId: string | null) {
+  const challengeId = await storeWebauthnChallenge(c.get("db"), purpose, options.challenge, userId);
+  return { challengeId, options: options as unknown as Record<string, unknown> };
+}
 
 function describePasskey(passkey: PasskeyRow) {
   return {
@@ -101,8 +108,7 @@ passkeyRoutes.openapi(
   async (c) => {
     const user = await callerAccount(c);
     const options = await registrationOptions(c.get("config"), user, await listPasskeys(c.get("db"), user.id));
-    const challengeId = await storeWebauthnChallenge(c.get("db"), "register", options.challenge, user.id);
-    return c.json({ challengeId, options: options as unknown as Record<string, unknown> }, 200);
+    return c.json(await ceremony(c, "register", options, user.id), 200);
   },
 );
 
@@ -173,8 +179,7 @@ passkeyRoutes.openapi(
   async (c) => {
     await consumeRateLimit(c.env, PASSKEY_SIGN_IN_PER_IP, clientIpKey(c.get("meta")));
     const options = await authenticationOptions(c.get("config"));
-    const challengeId = await storeWebauthnChallenge(c.get("db"), "sign_in", options.challenge, null);
-    return c.json({ challengeId, options: options as unknown as Record<string, unknown> }, 200);
+    return c.json(await ceremony(c, "sign_in", options, null), 200);
   },
 );
 
@@ -219,8 +224,7 @@ passkeyRoutes.openapi(
     const allowed = await listPasskeys(c.get("db"), user.id);
     if (allowed.length === 0) throw new ApiError("invalid_request", "This account has no passkey.");
     const options = await authenticationOptions(c.get("config"), allowed);
-    const challengeId = await storeWebauthnChallenge(c.get("db"), "second_factor", options.challenge, user.id);
-    return c.json({ challengeId, options: options as unknown as Record<string, unknown> }, 200);
+    return c.json(await ceremony(c, "second_factor", options, user.id), 200);
   },
 );
 
