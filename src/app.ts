@@ -14,6 +14,7 @@ import { deviceSessionRoutes } from "./routes/device-sessions";
 import { devOutboxRoutes } from "./routes/dev-outbox";
 import { emailVerificationRoutes } from "./routes/email-verification";
 import { mfaRoutes } from "./routes/mfa";
+import { onboardingRoutes } from "./routes/onboarding";
 import { passkeyRoutes } from "./routes/passkeys";
 import { passwordRoutes } from "./routes/password";
 import { GATEWAY_MOUNT, gatewayRoutes } from "./routes/gateway";
@@ -60,6 +61,9 @@ export function createApp() {
   app.route("/api/sage", sageRoutes);
   app.route("/api/audit", auditRoutes);
   app.route("/api/provider", providerRoutes);
+  // The card's paths for the hosted wizard, and the same handlers for API clients.
+  app.route("/onboarding", onboardingRoutes);
+  app.route("/api/onboarding", onboardingRoutes);
   app.route("/", signInPageRoutes);
   app.route("/", accountPageRoutes);
   app.route(GATEWAY_MOUNT, gatewayRoutes);

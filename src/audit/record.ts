@@ -46,7 +46,9 @@ export type AuthEventType =
   | "mfa.disabled"
   | "mfa.recovery_code_used"
   | "passkey.added"
-  | "passkey.removed";
+  | "passkey.removed"
+  | "onboarding.stage_saved"
+  | "onboarding.completed";
 
 export interface AuthEvent {
   type: AuthEventType;

@@ -125,6 +125,12 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "adding or removing a way to sign in needs the person, never a key",
   },
+  onboarding: {
+    routes: "`GET /onboarding/status`, `POST /onboarding/complete` (and the same under `/api/onboarding`)",
+    accept: SESSION,
+    state: "current",
+    why: "the person's own setup; completion creates an API key, so a key must not drive it",
+  },
   pqcOperation: {
     routes: "`requirePQC(service, operation)`, gateway `pqc` routes",
     accept: ["pqc_token"],
