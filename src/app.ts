@@ -28,6 +28,7 @@ import { sageRoutes } from "./routes/sage";
 import { wellKnownRoutes } from "./routes/well-known";
 import { systemRoutes } from "./routes/system";
 import { unmatchedRequest } from "./routes/unmatched";
+import { widgetSessionRoutes } from "./routes/widget-session";
 
 /** No endpoint takes more than this; larger bodies get 413 before any parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -64,6 +65,7 @@ export function createApp() {
   // The card's paths for the hosted wizard, and the same handlers for API clients.
   app.route("/onboarding", onboardingRoutes);
   app.route("/api/onboarding", onboardingRoutes);
+  app.route("/api/session", widgetSessionRoutes);
   app.route("/", signInPageRoutes);
   app.route("/", accountPageRoutes);
   app.route(GATEWAY_MOUNT, gatewayRoutes);

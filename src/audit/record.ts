@@ -48,7 +48,8 @@ export type AuthEventType =
   | "passkey.added"
   | "passkey.removed"
   | "onboarding.stage_saved"
-  | "onboarding.completed";
+  | "onboarding.completed"
+  | "widget.session_started";
 
 export interface AuthEvent {
   type: AuthEventType;
