@@ -14,6 +14,7 @@ import { deviceSessionRoutes } from "./routes/device-sessions";
 import { devOutboxRoutes } from "./routes/dev-outbox";
 import { emailVerificationRoutes } from "./routes/email-verification";
 import { mfaRoutes } from "./routes/mfa";
+import { onboardingRoutes } from "./routes/onboarding";
 import { passkeyRoutes } from "./routes/passkeys";
 import { passwordRoutes } from "./routes/password";
 import { GATEWAY_MOUNT, gatewayRoutes } from "./routes/gateway";
@@ -27,6 +28,7 @@ import { sageRoutes } from "./routes/sage";
 import { wellKnownRoutes } from "./routes/well-known";
 import { systemRoutes } from "./routes/system";
 import { unmatchedRequest } from "./routes/unmatched";
+import { widgetSessionRoutes } from "./routes/widget-session";
 
 /** No endpoint takes more than this; larger bodies get 413 before any parsing. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -60,6 +62,10 @@ export function createApp() {
   app.route("/api/sage", sageRoutes);
   app.route("/api/audit", auditRoutes);
   app.route("/api/provider", providerRoutes);
+  // The card's paths for the hosted wizard, and the same handlers for API clients.
+  app.route("/onboarding", onboardingRoutes);
+  app.route("/api/onboarding", onboardingRoutes);
+  app.route("/api/session", widgetSessionRoutes);
   app.route("/", signInPageRoutes);
   app.route("/", accountPageRoutes);
   app.route(GATEWAY_MOUNT, gatewayRoutes);

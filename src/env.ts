@@ -37,6 +37,7 @@ export interface Bindings {
   ACCESS_TOKEN_AUDIENCE?: string;
   ACCESS_TOKEN_TTL_SECONDS?: string;
   REVOCATION_MAX_STALENESS_SECONDS?: string;
+  WIDGET_SESSION_TTL_SECONDS?: string;
   ALLOWED_ORIGINS?: string;
   PULSE_AUTH_MODE?: string;
   SAGE_PRIVATE_KEY?: string;
@@ -81,6 +82,8 @@ export interface Bindings {
 
 /** Revocation reaches every isolate within this many seconds unless configured otherwise (design.md). */
 export const DEFAULT_REVOCATION_MAX_STALENESS_SECONDS = 30;
+/** The longest `WIDGET_SESSION_TTL_SECONDS` accepted, and the lifetime cap the widget-token verifier enforces. */
+export const WIDGET_TOKEN_MAX_TTL_SECONDS = 3600;
 
 /** A secret must carry at least 256 bits; shorter ones are refused rather than padded. */
 const MIN_SECRET_BYTES = 32;
@@ -140,6 +143,8 @@ const configSchema = z
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
     // 0 is strict (a read on every use); the ceiling keeps it tighter than Better Auth's 300 s default.
     REVOCATION_MAX_STALENESS_SECONDS: z.coerce.number().int().min(0).max(300).default(DEFAULT_REVOCATION_MAX_STALENESS_SECONDS),
+    // Widget tokens are short-lived bearer tokens held by a page script: an hour at most.
+    WIDGET_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(WIDGET_TOKEN_MAX_TTL_SECONDS).default(15 * 60),
     ALLOWED_ORIGINS: z
       .string()
       .default("")
@@ -235,6 +240,8 @@ export interface Config {
   /** How long a session's or API key's state may be served from an isolate's cache; 0 means strict. */
   revocationMaxStalenessSeconds: number;
   allowedOrigins: ReadonlySet<string>;
+  /** Lifetime of a widget token (`POST /api/session/start`). */
+  widgetSessionTtlSeconds: number;
   jwtSecret: string;
   /** Ed25519 seed that signs trust receipts. */
   receiptSeed: string;
@@ -304,6 +311,7 @@ export function loadConfig(env: Bindings): Config {
     accessTokenTtlSeconds: value.ACCESS_TOKEN_TTL_SECONDS,
     revocationMaxStalenessSeconds: value.REVOCATION_MAX_STALENESS_SECONDS,
     allowedOrigins: new Set(value.ALLOWED_ORIGINS),
+    widgetSessionTtlSeconds: value.WIDGET_SESSION_TTL_SECONDS,
     jwtSecret: value.JWT_SECRET,
     receiptSeed: value.RECEIPT_SEED,
     gateway: { routes: value.GATEWAY_ROUTES, assertionSeed: value.ASSERTION_SEED },

@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   conflict: 409,
   email_taken: 409,
   account_link_required: 409,
+  onboarding_out_of_order: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -46,7 +46,10 @@ export type AuthEventType =
   | "mfa.disabled"
   | "mfa.recovery_code_used"
   | "passkey.added"
-  | "passkey.removed";
+  | "passkey.removed"
+  | "onboarding.stage_saved"
+  | "onboarding.completed"
+  | "widget.session_started";
 
 export interface AuthEvent {
   type: AuthEventType;

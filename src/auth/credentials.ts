@@ -4,6 +4,7 @@ import { TokenError } from "../crypto/jwt";
 import { sha256Hex } from "../crypto/digest";
 import { ApiError } from "../errors";
 import { verifyAccessToken } from "../tokens/access-token";
+import { verifyWidgetToken } from "../tokens/widget-token";
 import { invalidApiKey, verifyApiKey } from "./api-key-verifier";
 import { liveApiKey, liveSession, liveSessionByCookieHash } from "./live-state";
 import { isPqcShaped, presentedPqcCredential, verifyPqcCredential } from "./pqc-credential";
@@ -11,6 +12,7 @@ import type { Principal } from "./principal";
 import type { StateFreshness } from "./route-credentials";
 import { lowerRole } from "./roles";
 import { readSessionCookie } from "./session-cookie";
+import { assertWidgetOrigin, isWidgetShaped } from "./widget-origin";
 
 /**
  * The verifier seam. Each credential reader looks for one kind of credential: it returns
@@ -31,10 +33,10 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
   return match[1];
 }
 
-/** A bearer access token; PQC tokens and references in `Authorization` belong to the PQC reader. */
+/** A bearer access token; PQC tokens, references and widget tokens in `Authorization` belong to their own readers. */
 const accessTokenReader: CredentialReader = async (c, state) => {
   const token = bearerToken(c);
-  if (token === undefined || isPqcShaped(token)) return undefined;
+  if (token === undefined || isPqcShaped(token) || isWidgetShaped(token)) return undefined;
   let claims;
   try {
     claims = await verifyAccessToken(c.get("config"), token);
@@ -55,6 +57,29 @@ const accessTokenReader: CredentialReader = async (c, state) => {
     sessionId: claims.sessionId,
     expiresAt: claims.expiresAt,
   };
+};
+
+/**
+ * A bearer widget token, from its own origin only. A signed-in person's widget stands on its parent
+ * session exactly as an access token does (logout ends both), at the lower of its role and the
+ * account's; a guest's has no account behind it.
+ */
+const widgetTokenReader: CredentialReader = async (c, state) => {
+  const token = bearerToken(c);
+  if (token === undefined || !isWidgetShaped(token)) return undefined;
+  let claims;
+  try {
+    claims = await verifyWidgetToken(c.get("config"), token);
+  } catch (error) {
+    if (error instanceof TokenError) throw invalidToken("The widget token is invalid, expired or revoked.");
+    throw error;
+  }
+  assertWidgetOrigin(c, claims.origin);
+  const widget = { kind: "widget_token" as const, origin: claims.origin, jti: claims.jti, expiresAt: claims.expiresAt };
+  if (claims.sessionId === undefined) return { ...widget, userId: claims.sub, email: "", role: "guest", sessionId: null };
+  const live = await liveSession(c, claims.sessionId, state);
+  if (!live || live.user.id !== claims.sub) throw invalidToken("The widget token is invalid, expired or revoked.");
+  return { ...widget, userId: live.user.id, email: live.user.email, role: lowerRole(claims.role, live.user.role), sessionId: claims.sessionId };
 };
 
 const sessionCookieReader: CredentialReader = async (c, state) => {
@@ -108,6 +133,7 @@ const apiKeyReader: CredentialReader = async (c, state) => {
 const READERS: readonly CredentialReader[] = [
   credentialInQueryReader,
   accessTokenReader,
+  widgetTokenReader,
   pqcReader,
   apiKeyReader,
   sessionCookieReader,

@@ -34,5 +34,17 @@ export interface PqcPrincipal extends PrincipalBase {
   viaReference: boolean;
 }
 
+/**
+ * An embedded widget holding a widget token: for a signed-in person (role at most `user`, tied to
+ * the parent session) or a guest (`userId` is `guest:<random>`, no account), from one origin.
+ */
+export interface WidgetPrincipal extends PrincipalBase {
+  kind: "widget_token";
+  origin: string;
+  /** The parent session; null for a guest. */
+  sessionId: string | null;
+  jti: string;
+}
+
 /** Who is calling, as established by one verified credential. */
-export type Principal = SessionPrincipal | ApiKeyPrincipal | PqcPrincipal;
+export type Principal = SessionPrincipal | ApiKeyPrincipal | PqcPrincipal | WidgetPrincipal;

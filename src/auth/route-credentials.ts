@@ -4,7 +4,7 @@ import type { Principal } from "./principal";
 /** The kinds of verified credential a principal can come from. */
 export type CredentialKind = Principal["kind"];
 
-export const CREDENTIAL_KINDS = ["access_token", "session_cookie", "api_key", "pqc_token"] as const satisfies readonly CredentialKind[];
+export const CREDENTIAL_KINDS = ["access_token", "session_cookie", "api_key", "pqc_token", "widget_token"] as const satisfies readonly CredentialKind[];
 
 /**
  * How current the state behind a session or API key must be: `bounded` may come from the isolate's
@@ -32,7 +32,8 @@ const SESSION = ["access_token", "session_cookie"] as const;
  * cookie) is the general identity credential. An API key acts for its owner only where a scope
  * grants the action, or to say who it is. A PQC token is for one service operation, so it is
  * accepted only where that operation applies (`requirePQC`, the gateway's `pqc` routes) and by
- * `/api/auth/verify`, never as a session. Every middleware that authenticates names its row.
+ * `/api/auth/verify`, never as a session. A widget token likewise, where a row lists it (the profile,
+ * and the widget's own routes), and only from its origin. Every middleware that authenticates names its row.
  */
 export const ROUTE_CREDENTIALS = {
   verify: {
@@ -43,9 +44,9 @@ export const ROUTE_CREDENTIALS = {
   },
   profile: {
     routes: "`GET /api/auth/me`",
-    accept: [...SESSION, "api_key"],
+    accept: [...SESSION, "api_key", "widget_token"],
     state: "bounded",
-    why: "the profile of the person, or of the key's owner; no more than `/verify` already tells",
+    why: "the profile of the person, or of the key's owner or the widget's user (a guest widget has none: 403); no more than `/verify` already tells",
   },
   logout: {
     routes: "`POST /api/auth/logout`",
@@ -125,6 +126,18 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "adding or removing a way to sign in needs the person, never a key",
   },
+  onboarding: {
+    routes: "`GET /onboarding/status`, `POST /onboarding/complete` (and the same under `/api/onboarding`)",
+    accept: SESSION,
+    state: "current",
+    why: "the person's own setup; completion creates an API key, so a key must not drive it",
+  },
+  widgetSession: {
+    routes: "`POST /api/session/start`",
+    accept: SESSION,
+    state: "current",
+    why: "a signed-in person's widget acts as them (role at most `user`); without a credential the widget is a guest; any other credential is refused",
+  },
   pqcOperation: {
     routes: "`requirePQC(service, operation)`, gateway `pqc` routes",
     accept: ["pqc_token"],
@@ -150,6 +163,7 @@ const KIND_NAMES: Record<CredentialKind, string> = {
   session_cookie: "session cookie",
   api_key: "API key",
   pqc_token: "PQC token",
+  widget_token: "widget token",
 };
 
 function describeKinds(kinds: readonly CredentialKind[]): string {

@@ -15,17 +15,13 @@ export interface NewApiKey {
   expiresAt: number | null;
 }
 
-export async function insertApiKey(db: Database, key: NewApiKey): Promise<ApiKeyRow> {
-  const row: ApiKeyRow = {
-    id: crypto.randomUUID(),
-    ...key,
-    createdAt: Date.now(),
-    revokedAt: null,
-    lastUsedAt: null,
-    useCount: 0,
-  };
+/** The row a new key is stored as: a fresh id, created now, never used. */
+export function newApiKeyRow(key: NewApiKey): ApiKeyRow {
+  return { id: crypto.randomUUID(), ...key, createdAt: Date.now(), revokedAt: null, lastUsedAt: null, useCount: 0 };
+}
+
+export async function insertApiKey(db: Database, row: ApiKeyRow): Promise<void> {
   await db.insert(apiKeys).values(row);
-  return row;
 }
 
 const keyByHashQuery = preparedPerDatabase((db) =>

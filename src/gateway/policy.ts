@@ -37,17 +37,19 @@ async function signedInPerson(c: Context<AppEnv>, minRole: Role): Promise<Caller
   const principal = await verifyCredential(c, ROUTE_CREDENTIALS.gatewayJwt.state);
   if (principal) c.set("principal", principal);
   // A credential of a kind the route does not accept is as good as none here (401).
-  if (!principal || !acceptsKind(ROUTE_CREDENTIALS.gatewayJwt, principal.kind)) {
+  // The kind comparison narrows the type; the row is what decides (it admits sessions only).
+  const session = principal?.kind === "access_token" || principal?.kind === "session_cookie" ? principal : undefined;
+  if (!session || !acceptsKind(ROUTE_CREDENTIALS.gatewayJwt, session.kind)) {
     throw new ApiError("unauthorized", `This route requires a signed-in user (access token or session) with the ${minRole} role or higher.`, {
       "WWW-Authenticate": `Bearer realm="heady", scope="${required}"`,
     });
   }
-  if (!roleAtLeast(principal.role, minRole)) {
-    throw new ApiError("forbidden", `This route requires the ${minRole} role (level ${ROLE_LEVELS[minRole]}) or higher; you are ${principal.role}.`, {
+  if (!roleAtLeast(session.role, minRole)) {
+    throw new ApiError("forbidden", `This route requires the ${minRole} role (level ${ROLE_LEVELS[minRole]}) or higher; you are ${session.role}.`, {
       "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${required}"`,
     });
   }
-  return { cred: principal.kind, sub: principal.userId, role: principal.role };
+  return { cred: session.kind, sub: session.userId, role: session.role };
 }
 
 async function apiKeyWithScopes(c: Context<AppEnv>, scopes: string[]): Promise<CallerClaims> {

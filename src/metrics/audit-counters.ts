@@ -15,6 +15,7 @@ const COUNTED: Partial<Record<AuthEventType, CounterIncrement>> = {
   "refresh.failed": ["heady_token_refreshes_total", { result: "failed" }],
   "refresh.reuse_detected": ["heady_refresh_reuse_detected_total", {}],
   "mesh.connected": ["heady_mesh_connections_total", {}],
+  "onboarding.completed": ["heady_onboarding_completions_total", {}],
 };
 
 /**

@@ -55,6 +55,7 @@ export const METRICS = {
   heady_mesh_connections_total: { kind: "counter", help: "PulseMesh sockets admitted.", labels: [] },
   heady_mesh_refusals_total: { kind: "counter", help: "PulseMesh refusals (connects and emits), by the spec's event name.", labels: ["event"] },
   heady_mesh_pulses_total: { kind: "counter", help: "PulseMesh pulses accepted and fanned out.", labels: [] },
+  heady_onboarding_completions_total: { kind: "counter", help: "Onboardings completed (each created its API key).", labels: [] },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRICS;

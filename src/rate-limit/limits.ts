@@ -29,6 +29,9 @@ export const LOGIN_PER_IP: RateLimitRule = { name: "login-ip", limit: 30, window
 export const REGISTER_PER_IP: RateLimitRule = { name: "register-ip", limit: 10, windowSeconds: 60 * 60 };
 export const REFRESH_PER_IP: RateLimitRule = { name: "refresh-ip", limit: 120, windowSeconds: 60 };
 
+/** Guest widget sessions started from one IP: each is a token anyone may ask for without a credential. */
+export const WIDGET_GUEST_PER_IP: RateLimitRule = { name: "widget-guest-ip", limit: 20, windowSeconds: 15 * 60 };
+
 /** Provider sign-ins started from one IP: each stores a flow row for 10 minutes. */
 export const PROVIDER_START_PER_IP: RateLimitRule = { name: "provider-start-ip", limit: 30, windowSeconds: 10 * 60 };
 

@@ -1,12 +1,11 @@
 import { forgetApiKey } from "../auth/live-state";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { assertGrantableScopes } from "../auth/api-key-scopes";
+import { apiKeyCreatedEvent, createdApiKeyBody, mintApiKey } from "../auth/new-api-key";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { isRole, lowerRole, roleAtLeast, type Role } from "../auth/roles";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
-import { generateApiKey } from "../crypto/api-key";
-import { sha256Hex } from "../crypto/digest";
 import { findApiKeyById, insertApiKey, listApiKeys, revokeApiKey } from "../db/api-keys";
 import { decodeCursor, page } from "../db/cursor";
 import type { ApiKeyRow } from "../db/schema";
@@ -16,13 +15,12 @@ import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { API_KEY_CREATION_PER_USER, consumeRateLimit } from "../rate-limit/limits";
 import { CreateApiKeyBody, CreatedApiKey, ApiKeyList, KeyIdParam, ListApiKeysQuery } from "../schemas/api-keys";
-import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
+import { errorResponses, isoTime, jsonBody, jsonResponse } from "../schemas/common";
 
 export const apiKeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 const TAG = ["API keys"];
 const DAY_MS = 24 * 60 * 60 * 1000;
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function summary(key: ApiKeyRow) {
   return {
@@ -33,9 +31,9 @@ function summary(key: ApiKeyRow) {
     role: key.role,
     scopes: key.scopes,
     createdAt: new Date(key.createdAt).toISOString(),
-    expiresAt: iso(key.expiresAt),
-    revokedAt: iso(key.revokedAt),
-    lastUsedAt: iso(key.lastUsedAt),
+    expiresAt: isoTime(key.expiresAt),
+    revokedAt: isoTime(key.revokedAt),
+    lastUsedAt: isoTime(key.lastUsedAt),
   };
 }
 
@@ -73,35 +71,17 @@ apiKeyRoutes.openapi(
     const scopes = body.scopes ?? [];
     assertGrantableScopes(c.get("config"), owner.role, scopes);
 
-    const { key, displayPrefix } = generateApiKey();
-    const row = await insertApiKey(db, {
-      keyHash: await sha256Hex(key),
-      displayPrefix,
+    const { key, row } = await mintApiKey({
       userId: owner.id,
       description: body.description,
       role: requested as Role,
       scopes,
       expiresAt: body.ttlDays ? Date.now() + body.ttlDays * DAY_MS : null,
     });
-    await recordWithReceiptHeader(c, {
-      type: "api_key.created",
-      subject: row.id,
-      actor: owner.id,
-      details: { prefix: displayPrefix, role: row.role, scopes: row.scopes, expiresAt: row.expiresAt },
-    });
+    await insertApiKey(db, row);
+    await recordWithReceiptHeader(c, apiKeyCreatedEvent(row));
     c.header("Cache-Control", "no-store");
-    return c.json(
-      {
-        id: row.id,
-        key,
-        prefix: displayPrefix,
-        role: row.role,
-        scopes: row.scopes,
-        expiresAt: iso(row.expiresAt),
-        warning: "Store this key now: it cannot be retrieved again. Only its hash is kept.",
-      },
-      201,
-    );
+    return c.json(createdApiKeyBody(row, key), 201);
   },
 );
 

@@ -191,7 +191,11 @@ authRoutes.openapi(
     responses: { 200: jsonResponse(User.openapi("Profile"), "Profile"), ...errorResponses(401, 403) },
   }),
   async (c) => {
-    const user = await findUserById(c.get("db"), c.get("principal").userId);
+    const principal = c.get("principal");
+    if (principal.kind === "widget_token" && principal.sessionId === null) {
+      throw new ApiError("forbidden", "A guest widget session has no profile.");
+    }
+    const user = await findUserById(c.get("db"), principal.userId);
     if (!user) throw new ApiError("unauthorized", "The account no longer exists.");
     return c.json(publicProfile(user), 200);
   },
@@ -227,6 +231,8 @@ authRoutes.openapi(
           },
           200,
         );
+      case "widget_token":
+        return c.json({ ...common, kind: principal.kind, origin: principal.origin, sid: principal.sessionId, jti: principal.jti }, 200);
       default:
         return c.json({ ...common, kind: principal.kind, sid: principal.sessionId }, 200);
     }

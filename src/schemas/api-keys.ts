@@ -20,8 +20,10 @@ export const CreatedApiKey = z
     id: z.string(),
     key: z.string().openapi({ description: "The key itself. Shown only in this response." }),
     prefix: z.string(),
+    name: z.string().openapi({ description: "The key's description" }),
     role: Role,
     scopes: z.array(z.string()),
+    createdAt: z.string(),
     expiresAt: z.string().nullable(),
     warning: z.string(),
   })

@@ -76,5 +76,12 @@ export const Verification = z
       jti: z.string(),
       reference: z.boolean().openapi({ description: "True when a reference was presented instead of the token" }),
     }),
+    z.object({
+      ...VerificationCommon,
+      kind: z.literal("widget_token"),
+      origin: z.string().openapi({ description: "The origin the widget token works from (the request's Origin matched it)" }),
+      sid: z.string().nullable().openapi({ description: "The parent session; null for a guest" }),
+      jti: z.string(),
+    }),
   ])
   .openapi("Verification");

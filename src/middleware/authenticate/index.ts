@@ -1,4 +1,6 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { Principal } from "../../auth/principal";
 import { verifyCredential } from "../../auth/credentials";
 import { assertCredentialAccepted, assertCredentialPolicy, type CredentialPolicy } from "../../auth/route-credentials";
 import type { AppEnv } from "../../context";
@@ -20,4 +22,18 @@ export function authenticate(policy: CredentialPolicy) {
     c.set("principal", principal);
     await next();
   });
+}
+
+/**
+ * For routes where a credential is optional (a widget session may be a guest's): the caller's
+ * principal when the request carries a credential, undefined when it carries none. An invalid
+ * credential is refused as by `authenticate`, and a valid one of a kind `policy` does not accept is 403.
+ */
+export async function optionalPrincipal(c: Context<AppEnv>, policy: CredentialPolicy): Promise<Principal | undefined> {
+  const principal = await verifyCredential(c, policy.state);
+  if (principal) {
+    assertCredentialAccepted(policy, principal);
+    c.set("principal", principal);
+  }
+  return principal;
 }
