@@ -56,6 +56,7 @@ export interface Bindings {
   PQC_SIGNER?: string;
   PQC_LOCAL_SEED?: string;
   PQC_TOKEN_TTL_SECONDS?: string;
+  PQC_KEY_OVERLAP_SECONDS?: string;
   PQC_SERVICES?: string | Record<string, unknown>;
   AWS_REGION?: string;
   KMS_PQC_KEY_ID?: string;
@@ -114,6 +115,14 @@ const jsonVar = <T extends z.ZodType>(schema: T) =>
 /** At most 300 s: PQC tokens are for single high-security operations. */
 export const PQC_TOKEN_MAX_TTL_SECONDS = 300;
 
+/**
+ * How long a rotated-out PQC key still verifies after the Worker first sees the new one (README,
+ * "Key rotation"). At least the token lifetime plus PQC_KEY_OVERLAP_MARGIN_SECONDS, so that every
+ * token signed before the alias moved verifies until it expires.
+ */
+export const PQC_KEY_OVERLAP_DEFAULT_SECONDS = 900;
+export const PQC_KEY_OVERLAP_MARGIN_SECONDS = 30;
+
 const origin = z.string().refine((value) => {
   try {
     const url = new URL(value);
@@ -146,6 +155,7 @@ const configSchema = z
     PQC_SIGNER: z.enum(["local", "kms"]).default("kms"),
     PQC_LOCAL_SEED: seed("PQC_LOCAL_SEED").optional(),
     PQC_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(PQC_TOKEN_MAX_TTL_SECONDS).default(PQC_TOKEN_MAX_TTL_SECONDS),
+    PQC_KEY_OVERLAP_SECONDS: z.coerce.number().int().max(7 * 24 * 60 * 60).default(PQC_KEY_OVERLAP_DEFAULT_SECONDS),
     PQC_SERVICES: jsonVar(PqcServicesSchema).default({}),
     AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "AWS_REGION must look like us-east-1").optional(),
     KMS_PQC_KEY_ID: z.string().min(1).optional(),
@@ -188,6 +198,10 @@ const configSchema = z
   )
   .refine((config) => config.SAGE_TOKEN_ALG !== "RS256" || config.SAGE_PRIVATE_KEY, "SAGE_TOKEN_ALG=RS256 needs SAGE_PRIVATE_KEY")
   .refine((config) => config.PQC_SIGNER !== "local" || config.PQC_LOCAL_SEED, "PQC_SIGNER=local needs PQC_LOCAL_SEED")
+  .refine(
+    (config) => config.PQC_KEY_OVERLAP_SECONDS >= config.PQC_TOKEN_TTL_SECONDS + PQC_KEY_OVERLAP_MARGIN_SECONDS,
+    `PQC_KEY_OVERLAP_SECONDS must be at least PQC_TOKEN_TTL_SECONDS + ${PQC_KEY_OVERLAP_MARGIN_SECONDS}, so tokens signed before a rotation verify until they expire`,
+  )
   .refine((config) => config.GATEWAY_ROUTES.length === 0 || config.ASSERTION_SEED, "GATEWAY_ROUTES needs ASSERTION_SEED to sign assertions")
   .superRefine((config, ctx) => {
     for (const message of undefinedPqcRequirements(config.GATEWAY_ROUTES, config.PQC_SERVICES)) ctx.addIssue({ code: "custom", message });
@@ -233,6 +247,8 @@ export interface Config {
   bootstrapAdmin?: { email: string; password: string };
   pqc: {
     tokenTtlSeconds: number;
+    /** How long a rotated-out key still verifies after the new key is first seen (seconds). */
+    keyOverlapSeconds: number;
     services: PqcServices;
     signer:
       | { kind: "local"; seed: string }
@@ -297,6 +313,7 @@ export function loadConfig(env: Bindings): Config {
         : undefined,
     pqc: {
       tokenTtlSeconds: value.PQC_TOKEN_TTL_SECONDS,
+      keyOverlapSeconds: value.PQC_KEY_OVERLAP_SECONDS,
       services: value.PQC_SERVICES,
       signer:
         value.PQC_SIGNER === "local"

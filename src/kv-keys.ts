@@ -9,6 +9,11 @@ export const kvKeys = {
   pqcPublicKey: (kid: string) => `pqc:jwk:${kid}`,
   /** The PQC signer's current public key as an AKP JWK, no TTL: serves the JWKS and verification while KMS is down. */
   pqcCurrentPublicKey: "pqc:jwk:current",
+  /**
+   * When a rotated-out PQC key stops verifying (ms since the epoch, as text), no TTL. A key of its
+   * own, so that an entry rewritten by an isolate unaware of the rotation never erases it.
+   */
+  pqcKeyRetirement: (kid: string) => `pqc:retires:${kid}`,
 } as const;
 
 export const PUBLIC_KEY_CACHE_TTL_SECONDS = 24 * 60 * 60;

@@ -3,6 +3,7 @@ import type { AppEnv } from "../context";
 import { TokenError, peekHeader } from "../crypto/jwt";
 import { ApiError } from "../errors";
 import { observeMetric } from "../metrics/batch";
+import { pqcVerificationKey } from "../pqc/keyring";
 import { REFERENCE_PATTERN, resolveReference } from "../pqc/references";
 import { PQC_TOKEN_TYP, verifyPqcToken } from "../tokens/pqc-token";
 import { verifiedClientCertificate } from "./client-certificate";
@@ -55,7 +56,8 @@ async function verifyOnce(c: Context<AppEnv>, presented: string): Promise<PqcPri
   const certificate = verifiedClientCertificate(c.req.raw);
   const cacheKey = await pqcCacheKey(presented, certificate);
   const cached = cachedPqcPrincipal(cacheKey);
-  if (cached) return cached;
+  // A cached token is as good as its key: after a rotation's overlap the old kid stops verifying here too.
+  if (cached && (await pqcVerificationKey(c.get("config"), c.env.CACHE, cached.kid))) return cached;
   const principal = await verifyUncached(c, presented, certificate);
   rememberPqcPrincipal(cacheKey, principal);
   return principal;
@@ -84,6 +86,7 @@ async function verifyUncached(c: Context<AppEnv>, presented: string, certificate
     operation: claims.operation,
     permissions: claims.permissions,
     jti: claims.jti,
+    kid: peekHeader(token)!.kid as string, // verified above: a thumbprint the keyring knows
     expiresAt: claims.exp,
     viaReference,
   };

@@ -28,6 +28,8 @@ export interface PqcPrincipal extends PrincipalBase {
   operation: string;
   permissions: string[];
   jti: string;
+  /** The signing key's `kid`: a cached verification holds only while that key still verifies (rotation). */
+  kid: string;
   /** True when the caller presented a 32-byte reference rather than the token. */
   viaReference: boolean;
 }

@@ -141,6 +141,21 @@ export const pqcReferences = sqliteTable(
   (table) => [index("pqc_references_expires_idx").on(table.expiresAt)],
 );
 
+/**
+ * Every PQC public key the Worker has signed with, for rotation with overlap. The newest key is
+ * current (`retires_at` null); adopting a newer one gives every older current key a retirement time
+ * `PQC_KEY_OVERLAP_SECONDS` ahead, so tokens signed before the alias moved verify until they
+ * expire, the JWKS publishes both keys meanwhile, and the old `kid` is refused afterwards.
+ */
+export const pqcKeys = sqliteTable("pqc_keys", {
+  kid: text("kid").primaryKey(),
+  /** The AKP JWK, as published. */
+  jwk: text("jwk").notNull(),
+  /** When a Worker first signed with (or was told of) this key; orders the keys. */
+  publishedAt: integer("published_at").notNull(),
+  retiresAt: integer("retires_at"),
+});
+
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

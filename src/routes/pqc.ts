@@ -90,7 +90,7 @@ pqcRoutes.openapi(
       operation: body.operation,
       certificateThumbprint: certificate,
     });
-    c.executionCtx.waitUntil(recordPqcSigningKey(config, c.env.CACHE));
+    c.executionCtx.waitUntil(recordPqcSigningKey(config, c.env));
     countMetric("heady_pqc_tokens_generated_total", { service: body.service, operation: body.operation });
     observeMetric("heady_pqc_token_size_bytes", {}, token.length);
     await recordWithReceiptHeader(c, {

@@ -112,7 +112,7 @@ sageRoutes.openapi(
       ttlSeconds,
       notBeforeSeconds: revokedBefore === undefined ? undefined : revokedBefore + 1,
     });
-    if (config.mesh.tokenAlgorithm === "ML-DSA-65") c.executionCtx.waitUntil(recordPqcSigningKey(config, c.env.CACHE));
+    if (config.mesh.tokenAlgorithm === "ML-DSA-65") c.executionCtx.waitUntil(recordPqcSigningKey(config, c.env));
     await registerNodeToken(db, claims, principal.userId);
     await recordWithReceiptHeader(
       c,

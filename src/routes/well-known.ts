@@ -3,7 +3,7 @@ import { receiptKey } from "../audit/receipts";
 import type { AppEnv } from "../context";
 import { assertionPublicJwk } from "../gateway/assertion";
 import { sagePublicJwk } from "../mesh/sage-keys";
-import { currentPqcJwk } from "../pqc/keyring";
+import { publishedPqcJwks } from "../pqc/keyring";
 import { Jwks } from "../schemas/pqc";
 
 export const wellKnownRoutes = new OpenAPIHono<AppEnv>();
@@ -15,7 +15,7 @@ wellKnownRoutes.openapi(
     tags: ["Keys"],
     summary: "Every public key, by kid",
     description:
-      "ML-DSA-65 PQC keys as `kty: AKP` JWKs (RFC 9964), the Ed25519 receipt key as an `OKP` JWK, the SAGE node-token key as an `RSA` JWK and the gateway's assertion key as an `OKP` JWK marked `token_typ: assertion+jwt`, each with its RFC 7638 thumbprint as `kid`.",
+      "ML-DSA-65 PQC keys as `kty: AKP` JWKs (RFC 9964: the current key first, and after a rotation the previous key until its overlap ends), the Ed25519 receipt key as an `OKP` JWK, the SAGE node-token key as an `RSA` JWK and the gateway's assertion key as an `OKP` JWK marked `token_typ: assertion+jwt`, each with its RFC 7638 thumbprint as `kid`.",
     responses: {
       200: { description: "JWK Set", content: { "application/json": { schema: Jwks } } },
       503: { description: "The signer's public key could not be fetched" },
@@ -23,12 +23,13 @@ wellKnownRoutes.openapi(
   }),
   async (c) => {
     // A KMS that cannot give its public key is a KmsUnavailableError: the error handler's 503.
-    const pqc = await currentPqcJwk(c.get("config"), c.env.CACHE);
+    // During a rotation's overlap both PQC keys are published, the current one first.
+    const pqc = await publishedPqcJwks(c.get("config"), c.env);
     const receipts = (await receiptKey(c.get("config"))).jwk;
     const sage = await sagePublicJwk(c.get("config"));
     const assertion = await assertionPublicJwk(c.get("config"));
     c.header("Cache-Control", "public, max-age=300");
-    const keys = sage ? [pqc, receipts, sage] : [pqc, receipts];
+    const keys = sage ? [...pqc, receipts, sage] : [...pqc, receipts];
     return c.json({ keys: assertion ? [...keys, assertion] : keys }, 200);
   },
 );

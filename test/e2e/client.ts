@@ -6,14 +6,14 @@ export const baseUrl = () => inject("baseUrl");
 export async function call(
   method: string,
   path: string,
-  options: { body?: unknown; token?: string; headers?: Record<string, string> } = {},
+  options: { body?: unknown; token?: string; headers?: Record<string, string>; baseUrl?: string } = {},
 ): Promise<{ status: number; body: any; headers: Headers }> {
   // A fresh client address per call (wrangler dev passes CF-Connecting-IP through), so the per-IP
   // rate limits of one test never spill into another; tests that exercise a limit set their own.
   const headers: Record<string, string> = { "CF-Connecting-IP": randomIp(), ...options.headers };
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   if (options.token) headers.Authorization = `Bearer ${options.token}`;
-  const response = await fetch(`${baseUrl()}${path}`, {
+  const response = await fetch(`${options.baseUrl ?? baseUrl()}${path}`, {
     method,
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),

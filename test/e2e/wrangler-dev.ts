@@ -1,7 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, createWriteStream, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -10,6 +8,7 @@ import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { startDevIdp } from "../../scripts/dev-idp.mjs";
 import { gatewayRoutesFor } from "./gateway-origin";
+import { freePort, launchWranglerDev } from "./wrangler-process";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -32,33 +31,6 @@ declare module "vitest" {
     /** The local oidc-provider (scripts/dev-idp.mjs) the Worker's `dev` provider points at. */
     devIdpIssuer: string;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(url: string, child: ChildProcess, log: () => string): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode}):\n${log()}`);
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`wrangler dev did not become healthy:\n${log()}`);
 }
 
 /** Starts `wrangler dev` on a free port with its own state directory and fresh secrets. */
@@ -89,43 +61,15 @@ export default async function startWranglerDev(project: TestProject) {
     [`PUBLIC_URL=${publicUrl}`, `OAUTH_DEV_ISSUER=${devIdp.issuer}`, `OAUTH_DEV_CLIENT_ID=${devClient.clientId}`, `OAUTH_DEV_CLIENT_SECRET=${devClient.clientSecret}`, ""].join("\n"),
   );
 
-  const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
-    encoding: "utf8",
-    env: { ...process.env, CI: "1" },
-  });
-  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`);
-
-  const output: string[] = [];
-  const child = spawn(
-    "npx",
-    [
-      "wrangler", "dev",
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", String(await freePort()),
-      "--persist-to", stateDir,
-      "--env-file", envFile,
-      "--show-interactive-dev-session=false",
-      "--log-level", "info",
-    ],
-    { env: { ...process.env, CI: "1" }, detached: true },
-  );
-  const logFile = join(stateDir, "wrangler-dev.log");
-  const log = createWriteStream(logFile);
-  for (const stream of [child.stdout, child.stderr]) {
-    stream?.on("data", (chunk) => {
-      output.push(String(chunk));
-      log.write(chunk);
-    });
-  }
-
-  const baseUrl = `http://127.0.0.1:${port}`;
+  let running;
   try {
-    await waitForHealth(baseUrl, child, () => output.join("").slice(-4000));
+    running = await launchWranglerDev({ port, stateDir, envFile });
   } catch (error) {
-    await stopWranglerDev();
+    await devIdp.close();
+    rmSync(stateDir, { recursive: true, force: true });
     throw error;
   }
+  const { baseUrl, logFile, stop } = running;
   project.provide("baseUrl", baseUrl);
   project.provide("logFile", logFile);
   project.provide("pqcSeed", vars.PQC_LOCAL_SEED);
@@ -139,14 +83,7 @@ export default async function startWranglerDev(project: TestProject) {
   return stopWranglerDev;
 
   async function stopWranglerDev() {
-    if (child.pid) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await stop();
     await devIdp.close();
     rmSync(stateDir, { recursive: true, force: true });
   }

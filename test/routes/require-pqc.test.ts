@@ -7,7 +7,7 @@ import { renderError } from "../../src/error-handler";
 import { requestContext } from "../../src/middleware/request-context";
 import { requirePQC } from "../../src/middleware/require-pqc";
 import { decodePayload, flipSignatureByte, registerUser, type SignedIn } from "../helpers/identity";
-import { call, pqcClaims, requestPqcToken, signPqc, userWithRole, type CallOptions, type Handler } from "../helpers/pqc";
+import { call, decodeHeader, pqcClaims, requestPqcToken, signPqc, userWithRole, type CallOptions, type Handler } from "../helpers/pqc";
 
 /** requirePQC("headyme", "sync") on a small app with the project's request context and error renderer. */
 
@@ -85,6 +85,7 @@ describe("requirePQC(headyme, sync)", () => {
           operation: "sync",
           permissions: ["sync:read", "sync:write"],
           jti: decodePayload(token).jti,
+          kid: decodeHeader(token).kid,
           expiresAt: decodePayload(token).exp,
           viaReference: false,
         },

@@ -11,6 +11,7 @@ const principal = (expiresAt: number, jti = crypto.randomUUID()): PqcPrincipal =
   operation: "clone",
   permissions: ["repo:read"],
   jti,
+  kid: "test-kid",
   expiresAt,
   viaReference: false,
 });

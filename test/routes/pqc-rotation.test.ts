@@ -1,0 +1,200 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { clearPqcCacheForTests } from "../../src/auth/pqc-cache";
+import { database } from "../../src/db/client";
+import { adoptSigningKey } from "../../src/db/pqc-keys";
+import { type Bindings, ConfigError, loadConfig } from "../../src/env";
+import { kvKeys } from "../../src/kv-keys";
+import { akpJwk } from "../../src/pqc/akp";
+import { KEY_STATUS_REFRESH_MS, resetPqcKeyringForTests } from "../../src/pqc/keyring";
+import { runMaintenance } from "../../src/scheduled";
+import { base64url, registerUser, type SignedIn } from "../helpers/identity";
+import { appWith, decodeHeader, jwks, mlDsaKeyFromSeed, pqcClaims, requestPqcToken, signPqc, verifyCall, type Handler } from "../helpers/pqc";
+
+/**
+ * Rotation with overlap: a Worker that signs with a new key records it in D1 and gives the old key
+ * a retirement time PQC_KEY_OVERLAP_SECONDS ahead. Meanwhile the JWKS publishes both keys and
+ * tokens of the old key verify; afterwards the old `kid` is refused everywhere, even for a token
+ * the old key signed a moment ago (a stolen key is the case retirement exists for).
+ *
+ * Two deployments with different local seeds stand for the KMS alias moving (test/e2e does the
+ * same against the fake KMS). Time after the overlap is the test's clock moved forward
+ * (`vi.setSystemTime`, which the Worker's code in this isolate shares); D1 and KV are real.
+ */
+
+const headyme = { service: "headyme", operation: "sync" } as const;
+const overlapMs = loadConfig(env).pqc.keyOverlapSeconds * 1000;
+
+interface Deployment {
+  seed: Uint8Array;
+  bindings: Bindings;
+  handler: Handler;
+}
+
+function deployment(): Deployment {
+  const seed = crypto.getRandomValues(new Uint8Array(32));
+  const bindings = { ...env, PQC_LOCAL_SEED: base64url(seed) } as Bindings;
+  return { seed, bindings, handler: appWith(bindings) };
+}
+
+/** What a new isolate does not have: the keyring and the cache of verified PQC tokens. */
+function newIsolate(): void {
+  resetPqcKeyringForTests();
+  clearPqcCacheForTests();
+}
+
+const pqcKids = async (handler: Handler) => (await jwks(handler)).filter((key) => key.kty === "AKP").map((key) => key.kid);
+
+async function issue(user: SignedIn, from: Deployment): Promise<{ token: string; kid: string }> {
+  const response = await requestPqcToken(headyme, { token: user.accessToken, handler: from.handler });
+  expect(response.status, response.text).toBe(200);
+  return { token: response.body.pqcToken, kid: decodeHeader(response.body.pqcToken).kid as string };
+}
+
+const verifies = async (token: string, on: Deployment) => (await verifyCall({ pqc: token, handler: on.handler })).status;
+
+async function keyRow(kid: string): Promise<{ published_at: number; retires_at: number | null } | null> {
+  return env.DB.prepare("SELECT published_at, retires_at FROM pqc_keys WHERE kid = ?").bind(kid).first();
+}
+
+let user: SignedIn;
+beforeAll(async () => {
+  user = await registerUser();
+});
+afterEach(() => {
+  vi.useRealTimers();
+  newIsolate();
+});
+
+describe("PQC key rotation with overlap", () => {
+  it("publishes both keys during the overlap, verifies old tokens until then, and refuses the old kid afterwards", async () => {
+    const before = deployment();
+    const after = deployment();
+    newIsolate();
+    const old = await issue(user, before);
+    expect(await pqcKids(before.handler)).toContain(old.kid);
+    expect(await keyRow(old.kid)).toMatchObject({ retires_at: null });
+
+    newIsolate(); // the new key's deployment runs in new isolates
+    const rotatedAt = Date.now();
+    const current = await issue(user, after);
+    expect(current.kid).not.toBe(old.kid);
+    const retiresAt = (await keyRow(old.kid))!.retires_at!;
+    expect(retiresAt).toBeGreaterThanOrEqual(rotatedAt + overlapMs);
+    expect(retiresAt).toBeLessThanOrEqual(Date.now() + overlapMs);
+    expect(await keyRow(current.kid)).toMatchObject({ retires_at: null });
+    expect(await env.CACHE.get(kvKeys.pqcKeyRetirement(old.kid))).toBe(String(retiresAt));
+
+    // During the overlap: the current key first, then the old one; both verify, here and in a fresh isolate.
+    const published = await pqcKids(after.handler);
+    expect(published.indexOf(current.kid)).toBe(0);
+    expect(published).toContain(old.kid);
+    expect(await verifies(old.token, after)).toBe(200);
+    expect(await verifies(current.token, after)).toBe(200);
+    newIsolate();
+    expect(await verifies(old.token, after)).toBe(200);
+
+    // After the overlap. The old key (held by whoever stole it) signs a fresh, unexpired token.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(retiresAt + 1_000);
+    const stolenKey = await mlDsaKeyFromSeed(before.seed);
+    const forged = await signPqc(pqcClaims({ sub: user.userId }), { key: stolenKey });
+    expect(decodeHeader(forged).kid).toBe(old.kid);
+    const refused = await verifyCall({ pqc: forged, handler: after.handler });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error.code).toBe("invalid_token");
+    newIsolate();
+    expect(await verifies(forged, after)).toBe(401);
+    // The new key goes on: a token issued now verifies, and the JWKS no longer lists the old key.
+    const later = await issue(user, after);
+    expect(later.kid).toBe(current.kid);
+    expect(await verifies(later.token, after)).toBe(200);
+    expect(await pqcKids(after.handler)).not.toContain(old.kid);
+  });
+
+  it("a cached verification of an old-key token ends with the key's retirement", async () => {
+    const before = deployment();
+    const after = deployment();
+    newIsolate();
+    const old = await issue(user, before);
+    newIsolate();
+    await issue(user, after);
+    const retiresAt = (await keyRow(old.kid))!.retires_at!;
+    const stolenKey = await mlDsaKeyFromSeed(before.seed);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    // Signed just before the retirement, so its `exp` lies well after it; verified (and cached) then.
+    vi.setSystemTime(retiresAt - 5_000);
+    const lateToken = await signPqc(pqcClaims({ sub: user.userId }), { key: stolenKey });
+    expect(await verifies(lateToken, after)).toBe(200);
+    vi.setSystemTime(retiresAt + 1);
+    expect(await verifies(lateToken, after)).toBe(401);
+  });
+
+  it("an isolate that cached the old key before the rotation learns the retirement from KV within KEY_STATUS_REFRESH_MS", async () => {
+    const before = deployment();
+    const next = await akpJwk((await mlDsaKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)))).publicKey);
+    newIsolate();
+    const old = await issue(user, before);
+    expect(await verifies(old.token, before)).toBe(200); // this isolate now holds the old key as current
+
+    // Another isolate adopts the new key: it writes D1 and the KV marker (what publishCurrent does there).
+    const retired = (await adoptSigningKey(database(env.DB), next, Date.now(), overlapMs)).find((key) => key.kid === old.kid);
+    expect(retired).toBeDefined();
+    await env.CACHE.put(kvKeys.pqcKeyRetirement(old.kid), String(retired!.retiresAt));
+
+    const stolenKey = await mlDsaKeyFromSeed(before.seed);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + KEY_STATUS_REFRESH_MS + 1); // the next request re-reads the marker
+    expect(await verifies(await signPqc(pqcClaims({ sub: user.userId }), { key: stolenKey }), before)).toBe(200);
+    vi.setSystemTime(retired!.retiresAt + 1);
+    expect(await verifies(await signPqc(pqcClaims({ sub: user.userId }), { key: stolenKey }), before)).toBe(401);
+  });
+
+  it("moves only forward: an isolate still signing with the old key never retires the new one", async () => {
+    const before = deployment();
+    const after = deployment();
+    newIsolate();
+    const old = await issue(user, before);
+    newIsolate();
+    const current = await issue(user, after);
+    const retiresAt = (await keyRow(old.kid))!.retires_at;
+
+    newIsolate(); // an isolate of the old deployment, still running
+    await issue(user, before);
+    expect(await keyRow(current.kid)).toMatchObject({ retires_at: null });
+    expect((await keyRow(old.kid))!.retires_at).toBe(retiresAt);
+  });
+
+  it("adopting a key already known changes nothing, so two isolates racing retire the old key once, at the first adoption's time", async () => {
+    const [first, second] = await Promise.all(
+      [0, 1].map(async () => akpJwk((await mlDsaKeyFromSeed(crypto.getRandomValues(new Uint8Array(32)))).publicKey)),
+    );
+    const db = database(env.DB);
+    const start = Date.now();
+    await adoptSigningKey(db, first!, start, overlapMs);
+    const retiredBySecond = await adoptSigningKey(db, second!, start + 10, overlapMs);
+    expect(retiredBySecond.map((key) => key.kid)).toContain(first!.kid);
+    expect(await adoptSigningKey(db, second!, start + 20, overlapMs)).toEqual([]);
+    expect((await keyRow(first!.kid))!.retires_at).toBe(start + 10 + overlapMs);
+  });
+
+  it("the Cron Trigger notices a rotation without traffic and writes a lost retirement marker again", async () => {
+    const before = deployment();
+    const after = deployment();
+    newIsolate();
+    const old = await issue(user, before);
+    newIsolate();
+    await runMaintenance(after.bindings); // no token issued by the new deployment: the cron adopts its key
+    const retiresAt = (await keyRow(old.kid))!.retires_at!;
+    expect(retiresAt).toBeGreaterThan(Date.now());
+
+    await env.CACHE.delete(kvKeys.pqcKeyRetirement(old.kid)); // a KV write lost in an outage
+    await runMaintenance(after.bindings);
+    expect(await env.CACHE.get(kvKeys.pqcKeyRetirement(old.kid))).toBe(String(retiresAt));
+  });
+
+  it("refuses an overlap shorter than the token lifetime plus the margin", () => {
+    expect(() => loadConfig({ ...env, PQC_TOKEN_TTL_SECONDS: "300", PQC_KEY_OVERLAP_SECONDS: "320" } as Bindings)).toThrow(ConfigError);
+    expect(() => loadConfig({ ...env, PQC_TOKEN_TTL_SECONDS: "300", PQC_KEY_OVERLAP_SECONDS: "330" } as Bindings)).not.toThrow();
+  });
+});
