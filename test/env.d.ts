@@ -10,6 +10,8 @@ declare global {
       TEST_KMS_KEY_ID: string;
       TEST_KMS_ACCESS_KEY_ID: string;
       TEST_KMS_SECRET_ACCESS_KEY: string;
+      /** A Hyperdrive binding to a loopback port nobody listens on: user memory that is down. */
+      MEMORY_DB_DOWN: Hyperdrive;
     }
     interface GlobalProps {
       mainModule: typeof import("../src/index");

@@ -9,6 +9,8 @@ import type { TestProject } from "vitest/node";
 import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { startDevIdp } from "../../scripts/dev-idp.mjs";
+// @ts-expect-error: a plain .mjs module shared with `npm run dev`
+import { LOCAL_CONNECTION_STRING_VARIABLE, startMemoryDb } from "../../scripts/memory-db.mjs";
 import { gatewayRoutesFor } from "./gateway-origin";
 
 declare module "vitest" {
@@ -89,6 +91,9 @@ export default async function startWranglerDev(project: TestProject) {
     [`PUBLIC_URL=${publicUrl}`, `OAUTH_DEV_ISSUER=${devIdp.issuer}`, `OAUTH_DEV_CLIENT_ID=${devClient.clientId}`, `OAUTH_DEV_CLIENT_SECRET=${devClient.clientSecret}`, ""].join("\n"),
   );
 
+  // User memory: PGlite with pgvector on loopback, in memory, behind wrangler dev's local MEMORY_DB Hyperdrive.
+  const memoryDb: { connectionString: string; close(): Promise<void> } = await startMemoryDb();
+
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
     encoding: "utf8",
     env: { ...process.env, CI: "1" },
@@ -108,7 +113,7 @@ export default async function startWranglerDev(project: TestProject) {
       "--show-interactive-dev-session=false",
       "--log-level", "info",
     ],
-    { env: { ...process.env, CI: "1" }, detached: true },
+    { env: { ...process.env, CI: "1", [LOCAL_CONNECTION_STRING_VARIABLE]: memoryDb.connectionString }, detached: true },
   );
   const logFile = join(stateDir, "wrangler-dev.log");
   const log = createWriteStream(logFile);
@@ -148,6 +153,7 @@ export default async function startWranglerDev(project: TestProject) {
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
     await devIdp.close();
+    await memoryDb.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }
