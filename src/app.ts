@@ -13,6 +13,7 @@ import { authRoutes } from "./routes/auth";
 import { deviceSessionRoutes } from "./routes/device-sessions";
 import { devOutboxRoutes } from "./routes/dev-outbox";
 import { emailVerificationRoutes } from "./routes/email-verification";
+import { memoryRoutes } from "./routes/memory";
 import { mfaRoutes } from "./routes/mfa";
 import { passkeyRoutes } from "./routes/passkeys";
 import { passwordRoutes } from "./routes/password";
@@ -59,6 +60,7 @@ export function createApp() {
   app.route("/api/admin", adminRoutes);
   app.route("/api/sage", sageRoutes);
   app.route("/api/audit", auditRoutes);
+  app.route("/api/memory", memoryRoutes);
   app.route("/api/provider", providerRoutes);
   app.route("/", signInPageRoutes);
   app.route("/", accountPageRoutes);

@@ -46,7 +46,9 @@ export type AuthEventType =
   | "mfa.disabled"
   | "mfa.recovery_code_used"
   | "passkey.added"
-  | "passkey.removed";
+  | "passkey.removed"
+  | "memory.deleted"
+  | "memory.cleared";
 
 export interface AuthEvent {
   type: AuthEventType;

@@ -125,6 +125,18 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "adding or removing a way to sign in needs the person, never a key",
   },
+  memoryRead: {
+    routes: "`GET /api/memory`, `POST /api/memory/search`",
+    accept: [...SESSION, "api_key"],
+    state: "bounded",
+    why: "a person's own memory; an API key only with scope `memory:read`, for an assistant that reads on its owner's behalf",
+  },
+  memoryWrite: {
+    routes: "`PUT /api/memory/preferences`, `POST /api/memory`, `DELETE /api/memory/:id`, `DELETE /api/memory`",
+    accept: SESSION,
+    state: "current",
+    why: "what is remembered, and erasing it, is the person's call: no scope lets a key change it",
+  },
   pqcOperation: {
     routes: "`requirePQC(service, operation)`, gateway `pqc` routes",
     accept: ["pqc_token"],
