@@ -109,6 +109,8 @@ class WorkerdSocket extends Emitter {
 }
 
 /** postgres.js's `socket` option: connects to the first host of the parsed connection string. */
-export function workerdSocket(options: { host: string[]; port: number[] }): WorkerdSocket {
+export function workerdSocket(options: { host: string[]; port: number[]; ssl?: unknown }): WorkerdSocket {
+  // Said plainly rather than failing inside postgres.js's TLS upgrade, which expects its own socket.
+  if (options.ssl) throw new Error("MEMORY_DB's connection string asks for TLS (sslmode); the Worker reaches Hyperdrive in plain TCP");
   return new WorkerdSocket(connect({ hostname: options.host[0]!, port: options.port[0]! }));
 }
