@@ -8,6 +8,7 @@ import {
   usersWithPendingPreferences,
 } from "../db/pending-memory-preferences";
 import type { Bindings } from "../env";
+import { unavailableCause } from "../errors";
 import type { Preferences } from "../schemas/preferences";
 import { openMemory, type Memory } from "./open";
 import { preferencesText } from "./preferences-text";
@@ -74,6 +75,16 @@ export async function retryPendingPreferences(env: Bindings): Promise<number> {
   const userIds = await usersWithPendingPreferences(db, PENDING_PREFERENCES_USERS_PER_RUN);
   if (userIds.length === 0) return 0;
   const memory = openMemory(env);
-  for (const userId of userIds) await applyPendingPreferences(db, memory, userId);
+  const failures: unknown[] = [];
+  for (const userId of userIds) {
+    try {
+      await applyPendingPreferences(db, memory, userId);
+    } catch (error) {
+      // A store that is down fails every user alike: stop. Anything else is this user's alone.
+      if (unavailableCause(error)) throw error;
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} of ${userIds.length} users' preferences are still pending`);
   return userIds.length;
 }
