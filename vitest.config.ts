@@ -54,6 +54,17 @@ function closedPort(): Promise<number> {
   });
 }
 
+/** A loopback server that accepts connections and never answers (MEMORY_DB_SILENT): a store that hangs. */
+const silentServer = once<number>(
+  () =>
+    new Promise((resolve, reject) => {
+      const server = createServer((socket) => socket.unref());
+      server.unref();
+      server.on("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port));
+    }),
+);
+
 /** A fresh SAGE RSA key per run (PKCS#8 DER, base64url), as the Worker's SAGE_PRIVATE_KEY secret expects. */
 const sagePrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url");
 
@@ -64,7 +75,14 @@ const DEV_IDP_CLIENT = { clientId: "heady-workerd-tests", clientSecret: "heady-w
 export default defineConfig({
   plugins: [
     cloudflareTest(async () => {
-      const [kms, idp, oidcProvider, memory, downPort] = await Promise.all([fakeKms(), fakeIdp(), devIdp(), memoryDb(), closedPort()]);
+      const [kms, idp, oidcProvider, memory, downPort, silentPort] = await Promise.all([
+        fakeKms(),
+        fakeIdp(),
+        devIdp(),
+        memoryDb(),
+        closedPort(),
+        silentServer(),
+      ]);
       return {
         // The source, not wrangler.toml's built bundle (scripts/build-worker.mjs), so tests need no build step.
         main: "./src/index.ts",
@@ -74,6 +92,7 @@ export default defineConfig({
           hyperdrives: {
             MEMORY_DB: memory.connectionString,
             MEMORY_DB_DOWN: `postgres://postgres:postgres@127.0.0.1:${downPort}/postgres`,
+            MEMORY_DB_SILENT: `postgres://postgres:postgres@127.0.0.1:${silentPort}/postgres`,
           },
           bindings: {
             ENVIRONMENT: "test",

@@ -12,6 +12,8 @@ declare global {
       TEST_KMS_SECRET_ACCESS_KEY: string;
       /** A Hyperdrive binding to a loopback port nobody listens on: user memory that is down. */
       MEMORY_DB_DOWN: Hyperdrive;
+      /** A Hyperdrive binding to a loopback server that accepts and never answers: user memory that hangs. */
+      MEMORY_DB_SILENT: Hyperdrive;
     }
     interface GlobalProps {
       mainModule: typeof import("../src/index");

@@ -238,6 +238,13 @@ describe("a memory store that is down", () => {
     }
   });
 
+  it("gives up on a store that accepts the connection and never answers (503, bounded by the connect timeout)", { timeout: 30_000 }, async () => {
+    const hanging = appWith({ ...env, MEMORY_DB: env.MEMORY_DB_SILENT } as Bindings);
+    const response = await call("GET", "/api/memory", { token: alice.accessToken, handler: hanging });
+    expect(response.status, response.text).toBe(503);
+    expect(response.body.error.code).toBe("unavailable");
+  });
+
   it("keeps no pending write behind a PUT that answered 503", async () => {
     const user = await registerUser();
     expect((await call("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "team" }, handler: down })).status).toBe(503);
