@@ -24,6 +24,8 @@ CREATE TABLE IF NOT EXISTS user_memory_t2 (
 CREATE UNIQUE INDEX IF NOT EXISTS user_memory_t2_preferences ON user_memory_t2 (user_id) WHERE kind = 'preferences';
 -- Listing, counting and deleting a user's items.
 CREATE INDEX IF NOT EXISTS user_memory_t2_user ON user_memory_t2 (user_id, created_at DESC);
--- Nearest neighbours by cosine distance (`<=>`). A search filters on user_id, so it runs with
--- hnsw.iterative_scan (pgvector 0.8) and never comes back short because other users' rows were nearer.
+-- Nearest neighbours by cosine distance (`<=>`). A search filters on user_id: while a user's items are
+-- few (at most 500) the planner takes user_memory_t2_user and sorts them exactly; where it takes this
+-- index instead, the search runs with hnsw.iterative_scan = strict_order (pgvector 0.8), so the scan
+-- never comes back short because other users' rows were nearer.
 CREATE INDEX IF NOT EXISTS user_memory_t2_embedding ON user_memory_t2 USING hnsw (embedding vector_cosine_ops);
