@@ -5,6 +5,9 @@ import { startFakeKms, type FakeKms } from "./test/kms/fake-kms";
 import { FAKE_IDP_CLIENT, startFakeIdp, type FakeIdp } from "./test/providers/fake-idp";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { startDevIdp } from "./scripts/dev-idp.mjs";
+// @ts-expect-error: a plain .mjs module shared with `npm run dev`
+import { startMemoryDb } from "./scripts/memory-db.mjs";
+import { createServer } from "node:net";
 
 /** Starts a server on first use and hands every later caller the same one. */
 function once<T>(start: () => Promise<T>): () => Promise<T> {
@@ -31,6 +34,37 @@ const devIdp = once<{ issuer: string }>(() =>
   }),
 );
 
+/** User memory: PGlite with pgvector on loopback, in memory (scripts/memory-db.mjs), shared likewise. */
+const memoryDb = once<{ connectionString: string }>(() =>
+  startMemoryDb().then((started: { connectionString: string; unref(): void }) => {
+    started.unref();
+    return started;
+  }),
+);
+
+/** A loopback port nobody listens on (bound, then let go): where MEMORY_DB_DOWN points, to test a store that is down. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A loopback server that accepts connections and never answers (MEMORY_DB_SILENT): a store that hangs. */
+const silentServer = once<number>(
+  () =>
+    new Promise((resolve, reject) => {
+      const server = createServer((socket) => socket.unref());
+      server.unref();
+      server.on("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port));
+    }),
+);
+
 /** A fresh SAGE RSA key per run (PKCS#8 DER, base64url), as the Worker's SAGE_PRIVATE_KEY secret expects. */
 const sagePrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url");
 
@@ -41,12 +75,25 @@ const DEV_IDP_CLIENT = { clientId: "heady-workerd-tests", clientSecret: "heady-w
 export default defineConfig({
   plugins: [
     cloudflareTest(async () => {
-      const [kms, idp, oidcProvider] = await Promise.all([fakeKms(), fakeIdp(), devIdp()]);
+      const [kms, idp, oidcProvider, memory, downPort, silentPort] = await Promise.all([
+        fakeKms(),
+        fakeIdp(),
+        devIdp(),
+        memoryDb(),
+        closedPort(),
+        silentServer(),
+      ]);
       return {
         // The source, not wrangler.toml's built bundle (scripts/build-worker.mjs), so tests need no build step.
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // Through Hyperdrive's local binding, as the Worker reaches Postgres in production.
+          hyperdrives: {
+            MEMORY_DB: memory.connectionString,
+            MEMORY_DB_DOWN: `postgres://postgres:postgres@127.0.0.1:${downPort}/postgres`,
+            MEMORY_DB_SILENT: `postgres://postgres:postgres@127.0.0.1:${silentPort}/postgres`,
+          },
           bindings: {
             ENVIRONMENT: "test",
             ISSUER: "https://id.heady.test",

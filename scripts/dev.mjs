@@ -3,10 +3,13 @@
 // 2. applies the D1 migrations to the local database;
 // 3. with --dev-idp (once; it is remembered in .dev.vars), configures the `dev` sign-in provider, and
 //    whenever .dev.vars has it, starts its local oidc-provider on 127.0.0.1 (scripts/dev-idp.mjs);
-// 4. starts wrangler dev and says where everything is.
+// 4. starts user memory's local Postgres (PGlite with pgvector, scripts/memory-db.mjs) on a free
+//    loopback port, persisted under .wrangler/state/memory-pglite, and points MEMORY_DB at it;
+// 5. starts wrangler dev and says where everything is.
 import { spawn, spawnSync } from "node:child_process";
 import { addMissingDevVars, devIdpVars, ensureDevVars, readDevVars } from "./dev-vars.mjs";
 import { startDevIdp } from "./dev-idp.mjs";
+import { LOCAL_CONNECTION_STRING_VARIABLE, startMemoryDb } from "./memory-db.mjs";
 
 const PORT = process.env.PORT ?? "8787";
 const wrangler = (args, options = {}) => spawnSync("npx", ["wrangler", ...args], { stdio: "inherit", ...options });
@@ -34,15 +37,23 @@ if (devIssuer && devIssuer.hostname === "127.0.0.1") {
   });
   devIdpLine = `Sign-in page  ${base}/sign-in   ("Continue with Local dev IdP": any login and password, at ${devIssuer.origin})`;
 }
+const memoryDb = await startMemoryDb({ dataDir: ".wrangler/state/memory-pglite" });
 console.log(`
 HeadyKey Edge is starting:
   API          ${base}/api/auth/…
   Docs         ${base}/docs   (OpenAPI 3.1 at ${base}/openapi.json)
   Health       ${base}/health
   ${devIdpLine}
+  User memory  PGlite with pgvector at 127.0.0.1:${memoryDb.port} (data in .wrangler/state/memory-pglite)
   First admin  sign in as ${adminEmail ?? "(BOOTSTRAP_ADMIN_EMAIL)"} with BOOTSTRAP_ADMIN_PASSWORD from .dev.vars
 `);
 
-const dev = spawn("npx", ["wrangler", "dev", "--port", PORT, ...wranglerArgs], { stdio: "inherit" });
+const dev = spawn("npx", ["wrangler", "dev", "--port", PORT, ...wranglerArgs], {
+  stdio: "inherit",
+  env: { ...process.env, [LOCAL_CONNECTION_STRING_VARIABLE]: memoryDb.connectionString },
+});
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
-dev.on("exit", (code) => process.exit(code ?? 0));
+dev.on("exit", async (code) => {
+  await memoryDb.close();
+  process.exit(code ?? 0);
+});

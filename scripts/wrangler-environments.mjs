@@ -7,7 +7,10 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-/** What differs per environment: worker name, identity, origins, KMS key alias, D1 and KV. */
+/**
+ * What differs per environment: worker name, identity, origins, KMS key alias, D1, KV and the
+ * user memory's Hyperdrive (placeholder ids: `wrangler hyperdrive create`, see README "User memory").
+ */
 export const ENVIRONMENTS = {
   development: {
     name: "headykey-edge-dev",
@@ -19,6 +22,7 @@ export const ENVIRONMENTS = {
     },
     d1: { database_name: "headykey-development", database_id: "00000000-0000-0000-0000-00000000d001" },
     kv: { id: "0000000000000000000000000000d001" },
+    hyperdrive: { id: "0000000000000000000000000000d001" },
   },
   staging: {
     name: "headykey-edge-staging",
@@ -31,6 +35,7 @@ export const ENVIRONMENTS = {
     },
     d1: { database_name: "headykey-staging", database_id: "00000000-0000-0000-0000-00000000d002" },
     kv: { id: "0000000000000000000000000000d002" },
+    hyperdrive: { id: "0000000000000000000000000000d002" },
   },
   production: {
     name: "headykey-edge",
@@ -42,8 +47,11 @@ export const ENVIRONMENTS = {
     },
     d1: { database_name: "headykey-production", database_id: "00000000-0000-0000-0000-00000000d003" },
     kv: { id: "0000000000000000000000000000d003" },
+    hyperdrive: { id: "0000000000000000000000000000d003" },
     // Workers Analytics Engine, where metrics are also written (README, "Metrics").
     analytics: { dataset: "headykey_metrics" },
+    // Workers AI embeds user memory here only: wrangler dev cannot start with an AI binding offline.
+    ai: true,
   },
 };
 
@@ -88,6 +96,10 @@ function section(environment, settings, base) {
     `[[${prefix}.kv_namespaces]]`,
     'binding = "CACHE"',
     `id = ${JSON.stringify(settings.kv.id)}`,
+    "",
+    `[[${prefix}.hyperdrive]]`,
+    'binding = "MEMORY_DB"',
+    `id = ${JSON.stringify(settings.hyperdrive.id)}`,
   ];
   for (const { name, className } of durableObjects(base)) {
     lines.push("", `[[${prefix}.durable_objects.bindings]]`, `name = "${name}"`, `class_name = "${className}"`);
@@ -95,6 +107,7 @@ function section(environment, settings, base) {
   if (settings.analytics) {
     lines.push("", `[[${prefix}.analytics_engine_datasets]]`, 'binding = "ANALYTICS"', `dataset = ${JSON.stringify(settings.analytics.dataset)}`);
   }
+  if (settings.ai) lines.push("", `[${prefix}.ai]`, 'binding = "AI"');
   return lines.join("\n");
 }
 

@@ -13,6 +13,7 @@ import { authRoutes } from "./routes/auth";
 import { deviceSessionRoutes } from "./routes/device-sessions";
 import { devOutboxRoutes } from "./routes/dev-outbox";
 import { emailVerificationRoutes } from "./routes/email-verification";
+import { memoryRoutes } from "./routes/memory";
 import { mfaRoutes } from "./routes/mfa";
 import { onboardingRoutes } from "./routes/onboarding";
 import { passkeyRoutes } from "./routes/passkeys";
@@ -61,6 +62,7 @@ export function createApp() {
   app.route("/api/admin", adminRoutes);
   app.route("/api/sage", sageRoutes);
   app.route("/api/audit", auditRoutes);
+  app.route("/api/memory", memoryRoutes);
   app.route("/api/provider", providerRoutes);
   // The card's paths for the hosted wizard, and the same handlers for API clients.
   app.route("/onboarding", onboardingRoutes);

@@ -2,6 +2,7 @@ import type { Bindings, Config } from "./env";
 import type { Database } from "./db/client";
 import type { Principal } from "./auth/principal";
 import type { Auditor, RequestMeta } from "./audit/record";
+import type { Memory } from "./memory/open";
 
 /** Typed variables every handler can read from the Hono context. */
 export interface Variables {
@@ -11,6 +12,8 @@ export interface Variables {
   meta: RequestMeta;
   audit: Auditor;
   principal: Principal;
+  /** The request's user memory: set on the /api/memory routes (src/routes/memory.ts). */
+  memory: Memory;
 }
 
 export interface AppEnv {

@@ -28,6 +28,10 @@ export interface Bindings {
   LEDGER: DurableObjectNamespace<import("./durable-objects/audit-ledger").AuditLedger>;
   AUDIT_TALLY: DurableObjectNamespace<import("./durable-objects/audit-tally").AuditTally>;
   METRICS: DurableObjectNamespace<import("./durable-objects/metrics-aggregator").MetricsAggregator>;
+  /** User memory: Postgres with pgvector through Hyperdrive (PGlite on loopback locally; src/memory). */
+  MEMORY_DB: Hyperdrive;
+  /** Workers AI, bound in production only: memory embeddings with bge-small-en-v1.5; without it, the local embedder. */
+  AI?: Ai;
   /** Workers Analytics Engine, where bound (production): flushed metric batches are written there too. */
   ANALYTICS?: AnalyticsEngineDataset;
   /** The bearer secret Prometheus scrapes `/metrics` with; without it only admins can read them. */

@@ -32,6 +32,8 @@ const UNAVAILABLE_MESSAGES: Record<Dependency, string> = {
   d1: "The service is temporarily unavailable; try again shortly.",
   kv: "The service is temporarily unavailable; try again shortly.",
   rate_limiter: "The service is temporarily unavailable; try again shortly.",
+  memory_store: "User memory is temporarily unavailable; try again shortly.",
+  embedder: "User memory is temporarily unavailable; try again shortly.",
 };
 /** Outages of D1, KV, KMS or a Durable Object are usually over within seconds. */
 export const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;

@@ -61,12 +61,13 @@ export function errorBody(code: ErrorCode, message: string, requestId: string): 
 }
 
 /** The dependencies whose outage is answered 503 `unavailable` rather than 500. */
-export type Dependency = "d1" | "kv" | "kms" | "rate_limiter";
+export type Dependency = "d1" | "kv" | "kms" | "rate_limiter" | "memory_store" | "embedder";
 
 /**
  * A dependency could not serve the request (unreachable, overloaded, answering garbage): not a
  * bug, so the error handler answers 503 `unavailable` with Retry-After. Thrown by the storage
- * guards (`src/storage/guard.ts`), the KMS client and the rate limiter, never by route code.
+ * guards (`src/storage/guard.ts`), the KMS client, the rate limiter and the memory store
+ * (`src/memory/postgres.ts`) and embedder, never by route code.
  */
 export class UnavailableError extends Error {
   override name = "UnavailableError";

@@ -10,6 +10,10 @@ declare global {
       TEST_KMS_KEY_ID: string;
       TEST_KMS_ACCESS_KEY_ID: string;
       TEST_KMS_SECRET_ACCESS_KEY: string;
+      /** A Hyperdrive binding to a loopback port nobody listens on: user memory that is down. */
+      MEMORY_DB_DOWN: Hyperdrive;
+      /** A Hyperdrive binding to a loopback server that accepts and never answers: user memory that hangs. */
+      MEMORY_DB_SILENT: Hyperdrive;
     }
     interface GlobalProps {
       mainModule: typeof import("../src/index");

@@ -49,7 +49,9 @@ export type AuthEventType =
   | "passkey.removed"
   | "onboarding.stage_saved"
   | "onboarding.completed"
-  | "widget.session_started";
+  | "widget.session_started"
+  | "memory.deleted"
+  | "memory.cleared";
 
 export interface AuthEvent {
   type: AuthEventType;

@@ -9,6 +9,9 @@ export const BOOTSTRAP_SCOPE = "sage:bootstrap";
 /** PQC issuance for every service the key's role reaches, or `pqc:<service>` for one. */
 export const PQC_SCOPE = "pqc";
 
+/** Reading (and searching) the owner's user memory; writing it needs the person (ROUTE_CREDENTIALS.memoryWrite). */
+export const MEMORY_READ_SCOPE = "memory:read";
+
 /**
  * Every scope a key can carry under this configuration, with the lowest owner role that may grant
  * it: the role that can already do what the scope lets a key do. A key therefore never does more
@@ -16,6 +19,7 @@ export const PQC_SCOPE = "pqc";
  * - `pqc`: user (issuance still checks each service's `minRole` against the key's role);
  * - `pqc:<service>` for each of PQC_SERVICES: that service's `minRole`;
  * - `sage:bootstrap`, `sage:bootstrap:<mesh role>`: operator (operators issue node tokens themselves);
+ * - `memory:read`: user (every user reads their own memory);
  * - each scope an `api_key` route of GATEWAY_ROUTES requires: user.
  */
 export function grantableScopes(config: Config): ReadonlyMap<string, Role> {
@@ -25,6 +29,7 @@ export function grantableScopes(config: Config): ReadonlyMap<string, Role> {
     for (const [name, service] of Object.entries(config.pqc.services)) scopes.set(`${PQC_SCOPE}:${name}`, service.minRole);
     scopes.set(BOOTSTRAP_SCOPE, "operator");
     for (const role of MESH_ROLES) scopes.set(`${BOOTSTRAP_SCOPE}:${role}`, "operator");
+    scopes.set(MEMORY_READ_SCOPE, "user");
     for (const route of config.gateway.routes) {
       if (route.require.kind !== "api_key") continue;
       for (const scope of route.require.scopes) if (!scopes.has(scope)) scopes.set(scope, "user");

@@ -138,6 +138,18 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "a signed-in person's widget acts as them (role at most `user`); without a credential the widget is a guest; any other credential is refused",
   },
+  memoryRead: {
+    routes: "`GET /api/memory`, `POST /api/memory/search`",
+    accept: [...SESSION, "api_key"],
+    state: "bounded",
+    why: "a person's own memory; an API key only with scope `memory:read`, for an assistant that reads on its owner's behalf",
+  },
+  memoryWrite: {
+    routes: "`PUT /api/memory/preferences`, `POST /api/memory`, `DELETE /api/memory/:id`, `DELETE /api/memory`",
+    accept: SESSION,
+    state: "current",
+    why: "what is remembered, and erasing it, is the person's call: no scope lets a key change it",
+  },
   pqcOperation: {
     routes: "`requirePQC(service, operation)`, gateway `pqc` routes",
     accept: ["pqc_token"],

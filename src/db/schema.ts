@@ -421,3 +421,24 @@ export const onboardingStages = sqliteTable(
 );
 
 export type OnboardingStageRow = typeof onboardingStages.$inferSelect;
+
+/**
+ * Preference updates on their way to user memory (Postgres, src/memory): written here first, so a
+ * memory store that is down loses nothing. Applied in id order and then deleted, by the write that
+ * recorded them, by the user's next memory request, or by the maintenance cron.
+ */
+export const pendingMemoryPreferences = sqliteTable(
+  "pending_memory_preferences",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** A partial `Preferences` (src/schemas/preferences.ts), as JSON. */
+    patch: text("patch", { mode: "json" }).notNull().$type<Record<string, unknown>>(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (table) => [index("pending_memory_preferences_user_idx").on(table.userId, table.id)],
+);
+
+export type PendingMemoryPreferencesRow = typeof pendingMemoryPreferences.$inferSelect;

@@ -7,6 +7,8 @@ import type { TestProject } from "vitest/node";
 import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { startDevIdp } from "../../scripts/dev-idp.mjs";
+// @ts-expect-error: a plain .mjs module shared with `npm run dev`
+import { LOCAL_CONNECTION_STRING_VARIABLE, startMemoryDb } from "../../scripts/memory-db.mjs";
 import { gatewayRoutesFor } from "./gateway-origin";
 import { freePort, launchWranglerDev } from "./wrangler-process";
 
@@ -61,11 +63,15 @@ export default async function startWranglerDev(project: TestProject) {
     [`PUBLIC_URL=${publicUrl}`, `OAUTH_DEV_ISSUER=${devIdp.issuer}`, `OAUTH_DEV_CLIENT_ID=${devClient.clientId}`, `OAUTH_DEV_CLIENT_SECRET=${devClient.clientSecret}`, ""].join("\n"),
   );
 
+  // User memory: PGlite with pgvector on loopback, in memory, behind wrangler dev's local MEMORY_DB Hyperdrive.
+  const memoryDb: { connectionString: string; close(): Promise<void> } = await startMemoryDb();
+
   let running;
   try {
-    running = await launchWranglerDev({ port, stateDir, envFile });
+    running = await launchWranglerDev({ port, stateDir, envFile, env: { [LOCAL_CONNECTION_STRING_VARIABLE]: memoryDb.connectionString } });
   } catch (error) {
     await devIdp.close();
+    await memoryDb.close();
     rmSync(stateDir, { recursive: true, force: true });
     throw error;
   }
@@ -85,6 +91,7 @@ export default async function startWranglerDev(project: TestProject) {
   async function stopWranglerDev() {
     await stop();
     await devIdp.close();
+    await memoryDb.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
 }

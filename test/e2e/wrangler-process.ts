@@ -43,7 +43,13 @@ export interface RunningWrangler {
  * on `port`; resolves once `/health` answers. The e2e global setup runs the shared instance with
  * it, and a test that needs other vars (a KMS signer, say) runs its own.
  */
-export async function launchWranglerDev(options: { port: number; stateDir: string; envFile: string }): Promise<RunningWrangler> {
+export async function launchWranglerDev(options: {
+  port: number;
+  stateDir: string;
+  envFile: string;
+  /** More environment for wrangler itself (not the Worker's vars), such as a local Hyperdrive connection string. */
+  env?: Record<string, string>;
+}): Promise<RunningWrangler> {
   const { port, stateDir, envFile } = options;
   const migrate = spawnSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir], {
     encoding: "utf8",
@@ -64,7 +70,7 @@ export async function launchWranglerDev(options: { port: number; stateDir: strin
       "--show-interactive-dev-session=false",
       "--log-level", "info",
     ],
-    { env: { ...process.env, CI: "1" }, detached: true },
+    { env: { ...process.env, CI: "1", ...options.env }, detached: true },
   );
   const logFile = join(stateDir, "wrangler-dev.log");
   const log = createWriteStream(logFile);
