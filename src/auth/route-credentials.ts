@@ -140,9 +140,9 @@ export const ROUTE_CREDENTIALS = {
   },
   memoryRead: {
     routes: "`GET /api/memory`, `POST /api/memory/search`",
-    accept: [...SESSION, "api_key"],
+    accept: [...SESSION, "api_key", "widget_token"],
     state: "bounded",
-    why: "a person's own memory; an API key only with scope `memory:read`, for an assistant that reads on its owner's behalf",
+    why: "a person's own memory; an API key only with scope `memory:read`, for an assistant that reads on its owner's behalf; a signed-in widget from its own origin (a guest's has no memory)",
   },
   memoryWrite: {
     routes: "`PUT /api/memory/preferences`, `POST /api/memory`, `DELETE /api/memory/:id`, `DELETE /api/memory`",

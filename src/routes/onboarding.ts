@@ -8,9 +8,11 @@ import { sessionPrincipal } from "../auth/session-principal";
 import type { AppEnv } from "../context";
 import { completeWithKey, saveStage, savedStages } from "../db/onboarding";
 import { ApiError } from "../errors";
+import { savePreferencesDurably } from "../memory/durable-preferences";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { PLANS } from "../onboarding/plans";
+import { preferencesFromStage } from "../onboarding/preferences";
 import { progressOf, STAGES, type DataStage, type Stage, type StageData } from "../onboarding/stages";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 import { CompleteStageBody, OnboardingStatus, OnboardingStepResult } from "../schemas/onboarding";
@@ -74,6 +76,11 @@ onboardingRoutes.openapi(
       if (!(await saveStage(db, principal.userId, body.stage, body.data))) {
         throw outOfOrder(body.stage, (await statusOf(c, principal.userId)).current);
       }
+      // Into user memory as well: recorded in D1 now and written to pgvector in the background, so a
+      // memory store that is down never fails the stage (it is retried). Should this D1 write fail,
+      // the request fails and sending the stage again (idempotent) records it.
+      const preferences = preferencesFromStage(body.stage, body.data);
+      if (preferences) await savePreferencesDurably(c.env, (work) => c.executionCtx.waitUntil(work), principal.userId, preferences);
       await c.get("audit").record({ type: "onboarding.stage_saved", subject: principal.userId, details: { stage: body.stage } });
       return c.json((await statusOf(c, principal.userId)), 200);
     }
