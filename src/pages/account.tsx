@@ -30,11 +30,17 @@ function rowOf(templateId, values, actions) {
 
 async function loadProfile() {
   const me = await heady.api("GET", "/api/auth/me");
-  if (!me.ok) return fail("profile")(me);
+  if (!me.ok) {
+    fail("profile")(me);
+    return false;
+  }
+  heady.say($("status"), "Signed in as " + me.body.email, "");
+  $("status").dataset.signedIn = me.body.id;
   for (const slot of $("profile").querySelectorAll("[data-profile]")) {
     const value = me.body[slot.dataset.profile];
     slot.textContent = typeof value === "boolean" ? (value ? "yes" : "not yet") : slot.dataset.profile === "createdAt" ? heady.when(value) : value || "not set";
   }
+  return true;
 }
 
 async function loadKeys() {
@@ -199,7 +205,10 @@ $("add-passkey").addEventListener("click", async () => {
   }
 });
 
-Promise.all([loadProfile(), loadKeys(), loadSessions(), loadIdentities(), loadMfa(), loadPasskeys()]).then(() => {
+// The profile first: without a session it sends the browser to sign in before the other cards ask.
+loadProfile().then(async (signedIn) => {
+  if (!signedIn) return;
+  await Promise.all([loadKeys(), loadSessions(), loadIdentities(), loadMfa(), loadPasskeys()]);
   document.body.dataset.loaded = "true";
 });
 `;
@@ -214,8 +223,6 @@ function EmptyNote(props: { list: string; text: string }) {
 
 export interface AccountPageProps {
   nonce: string;
-  email: string;
-  userId: string;
   providers: readonly ProviderButton[];
   /** The exact `redirectTo` linking a provider comes back to (this page, under PUBLIC_URL). */
   linkReturn: string;
@@ -224,9 +231,7 @@ export interface AccountPageProps {
 export function AccountPage(props: AccountPageProps) {
   return (
     <Layout title="Your account" nonce={props.nonce} script={ACCOUNT_SCRIPT} session="required">
-      <p id="status" class="status" role="status" aria-live="polite" data-signed-in={props.userId}>
-        Signed in as {props.email}
-      </p>
+      <Status id="status" />
       <p>
         <a href="/onboarding">Set up HeadyBuddy</a>
       </p>
@@ -234,7 +239,7 @@ export function AccountPage(props: AccountPageProps) {
       <Card id="profile" title="Profile">
         <dl>
           <dt>Email</dt>
-          <dd data-profile="email">{props.email}</dd>
+          <dd data-profile="email" />
           <dt>Email confirmed</dt>
           <dd data-profile="emailVerified" />
           <dt>Display name</dt>

@@ -12,7 +12,6 @@ import { OnboardingPage } from "./onboarding";
 import { RegisterPage } from "./register";
 import { safeReturnPath } from "./return-path";
 import { newNonce, pageHeaders, STYLESHEET_PATH } from "./security";
-import { redirectToSignIn, signedInPerson } from "./session";
 import { SignInPage } from "./sign-in";
 import { STYLESHEET } from "./style";
 
@@ -28,7 +27,8 @@ async function renderPage(c: Context<AppEnv>, page: (nonce: string) => JSX.Eleme
 
 /**
  * The hosted pages: server-rendered HTML with small nonce'd scripts that call the same JSON API as
- * any client. Pages for a signed-in person send anyone else to sign in, and back afterwards.
+ * any client. On pages for a signed-in person, an API answer of 401 sends the person to sign in,
+ * and back afterwards.
  */
 export const pageRoutes = new Hono<AppEnv>();
 
@@ -44,25 +44,17 @@ for (const path of ["/", SIGN_IN_PAGE_PATH]) {
 
 pageRoutes.get(REGISTER_PAGE_PATH, (c) => renderPage(c, (nonce) => <RegisterPage nonce={nonce} next={ONBOARDING_PAGE_PATH} />));
 
-pageRoutes.get(ACCOUNT_PAGE_PATH, async (c) => {
-  const person = await signedInPerson(c);
-  if (!person) return redirectToSignIn(c, ACCOUNT_PAGE_PATH);
+// No session check here: the session cookie is SameSite=Strict, so a page reached from another
+// site (a provider linking comes back to /account) arrives without it. The page's first API call,
+// same-site and so with the cookie, finds out, and a 401 sends the person to sign in.
+pageRoutes.get(ACCOUNT_PAGE_PATH, (c) => {
   const config = c.get("config");
   return renderPage(c, (nonce) => (
-    <AccountPage
-      nonce={nonce}
-      email={person.email}
-      userId={person.userId}
-      providers={enabledProviders(config)}
-      linkReturn={`${config.providers.publicUrl}${ACCOUNT_PAGE_PATH}`}
-    />
+    <AccountPage nonce={nonce} providers={enabledProviders(config)} linkReturn={`${config.providers.publicUrl}${ACCOUNT_PAGE_PATH}`} />
   ));
 });
 
-pageRoutes.get(ONBOARDING_PAGE_PATH, async (c) => {
-  if (!(await signedInPerson(c))) return redirectToSignIn(c, ONBOARDING_PAGE_PATH);
-  return renderPage(c, (nonce) => <OnboardingPage nonce={nonce} />);
-});
+pageRoutes.get(ONBOARDING_PAGE_PATH, (c) => renderPage(c, (nonce) => <OnboardingPage nonce={nonce} />));
 
 pageRoutes.get(VERIFY_EMAIL_PAGE_PATH, (c) => renderPage(c, (nonce) => <VerifyEmailPage nonce={nonce} />));
 pageRoutes.get(RESET_PASSWORD_PAGE_PATH, (c) => renderPage(c, (nonce) => <ResetPasswordPage nonce={nonce} />));
