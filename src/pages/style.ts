@@ -49,6 +49,9 @@ ol.progress { display: flex; gap: 4px; list-style: none; padding: 0; margin: 0 0
 ol.progress li { flex: 1; font-size: 0.85rem; color: var(--muted); border-top: 4px solid var(--line); padding-top: 6px; }
 ol.progress li[data-state="done"] { border-color: var(--ok); color: var(--ink); }
 ol.progress li[aria-current="step"] { border-color: var(--accent); color: var(--ink); font-weight: 700; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; }
+dt { font-weight: 600; }
+dd { margin: 0; overflow-wrap: anywhere; }
 fieldset { border: 0; padding: 0; margin: 0; }
 legend { font-weight: 600; margin: 12px 0 4px; }
 .choice { display: flex; gap: 10px; align-items: flex-start; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; margin: 8px 0; font-weight: 400; }
