@@ -86,6 +86,16 @@ for (const form of wizard.querySelectorAll("form[data-stage]")) {
   const stage = form.dataset.stage;
   heady.onSubmit(form, async (fields, formStatus) => {
     const result = await heady.api("POST", "/onboarding/complete", { stage, data: collect[stage](fields) });
+    if (heady.errorCode(result) === "onboarding_out_of_order") {
+      // Not this stage's turn (a step saved before, or another tab got ahead): go where the API is.
+      const now = await heady.api("GET", "/onboarding/status");
+      if (!now.ok) return heady.say(formStatus, heady.explain(now), "error");
+      status = now.body;
+      const expected = currentStage(status);
+      show(expected);
+      heady.say(wizard.querySelector('form[data-stage="' + expected + '"] .status'), heady.explain(result), "");
+      return;
+    }
     if (!result.ok) {
       heady.say(formStatus, heady.explain(result), "error");
       return;
