@@ -1,3 +1,4 @@
+import type { Child } from "hono/jsx";
 import { API_KEY_WARNING, Card, Field, ShownOnce, Status } from "./components";
 import { Layout } from "./layout";
 import type { ProviderButton } from "./sign-in";
@@ -47,7 +48,7 @@ async function loadKeys() {
   const listed = await heady.api("GET", "/api/auth/api-keys");
   if (!listed.ok) return fail("api-keys")(listed);
   fill("keys", listed.body.keys, (key) => {
-    const node = rowOf("key-row", {
+    const node = rowOf("keys-row", {
       prefix: key.prefix + "…",
       description: key.description,
       created: "created " + heady.when(key.createdAt),
@@ -81,7 +82,7 @@ async function loadSessions() {
   const listed = await heady.api("GET", "/api/auth/sessions");
   if (!listed.ok) return fail("sessions-card")(listed);
   fill("sessions", listed.body.sessions, (session) => {
-    const node = rowOf("session-row", {
+    const node = rowOf("sessions-row", {
       device: (session.userAgent || "Unknown device") + (session.current ? " (this browser)" : ""),
       where: session.ipPrefix ? "from " + session.ipPrefix : "",
       created: "signed in " + heady.when(session.createdAt) + ", last seen " + heady.when(session.lastSeenAt),
@@ -116,7 +117,7 @@ async function loadIdentities() {
   const listed = await heady.api("GET", "/api/provider/identities");
   if (!listed.ok) return fail("providers")(listed);
   fill("identities", listed.body.identities, (identity) => {
-    const node = rowOf("identity-row", {
+    const node = rowOf("identities-row", {
       provider: identity.provider,
       who: identity.email || identity.subject,
       linked: "linked " + heady.when(identity.createdAt) + ", last used " + heady.when(identity.lastSignInAt),
@@ -180,7 +181,7 @@ async function loadPasskeys() {
   const listed = await heady.api("GET", "/api/auth/passkeys");
   if (!listed.ok) return fail("passkeys-card")(listed);
   fill("passkeys", listed.body.passkeys, (passkey) => {
-    const node = rowOf("passkey-row", { name: passkey.name, used: "added " + heady.when(passkey.createdAt) + ", last used " + heady.when(passkey.lastUsedAt) }, {
+    const node = rowOf("passkeys-row", { name: passkey.name, used: "added " + heady.when(passkey.createdAt) + ", last used " + heady.when(passkey.lastUsedAt) }, {
       remove: async () => {
         const result = await heady.api("DELETE", "/api/auth/passkeys/" + encodeURIComponent(passkey.id));
         if (!result.ok) return fail("passkeys-card")(result);
@@ -213,11 +214,26 @@ loadProfile().then(async (signedIn) => {
 });
 `;
 
-function EmptyNote(props: { list: string; text: string }) {
+/**
+ * A list the script fills from the API: the `<ul>`, the note shown when it is empty, and the
+ * `<template id="<id>-row">` each item is made from, with one action button.
+ */
+function RowList(props: { id: string; label: string; empty: string; action: string; actionLabel: string; danger?: boolean; children?: Child }) {
   return (
-    <p class="empty" data-empty-for={props.list} hidden>
-      {props.text}
-    </p>
+    <>
+      <ul class="rows" id={props.id} aria-label={props.label} />
+      <p class="empty" data-empty-for={props.id} hidden>
+        {props.empty}
+      </p>
+      <template id={`${props.id}-row`}>
+        <li>
+          <span class="what">{props.children}</span>
+          <button type="button" class={props.danger ? "danger" : "secondary"} data-action={props.action}>
+            {props.actionLabel}
+          </button>
+        </li>
+      </template>
+    </>
   );
 }
 
@@ -259,38 +275,20 @@ export function AccountPage(props: AccountPageProps) {
           <button type="submit">Create key</button>
           <Status />
         </form>
-        <ul class="rows" id="keys" aria-label="Your API keys" />
-        <EmptyNote list="keys" text="No API keys yet." />
-        <template id="key-row">
-          <li>
-            <span class="what">
-              <code data-field="prefix" /> <span data-field="description" />
-              <span class="meta" data-field="created" />
-              <span class="meta" data-field="lastUsed" />
-              <span class="meta" data-field="state" />
-            </span>
-            <button type="button" class="danger" data-action="revoke">
-              Revoke
-            </button>
-          </li>
-        </template>
+        <RowList id="keys" label="Your API keys" empty="No API keys yet." action="revoke" actionLabel="Revoke" danger>
+          <code data-field="prefix" /> <span data-field="description" />
+          <span class="meta" data-field="created" />
+          <span class="meta" data-field="lastUsed" />
+          <span class="meta" data-field="state" />
+        </RowList>
       </Card>
 
       <Card id="sessions-card" title="Where you are signed in">
-        <ul class="rows" id="sessions" aria-label="Your sessions" />
-        <EmptyNote list="sessions" text="No other sessions." />
-        <template id="session-row">
-          <li>
-            <span class="what">
-              <span data-field="device" />
-              <span class="meta" data-field="where" />
-              <span class="meta" data-field="created" />
-            </span>
-            <button type="button" class="secondary" data-action="end">
-              Sign out
-            </button>
-          </li>
-        </template>
+        <RowList id="sessions" label="Your sessions" empty="No other sessions." action="end" actionLabel="Sign out">
+          <span data-field="device" />
+          <span class="meta" data-field="where" />
+          <span class="meta" data-field="created" />
+        </RowList>
         <div class="actions">
           <button type="button" class="secondary" id="sign-out-others">
             Sign out everywhere else
@@ -302,19 +300,10 @@ export function AccountPage(props: AccountPageProps) {
       </Card>
 
       <Card id="providers" title="Linked sign-in providers">
-        <ul class="rows" id="identities" aria-label="Linked providers" />
-        <EmptyNote list="identities" text="No provider is linked." />
-        <template id="identity-row">
-          <li>
-            <span class="what">
-              <strong data-field="provider" /> <span data-field="who" />
-              <span class="meta" data-field="linked" />
-            </span>
-            <button type="button" class="danger" data-action="unlink">
-              Unlink
-            </button>
-          </li>
-        </template>
+        <RowList id="identities" label="Linked providers" empty="No provider is linked." action="unlink" actionLabel="Unlink" danger>
+          <strong data-field="provider" /> <span data-field="who" />
+          <span class="meta" data-field="linked" />
+        </RowList>
         {props.providers.length > 0 ? (
           <div class="actions" id="link-providers" data-return={props.linkReturn}>
             {props.providers.map((provider) => (
@@ -350,19 +339,10 @@ export function AccountPage(props: AccountPageProps) {
       </Card>
 
       <Card id="passkeys-card" title="Passkeys">
-        <ul class="rows" id="passkeys" aria-label="Your passkeys" />
-        <EmptyNote list="passkeys" text="No passkeys yet." />
-        <template id="passkey-row">
-          <li>
-            <span class="what">
-              <span data-field="name" />
-              <span class="meta" data-field="used" />
-            </span>
-            <button type="button" class="danger" data-action="remove">
-              Remove
-            </button>
-          </li>
-        </template>
+        <RowList id="passkeys" label="Your passkeys" empty="No passkeys yet." action="remove" actionLabel="Remove" danger>
+          <span data-field="name" />
+          <span class="meta" data-field="used" />
+        </RowList>
         <button type="button" id="add-passkey">
           Add a passkey
         </button>
