@@ -26,6 +26,7 @@ heady.onSubmit(document.getElementById("reset"), async (fields) => {
   const result = await heady.api("POST", "/api/auth/password/reset", { token, password: fields.password });
   heady.say(status, result.ok ? "Your password is changed, and you are signed out everywhere." : "Not changed: " + heady.explain(result), result.ok ? "ok" : "error");
   status.dataset.done = String(result.ok);
+  document.getElementById("next").hidden = !result.ok;
 });
 `;
 
@@ -48,6 +49,11 @@ export function ResetPasswordPage(props: { nonce: string }) {
         <button type="submit">Set password</button>
       </form>
       <Status id="status" />
+      <p id="next" hidden>
+        <a class="button" href="/sign-in">
+          Sign in with the new password
+        </a>
+      </p>
     </Layout>
   );
 }
