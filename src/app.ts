@@ -4,8 +4,8 @@ import { renderError } from "./error-handler";
 import { bodySize } from "./middleware/body-size";
 import { cors } from "./middleware/cors";
 import { metricsFlush } from "./middleware/metrics-flush";
+import { pageRoutes } from "./pages/routes";
 import { requestContext } from "./middleware/request-context";
-import { accountPageRoutes } from "./routes/account-pages";
 import { adminRoutes } from "./routes/admin";
 import { apiKeyRoutes } from "./routes/api-keys";
 import { auditRoutes } from "./routes/audit";
@@ -24,7 +24,6 @@ import { metricsRoutes } from "./routes/metrics";
 import { pqcRoutes } from "./routes/pqc";
 import { providerCallbackRoutes } from "./routes/provider-callback";
 import { providerRoutes } from "./routes/providers";
-import { signInPageRoutes } from "./routes/sign-in-page";
 import { sageRoutes } from "./routes/sage";
 import { wellKnownRoutes } from "./routes/well-known";
 import { systemRoutes } from "./routes/system";
@@ -68,8 +67,7 @@ export function createApp() {
   app.route("/onboarding", onboardingRoutes);
   app.route("/api/onboarding", onboardingRoutes);
   app.route("/api/session", widgetSessionRoutes);
-  app.route("/", signInPageRoutes);
-  app.route("/", accountPageRoutes);
+  app.route("/", pageRoutes);
   app.route(GATEWAY_MOUNT, gatewayRoutes);
 
   app.doc31("/openapi.json", {

@@ -82,9 +82,26 @@ const widgetTokenReader: CredentialReader = async (c, state) => {
   return { ...widget, userId: live.user.id, email: live.user.email, role: lowerRole(claims.role, live.user.role), sessionId: claims.sessionId };
 };
 
+/** Methods that change nothing (RFC 9110 §9.2.1). */
+const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * A browser attaches the cookie on its own, so a change made with it must show that one of our own
+ * pages asked: browsers send Origin with every POST, PUT, PATCH and DELETE, same-origin fetches
+ * included. cors() already refuses a foreign Origin; this also refuses a missing one and an
+ * allowlisted sibling origin (same site, so the SameSite cookie rides along), whose clients send
+ * a bearer token instead. Here, in the one cookie reader, it covers every authenticated route.
+ */
+function assertCookieChangeFromOwnOrigin(c: Context<AppEnv>): void {
+  if (SAFE_METHODS.has(c.req.method)) return;
+  if (c.req.header("Origin") === new URL(c.req.url).origin) return;
+  throw new ApiError("origin_not_allowed", "A change made with the session cookie must come from this service's own pages; other clients send a bearer token.");
+}
+
 const sessionCookieReader: CredentialReader = async (c, state) => {
   const value = readSessionCookie(c);
   if (value === undefined) return undefined;
+  assertCookieChangeFromOwnOrigin(c);
   const live = await liveSessionByCookieHash(c, await sha256Hex(value), state);
   if (!live) throw new ApiError("unauthorized", "The session has ended; sign in again.");
   return {

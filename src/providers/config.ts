@@ -26,6 +26,9 @@ export function providerVariable(provider: ProviderDefinition, suffix: string): 
 /** The path of the hosted sign-in page, which is always an allowed `redirectTo`. */
 export const SIGN_IN_PAGE_PATH = "/sign-in";
 
+/** The hosted account page, also always allowed: linking a provider there comes back to it. */
+export const ACCOUNT_PAGE_PATH = "/account";
+
 /** `origin + pathname` of an absolute http(s) URL without credentials, query or fragment; undefined otherwise. */
 export function exactRedirectTarget(value: string): string | undefined {
   let url: URL;
@@ -93,6 +96,6 @@ export function loadProvidersConfig(
     const { origin } = new URL(entry);
     if (origin !== publicUrl && !allowedOrigins.has(origin)) problems.push(`PROVIDER_REDIRECT_URLS: ${origin} is not in ALLOWED_ORIGINS, so its page could not collect its tokens`);
   }
-  const redirectAllowlist = [...new Set([...configured, `${publicUrl}${SIGN_IN_PAGE_PATH}`])];
+  const redirectAllowlist = [...new Set([...configured, `${publicUrl}${SIGN_IN_PAGE_PATH}`, `${publicUrl}${ACCOUNT_PAGE_PATH}`])];
   return { config: { enabled, publicUrl, redirectAllowlist }, problems };
 }

@@ -3,6 +3,7 @@ import { sessionPrincipal } from "../auth/session-principal";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { sessionTokens } from "../auth/sign-in";
 import type { AppEnv } from "../context";
+import type { Config } from "../env";
 import { listIdentities, unlinkIdentity } from "../db/identities";
 import { consumeSignInTicket } from "../db/oauth-flows";
 import { findLiveSession, issueFirstRefreshToken } from "../db/sessions";
@@ -21,6 +22,17 @@ export const providerRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationH
 const TAG = ["Sign-in providers"];
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** The enabled providers as `/list` answers them; the hosted sign-in page renders the same buttons. */
+export function enabledProviders(config: Config) {
+  return [...config.providers.enabled.values()].map(({ definition }) => ({
+    id: definition.id,
+    name: definition.name,
+    protocol: definition.protocol,
+    pkce: definition.pkce,
+    startUrl: `/api/provider/start?provider=${definition.id}`,
+  }));
+}
+
 
 providerRoutes.openapi(
   createRoute({
@@ -30,16 +42,7 @@ providerRoutes.openapi(
     summary: "The providers this deployment has enabled",
     responses: { 200: jsonResponse(ProviderList, "Enabled providers, for the sign-in page's buttons") },
   }),
-  (c) => {
-    const providers = [...c.get("config").providers.enabled.values()].map(({ definition }) => ({
-      id: definition.id,
-      name: definition.name,
-      protocol: definition.protocol,
-      pkce: definition.pkce,
-      startUrl: `/api/provider/start?provider=${definition.id}`,
-    }));
-    return c.json({ providers }, 200);
-  },
+  (c) => c.json({ providers: enabledProviders(c.get("config")) }, 200),
 );
 
 providerRoutes.openapi(

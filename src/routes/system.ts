@@ -1,7 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
 import { guardD1 } from "../storage/guard";
-import { DOCS_PAGE } from "./docs-page";
 
 export const systemRoutes = new OpenAPIHono<AppEnv>();
 
@@ -26,10 +25,3 @@ systemRoutes.openapi(
 
 /** The cheapest route through the full middleware stack: the ceiling every benchmark ratio is taken against. */
 systemRoutes.get("/ping", (c) => c.text("pong"));
-
-/** A self-contained page that renders /openapi.json for a person: no CDN, no third-party script. */
-systemRoutes.get("/docs", (c) =>
-  c.html(DOCS_PAGE, 200, {
-    "Content-Security-Policy": "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-  }),
-);

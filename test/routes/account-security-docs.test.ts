@@ -43,8 +43,8 @@ describe("account security in /openapi.json", () => {
   });
 });
 
-describe("the hosted account pages", () => {
-  it.each(["/account", "/account/verify-email", "/account/reset-password"])("%s is HTML under a strict CSP, with no Referer", async (path) => {
+describe("the hosted pages mailed links open", () => {
+  it.each(["/account/verify-email", "/account/reset-password"])("%s is HTML under a strict CSP, with no Referer", async (path) => {
     const response = await request("GET", path);
     expect(response.status).toBe(200);
     expect(response.headers.get("Content-Type")).toContain("text/html");

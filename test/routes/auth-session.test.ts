@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
   auditEvents,
+  BASE_URL,
   login,
   randomIp,
   refresh,
@@ -15,7 +16,8 @@ import {
 } from "../helpers/identity";
 
 const me = (options: { token?: string; cookie?: string; headers?: Record<string, string> }) => request("GET", "/api/auth/me", options);
-const logout = (options: { token?: string; cookie?: string; ip?: string }) => request("POST", "/api/auth/logout", options);
+// A browser sends its Origin with every POST; a cookie change without ours is refused (test/routes/cors.test.ts).
+const logout = (options: { token?: string; cookie?: string; ip?: string }) => request("POST", "/api/auth/logout", { ...options, headers: { Origin: BASE_URL } });
 
 describe("session cookie", () => {
   it.each(["register", "login"] as const)("after %s it is __Host-, HttpOnly, Secure, SameSite=Strict, Path=/, 8 hours", async (flow) => {

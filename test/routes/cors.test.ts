@@ -145,3 +145,40 @@ describe("CORS: foreign origins are refused", () => {
     expect(await findUser(email)).toBeNull();
   });
 });
+
+describe("changes made with the session cookie come from this origin's own pages", () => {
+  const logoutWithCookie = (cookie: string, headers: Record<string, string>) => request("POST", "/api/auth/logout", { cookie, headers });
+
+  it.each([
+    ["no Origin at all", {}],
+    ["an allowlisted sibling origin (same site, so the cookie rides along)", { Origin: ALLOWED_ORIGIN }],
+  ])("a cookie POST with %s is refused with 403 and changes nothing", async (_, headers: Record<string, string>) => {
+    const account = await registerUser();
+    const response = await logoutWithCookie(account.cookie, headers);
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe("origin_not_allowed");
+    expect((await request("GET", "/api/auth/me", { cookie: account.cookie })).status).toBe(200);
+  });
+
+  it("a cookie DELETE from another origin cannot revoke a key", async () => {
+    const account = await registerUser();
+    const created = await request("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "kept" } });
+    expect(created.status).toBe(201);
+    const response = await request("DELETE", `/api/auth/api-keys/${created.body.id}`, { cookie: account.cookie, headers: { Origin: OTHER_ALLOWED_ORIGIN } });
+    expect(response.status).toBe(403);
+    const listed = await request("GET", "/api/auth/api-keys", { token: account.accessToken });
+    expect(listed.body.keys[0].revokedAt).toBeNull();
+  });
+
+  it("the same POST from this origin passes, and a bearer token from an allowlisted origin still does", async () => {
+    const account = await registerUser();
+    expect((await logoutWithCookie(account.cookie, { Origin: BASE_URL })).status).toBe(204);
+    const other = await registerUser();
+    expect((await request("POST", "/api/auth/logout", { token: other.accessToken, headers: { Origin: ALLOWED_ORIGIN } })).status).toBe(204);
+  });
+
+  it("reads with the cookie need no Origin", async () => {
+    const account = await registerUser();
+    expect((await request("GET", "/api/auth/me", { cookie: account.cookie })).status).toBe(200);
+  });
+});

@@ -336,9 +336,9 @@ describe("provider configuration", () => {
     expect(loadProvidersConfig(vars, "production", "https://id.example", new Set(["https://elsewhere.example"])).problems).toEqual([]);
   });
 
-  it("takes exact redirect URLs only, and always allows the hosted sign-in page", () => {
+  it("takes exact redirect URLs only, and always allows the hosted sign-in and account pages", () => {
     const good = loadProvidersConfig({ PROVIDER_REDIRECT_URLS: "https://app.example/done, https://admin.example/" }, "production", "https://id.example", new Set(["https://app.example", "https://admin.example"]));
-    expect(good.config.redirectAllowlist).toEqual(["https://app.example/done", "https://admin.example/", "https://id.example/sign-in"]);
+    expect(good.config.redirectAllowlist).toEqual(["https://app.example/done", "https://admin.example/", "https://id.example/sign-in", "https://id.example/account"]);
     for (const bad of ["https://app.example/done?x=1", "app.example/done", "https://app.example/a/../b", "https://APP.example/done"]) {
       expect(loadProvidersConfig({ PROVIDER_REDIRECT_URLS: bad }, "production", "https://id.example").problems).toHaveLength(1);
     }

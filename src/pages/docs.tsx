@@ -1,25 +1,7 @@
-/** The API reference page: fetches /openapi.json and lists every operation with its schemas. */
-export const DOCS_PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>HeadyKey Edge API</title>
-<style>
-  body { font: 15px/1.5 system-ui, sans-serif; margin: 0 auto; max-width: 960px; padding: 24px; color: #1b1b1f; }
-  h1 { margin-bottom: 0; } .sub { color: #555; margin-top: 4px; }
-  section { border: 1px solid #ddd; border-radius: 8px; margin: 12px 0; padding: 12px 16px; }
-  .method { display: inline-block; min-width: 64px; font-weight: 700; text-transform: uppercase; }
-  .get { color: #0a6; } .post { color: #05c; } .delete { color: #c22; } .put, .patch { color: #a60; }
-  code, pre { font-family: ui-monospace, monospace; font-size: 13px; } pre { background: #f6f6f8; padding: 8px; overflow-x: auto; }
-  details summary { cursor: pointer; color: #444; }
-</style>
-</head>
-<body>
-<h1 id="title">HeadyKey Edge API</h1>
-<p class="sub">Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1)</p>
-<main id="operations">Loading…</main>
-<script>
+import { Layout } from "./layout";
+
+/** The API reference: fetches /openapi.json and lists every operation with its schemas. No CDN, no third-party script. */
+const DOCS_SCRIPT = `"use strict";
 (async () => {
   const main = document.getElementById("operations");
   const doc = await (await fetch("/openapi.json")).json();
@@ -58,6 +40,17 @@ export const DOCS_PAGE = `<!doctype html>
     }
   }
 })().catch((error) => { document.getElementById("operations").textContent = "Could not load the API description: " + error; });
-</script>
-</body>
-</html>`;
+`;
+
+export function DocsPage(props: { nonce: string }) {
+  return (
+    <Layout title="HeadyKey Edge API" titleId="title" nonce={props.nonce} script={DOCS_SCRIPT} wide>
+      <p class="hint">
+        Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1)
+      </p>
+      <div id="operations" class="docs">
+        Loading…
+      </div>
+    </Layout>
+  );
+}

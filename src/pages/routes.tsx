@@ -1,0 +1,61 @@
+import { Hono } from "hono";
+import type { Context } from "hono";
+import type { JSX } from "hono/jsx/jsx-runtime";
+import type { AppEnv } from "../context";
+import { RESET_PASSWORD_PAGE_PATH, VERIFY_EMAIL_PAGE_PATH } from "../mail/messages";
+import { ACCOUNT_PAGE_PATH, SIGN_IN_PAGE_PATH } from "../providers/config";
+import { enabledProviders } from "../routes/providers";
+import { AccountPage } from "./account";
+import { DocsPage } from "./docs";
+import { ResetPasswordPage, VerifyEmailPage } from "./mailed-links";
+import { OnboardingPage } from "./onboarding";
+import { RegisterPage } from "./register";
+import { safeReturnPath } from "./return-path";
+import { newNonce, pageHeaders, STYLESHEET_PATH } from "./security";
+import { SignInPage } from "./sign-in";
+import { STYLESHEET } from "./style";
+
+export const REGISTER_PAGE_PATH = "/register";
+export const ONBOARDING_PAGE_PATH = "/onboarding";
+export const DOCS_PAGE_PATH = "/docs";
+
+/** Renders a page with a fresh nonce, which goes both into its CSP header and onto its scripts. */
+async function renderPage(c: Context<AppEnv>, page: (nonce: string) => JSX.Element): Promise<Response> {
+  const nonce = newNonce();
+  return c.html(`<!doctype html>${await page(nonce)}`, 200, pageHeaders(nonce));
+}
+
+/**
+ * The hosted pages: server-rendered HTML with small nonce'd scripts that call the same JSON API as
+ * any client. On pages for a signed-in person, an API answer of 401 sends the person to sign in,
+ * and back afterwards.
+ */
+export const pageRoutes = new Hono<AppEnv>();
+
+pageRoutes.get(STYLESHEET_PATH, (c) =>
+  c.body(STYLESHEET, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff" }),
+);
+
+for (const path of ["/", SIGN_IN_PAGE_PATH]) {
+  pageRoutes.get(path, (c) =>
+    renderPage(c, (nonce) => <SignInPage nonce={nonce} returnTo={safeReturnPath(c.req.query("return"))} providers={enabledProviders(c.get("config"))} />),
+  );
+}
+
+pageRoutes.get(REGISTER_PAGE_PATH, (c) => renderPage(c, (nonce) => <RegisterPage nonce={nonce} next={ONBOARDING_PAGE_PATH} />));
+
+// No session check here: the session cookie is SameSite=Strict, so a page reached from another
+// site (a provider linking comes back to /account) arrives without it. The page's first API call,
+// same-site and so with the cookie, finds out, and a 401 sends the person to sign in.
+pageRoutes.get(ACCOUNT_PAGE_PATH, (c) => {
+  const config = c.get("config");
+  return renderPage(c, (nonce) => (
+    <AccountPage nonce={nonce} providers={enabledProviders(config)} linkReturn={`${config.providers.publicUrl}${ACCOUNT_PAGE_PATH}`} />
+  ));
+});
+
+pageRoutes.get(ONBOARDING_PAGE_PATH, (c) => renderPage(c, (nonce) => <OnboardingPage nonce={nonce} />));
+
+pageRoutes.get(VERIFY_EMAIL_PAGE_PATH, (c) => renderPage(c, (nonce) => <VerifyEmailPage nonce={nonce} />));
+pageRoutes.get(RESET_PASSWORD_PAGE_PATH, (c) => renderPage(c, (nonce) => <ResetPasswordPage nonce={nonce} />));
+pageRoutes.get(DOCS_PAGE_PATH, (c) => renderPage(c, (nonce) => <DocsPage nonce={nonce} />));

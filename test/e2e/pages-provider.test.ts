@@ -1,0 +1,60 @@
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchChromium } from "./browser";
+import { call, uniqueEmail } from "./client";
+import { personPage, signInWithPassword, workerUrl } from "./pages";
+
+/**
+ * Provider sign-in and linking from the hosted pages, against the loopback oidc-provider that the
+ * e2e setup runs as the `dev` provider (scripts/dev-idp.mjs): its development login takes any login.
+ */
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchChromium();
+});
+afterAll(async () => browser?.close());
+
+async function approveAtDevIdp(page: Page, login: string) {
+  await page.waitForURL(new RegExp(`^${inject("devIdpIssuer")}/`));
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill("any password");
+  await page.locator("button[type=submit]").click();
+}
+
+describe("provider sign-in from the hosted pages", () => {
+  it("the sign-in page's button signs in through the dev IdP; the account page lists the provider", async () => {
+    const login = `grace-${crypto.randomUUID().slice(0, 8)}`;
+    const { page, problems } = await personPage(browser);
+    await page.goto(`${workerUrl()}/`);
+    await page.locator('a.provider[data-provider="dev"]').click();
+    await approveAtDevIdp(page, login);
+    await page.waitForURL(`${workerUrl()}/sign-in`);
+    await expect.poll(() => page.locator("#status").textContent()).toBe(`Signed in as ${login}@dev.heady.local`);
+    await page.locator("#continue a").click();
+    await page.waitForURL(`${workerUrl()}/account`);
+    await expect.poll(() => page.locator("#identities li").count()).toBe(1);
+    expect(await page.locator('#identities li [data-field="provider"]').textContent()).toBe("dev");
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("links the dev provider to a password account from /account, comes back there, and unlinks it", async () => {
+    const email = uniqueEmail("link");
+    const password = `link-${crypto.randomUUID()}`;
+    expect((await call("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
+    const { page, problems } = await personPage(browser);
+    await page.goto(`${workerUrl()}/sign-in`);
+    await signInWithPassword(page, email, password);
+    await expect.poll(() => page.locator('#identities + [data-empty-for="identities"]').isVisible()).toBe(true);
+
+    await page.locator('[data-link-provider="dev"]').click();
+    await approveAtDevIdp(page, `linked-${crypto.randomUUID().slice(0, 8)}`);
+    await page.waitForURL(`${workerUrl()}/account`);
+    await expect.poll(() => page.locator("#identities li").count()).toBe(1);
+
+    await page.locator('#identities li [data-action="unlink"]').click();
+    await expect.poll(() => page.locator("#identities li").count()).toBe(0);
+    expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
