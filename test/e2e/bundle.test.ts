@@ -22,12 +22,14 @@ describe("the Worker bundle", () => {
   // passkeys (@simplewebauthn/server, with its X.509 and ASN.1 stack) +86.5 KiB: 250 is missed, see
   // BENCHMARKS.md. This guards against further growth until that is brought back under 250. User memory's
   // Postgres driver (postgres.js, the smaller of the two Hyperdrive documents: 15.5 KiB gzip against pg's
-  // 27.1) took it from 283.3 to 304.9 KiB, so the guard is 310 (BENCHMARKS.md, "Bundle and startup").
-  it("is minified, links its source map, and stays inside 310 KiB gzip (the 250 KiB target is missed by passkeys)", () => {
+  // 27.1) took it from 283.3 to 304.9 KiB, and the hosted pages (Hono JSX, src/pages) plus key rotation to
+  // 323.0 KiB, so the guard is 330 (BENCHMARKS.md, "Bundle and startup"). Workers allow 3 MiB (free) and
+  // 10 MiB (paid) compressed; the guard is ours, against unnoticed growth.
+  it("is minified, links its source map, and stays inside 330 KiB gzip (the 250 KiB target is missed by passkeys)", () => {
     expect(bundle).not.toContain("/**"); // no TSDoc survives minification
     expect(bundle).toMatch(/\/\/# sourceMappingURL=worker\.js\.map\s*$/);
     const map = JSON.parse(readFileSync(`${OUT_DIR}/worker.js.map`, "utf8")) as { sources: string[] };
     expect(map.sources.some((source) => source.endsWith("src/app.ts"))).toBe(true);
-    expect(gzipSync(bundle).length / 1024).toBeLessThan(310);
+    expect(gzipSync(bundle).length / 1024).toBeLessThan(330);
   });
 });

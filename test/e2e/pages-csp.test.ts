@@ -27,8 +27,7 @@ const PAGES: PageCase[] = [
   { name: "sign-in", path: "/sign-in", signedIn: false, ready: (page) => page.locator('a.provider[data-provider="dev"]').waitFor() },
   { name: "register", path: "/register", signedIn: false, ready: (page) => page.locator("#register").waitFor() },
   { name: "account", path: "/account", signedIn: true, ready: (page) => page.locator("body[data-loaded=true]").waitFor() },
-  // Left out on this branch until main's onboarding routes are merged (GET /onboarding/status answers 404 here):
-  // { name: "onboarding", path: "/onboarding", signedIn: true, ready: (page) => page.locator("#wizard form[data-stage=identity]").waitFor() },
+  { name: "onboarding", path: "/onboarding", signedIn: true, ready: (page) => page.locator("#wizard form[data-stage=identity]").waitFor() },
   { name: "reset-password", path: "/account/reset-password", signedIn: false, ready: (page) => page.locator("#reset").waitFor() },
   { name: "verify-email", path: "/account/verify-email", signedIn: false, ready: (page) => page.locator("#status[data-kind=error]").waitFor() },
   { name: "docs", path: "/docs", signedIn: false, ready: (page) => page.locator("section.operation").first().waitFor() },

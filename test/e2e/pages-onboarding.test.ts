@@ -19,9 +19,7 @@ const stageShown = (page: Page) => page.locator("#wizard").getAttribute("data-st
 const next = (page: Page, stage: string) => page.locator(`form[data-stage=${stage}] button[type=submit]`).click();
 
 describe("register, onboarding to the end, the key shown once and revoked on /account", () => {
-  // Skipped on this branch only: GET /onboarding/status and POST /onboarding/complete came with
-  // "Merge onboarding" in main after this branch's deadline to merge it; unskip once merged.
-  it.skip("goes through the five stages and ends with a working key, which the account page revokes", async () => {
+  it("goes through the five stages and ends with a working key, which the account page revokes", async () => {
     const email = uniqueEmail("wizard");
     const password = `wizard-${crypto.randomUUID()}`;
     const { page, context, problems } = await personPage(browser);
