@@ -12,13 +12,13 @@ const $ = (id) => document.getElementById(id);
 const statusOf = (card) => $(card + "-status");
 const fail = (card) => (result) => heady.say(statusOf(card), heady.explain(result), "error");
 
-/** Fills a list from items; its [data-empty-for] note shows when there are none. */
+// Fills a list from items; its [data-empty-for] note shows when there are none.
 function fill(listId, items, build) {
   $(listId).replaceChildren(...items.map(build));
   document.querySelector('[data-empty-for="' + listId + '"]').hidden = items.length > 0;
 }
 
-/** A row from a <template>, with a click handler for each [data-action] button. */
+// A row from a <template>, with a click handler for each [data-action] button.
 function rowOf(templateId, values, actions) {
   const node = heady.row($(templateId), values);
   for (const button of node.querySelectorAll("[data-action]")) {

@@ -23,7 +23,7 @@ const wizard = $("wizard");
 const stages = [...wizard.querySelectorAll("form[data-stage]")].map((form) => form.dataset.stage);
 let status;
 
-/** Each stage's form fields as the API's data. */
+// Each stage's form fields as the API's data.
 const collect = {
   identity: (f) => ({ displayName: f.displayName, locale: f.locale }),
   interests: (f) => ({ tags: f.tags.split(",").map((tag) => tag.trim()).filter(Boolean) }),
@@ -32,7 +32,7 @@ const collect = {
   completion: () => ({}),
 };
 
-/** Puts what was saved back into the forms. */
+// Puts what was saved back into the forms.
 function prefill(data) {
   const set = (id, value) => { if (value !== undefined && value !== null) $(id).value = value; };
   if (data.identity) { set("displayName", data.identity.displayName); set("locale", data.identity.locale); }
@@ -64,7 +64,7 @@ function show(stage) {
   if (first) first.focus();
 }
 
-/** The stage to open: the API's current one, else the first not done. */
+// The stage to open: the API's current one, else the first not done.
 function currentStage(body) {
   return body.current || stages.find((stage) => !body.done.includes(stage)) || "completion";
 }

@@ -8,12 +8,12 @@ export const COMMON_SCRIPT = `"use strict";
 const heady = (() => {
   const needsSession = document.body.dataset.session === "required";
 
-  /** Where the sign-in page sends a person back to; the server accepts same-site paths only. */
+  // Where the sign-in page sends a person back to; the server accepts same-site paths only.
   function toSignIn() {
     location.assign("/sign-in?return=" + encodeURIComponent(location.pathname));
   }
 
-  /** One call to the API: {ok, status, body, retryAfter}; status 0 when the network failed. */
+  // One call to the API: {ok, status, body, retryAfter}; status 0 when the network failed.
   async function api(method, path, body) {
     let response;
     try {
@@ -39,7 +39,7 @@ const heady = (() => {
     return result.body && result.body.error ? result.body.error.code : undefined;
   }
 
-  /** What a person reads for a failed call. */
+  // What a person reads for a failed call.
   function explain(result) {
     if (result.status === 0) return "HeadyKey could not be reached. Check your connection and try again.";
     const error = result.body && result.body.error;
@@ -58,16 +58,14 @@ const heady = (() => {
     }
   }
 
-  /** Shows a message in a status element; kind is "ok", "error" or "" (neutral). */
+  // Shows a message in a status element; kind is "ok", "error" or "" (neutral).
   function say(element, text, kind) {
     element.textContent = text;
     element.dataset.kind = kind || "";
   }
 
-  /**
-   * Sends a form through fetch instead of the browser: its named fields as an object go to the
-   * handler; buttons are disabled meanwhile; the form's .status element shows what happened.
-   */
+  // Sends a form through fetch instead of the browser: its named fields as an object go to the
+  // handler; buttons are disabled meanwhile; the form's .status element shows what happened.
   function onSubmit(form, handler) {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -85,14 +83,14 @@ const heady = (() => {
     });
   }
 
-  /** A copy of a <template>'s first element, with each [data-field] filled from values. */
+  // A copy of a <template>'s first element, with each [data-field] filled from values.
   function row(template, values) {
     const node = template.content.firstElementChild.cloneNode(true);
     for (const slot of node.querySelectorAll("[data-field]")) slot.textContent = values[slot.dataset.field] ?? "";
     return node;
   }
 
-  /** A timestamp as the person's locale writes it. */
+  // A timestamp as the person's locale writes it.
   function when(iso) {
     return iso ? new Date(iso).toLocaleString() : "never";
   }
