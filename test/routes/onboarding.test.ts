@@ -4,7 +4,7 @@ import { API_KEY_PATTERN } from "../../src/crypto/api-key";
 import { PLANS } from "../../src/onboarding/plans";
 import { preferencesFromStage } from "../../src/onboarding/preferences";
 import { STAGES } from "../../src/onboarding/stages";
-import { auditEvents, registerUser, request, type SignedIn } from "../helpers/identity";
+import { auditEvents, BASE_URL, registerUser, request, type SignedIn } from "../helpers/identity";
 import { completeStage, MOUNTS, onboardingStatus, saveDataStages, STAGE_INPUTS } from "../helpers/onboarding";
 import { apiKeyFor, requestPqcToken, userWithRole } from "../helpers/pqc";
 
@@ -165,7 +165,7 @@ describe("POST /onboarding/complete", () => {
     const user = await registerUser();
     await saveDataStages(user);
     const responses = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => completeStage(user, { stage: "completion" }, i % 2 ? { cookie: user.cookie } : {}, MOUNTS[i % 2])),
+      Array.from({ length: 6 }, (_, i) => completeStage(user, { stage: "completion" }, i % 2 ? { cookie: user.cookie, headers: { Origin: BASE_URL } } : {}, MOUNTS[i % 2])),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(6).fill(200));
     const withKey = responses.filter((response) => response.body.apiKey !== undefined);
