@@ -1,18 +1,20 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
-import { TokenError } from "../crypto/jwt";
+import { peekHeader, TokenError } from "../crypto/jwt";
 import { sha256Hex } from "../crypto/digest";
 import { ApiError } from "../errors";
 import { verifyAccessToken } from "../tokens/access-token";
-import { verifyWidgetToken } from "../tokens/widget-token";
+import { REFERENCE_PATTERN } from "../pqc/references";
+import { PQC_TOKEN_TYP } from "../tokens/pqc-token";
+import { verifyWidgetToken, WIDGET_TOKEN_TYP } from "../tokens/widget-token";
 import { invalidApiKey, verifyApiKey } from "./api-key-verifier";
 import { liveApiKey, liveSession, liveSessionByCookieHash } from "./live-state";
-import { isPqcShaped, presentedPqcCredential, verifyPqcCredential } from "./pqc-credential";
+import { presentedPqcCredential, verifyPqcCredential } from "./pqc-credential";
 import type { Principal } from "./principal";
 import type { StateFreshness } from "./route-credentials";
 import { lowerRole } from "./roles";
 import { readSessionCookie } from "./session-cookie";
-import { assertWidgetOrigin, isWidgetShaped } from "./widget-origin";
+import { assertWidgetOrigin } from "./widget-origin";
 
 /**
  * The verifier seam. Each credential reader looks for one kind of credential: it returns
@@ -33,10 +35,23 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
   return match[1];
 }
 
+/**
+ * The (unverified) header `typ` of the request's bearer token, decoded once per request: the access
+ * token and widget readers both route on it, and `/api/auth/verify` is the hot path.
+ */
+const bearerTypes = new WeakMap<Request, unknown>();
+function bearerTyp(c: Context<AppEnv>, token: string): unknown {
+  const request = c.req.raw;
+  if (!bearerTypes.has(request)) bearerTypes.set(request, peekHeader(token)?.typ);
+  return bearerTypes.get(request);
+}
+
 /** A bearer access token; PQC tokens, references and widget tokens in `Authorization` belong to their own readers. */
 const accessTokenReader: CredentialReader = async (c, state) => {
   const token = bearerToken(c);
-  if (token === undefined || isPqcShaped(token) || isWidgetShaped(token)) return undefined;
+  if (token === undefined || REFERENCE_PATTERN.test(token)) return undefined;
+  const typ = bearerTyp(c, token);
+  if (typ === PQC_TOKEN_TYP || typ === WIDGET_TOKEN_TYP) return undefined;
   let claims;
   try {
     claims = await verifyAccessToken(c.get("config"), token);
@@ -66,7 +81,7 @@ const accessTokenReader: CredentialReader = async (c, state) => {
  */
 const widgetTokenReader: CredentialReader = async (c, state) => {
   const token = bearerToken(c);
-  if (token === undefined || !isWidgetShaped(token)) return undefined;
+  if (token === undefined || bearerTyp(c, token) !== WIDGET_TOKEN_TYP) return undefined;
   let claims;
   try {
     claims = await verifyWidgetToken(c.get("config"), token);

@@ -1,13 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
-import { peekHeader } from "../crypto/jwt";
 import { ApiError } from "../errors";
-import { WIDGET_TOKEN_TYP } from "../tokens/widget-token";
-
-/** True for a token whose (unverified) header says it is a widget token: routing only, never trust. */
-export function isWidgetShaped(token: string): boolean {
-  return peekHeader(token)?.typ === WIDGET_TOKEN_TYP;
-}
 
 /**
  * The request's `Origin` when it may hold a widget: present and exactly one of ALLOWED_ORIGINS
