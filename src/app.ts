@@ -18,6 +18,7 @@ import { mfaRoutes } from "./routes/mfa";
 import { onboardingRoutes } from "./routes/onboarding";
 import { passkeyRoutes } from "./routes/passkeys";
 import { passwordRoutes } from "./routes/password";
+import { reauthenticateRoutes } from "./routes/reauthenticate";
 import { GATEWAY_MOUNT, gatewayRoutes } from "./routes/gateway";
 import { meshRoutes } from "./routes/mesh";
 import { metricsRoutes } from "./routes/metrics";
@@ -55,6 +56,7 @@ export function createApp() {
   app.route("/api/auth", emailVerificationRoutes);
   app.route("/api/auth", mfaRoutes);
   app.route("/api/auth", passkeyRoutes);
+  app.route("/api/auth", reauthenticateRoutes);
   app.route("/api/auth/password", passwordRoutes);
   app.route("/api/auth/sessions", deviceSessionRoutes);
   app.route("/api/dev", devOutboxRoutes);

@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   invalid_credentials: 401,
   invalid_token: 401,
   invalid_refresh_token: 401,
+  reauthentication_required: 401,
   pqc_required: 401,
   forbidden: 403,
   origin_not_allowed: 403,

@@ -41,6 +41,8 @@ export type AuthEventType =
   | "password.change_failed"
   | "session.revoked"
   | "session.revoked_others"
+  | "session.reauthenticated"
+  | "reauthentication.failed"
   | "login.mfa_required"
   | "mfa.enabled"
   | "mfa.disabled"

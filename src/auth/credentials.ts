@@ -70,6 +70,7 @@ const accessTokenReader: CredentialReader = async (c, state) => {
     // The row is read anyway, so a demotion applies as a revocation does; a promotion waits for the next token.
     role: lowerRole(claims.role, live.user.role),
     sessionId: claims.sessionId,
+    authenticatedAt: live.session.authenticatedAt,
     expiresAt: claims.expiresAt,
   };
 };
@@ -125,6 +126,7 @@ const sessionCookieReader: CredentialReader = async (c, state) => {
     email: live.user.email,
     role: live.user.role,
     sessionId: live.session.id,
+    authenticatedAt: live.session.authenticatedAt,
     expiresAt: Math.floor(Math.min(live.session.cookieExpiresAt, live.session.expiresAt) / 1000),
   };
 };

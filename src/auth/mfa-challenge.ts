@@ -1,13 +1,15 @@
 import type { Context } from "hono";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
-import { attemptMfaChallenge, completeMfaChallenge, createMfaChallenge, hasConfirmedTotp, MFA_CHALLENGE_TTL_MS } from "../db/mfa";
+import type { Database } from "../db/client";
+import { acceptTotpStep, attemptMfaChallenge, completeMfaChallenge, createMfaChallenge, findTotp, hasConfirmedTotp, MFA_CHALLENGE_TTL_MS } from "../db/mfa";
 import { countPasskeys } from "../db/passkeys";
 import type { UserRow } from "../db/schema";
 import { findUserById } from "../db/users";
 import { ApiError } from "../errors";
 import { admitLoginAttempt, forgetLoginFailures } from "./login-throttle";
 import { startSession } from "./sign-in";
+import { matchingTotpStep } from "./totp";
 
 export type MfaMethod = "totp" | "recovery_code" | "passkey";
 
@@ -16,6 +18,14 @@ export async function mfaMethods(c: Context<AppEnv>, userId: string): Promise<Mf
   const db = c.get("db");
   const [totp, passkeys] = await Promise.all([hasConfirmedTotp(db, userId), countPasskeys(db, userId)]);
   return [...(totp ? (["totp", "recovery_code"] as const) : []), ...(passkeys > 0 ? (["passkey"] as const) : [])];
+}
+
+/** A current code of the user's confirmed authenticator, accepted once: its step must be new (no replay). */
+export async function acceptFreshTotpCode(db: Database, userId: string, code: string): Promise<boolean> {
+  const totp = await findTotp(db, userId);
+  if (!totp?.confirmedAt) return false;
+  const step = matchingTotpStep(totp.secret, code);
+  return step !== undefined && (await acceptTotpStep(db, userId, step));
 }
 
 /**

@@ -12,6 +12,8 @@ interface PrincipalBase {
 export interface SessionPrincipal extends PrincipalBase {
   kind: "access_token" | "session_cookie";
   sessionId: string;
+  /** Unix ms at which the person last proved who they are in this session (sign-in or re-authentication). */
+  authenticatedAt: number;
 }
 
 /** A program holding an `hdy_` API key, acting for the key's owner with the key's role and scopes. */

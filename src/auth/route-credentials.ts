@@ -58,7 +58,7 @@ export const ROUTE_CREDENTIALS = {
     routes: "`POST/GET /api/auth/api-keys`, `DELETE /api/auth/api-keys/:id`",
     accept: SESSION,
     state: "current",
-    why: "a leaked key must not mint, list or revoke keys",
+    why: "a leaked key must not mint, list or revoke keys; minting one needs a recent sign-in, since a key outlives the session",
   },
   pqcIssue: {
     routes: "`POST /api/auth/request-pqc-token`",
@@ -94,7 +94,7 @@ export const ROUTE_CREDENTIALS = {
     routes: "`GET /api/provider/identities`, `POST /api/provider/link`, `DELETE /api/provider/identities/:id`",
     accept: SESSION,
     state: "current",
-    why: "adding or removing a way to sign in needs the person, never a key",
+    why: "adding or removing a way to sign in needs the person (a recent sign-in), never a key; a link flow ends with the session that started it",
   },
   emailVerification: {
     routes: "`POST /api/auth/verify-email/resend`",
@@ -114,17 +114,23 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "a person's own sign-ins, listed and ended by that person",
   },
+  reauthenticate: {
+    routes: "`POST /api/auth/reauthenticate`, `POST /api/auth/reauthenticate/passkey/options`, `POST /api/auth/reauthenticate/passkey`",
+    accept: SESSION,
+    state: "current",
+    why: "the person proves who they are again, so that this session may plant or remove a way in for a while",
+  },
   mfa: {
     routes: "`GET /api/auth/mfa`, `POST /api/auth/mfa/totp/enroll`, `…/confirm`, `…/disable`",
     accept: SESSION,
     state: "current",
-    why: "a second factor is the person's own; turning it off needs a fresh code as well",
+    why: "a second factor is the person's own; changing it needs a recent sign-in, and turning it off a fresh code as well",
   },
   passkeys: {
     routes: "`GET /api/auth/passkeys`, `POST /api/auth/passkeys/register/options`, `…/verify`, `DELETE /api/auth/passkeys/:id`",
     accept: SESSION,
     state: "current",
-    why: "adding or removing a way to sign in needs the person, never a key",
+    why: "adding or removing a way to sign in needs the person (a recent sign-in), never a key",
   },
   onboarding: {
     routes: "`GET /onboarding/status`, `POST /onboarding/complete` (and the same under `/api/onboarding`)",

@@ -38,6 +38,11 @@ export const sessions = sqliteTable(
     createdAt: integer("created_at").notNull(),
     /** Moved on each refresh of the session's tokens (not on every request, which would be a write each). */
     lastSeenAt: integer("last_seen_at"),
+    /**
+     * When the person last proved who they are in this session: at sign-in, then at each
+     * re-authentication. Planting or removing a way in needs it to be recent (src/auth/recent-authentication.ts).
+     */
+    authenticatedAt: integer("authenticated_at").notNull().default(0),
   },
   (table) => [index("sessions_user_idx").on(table.userId)],
 );

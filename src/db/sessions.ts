@@ -36,6 +36,7 @@ async function newSession(
     userAgent: client.userAgent?.slice(0, 256) ?? null,
     createdAt: now,
     lastSeenAt: now,
+    authenticatedAt: now,
   };
   return { session, cookieValue };
 }
@@ -207,4 +208,14 @@ export async function signInAddressesSince(db: Database, email: string, since: n
     .orderBy(desc(sessions.createdAt))
     .limit(limit);
   return rows.flatMap((row) => (row.ip === null ? [] : [row.ip]));
+}
+
+/** Records that the person just proved who they are again in this live session; false when it has ended. */
+export async function markSessionAuthenticated(db: Database, sessionId: string, at: number): Promise<boolean> {
+  const updated = await db
+    .update(sessions)
+    .set({ authenticatedAt: at })
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), gt(sessions.expiresAt, at)))
+    .returning({ id: sessions.id });
+  return updated.length > 0;
 }

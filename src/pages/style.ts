@@ -57,6 +57,8 @@ legend { font-weight: 600; margin: 12px 0 4px; }
 .choice { display: flex; gap: 10px; align-items: flex-start; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; margin: 8px 0; font-weight: 400; }
 .choice input { width: auto; min-height: 0; margin-top: 4px; }
 .actions { display: flex; flex-wrap: wrap; }
+dialog { max-width: 28rem; width: calc(100% - 32px); border: 1px solid var(--line); border-radius: 10px; padding: 16px 20px; }
+dialog::backdrop { background: rgba(0, 0, 0, 0.4); }
 .docs section.operation { border: 1px solid var(--line); border-radius: 8px; margin: 12px 0; padding: 12px 16px; }
 .docs .method { display: inline-block; min-width: 64px; font-weight: 700; text-transform: uppercase; }
 .docs .get { color: #06733f; } .docs .post { color: #0550ae; } .docs .delete { color: #a3162b; } .docs .put, .docs .patch { color: #8a4b00; }

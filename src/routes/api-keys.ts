@@ -11,6 +11,7 @@ import { decodeCursor, page } from "../db/cursor";
 import type { ApiKeyRow } from "../db/schema";
 import { findUserById } from "../db/users";
 import { ApiError } from "../errors";
+import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { API_KEY_CREATION_PER_USER, consumeRateLimit } from "../rate-limit/limits";
@@ -48,7 +49,7 @@ apiKeyRoutes.openapi(
     summary: "Create an API key (shown once)",
     description:
       "Returns the key once; only its SHA-256 and a display prefix are stored. The key's role is at most the owner's current role. Scopes come from a fixed list (`pqc`, `pqc:<service>`, `sage:bootstrap[:<mesh role>]`, the gateway's API-key scopes): an unknown one is 400, one the owner's role cannot grant 403, and every use re-checks them against the owner's current role. Rate-limited per account.",
-    middleware: [ownerSession] as const,
+    middleware: [ownerSession, requireRecentAuthentication()] as const,
     request: { body: jsonBody(CreateApiKeyBody) },
     responses: {
       201: jsonResponse(CreatedApiKey, "Created"),

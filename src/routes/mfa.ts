@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
-import { finishMfaLogin } from "../auth/mfa-challenge";
+import { acceptFreshTotpCode, finishMfaLogin } from "../auth/mfa-challenge";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { callerAccount } from "../auth/session-principal";
 import { matchingTotpStep, newTotpSecret, totpManualKey, totpUri } from "../auth/totp";
@@ -17,6 +17,7 @@ import {
 } from "../db/mfa";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
+import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
 import { validationHook } from "../middleware/validation";
 import { MfaLoginBody, MfaStatus, RecoveryCodeList, TotpCodeBody, TotpEnrolment } from "../schemas/account-security";
 import { SessionTokens } from "../schemas/auth";
@@ -28,13 +29,9 @@ export const mfaRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook }
 const TAG = ["Account security"];
 const WRONG_CODE = "The code is incorrect or was already used.";
 
-
-/** A fresh TOTP code of the user's confirmed authenticator: its step must be new (no replay). */
-async function acceptFreshCode(c: Context<AppEnv>, userId: string, code: string): Promise<boolean> {
-  const totp = await findTotp(c.get("db"), userId);
-  if (!totp?.confirmedAt) return false;
-  const step = matchingTotpStep(totp.secret, code);
-  return step !== undefined && (await acceptTotpStep(c.get("db"), userId, step));
+/** A fresh TOTP code of the user's confirmed authenticator (see acceptFreshTotpCode). */
+function acceptFreshCode(c: Context<AppEnv>, userId: string, code: string): Promise<boolean> {
+  return acceptFreshTotpCode(c.get("db"), userId, code);
 }
 
 mfaRoutes.openapi(
@@ -61,7 +58,7 @@ mfaRoutes.openapi(
     summary: "Start TOTP enrolment",
     description:
       "Answers a new secret as an `otpauth://` URI (for a QR code) and in base32. Nothing changes at login until `/api/auth/mfa/totp/confirm` receives a first code. 409 when TOTP is already on.",
-    middleware: [authenticate(ROUTE_CREDENTIALS.mfa)] as const,
+    middleware: [authenticate(ROUTE_CREDENTIALS.mfa), requireRecentAuthentication()] as const,
     responses: { 200: jsonResponse(TotpEnrolment, "The secret to add to an authenticator app"), ...errorResponses(401, 403, 409) },
   }),
   async (c) => {
@@ -80,7 +77,7 @@ mfaRoutes.openapi(
     tags: TAG,
     summary: "Confirm TOTP with a first code; answers the recovery codes",
     description: "Turns MFA on and answers 10 single-use recovery codes, shown this once (only their hashes are kept).",
-    middleware: [authenticate(ROUTE_CREDENTIALS.mfa)] as const,
+    middleware: [authenticate(ROUTE_CREDENTIALS.mfa), requireRecentAuthentication()] as const,
     request: { body: jsonBody(TotpCodeBody) },
     responses: { 200: jsonResponse(RecoveryCodeList, "MFA is on"), ...errorResponses(400, 401, 403, 409, 429) },
   }),
@@ -107,7 +104,7 @@ mfaRoutes.openapi(
     tags: TAG,
     summary: "Turn TOTP off (needs a fresh code)",
     description: "Needs a current TOTP code not used before; a recovery code does not do. Removes the recovery codes too.",
-    middleware: [authenticate(ROUTE_CREDENTIALS.mfa)] as const,
+    middleware: [authenticate(ROUTE_CREDENTIALS.mfa), requireRecentAuthentication()] as const,
     request: { body: jsonBody(TotpCodeBody) },
     responses: { 204: { description: "MFA is off" }, ...errorResponses(400, 401, 403, 429) },
   }),

@@ -9,6 +9,7 @@ import type { AppEnv } from "../context";
 import { completeWithKey, saveStage, savedStages } from "../db/onboarding";
 import { ApiError } from "../errors";
 import { savePreferencesDurably } from "../memory/durable-preferences";
+import { assertRecentAuthentication } from "../auth/recent-authentication";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { PLANS } from "../onboarding/plans";
@@ -60,7 +61,7 @@ onboardingRoutes.openapi(
     tags: TAG,
     summary: "Save one onboarding stage",
     description:
-      "Stages go in order (identity, interests, buddy_config, plan, completion); a later one than `current` is 409 `onboarding_out_of_order`, naming the stage expected. Saving a done stage again replaces its data. The response that completes onboarding carries `apiKey`, a new `hdy_` key shown only there and created exactly once, even for concurrent completions; completion sent again answers the status without it.",
+      "Completion, which mints an API key, needs a sign-in or re-authentication within the last 10 minutes (401 `reauthentication_required`). Stages go in order (identity, interests, buddy_config, plan, completion); a later one than `current` is 409 `onboarding_out_of_order`, naming the stage expected. Saving a done stage again replaces its data. The response that completes onboarding carries `apiKey`, a new `hdy_` key shown only there and created exactly once, even for concurrent completions; completion sent again answers the status without it.",
     middleware: [signedIn] as const,
     request: { body: jsonBody(CompleteStageBody) },
     responses: {
@@ -85,6 +86,9 @@ onboardingRoutes.openapi(
       return c.json((await statusOf(c, principal.userId)), 200);
     }
 
+    // Completion mints an API key, which outlives the session: like `POST /api/auth/api-keys`, it
+    // needs a recent sign-in, so a stolen token cannot finish someone's onboarding for a key.
+    assertRecentAuthentication(principal);
     // A key like one `POST /api/auth/api-keys` makes by default: role `user` at most, no scopes, no expiry.
     const { key, row } = await mintApiKey({
       userId: principal.userId,

@@ -4,7 +4,8 @@ import type { Context } from "hono";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import { finishMfaLogin, userOfMfaChallenge } from "../auth/mfa-challenge";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { callerAccount } from "../auth/session-principal";
+import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
+import { callerAccount, sessionPrincipal } from "../auth/session-principal";
 import { startSession } from "../auth/sign-in";
 import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from "../auth/webauthn";
 import type { AppEnv } from "../context";
@@ -23,6 +24,7 @@ import type { PasskeyRow } from "../db/schema";
 import { findUserById } from "../db/users";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
+import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
 import { validationHook } from "../middleware/validation";
 import { clientIpKey, consumeRateLimit, PASSKEY_SIGN_IN_PER_IP } from "../rate-limit/limits";
 import {
@@ -31,12 +33,15 @@ import {
   PasskeyAssertionBody,
   PasskeyIdParam,
   PasskeyList,
+  PasskeyReauthenticationBody,
   PasskeyRegistrationBody,
   PasskeySecondFactorBody,
   WebauthnOptions,
 } from "../schemas/account-security";
 import { SessionTokens } from "../schemas/auth";
 import { errorResponses, isoTime, jsonBody, jsonResponse } from "../schemas/common";
+import { Reauthenticated } from "../schemas/reauthentication";
+import { markReauthenticated } from "./reauthenticate";
 
 /** Passkeys (WebAuthn): registered and removed by the signed-in owner; a first factor on their own, or a second one. */
 export const passkeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -102,7 +107,7 @@ passkeyRoutes.openapi(
     tags: TAG,
     summary: "Start registering a passkey",
     description: "Options for `navigator.credentials.create()`: RP from WEBAUTHN_RP_ID, a discoverable credential with user verification, the caller's passkeys excluded. The challenge works once, for 5 minutes.",
-    middleware: [authenticate(ROUTE_CREDENTIALS.passkeys)] as const,
+    middleware: [authenticate(ROUTE_CREDENTIALS.passkeys), requireRecentAuthentication()] as const,
     responses: { 200: jsonResponse(WebauthnOptions, "Creation options"), ...errorResponses(401, 403) },
   }),
   async (c) => {
@@ -119,7 +124,7 @@ passkeyRoutes.openapi(
     tags: TAG,
     summary: "Finish registering a passkey",
     description: "Checks the attestation against the challenge, the origins of WEBAUTHN_ORIGINS and the RP ID, with user verification. From then on, a password login asks for a second factor.",
-    middleware: [authenticate(ROUTE_CREDENTIALS.passkeys)] as const,
+    middleware: [authenticate(ROUTE_CREDENTIALS.passkeys), requireRecentAuthentication()] as const,
     request: { body: jsonBody(PasskeyRegistrationBody) },
     responses: { 201: jsonResponse(Passkey, "Registered"), ...errorResponses(400, 401, 403, 409) },
   }),
@@ -154,7 +159,7 @@ passkeyRoutes.openapi(
     path: "/passkeys/{id}",
     tags: TAG,
     summary: "Remove one of the caller's passkeys",
-    middleware: [authenticate(ROUTE_CREDENTIALS.passkeys)] as const,
+    middleware: [authenticate(ROUTE_CREDENTIALS.passkeys), requireRecentAuthentication()] as const,
     request: { params: PasskeyIdParam },
     responses: { 204: { description: "Removed" }, ...errorResponses(401, 403, 404) },
   }),
@@ -245,5 +250,49 @@ passkeyRoutes.openapi(
       return checked !== undefined && checked.passkey.userId === user.id && checked.challengeUserId === user.id;
     });
     return c.json(body, 200);
+  },
+);
+
+passkeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/reauthenticate/passkey/options",
+    tags: TAG,
+    summary: "Options for re-authenticating with one of the caller's passkeys",
+    description: "Request options listing the caller's passkeys, with user verification required; the challenge works once, for 5 minutes.",
+    middleware: [authenticate(ROUTE_CREDENTIALS.reauthenticate)] as const,
+    responses: { 200: jsonResponse(WebauthnOptions, "Request options"), ...errorResponses(400, 401, 403) },
+  }),
+  async (c) => {
+    const user = await callerAccount(c);
+    const allowed = await listPasskeys(c.get("db"), user.id);
+    if (allowed.length === 0) throw new ApiError("invalid_request", "This account has no passkey.");
+    return c.json(await ceremony(c, "second_factor", await authenticationOptions(c.get("config"), allowed), user.id), 200);
+  },
+);
+
+passkeyRoutes.openapi(
+  createRoute({
+    method: "post",
+    path: "/reauthenticate/passkey",
+    tags: TAG,
+    summary: "Re-authenticate with a passkey",
+    description: "As `POST /api/auth/reauthenticate`, with an assertion of one of the caller's own passkeys (user verification required).",
+    middleware: [authenticate(ROUTE_CREDENTIALS.reauthenticate)] as const,
+    request: { body: jsonBody(PasskeyReauthenticationBody) },
+    responses: { 200: jsonResponse(Reauthenticated, "The session counts as freshly authenticated"), ...errorResponses(400, 401, 403, 429) },
+  }),
+  async (c) => {
+    const { challengeId, response } = c.req.valid("json");
+    const principal = sessionPrincipal(c);
+    const user = await callerAccount(c);
+    await admitLoginAttempt(c, user.email);
+    const checked = await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, true);
+    if (!checked || checked.passkey.userId !== user.id || checked.challengeUserId !== user.id) {
+      await c.get("audit").record({ type: "reauthentication.failed", subject: user.id, details: { method: "passkey", sessionId: principal.sessionId } });
+      throw new ApiError("invalid_credentials", REFUSED);
+    }
+    await forgetLoginFailures(c, user.email);
+    return c.json(await markReauthenticated(c, principal.sessionId, user.id, "passkey"), 200);
   },
 );

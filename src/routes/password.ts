@@ -10,6 +10,7 @@ import type { AppEnv } from "../context";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
 import { claimEmailTokenStatement, findLiveEmailToken } from "../db/email-tokens";
 import { findUserByEmail, findUserById, hasPassword, markEmailVerified, replacePassword } from "../db/users";
+import { markSessionAuthenticated } from "../db/sessions";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
@@ -118,6 +119,8 @@ passwordRoutes.openapi(
     await forgetLoginFailures(c, user.email);
     assertAcceptablePassword(newPassword, user.email);
     await replacePassword(db, user.id, await hashPassword(newPassword), principal.sessionId);
+    // The current password was just proved: this session counts as freshly authenticated.
+    await markSessionAuthenticated(db, principal.sessionId, Date.now());
     forgetUser(user.id);
     await c.get("audit").record({ type: "password.changed", subject: user.id, details: { sessionId: principal.sessionId } });
     return c.body(null, 204);

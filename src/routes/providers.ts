@@ -10,6 +10,7 @@ import { findLiveSession, issueFirstRefreshToken } from "../db/sessions";
 import { findUserById, hasPassword } from "../db/users";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
+import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
 import { validationHook } from "../middleware/validation";
 import { beginFlow } from "../providers/flow";
 import { SessionTokens } from "../schemas/auth";
@@ -132,7 +133,7 @@ providerRoutes.openapi(
     tags: TAG,
     summary: "Link a provider to the signed-in account",
     description: "Starts a flow like /start; its callback links the identity to the caller instead of signing in, then redirects to `redirectTo`.",
-    middleware: [authenticate(ROUTE_CREDENTIALS.identities)] as const,
+    middleware: [authenticate(ROUTE_CREDENTIALS.identities), requireRecentAuthentication()] as const,
     request: { body: jsonBody(StartBody) },
     responses: { 200: jsonResponse(AuthorizationUrl, "Send the browser here"), ...errorResponses(400, 401, 403, 404) },
   }),
@@ -150,7 +151,7 @@ providerRoutes.openapi(
     tags: TAG,
     summary: "Unlink a provider identity",
     description: "Refused with 409 when it is the account's last way to sign in (no password and no other identity).",
-    middleware: [authenticate(ROUTE_CREDENTIALS.identities)] as const,
+    middleware: [authenticate(ROUTE_CREDENTIALS.identities), requireRecentAuthentication()] as const,
     request: { params: IdentityParam },
     responses: { 204: { description: "Unlinked" }, ...errorResponses(400, 401, 403, 404, 409) },
   }),

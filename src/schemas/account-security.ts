@@ -36,7 +36,7 @@ export const OutboxMessages = z
   })
   .openapi("OutboxMessages");
 
-const TotpCode = z.string().regex(/^\d{6}$/, "code must be 6 digits").openapi({ example: "123456" });
+export const TotpCode = z.string().regex(/^\d{6}$/, "code must be 6 digits").openapi({ example: "123456" });
 
 export const TotpEnrolment = z
   .object({
@@ -83,6 +83,9 @@ export const PasskeyAssertionBody = z.object({ challengeId: z.uuid(), response: 
 export const PasskeySecondFactorBody = z
   .object({ mfaToken: z.string().min(1).max(128), challengeId: z.uuid(), response: WebauthnResponse })
   .openapi("PasskeySecondFactorBody");
+export const PasskeyReauthenticationBody = z
+  .object({ challengeId: z.uuid(), response: WebauthnResponse })
+  .openapi("PasskeyReauthenticationBody");
 export const MfaTokenBody = z.object({ mfaToken: z.string().min(1).max(128) }).openapi("MfaTokenBody");
 
 export const Passkey = z

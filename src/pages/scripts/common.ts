@@ -13,8 +13,80 @@ const heady = (() => {
     location.assign("/sign-in?return=" + encodeURIComponent(location.pathname));
   }
 
-  // One call to the API: {ok, status, body, retryAfter}; status 0 when the network failed.
+  // A sensitive change (a passkey, TOTP, an API key, a linked provider) needs a recent sign-in: the
+  // API answers reauthentication_required, the person confirms in a dialog, and the call is retried once.
   async function api(method, path, body) {
+    const result = await send(method, path, body);
+    if (errorCode(result) !== "reauthentication_required" || !(await confirmIdentity())) return result;
+    return send(method, path, body);
+  }
+
+  // Asks for the password, an authenticator code or a passkey; true once the API accepted one.
+  function confirmIdentity() {
+    const dialog = document.createElement("dialog");
+    dialog.setAttribute("aria-labelledby", "confirm-title");
+    const form = document.createElement("form");
+    const title = document.createElement("h2");
+    title.id = "confirm-title";
+    title.textContent = "Confirm it's you";
+    const hint = document.createElement("p");
+    hint.className = "hint";
+    hint.textContent = "This change needs a recent sign-in. Enter your password or a code from your authenticator app.";
+    const label = document.createElement("label");
+    label.htmlFor = "confirm-secret";
+    label.textContent = "Password or authenticator code";
+    const input = document.createElement("input");
+    input.id = "confirm-secret";
+    input.type = "password";
+    input.autocomplete = "current-password";
+    const status = document.createElement("p");
+    status.className = "status";
+    status.setAttribute("role", "status");
+    const confirm = document.createElement("button");
+    confirm.type = "submit";
+    confirm.textContent = "Confirm";
+    const passkey = document.createElement("button");
+    passkey.type = "button";
+    passkey.className = "secondary";
+    passkey.textContent = "Use a passkey";
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "secondary";
+    cancel.textContent = "Cancel";
+    form.append(title, hint, label, input, status, confirm, passkey, cancel);
+    dialog.append(form);
+    document.body.append(dialog);
+    return new Promise((resolve) => {
+      const finish = (ok) => { dialog.close(); dialog.remove(); resolve(ok); };
+      const accepted = (result) => {
+        if (result.ok) return finish(true);
+        say(status, errorCode(result) === "invalid_credentials" ? "That did not match. Try again." : explain(result), "error");
+      };
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        const secret = input.value.trim();
+        if (!secret) return say(status, "Enter your password or a code.", "error");
+        accepted(await send("POST", "/api/auth/reauthenticate", /^[0-9]{6}$/.test(secret) ? { code: secret } : { password: input.value }));
+      });
+      passkey.addEventListener("click", async () => {
+        const started = await send("POST", "/api/auth/reauthenticate/passkey/options");
+        if (!started.ok) return say(status, explain(started), "error");
+        try {
+          const credential = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(started.body.options) });
+          accepted(await send("POST", "/api/auth/reauthenticate/passkey", { challengeId: started.body.challengeId, response: credential.toJSON() }));
+        } catch {
+          say(status, "The passkey was not used. Try again, or enter your password.", "error");
+        }
+      });
+      cancel.addEventListener("click", () => finish(false));
+      dialog.addEventListener("cancel", () => finish(false));
+      dialog.showModal();
+      input.focus();
+    });
+  }
+
+  // One request: {ok, status, body, retryAfter}; status 0 when the network failed.
+  async function send(method, path, body) {
     let response;
     try {
       response = await fetch(path, {
