@@ -193,20 +193,20 @@ export const SCENARIOS = [
   {
     id: "verify-hs256",
     title: "GET /api/auth/verify, HS256 bearer",
-    about: "access token: signature and claims, then its session row in D1",
+    about: "access token: signature and claims, then its session's state from the isolate cache (a D1 replica read when cold or past the staleness bound)",
     target: 0.85,
     load: async (fx) => get("/api/auth/verify", { authorization: `Bearer ${(await fx.user()).accessToken}` }),
   },
   {
     id: "verify-cookie",
     title: "GET /api/auth/verify, session cookie",
-    about: "__Host-heady_session cookie: session looked up by the cookie's hash in D1",
+    about: "__Host-heady_session cookie: SHA-256 of the value, then the session's state from the isolate cache (a D1 replica read when cold or past the bound)",
     load: async (fx) => get("/api/auth/verify", { cookie: `__Host-heady_session=${(await fx.user()).cookie}` }),
   },
   {
     id: "verify-api-key",
     title: "GET /api/auth/verify, API key",
-    about: "X-API-Key: checksum, SHA-256, key and owner looked up in D1 on every request (no cache yet)",
+    about: "X-API-Key: checksum, SHA-256, then the key and owner from the isolate cache (a D1 replica read when cold or past the bound)",
     target: 0.8,
     load: async (fx) => get("/api/auth/verify", { "x-api-key": await fx.apiKey() }),
   },
@@ -220,7 +220,7 @@ export const SCENARIOS = [
   {
     id: "verify-pqc-ref",
     title: "GET /api/auth/verify, PQC reference (Bearer)",
-    about: "32-byte reference: its hash looked up in KV for the token, then verified as above",
+    about: "32-byte reference: its SHA-256 looked up in D1 for the token, then verified as above; cached per isolate until the token's exp",
     load: async (fx) => get("/api/auth/verify", { authorization: `Bearer ${(await fx.pqc({ reference: true })).value}` }),
   },
   {
@@ -232,7 +232,7 @@ export const SCENARIOS = [
   {
     id: "gw-jwt",
     title: "GET /gw/bench/jwt/…, access token (jwt, minRole user)",
-    about: "the same proxy behind an HS256 access token: signature, claims, session row in D1, role",
+    about: "the same proxy behind an HS256 access token: signature, claims, the session's state within the bound, role",
     reference: "gw-bare",
     referenceLabel: "× bare proxy",
     load: async (fx) => get("/gw/bench/jwt/item", { authorization: `Bearer ${(await fx.user()).accessToken}` }),
@@ -240,7 +240,7 @@ export const SCENARIOS = [
   {
     id: "gw-api-key",
     title: "GET /gw/bench/key/…, API key (scope bench:read)",
-    about: "the same proxy behind an hdy_ API key with scope bench:read: SHA-256, key and owner in D1, scopes",
+    about: "the same proxy behind an hdy_ API key with scope bench:read: SHA-256, the key and owner within the bound, scopes",
     reference: "gw-bare",
     referenceLabel: "× bare proxy",
     load: async (fx) => get("/gw/bench/key/item", { "x-api-key": await fx.scopedApiKey() }),
@@ -248,7 +248,7 @@ export const SCENARIOS = [
   {
     id: "gw-pqc",
     title: "GET /gw/bench/pqc/…, PQC token (headyme/sync)",
-    about: "the same proxy behind a PQC token in X-Heady-PQC-Token; the gateway caches a verified PQC credential per isolate until its exp (src/gateway/pqc-cache.ts)",
+    about: "the same proxy behind a PQC token in X-Heady-PQC-Token; the gateway caches a verified PQC credential per isolate until its exp (src/auth/pqc-cache.ts)",
     reference: "gw-bare",
     referenceLabel: "× bare proxy",
     load: async (fx) => get("/gw/bench/pqc/item", { "x-heady-pqc-token": (await fx.pqc()).value }),
