@@ -8,8 +8,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /**
- * What differs per environment: worker name, identity, origins, KMS key alias, D1, KV and the
- * user memory's Hyperdrive (placeholder ids: `wrangler hyperdrive create`, see README "User memory").
+ * What differs per environment: worker name, identity, origins, KMS key alias, mail sender, D1, KV
+ * and the user memory's Hyperdrive (placeholder ids: `wrangler hyperdrive create`, see README "User memory").
+ * Every environment here is a deployment: never a local-run ENVIRONMENT (src/local-run.ts), and
+ * mail always goes out through Cloudflare Email Service (`mailFrom` is the sender, on a domain
+ * onboarded to it), so the outbox can never answer there.
  */
 export const ENVIRONMENTS = {
   development: {
@@ -20,6 +23,7 @@ export const ENVIRONMENTS = {
       ALLOWED_ORIGINS: "https://app.dev.heady.systems",
       KMS_PQC_KEY_ID: "alias/headykey-pqc-development",
     },
+    mailFrom: "no-reply@dev.heady.systems",
     d1: { database_name: "headykey-development", database_id: "00000000-0000-0000-0000-00000000d001" },
     kv: { id: "0000000000000000000000000000d001" },
     hyperdrive: { id: "0000000000000000000000000000d001" },
@@ -33,6 +37,7 @@ export const ENVIRONMENTS = {
       ALLOWED_ORIGINS: "https://app.staging.heady.systems,https://admin.staging.heady.systems",
       KMS_PQC_KEY_ID: "alias/headykey-pqc-staging",
     },
+    mailFrom: "no-reply@staging.heady.systems",
     d1: { database_name: "headykey-staging", database_id: "00000000-0000-0000-0000-00000000d002" },
     kv: { id: "0000000000000000000000000000d002" },
     hyperdrive: { id: "0000000000000000000000000000d002" },
@@ -45,6 +50,7 @@ export const ENVIRONMENTS = {
       ALLOWED_ORIGINS: "https://app.heady.systems,https://admin.heady.systems",
       KMS_PQC_KEY_ID: "alias/headykey-pqc-production",
     },
+    mailFrom: "no-reply@heady.systems",
     d1: { database_name: "headykey-production", database_id: "00000000-0000-0000-0000-00000000d003" },
     kv: { id: "0000000000000000000000000000d003" },
     hyperdrive: { id: "0000000000000000000000000000d003" },
@@ -81,6 +87,12 @@ function section(environment, settings, base) {
     if (!line.test(vars)) throw new Error(`wrangler.toml: [vars] has no ${name} to set for ${environment}`);
     vars = vars.replace(line, `${name} = ${JSON.stringify(value)}`);
   }
+  if (!settings.mailFrom) throw new Error(`scripts/wrangler-environments.mjs: ${environment} needs mailFrom (a deployment must send its mail)`);
+  // The top level has no mail transport (a local run defaults to the outbox); each deployment sends for real.
+  vars = vars.replace(
+    `[${prefix}.vars]\n`,
+    `[${prefix}.vars]\n# Mail goes out through Cloudflare Email Service (the EMAIL binding); the outbox is for local runs only.\nMAIL_TRANSPORT = "send_email"\nMAIL_FROM = ${JSON.stringify(settings.mailFrom)}\n`,
+  );
   const lines = [
     `[env.${environment}]`,
     `name = ${JSON.stringify(settings.name)}`,
@@ -100,6 +112,11 @@ function section(environment, settings, base) {
     `[[${prefix}.hyperdrive]]`,
     'binding = "MEMORY_DB"',
     `id = ${JSON.stringify(settings.hyperdrive.id)}`,
+    "",
+    // May send from MAIL_FROM only; to any address (password resets go to whoever has an account).
+    `[[${prefix}.send_email]]`,
+    'name = "EMAIL"',
+    `allowed_sender_addresses = [${JSON.stringify(settings.mailFrom)}]`,
   ];
   for (const { name, className } of durableObjects(base)) {
     lines.push("", `[[${prefix}.durable_objects.bindings]]`, `name = "${name}"`, `class_name = "${className}"`);

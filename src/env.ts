@@ -18,6 +18,7 @@ import {
 import { MeshRoleTopicsSchema } from "./mesh/permissions";
 import { loadProvidersConfig, type ProvidersConfig } from "./providers/config";
 import type { MailConfig } from "./mail/mailer";
+import { isLocalRun, LOCAL_ENVIRONMENTS } from "./local-run";
 
 /** The Worker's bindings, exactly as wrangler.toml and the secrets declare them. */
 export interface Bindings {
@@ -70,7 +71,7 @@ export interface Bindings {
   AWS_SECRET_ACCESS_KEY?: string;
   PUBLIC_URL?: string;
   PROVIDER_REDIRECT_URLS?: string;
-  /** Mail: `outbox` (D1, development only), `send_email` (the EMAIL binding) or `http` (an email API). */
+  /** Mail: `outbox` (D1, local runs only), `send_email` (the EMAIL binding) or `http` (an email API). */
   MAIL_TRANSPORT?: string;
   MAIL_FROM?: string;
   MAIL_API_URL?: string;
@@ -141,7 +142,7 @@ const origin = z.string().refine((value) => {
 
 const configSchema = z
   .object({
-    ENVIRONMENT: z.enum(["development", "test", "production"]).default("production"),
+    ENVIRONMENT: z.enum([...LOCAL_ENVIRONMENTS, "development", "production"]).default("production"),
     ISSUER: z.url({ error: "ISSUER must be a URL" }),
     ACCESS_TOKEN_AUDIENCE: z.string().min(1).default("heady-api"),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
@@ -202,8 +203,8 @@ const configSchema = z
   })
   .refine((config) => !config.ALLOWED_ORIGINS.includes("*"), "ALLOWED_ORIGINS may not contain a wildcard")
   .refine(
-    (config) => config.PULSE_AUTH_MODE !== "stub" || config.ENVIRONMENT !== "production",
-    "PULSE_AUTH_MODE=stub is for development; production needs token (or dual while migrating)",
+    (config) => config.PULSE_AUTH_MODE !== "stub" || isLocalRun(config.ENVIRONMENT),
+    "PULSE_AUTH_MODE=stub is for local runs only (ENVIRONMENT=local or test); a deployment needs token (or dual while migrating)",
   )
   .refine((config) => config.SAGE_TOKEN_ALG !== "RS256" || config.SAGE_PRIVATE_KEY, "SAGE_TOKEN_ALG=RS256 needs SAGE_PRIVATE_KEY")
   .refine((config) => config.PQC_SIGNER !== "local" || config.PQC_LOCAL_SEED, "PQC_SIGNER=local needs PQC_LOCAL_SEED")
@@ -216,8 +217,9 @@ const configSchema = z
     for (const message of undefinedPqcRequirements(config.GATEWAY_ROUTES, config.PQC_SERVICES)) ctx.addIssue({ code: "custom", message });
   })
   .refine(
-    (config) => config.MAIL_TRANSPORT !== "outbox" || config.ENVIRONMENT !== "production",
-    "MAIL_TRANSPORT=outbox is for development; production sends with send_email or http",
+    // Without a real transport a deployment would keep reset links in the outbox (readable by anyone) or drop them.
+    (config) => isLocalRun(config.ENVIRONMENT) || config.MAIL_TRANSPORT === "send_email" || config.MAIL_TRANSPORT === "http",
+    "a deployment needs MAIL_TRANSPORT=send_email or http; the outbox is for local runs only (ENVIRONMENT=local or test)",
   )
   .refine((config) => config.MAIL_TRANSPORT !== "http" || (config.MAIL_API_URL && config.MAIL_API_KEY), "MAIL_TRANSPORT=http needs MAIL_API_URL and MAIL_API_KEY")
   .refine(
@@ -225,8 +227,8 @@ const configSchema = z
     "MAIL_TRANSPORT=send_email or http needs MAIL_FROM",
   )
   .refine(
-    (config) => config.PQC_SIGNER !== "local" || config.ENVIRONMENT !== "production",
-    "PQC_SIGNER=local is for development; production signs with KMS",
+    (config) => config.PQC_SIGNER !== "local" || isLocalRun(config.ENVIRONMENT),
+    "PQC_SIGNER=local is for local runs only (ENVIRONMENT=local or test); a deployment signs with KMS",
   )
   .refine(
     (config) =>
@@ -237,7 +239,7 @@ const configSchema = z
 
 /** Validated, typed configuration derived once from the bindings. */
 export interface Config {
-  environment: "development" | "test" | "production";
+  environment: z.infer<typeof configSchema>["ENVIRONMENT"];
   issuer: string;
   accessTokenAudience: string;
   accessTokenTtlSeconds: number;
@@ -270,7 +272,7 @@ export interface Config {
   providers: ProvidersConfig;
   /** Passkeys: the relying party and the exact origins a ceremony may come from. */
   webauthn: { rpId: string; rpName: string; origins: string[] };
-  /** Outgoing mail; outside production it defaults to the D1 dev outbox, in production to none (nothing is sent). */
+  /** Outgoing mail; a local run defaults to the D1 dev outbox, a deployment must name a real transport. */
   mail: MailConfig;
   /** The bearer secret that may read `/metrics`; undefined: admins only. */
   metricsToken?: string | undefined;
@@ -353,7 +355,7 @@ export function loadConfig(env: Bindings): Config {
     providers: providers.config,
     webauthn,
     mail: {
-      transport: value.MAIL_TRANSPORT ?? (value.ENVIRONMENT === "production" ? "none" : "outbox"),
+      transport: value.MAIL_TRANSPORT ?? "outbox",
       from: value.MAIL_FROM ?? `no-reply@${new URL(value.ISSUER).hostname}`,
       apiUrl: value.MAIL_API_URL,
       apiKey: value.MAIL_API_KEY,

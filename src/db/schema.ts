@@ -298,7 +298,7 @@ export const emailTokens = sqliteTable(
   (table) => [index("email_tokens_user_idx").on(table.userId, table.purpose), index("email_tokens_expires_idx").on(table.expiresAt)],
 );
 
-/** Mail the dev outbox transport "sent" (development and tests only; production refuses that transport). */
+/** Mail the dev outbox transport "sent" (local runs only: npm run dev and the tests; a deployment refuses that transport). */
 export const devOutbox = sqliteTable(
   "dev_outbox",
   {

@@ -17,7 +17,7 @@ export interface Mailer {
 }
 
 /** Where mail goes: the D1 dev outbox, Cloudflare's `send_email` binding, or an HTTP email API. */
-export type MailTransport = "outbox" | "send_email" | "http" | "none";
+export type MailTransport = "outbox" | "send_email" | "http";
 
 export interface MailConfig {
   transport: MailTransport;
@@ -26,7 +26,7 @@ export interface MailConfig {
   apiKey?: string | undefined;
 }
 
-/** Development and tests: mail is kept in D1 and read at `GET /api/dev/outbox`. */
+/** Local runs only (`npm run dev`, the tests): mail is kept in D1 and read at `GET /api/dev/outbox`. */
 function outboxMailer(env: Bindings): Mailer {
   return {
     async send(message) {
@@ -60,13 +60,6 @@ function httpMailer(mail: MailConfig): Mailer {
   };
 }
 
-/** Production without a transport: nothing can be sent, which is a deployment error, not the caller's. */
-const noMailer: Mailer = {
-  send() {
-    return Promise.reject(new ApiError("misconfigured", "No mail transport is configured (MAIL_TRANSPORT)."));
-  },
-};
-
 /** The mailer the configuration names. */
 export function mailerFor(env: Bindings, config: Config): Mailer {
   switch (config.mail.transport) {
@@ -76,7 +69,5 @@ export function mailerFor(env: Bindings, config: Config): Mailer {
       return sendEmailMailer(env, config.mail.from);
     case "http":
       return httpMailer(config.mail);
-    default:
-      return noMailer;
   }
 }

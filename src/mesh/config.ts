@@ -6,7 +6,7 @@ import { MESH_ROLES, type MeshRoleTopics } from "./permissions";
  * PulseMesh settings, validated in `src/env.ts` with everything else:
  * - `PULSE_AUTH_MODE`: `token` (only valid node tokens; the default, in dev too), `dual` (tokens
  *   verified when present, token-less "stub" nodes accepted and marked) or `stub` (no auth;
- *   refused when `ENVIRONMENT=production`).
+ *   local runs only, src/local-run.ts).
  * - `SAGE_TOKEN_ALG`: `RS256` (the spec; key `SAGE_PRIVATE_KEY`) or `ML-DSA-65` (signed by the
  *   PQC signer, KMS in production). Exactly one algorithm is accepted at a time (RFC 8725).
  * - `MESH_ROLE_TOPICS`: each role's default topic permissions (a wrangler.toml table).

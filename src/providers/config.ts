@@ -1,3 +1,4 @@
+import { isLocalRun } from "../local-run";
 import type { ProviderDefinition } from "./definition";
 import { PROVIDERS } from "./registry";
 
@@ -44,8 +45,8 @@ export function exactRedirectTarget(value: string): string | undefined {
 
 /**
  * Reads the providers' variables. A provider is enabled when both its client id and secret are
- * set; one without the other, a bad setting, or a development-only provider in production is a
- * problem the caller turns into a `ConfigError`.
+ * set; one without the other, a bad setting, or a development-only provider outside a local run is
+ * a problem the caller turns into a `ConfigError`.
  */
 export function loadProvidersConfig(
   vars: Record<string, unknown>,
@@ -68,8 +69,8 @@ export function loadProvidersConfig(
       problems.push(`${providerVariable(definition, "CLIENT_ID")} and ${providerVariable(definition, "CLIENT_SECRET")} must be set together`);
       continue;
     }
-    if (definition.developmentOnly && environment === "production") {
-      problems.push(`the ${definition.id} provider is for local development and is refused in production`);
+    if (definition.developmentOnly && !isLocalRun(environment)) {
+      problems.push(`the ${definition.id} provider is for local runs only (ENVIRONMENT=local or test); a deployment refuses it`);
       continue;
     }
     const settingName = definition.setting && providerVariable(definition, definition.setting.key);
@@ -78,9 +79,9 @@ export function loadProvidersConfig(
       problems.push(`${settingName} must be ${definition.setting.description}`);
       continue;
     }
-    // Loopback http is for the dev IdP and the tests; oauth4webapi would refuse it in production anyway.
-    if (environment === "production" && setting?.startsWith("http:")) {
-      problems.push(`${settingName} must use https in production`);
+    // Loopback http is for the dev IdP and the tests; oauth4webapi would refuse it in a deployment anyway.
+    if (!isLocalRun(environment) && setting?.startsWith("http:")) {
+      problems.push(`${settingName} must use https outside a local run (ENVIRONMENT=local or test)`);
       continue;
     }
     enabled.set(definition.id, { definition, clientId, clientSecret, setting });

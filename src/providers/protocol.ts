@@ -1,5 +1,6 @@
 import * as oauth from "oauth4webapi";
 import type { Config } from "../env";
+import { isLocalRun } from "../local-run";
 import type { EnabledProvider } from "./config";
 import type { ProviderProfile } from "./definition";
 
@@ -37,10 +38,10 @@ export interface FlowSecrets {
   codeVerifier?: string | undefined;
 }
 
-/** Plain http is allowed only to loopback outside production: the local dev IdP and the tests. */
+/** Plain http is allowed only to loopback in a local run: the local dev IdP and the tests. */
 function insecureAllowed(config: Config, url: string): boolean {
   const { protocol, hostname } = new URL(url);
-  return protocol === "http:" && (hostname === "127.0.0.1" || hostname === "localhost") && config.environment !== "production";
+  return protocol === "http:" && (hostname === "127.0.0.1" || hostname === "localhost") && isLocalRun(config.environment);
 }
 
 /** Request options for calls to a provider: loopback http where allowed, and a bounded wait. */

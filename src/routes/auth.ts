@@ -38,11 +38,10 @@ function clientKey(c: Context<AppEnv>): string {
 const INVALID_CREDENTIALS = "Email or password is incorrect.";
 
 /**
- * The account exists whatever happens to the mail: a transport that is down (or none configured)
+ * The account exists whatever happens to the mail: a transport that is down
  * is logged, and the owner asks for another link with `POST /api/auth/verify-email/resend`.
  */
 async function sendVerificationAfterRegistration(c: Context<AppEnv>, user: UserRow): Promise<void> {
-  if (c.get("config").mail.transport === "none") return;
   try {
     await sendVerificationMail(c, user);
   } catch (error) {

@@ -3,17 +3,22 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { outboxMessagesTo } from "../db/dev-outbox";
 import { ApiError } from "../errors";
+import { isLocalRun } from "../local-run";
 import { validationHook } from "../middleware/validation";
 import { OutboxMessages, OutboxQuery } from "../schemas/account-security";
 import { errorResponses, jsonResponse } from "../schemas/common";
 
-/** The dev outbox: the mail the `outbox` transport kept, for `wrangler dev` and tests. Never in production. */
+/** The dev outbox: the mail the `outbox` transport kept, for `npm run dev` and tests. Never in a deployment. */
 export const devOutboxRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-/** Production (or any deployment that really sends mail) answers 404, as if the route did not exist. */
-const developmentOnly = createMiddleware<AppEnv>(async function developmentOnly(c, next) {
+/**
+ * Anything but a local run with the outbox answers 404, as if the route did not exist. The config
+ * already refuses the outbox in a deployment; this checks the run again because the route hands
+ * anyone every reset link.
+ */
+const localOnly = createMiddleware<AppEnv>(async function localOnly(c, next) {
   const config = c.get("config");
-  if (config.environment === "production" || config.mail.transport !== "outbox") throw new ApiError("not_found", "Not found.");
+  if (!isLocalRun(config.environment) || config.mail.transport !== "outbox") throw new ApiError("not_found", "Not found.");
   await next();
 });
 
@@ -22,9 +27,9 @@ devOutboxRoutes.openapi(
     method: "get",
     path: "/outbox",
     tags: ["Development"],
-    summary: "Mail sent to an address (development only)",
-    description: "Newest first, at most 20. Exists only outside production and only with `MAIL_TRANSPORT=outbox`; elsewhere 404.",
-    middleware: [developmentOnly] as const,
+    summary: "Mail sent to an address (local runs only)",
+    description: "Newest first, at most 20. Exists only in a local run (`ENVIRONMENT=local` or `test`) with `MAIL_TRANSPORT=outbox`; elsewhere 404.",
+    middleware: [localOnly] as const,
     request: { query: OutboxQuery },
     responses: { 200: jsonResponse(OutboxMessages, "Messages"), ...errorResponses(400, 404) },
   }),

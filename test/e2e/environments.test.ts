@@ -6,6 +6,9 @@ import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
 // @ts-expect-error: a plain .mjs script
 import { ENVIRONMENTS, withEnvironments } from "../../scripts/wrangler-environments.mjs";
+// @ts-expect-error: a plain .mjs script
+import { deploymentProblems, LOCAL_ENVIRONMENTS } from "../../scripts/deploy.mjs";
+import { LOCAL_ENVIRONMENTS as WORKER_LOCAL_ENVIRONMENTS } from "../../src/local-run";
 
 /**
  * wrangler.toml's development, staging and production environments: each with its own KMS key alias,
@@ -39,6 +42,41 @@ describe("wrangler.toml environments", () => {
     expect(resolved.production!.analytics_engine_datasets).toEqual([expect.objectContaining({ binding: "ANALYTICS" })]);
     for (const name of NAMES) {
       expect(resolved[name]!.durable_objects.bindings.map((binding: { name: string }) => binding.name).sort()).toEqual(["AUDIT_TALLY", "LEDGER", "LIMITER", "MESH_TOPIC", "METRICS"]);
+    }
+  });
+
+  it("each is a deployment that sends its mail: no local-run ENVIRONMENT, MAIL_TRANSPORT=send_email with an EMAIL binding that sends from MAIL_FROM (issue 22)", () => {
+    for (const name of NAMES) {
+      const config = resolved[name]!;
+      expect(deploymentProblems(config), name).toEqual([]);
+      expect(LOCAL_ENVIRONMENTS).not.toContain(config.vars.ENVIRONMENT);
+      expect(config.vars.MAIL_TRANSPORT).toBe("send_email");
+      expect(config.send_email).toEqual([expect.objectContaining({ name: "EMAIL", allowed_sender_addresses: [config.vars.MAIL_FROM] })]);
+    }
+    // The top level is the local run's base: it names no transport, so npm run dev and the tests default to the outbox.
+    expect(unstable_readConfig({ config: "wrangler.toml" }).vars.MAIL_TRANSPORT).toBeUndefined();
+  });
+});
+
+describe("the deploy script's refusal (deploymentProblems)", () => {
+  const production = resolved.production!;
+  const withVars = (vars: Record<string, unknown>, sendEmail: unknown[] = production.send_email) => ({ ...production, vars: { ...production.vars, ...vars }, send_email: sendEmail });
+
+  it("knows the same local-run ENVIRONMENT values as the Worker", () => {
+    expect(LOCAL_ENVIRONMENTS).toEqual([...WORKER_LOCAL_ENVIRONMENTS]);
+  });
+
+  it("refuses an environment without a real mail transport", () => {
+    expect(deploymentProblems(withVars({ MAIL_TRANSPORT: undefined }, []))).toEqual([expect.stringContaining("MAIL_TRANSPORT is not set")]);
+    expect(deploymentProblems(withVars({ MAIL_TRANSPORT: "outbox" }))).toEqual([expect.stringContaining('MAIL_TRANSPORT is "outbox"')]);
+    expect(deploymentProblems(withVars({}, []))).toEqual(["MAIL_TRANSPORT=send_email needs a [[send_email]] binding named EMAIL"]);
+    expect(deploymentProblems(withVars({}, [{ name: "NOTIFY" }]))).toEqual(["MAIL_TRANSPORT=send_email needs a [[send_email]] binding named EMAIL"]);
+    expect(deploymentProblems(withVars({ MAIL_TRANSPORT: "http", MAIL_API_URL: "https://mail.example/send" }, []))).toEqual([]);
+  });
+
+  it("refuses a local-run ENVIRONMENT", () => {
+    for (const environment of LOCAL_ENVIRONMENTS) {
+      expect(deploymentProblems(withVars({ ENVIRONMENT: environment }))).toEqual([expect.stringContaining(`ENVIRONMENT=${environment} is for local runs only`)]);
     }
   });
 });

@@ -1,9 +1,12 @@
 /**
  * The variables that turn the test bindings into a production configuration: KMS signing (never the
- * local seed), and none of the loopback or dev sign-in providers, which production refuses.
+ * local seed), a real mail transport (never the outbox), and none of the loopback or dev sign-in
+ * providers, which every deployment refuses.
  */
 export const PRODUCTION_VARS: Record<string, string | undefined> = {
   ENVIRONMENT: "production",
+  MAIL_TRANSPORT: "send_email",
+  MAIL_FROM: "no-reply@heady.systems",
   PQC_SIGNER: "kms",
   AWS_REGION: "us-east-1",
   KMS_PQC_KEY_ID: "alias/headykey-pqc",

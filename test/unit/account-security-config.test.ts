@@ -18,17 +18,18 @@ function configError(vars: Partial<Record<keyof Bindings, unknown>>): string {
 }
 
 describe("mail configuration", () => {
-  it("defaults to the dev outbox outside production, and to no transport in production", () => {
+  it("defaults to the dev outbox in a local run; a deployment names its transport", () => {
     expect(loadConfig(withVars({})).mail).toMatchObject({ transport: "outbox", from: "no-reply@id.heady.test" });
-    expect(loadConfig(withVars(PRODUCTION)).mail.transport).toBe("none");
+    expect(loadConfig(withVars(PRODUCTION)).mail.transport).toBe("send_email");
   });
 
-  it("refuses the outbox in production", () => {
-    expect(configError({ ...PRODUCTION, MAIL_TRANSPORT: "outbox" })).toContain("MAIL_TRANSPORT=outbox is for development");
+  it("refuses the outbox, or no transport, in a deployment", () => {
+    expect(configError({ ...PRODUCTION, MAIL_TRANSPORT: "outbox" })).toContain("a deployment needs MAIL_TRANSPORT=send_email or http");
+    expect(configError({ ...PRODUCTION, MAIL_TRANSPORT: undefined })).toContain("a deployment needs MAIL_TRANSPORT=send_email or http");
   });
 
   it("send_email and http need a sender; http needs an https URL and a key", () => {
-    expect(configError({ ...PRODUCTION, MAIL_TRANSPORT: "send_email" })).toContain("needs MAIL_FROM");
+    expect(configError({ ...PRODUCTION, MAIL_TRANSPORT: "send_email", MAIL_FROM: undefined })).toContain("needs MAIL_FROM");
     expect(loadConfig(withVars({ ...PRODUCTION, MAIL_TRANSPORT: "send_email", MAIL_FROM: "no-reply@heady.systems" })).mail).toMatchObject({
       transport: "send_email",
       from: "no-reply@heady.systems",

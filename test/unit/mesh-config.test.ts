@@ -37,8 +37,8 @@ describe("PulseMesh configuration", () => {
     }
   });
 
-  it("refuses PULSE_AUTH_MODE=stub in production, and allows it elsewhere", () => {
-    expect(configError({ PULSE_AUTH_MODE: "stub", ENVIRONMENT: "production" })).toContain("PULSE_AUTH_MODE=stub is for development");
+  it("refuses PULSE_AUTH_MODE=stub in production, and allows it in a local run", () => {
+    expect(configError({ PULSE_AUTH_MODE: "stub", ENVIRONMENT: "production" })).toContain("PULSE_AUTH_MODE=stub is for local runs only");
     expect(loadConfig(withVars({ PULSE_AUTH_MODE: "stub" })).mesh.authMode).toBe("stub");
     expect(loadConfig(withVars({ PULSE_AUTH_MODE: "dual" })).mesh.authMode).toBe("dual");
   });

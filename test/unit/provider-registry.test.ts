@@ -316,16 +316,20 @@ describe("provider configuration", () => {
     expect(loadProvidersConfig({ OAUTH_MICROSOFT_CLIENT_ID: "x", OAUTH_MICROSOFT_CLIENT_SECRET: "y" }, "production", "https://id.heady.test").config.enabled.get("microsoft")?.setting).toBe("common");
   });
 
-  it("refuses plain-http (loopback) provider URLs in production", () => {
+  it("refuses plain-http (loopback) provider URLs outside a local run", () => {
     const vars = { OAUTH_OIDC_ISSUER: "http://127.0.0.1:9090", OAUTH_OIDC_CLIENT_ID: "x", OAUTH_OIDC_CLIENT_SECRET: "y" };
-    expect(loadProvidersConfig(vars, "production", "https://id.heady.test").problems).toEqual([expect.stringContaining("OAUTH_OIDC_ISSUER must use https in production")]);
+    for (const deployed of ["production", "development"]) {
+      expect(loadProvidersConfig(vars, deployed, "https://id.heady.test").problems).toEqual([expect.stringContaining("OAUTH_OIDC_ISSUER must use https outside a local run")]);
+    }
     expect(loadProvidersConfig(vars, "test", "https://id.heady.test").config.enabled.has("oidc")).toBe(true);
   });
 
-  it("refuses the dev IdP in production", () => {
+  it("refuses the dev IdP outside a local run", () => {
     const vars = { OAUTH_DEV_ISSUER: "http://127.0.0.1:9090", OAUTH_DEV_CLIENT_ID: "x", OAUTH_DEV_CLIENT_SECRET: "y" };
-    expect(loadProvidersConfig(vars, "production", "https://id.heady.test").problems).toEqual([expect.stringContaining("refused in production")]);
-    expect(loadProvidersConfig(vars, "development", "https://id.heady.test").config.enabled.has("dev")).toBe(true);
+    for (const deployed of ["production", "development"]) {
+      expect(loadProvidersConfig(vars, deployed, "https://id.heady.test").problems).toEqual([expect.stringContaining("the dev provider is for local runs only")]);
+    }
+    expect(loadProvidersConfig(vars, "local", "https://id.heady.test").config.enabled.has("dev")).toBe(true);
   });
 
   it("refuses a redirect page whose origin may not call the API (it could not collect its tokens)", () => {
