@@ -1,5 +1,6 @@
+import { spawnSync } from "node:child_process";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { authenticatorFor } from "../helpers/otp-codes";
 import { call, uniqueEmail } from "./client";
 import { launchChromium } from "./browser";
@@ -220,6 +221,63 @@ describe("the account page", () => {
     await expect.poll(() => page.locator("#mfa").getAttribute("data-totp")).toBe("false");
     expect((await call("POST", "/api/auth/login", { body: { email: account.email, password: account.password } })).body.mfaRequired).toBeUndefined();
     expect(problems).toEqual([]);
+    await page.context().close();
+  });
+});
+
+/** Dates every session of the account as authenticated 11 minutes ago, in wrangler dev's own D1 file. */
+function ageAuthentication(email: string): void {
+  const write = spawnSync(
+    "npx",
+    [
+      "wrangler", "d1", "execute", "DB", "--local", "--persist-to", inject("stateDir"), "--command",
+      `UPDATE sessions SET authenticated_at = ${Date.now() - 11 * 60_000} WHERE user_id = (SELECT id FROM users WHERE email = '${email}')`,
+    ],
+    { encoding: "utf8", env: { ...process.env, CI: "1" } },
+  );
+  expect(write.status, write.stderr).toBe(0);
+}
+
+describe("a change that needs a recent sign-in", () => {
+  it("asks the person to confirm it's you in a dialog, then makes the change", { timeout: 90_000 }, async () => {
+    const account = await registered("confirm");
+    const { page, problems } = await personPage(browser);
+    await page.goto(`${workerUrl()}/sign-in`);
+    await signInWithPassword(page, account.email, account.password);
+    ageAuthentication(account.email);
+
+    await page.locator("#key-description").fill("after a while");
+    await page.locator("#create-key button[type=submit]").click();
+    const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("confirm-secret");
+
+    await page.locator("#confirm-secret").fill("not the password");
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await expect.poll(() => dialog.locator(".status").textContent()).toBe("That did not match. Try again.");
+    await page.locator("#confirm-secret").fill(account.password);
+    await dialog.getByRole("button", { name: "Confirm" }).click();
+    await expect.poll(() => page.locator("#new-key").textContent()).toMatch(/^hdy_/);
+    expect(await dialog.count()).toBe(0);
+    // The first attempt and the wrong password were answers the page expected.
+    expect(unexpected(problems, 401)).toEqual([]);
+    await page.context().close();
+  });
+
+  it("cancelling the dialog changes nothing and says why", { timeout: 90_000 }, async () => {
+    const account = await registered("cancel");
+    const { page, problems } = await personPage(browser);
+    await page.goto(`${workerUrl()}/sign-in`);
+    await signInWithPassword(page, account.email, account.password);
+    ageAuthentication(account.email);
+    await page.locator("#key-description").fill("cancelled");
+    await page.locator("#create-key button[type=submit]").click();
+    const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
+    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(() => page.locator("#create-key .status").textContent()).toMatch(/^Confirm it's you/);
+    expect((await call("GET", "/api/auth/api-keys", { token: account.accessToken })).body.keys).toEqual([]);
+    expect(unexpected(problems, 401)).toEqual([]);
     await page.context().close();
   });
 });

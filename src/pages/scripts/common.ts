@@ -125,6 +125,8 @@ const heady = (() => {
         return "Choose another password. " + error.message;
       case "unauthorized":
         return "Your session has ended. Sign in again.";
+      case "reauthentication_required":
+        return "Confirm it's you to make this change: try again, and enter your password or a code when asked.";
       default:
         return error.message;
     }
