@@ -4,6 +4,7 @@ import { renderError } from "./error-handler";
 import { bodySize } from "./middleware/body-size";
 import { cors } from "./middleware/cors";
 import { metricsFlush } from "./middleware/metrics-flush";
+import { noStore } from "./middleware/no-store";
 import { pageRoutes } from "./pages/routes";
 import { requestContext } from "./middleware/request-context";
 import { adminRoutes } from "./routes/admin";
@@ -41,6 +42,8 @@ export function createApp() {
   app.use("*", requestContext());
   // Before cors(): a WebSocket client must get its refusal (a foreign Origin too) as a 1008 close, not a 403 body.
   app.route("/ws/mesh", meshRoutes);
+  // After the mesh (a 101 response cannot be copied to add headers), before every other route.
+  app.use("*", noStore());
   // Before cors(): a form_post callback arrives with the provider's Origin; state and the browser binding protect it.
   app.route("/api/provider/callback", providerCallbackRoutes);
   app.use("*", cors());
