@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { Hono } from "hono";
 import type { AppEnv } from "./context";
 import { renderError } from "./error-handler";
 import { bodySize } from "./middleware/body-size";
@@ -66,9 +67,11 @@ export function createApp() {
   app.route("/api/audit", auditRoutes);
   app.route("/api/memory", memoryRoutes);
   app.route("/api/provider", providerRoutes);
-  // The card's paths for the hosted wizard, and the same handlers for API clients.
+  // The card's paths for the hosted wizard, and the same handlers for API clients. The alias goes
+  // through a plain Hono, which takes the handlers but not the OpenAPI entries: the reference lists
+  // onboarding once, at the card's (canonical) paths.
   app.route("/onboarding", onboardingRoutes);
-  app.route("/api/onboarding", onboardingRoutes);
+  app.route("/api/onboarding", new Hono<AppEnv>().route("/", onboardingRoutes));
   app.route("/api/session", widgetSessionRoutes);
   app.route("/", pageRoutes);
   app.route(GATEWAY_MOUNT, gatewayRoutes);
