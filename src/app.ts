@@ -1,9 +1,11 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { Hono } from "hono";
 import type { AppEnv } from "./context";
 import { renderError } from "./error-handler";
 import { bodySize } from "./middleware/body-size";
 import { cors } from "./middleware/cors";
 import { metricsFlush } from "./middleware/metrics-flush";
+import { noStore } from "./middleware/no-store";
 import { pageRoutes } from "./pages/routes";
 import { requestContext } from "./middleware/request-context";
 import { adminRoutes } from "./routes/admin";
@@ -42,6 +44,8 @@ export function createApp() {
   app.use("*", requestContext());
   // Before cors(): a WebSocket client must get its refusal (a foreign Origin too) as a 1008 close, not a 403 body.
   app.route("/ws/mesh", meshRoutes);
+  // After the mesh (a 101 response cannot be copied to add headers), before every other route.
+  app.use("*", noStore());
   // Before cors(): a form_post callback arrives with the provider's Origin; state and the browser binding protect it.
   app.route("/api/provider/callback", providerCallbackRoutes);
   app.use("*", cors());
@@ -65,9 +69,11 @@ export function createApp() {
   app.route("/api/audit", auditRoutes);
   app.route("/api/memory", memoryRoutes);
   app.route("/api/provider", providerRoutes);
-  // The card's paths for the hosted wizard, and the same handlers for API clients.
+  // The card's paths for the hosted wizard, and the same handlers for API clients. The alias goes
+  // through a plain Hono, which takes the handlers but not the OpenAPI entries: the reference lists
+  // onboarding once, at the card's (canonical) paths.
   app.route("/onboarding", onboardingRoutes);
-  app.route("/api/onboarding", onboardingRoutes);
+  app.route("/api/onboarding", new Hono<AppEnv>().route("/", onboardingRoutes));
   app.route("/api/session", widgetSessionRoutes);
   app.route("/", pageRoutes);
   app.route(GATEWAY_MOUNT, gatewayRoutes);

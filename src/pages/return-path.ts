@@ -1,12 +1,11 @@
 import { ACCOUNT_PAGE_PATH } from "../providers/config";
 
 /**
- * Where the sign-in page sends a person afterwards, from its `?return=` parameter: a path on this
- * site only. Letters, digits, `-`, `_` and single slashes, so no `//host`, no `/\host`, no scheme,
- * no dot segments, no query: nothing a browser could resolve to another origin (no open redirect).
+ * Where the sign-in page sends a person afterwards, from its `?return=` parameter: exactly the path
+ * of one of the hosted pages, else the account page. So nothing a browser could resolve to another
+ * origin (no open redirect), and no other same-site path either: a crafted sign-in link must not
+ * land the person, signed in, on `/gw/…` or an API route.
  */
-const SAME_SITE_PATH = /^\/(?:[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_-]+)*)?$/;
-
-export function safeReturnPath(value: string | undefined): string {
-  return value !== undefined && SAME_SITE_PATH.test(value) ? value : ACCOUNT_PAGE_PATH;
+export function safeReturnPath(value: string | undefined, pagePaths: ReadonlySet<string>): string {
+  return value !== undefined && pagePaths.has(value) ? value : ACCOUNT_PAGE_PATH;
 }

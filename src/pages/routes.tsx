@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { Context } from "hono";
+import type { Context, Handler } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { AppEnv } from "../context";
 import { RESET_PASSWORD_PAGE_PATH, VERIFY_EMAIL_PAGE_PATH } from "../mail/messages";
@@ -32,30 +32,38 @@ async function renderPage(c: Context<AppEnv>, page: (nonce: string) => JSX.Eleme
  */
 export const pageRoutes = new Hono<AppEnv>();
 
+/** Every hosted page's path, as registered below: the only places sign-in's `?return=` may lead. */
+const PAGE_PATHS = new Set<string>();
+
+function addPage(path: string, handler: Handler<AppEnv>): void {
+  PAGE_PATHS.add(path);
+  pageRoutes.get(path, handler);
+}
+
 pageRoutes.get(STYLESHEET_PATH, (c) =>
   c.body(STYLESHEET, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff" }),
 );
 
 for (const path of ["/", SIGN_IN_PAGE_PATH]) {
-  pageRoutes.get(path, (c) =>
-    renderPage(c, (nonce) => <SignInPage nonce={nonce} returnTo={safeReturnPath(c.req.query("return"))} providers={enabledProviders(c.get("config"))} />),
+  addPage(path, (c) =>
+    renderPage(c, (nonce) => <SignInPage nonce={nonce} returnTo={safeReturnPath(c.req.query("return"), PAGE_PATHS)} providers={enabledProviders(c.get("config"))} />),
   );
 }
 
-pageRoutes.get(REGISTER_PAGE_PATH, (c) => renderPage(c, (nonce) => <RegisterPage nonce={nonce} next={ONBOARDING_PAGE_PATH} />));
+addPage(REGISTER_PAGE_PATH, (c) => renderPage(c, (nonce) => <RegisterPage nonce={nonce} next={ONBOARDING_PAGE_PATH} />));
 
 // No session check here: the session cookie is SameSite=Strict, so a page reached from another
 // site (a provider linking comes back to /account) arrives without it. The page's first API call,
 // same-site and so with the cookie, finds out, and a 401 sends the person to sign in.
-pageRoutes.get(ACCOUNT_PAGE_PATH, (c) => {
+addPage(ACCOUNT_PAGE_PATH, (c) => {
   const config = c.get("config");
   return renderPage(c, (nonce) => (
     <AccountPage nonce={nonce} providers={enabledProviders(config)} linkReturn={`${config.providers.publicUrl}${ACCOUNT_PAGE_PATH}`} />
   ));
 });
 
-pageRoutes.get(ONBOARDING_PAGE_PATH, (c) => renderPage(c, (nonce) => <OnboardingPage nonce={nonce} />));
+addPage(ONBOARDING_PAGE_PATH, (c) => renderPage(c, (nonce) => <OnboardingPage nonce={nonce} />));
 
-pageRoutes.get(VERIFY_EMAIL_PAGE_PATH, (c) => renderPage(c, (nonce) => <VerifyEmailPage nonce={nonce} />));
-pageRoutes.get(RESET_PASSWORD_PAGE_PATH, (c) => renderPage(c, (nonce) => <ResetPasswordPage nonce={nonce} />));
-pageRoutes.get(DOCS_PAGE_PATH, (c) => renderPage(c, (nonce) => <DocsPage nonce={nonce} />));
+addPage(VERIFY_EMAIL_PAGE_PATH, (c) => renderPage(c, (nonce) => <VerifyEmailPage nonce={nonce} />));
+addPage(RESET_PASSWORD_PAGE_PATH, (c) => renderPage(c, (nonce) => <ResetPasswordPage nonce={nonce} />));
+addPage(DOCS_PAGE_PATH, (c) => renderPage(c, (nonce) => <DocsPage nonce={nonce} />));

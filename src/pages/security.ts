@@ -26,12 +26,10 @@ export function pageContentSecurityPolicy(nonce: string): string {
   ].join("; ");
 }
 
-/** The headers of every page response, beside the CSP. */
+/** The headers of every page response, beside the CSP; `no-store` comes with every response (`noStore()`). */
 export function pageHeaders(nonce: string): Record<string, string> {
   return {
     "Content-Security-Policy": pageContentSecurityPolicy(nonce),
-    // A page can show a key or recovery codes once: nothing may keep a copy.
-    "Cache-Control": "no-store",
     // Mailed links carry tokens in the fragment, which Referer never has; send no Referer at all anyway.
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",

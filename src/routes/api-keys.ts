@@ -81,7 +81,6 @@ apiKeyRoutes.openapi(
     });
     await insertApiKey(db, row);
     await recordWithReceiptHeader(c, apiKeyCreatedEvent(row));
-    c.header("Cache-Control", "no-store");
     return c.json(createdApiKeyBody(row, key), 201);
   },
 );

@@ -53,7 +53,7 @@ for (const [path, pqcOnly] of [
     }),
     async (c) => {
       const text = renderPrometheus(await metricTotals(c.env), { pqcOnly });
-      return c.text(text, 200, { "Content-Type": PROMETHEUS_TEXT, "Cache-Control": "no-store" });
+      return c.text(text, 200, { "Content-Type": PROMETHEUS_TEXT });
     },
   );
 }

@@ -103,7 +103,6 @@ onboardingRoutes.openapi(
     if (outcome === "already_completed") return c.json(status, 200);
     await c.get("audit").record({ type: "onboarding.completed", subject: principal.userId, details: { apiKeyId: row.id } });
     await recordWithReceiptHeader(c, apiKeyCreatedEvent(row, { via: "onboarding" }));
-    c.header("Cache-Control", "no-store");
     return c.json({ ...status, apiKey: createdApiKeyBody(row, key) }, 200);
   },
 );

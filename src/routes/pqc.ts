@@ -98,7 +98,6 @@ pqcRoutes.openapi(
       subject: caller.subject,
       details: { service: body.service, operation: body.operation, jti: claims.jti, reference: !!body.reference, bound: !!claims.cnf },
     });
-    c.header("Cache-Control", "no-store");
     const expiresIn = claims.exp - claims.iat;
     if (body.reference) {
       return c.json({ reference: await createReference(c.get("db"), token, claims), expiresIn }, 200);

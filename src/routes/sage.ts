@@ -129,7 +129,6 @@ sageRoutes.openapi(
         },
       }),
     );
-    c.header("Cache-Control", "no-store");
     return c.json({ token, expiresIn: claims.exp - claims.iat, jti: claims.jti }, 200);
   },
 );

@@ -42,7 +42,6 @@ widgetSessionRoutes.openapi(
       subject: subject.sub,
       details: { origin, role: subject.role, guest: caller === undefined, jti, ...(subject.sessionId ? { sessionId: subject.sessionId } : {}) },
     });
-    c.header("Cache-Control", "no-store");
     return c.json({ token, tokenType: "Bearer" as const, expiresIn, origin, role: subject.role, sub: subject.sub }, 201);
   },
 );

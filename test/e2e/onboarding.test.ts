@@ -40,7 +40,7 @@ describe("onboarding against wrangler dev", () => {
     const started = await call("POST", "/api/session/start", { token: session.accessToken, headers: { Origin: WIDGET_ORIGIN } });
     expect(started.status).toBe(201);
     expect(started.body).toMatchObject({ tokenType: "Bearer", origin: WIDGET_ORIGIN, role: "user", sub: session.user.id, expiresIn: 900 });
-    // CORS answers the page: its exact origin, with credentials.
+    // CORS answers the page: its exact origin (never with credentials: the widget sends a bearer token).
     expect(started.headers.get("Access-Control-Allow-Origin")).toBe(WIDGET_ORIGIN);
 
     const me = await call("GET", "/api/auth/me", { token: started.body.token, headers: { Origin: WIDGET_ORIGIN } });

@@ -52,7 +52,6 @@ describe("CORS: allowed origins", () => {
     const response = await preflight(origin);
     expect(response.status).toBe(204);
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe(origin);
-    expect(response.headers.get("Access-Control-Allow-Credentials")).toBe("true");
     expect(varyOf(response.headers)).toContain("origin");
     expect(response.headers.get("Access-Control-Allow-Methods")?.split(/,\s*/)).toEqual(expect.arrayContaining(["GET", "POST"]));
     expect(response.headers.get("Access-Control-Allow-Headers")?.toLowerCase().split(/,\s*/)).toEqual(
@@ -62,14 +61,13 @@ describe("CORS: allowed origins", () => {
     expect(response.text).toBe("");
   });
 
-  it("an actual request from an allowed origin gets the echo, credentials and exposed headers", async () => {
+  it("an actual request from an allowed origin gets the echo and exposed headers", async () => {
     const response = await request("POST", "/api/auth/register", {
       headers: { Origin: ALLOWED_ORIGIN },
       body: { email: uniqueEmail(), password: strongPassword() },
     });
     expect(response.status).toBe(201);
     expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED_ORIGIN);
-    expect(response.headers.get("Access-Control-Allow-Credentials")).toBe("true");
     expect(response.headers.get("Access-Control-Expose-Headers")?.split(/,\s*/)).toEqual(
       expect.arrayContaining(["X-Request-Id", "Retry-After"]),
     );
@@ -104,6 +102,38 @@ describe("CORS: allowed origins", () => {
     expect(response.status).toBe(204);
     expect(response.headers.get("Allow")).toBe("POST, OPTIONS");
     expect(response.headers.get("Access-Control-Allow-Methods")).toBeNull();
+  });
+});
+
+describe("CORS: a sibling origin never gets credentials", () => {
+  // The cookie is SameSite=Strict, which lets same-site siblings' requests carry it: with
+  // Allow-Credentials, a script there could read the person's keys, sessions and memory.
+  it.each([ALLOWED_ORIGIN, OTHER_ALLOWED_ORIGIN])("a preflight from %s allows the origin, without credentials", async (origin) => {
+    const response = await preflight(origin, "GET", "/api/auth/api-keys");
+    expect(response.status).toBe(204);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(origin);
+    expect(response.headers.get("Access-Control-Allow-Credentials")).toBeNull();
+  });
+
+  it.each([
+    ["/api/auth/me"],
+    ["/api/auth/api-keys"],
+    ["/api/auth/sessions"],
+    ["/api/auth/mfa"],
+    ["/api/memory"],
+  ])("a GET of %s with the cookie from a sibling origin is readable by no script there", async (path) => {
+    const account = await registerUser();
+    const response = await request("GET", path, { cookie: account.cookie, headers: { Origin: ALLOWED_ORIGIN } });
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED_ORIGIN);
+    expect(response.headers.get("Access-Control-Allow-Credentials")).toBeNull();
+  });
+
+  it("a bearer-token call from a sibling (the widget's way) is answered with CORS, without credentials", async () => {
+    const account = await registerUser();
+    const response = await request("GET", "/api/auth/me", { token: account.accessToken, headers: { Origin: OTHER_ALLOWED_ORIGIN } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(OTHER_ALLOWED_ORIGIN);
+    expect(response.headers.get("Access-Control-Allow-Credentials")).toBeNull();
   });
 });
 

@@ -226,6 +226,24 @@ describe("who may onboard", () => {
   });
 });
 
+describe("the reference (/openapi.json)", () => {
+  it("lists onboarding once, at the canonical /onboarding paths, while both mounts answer", async () => {
+    const { paths } = (await request("GET", "/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.entries(paths)
+      .filter(([path]) => path.includes("onboarding"))
+      .flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    expect(operations.sort()).toEqual(["GET /onboarding/status", "POST /onboarding/complete"]);
+
+    const user = await registerUser();
+    for (const mount of MOUNTS) {
+      expect((await onboardingStatus(user, {}, mount)).status).toBe(200);
+      const invalid = await completeStage(user, { stage: "identity", data: { displayName: "", locale: "en" } }, {}, mount);
+      expect(invalid.status).toBe(400);
+      expect(invalid.body.error.code).toBe("invalid_request");
+    }
+  });
+});
+
 describe("preferencesFromStage", () => {
   it("maps each data stage onto the memory preferences, and completion onto none", () => {
     expect(preferencesFromStage("identity", { displayName: "Ada", locale: "en-GB" })).toEqual({ displayName: "Ada", locale: "en-GB" });

@@ -81,9 +81,21 @@ describe("hosted pages: sign-in and its return path", () => {
     ["/account/../../evil", "/account"],
     ["/account?x=1", "/account"],
     ["javascript:alert(1)", "/account"],
-  ])("?return=%s goes back to %s, a same-site path only", async (value, expected) => {
+    // Same-site paths that are not pages: the gateway, the API, the stylesheet.
+    ["/gw/api/repo/clone", "/account"],
+    ["/gw", "/account"],
+    ["/api/auth/me", "/account"],
+    ["/onboarding/status", "/account"],
+    ["/pages/style.css", "/account"],
+    ["/account/", "/account"],
+  ])("?return=%s goes back to %s, a hosted page only", async (value, expected) => {
     const page = await request("GET", `/sign-in?return=${encodeURIComponent(value)}`);
     expect(page.text).toContain(`data-return="${expected}"`);
+  });
+
+  it.each(PAGES)("?return=%s, a hosted page, is kept", async (path) => {
+    const page = await request("GET", `/sign-in?return=${encodeURIComponent(path)}`);
+    expect(page.text).toContain(`data-return="${path}"`);
   });
 });
 

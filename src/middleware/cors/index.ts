@@ -13,6 +13,11 @@ const PREFLIGHT_MAX_AGE_SECONDS = "600";
  * prefix or suffix match, and `null` is foreign. A request from a foreign origin is refused with
  * 403 before it reaches a route, which also stops cross-site form posts that ride on cookies.
  * Requests without an Origin (server to server) pass untouched.
+ *
+ * Never `Access-Control-Allow-Credentials`: the session cookie is SameSite=Strict, which does not
+ * separate same-site siblings, so with it a script on any allowlisted sibling (or an XSS there) could
+ * read a person's keys, sessions and memory with their cookie. Our own pages are same-origin and need
+ * no CORS; siblings (the widget) call with a bearer token, which needs no credentialed CORS.
  */
 export function cors() {
   return createMiddleware<AppEnv>(async function cors(c, next) {
@@ -26,7 +31,6 @@ export function cors() {
     if (c.req.method === "OPTIONS" && c.req.header("Access-Control-Request-Method")) {
       return c.body(null, 204, {
         "Access-Control-Allow-Origin": origin,
-        "Access-Control-Allow-Credentials": "true",
         "Access-Control-Allow-Methods": ALLOWED_METHODS,
         "Access-Control-Allow-Headers": ALLOWED_HEADERS,
         "Access-Control-Max-Age": PREFLIGHT_MAX_AGE_SECONDS,
@@ -35,7 +39,6 @@ export function cors() {
     }
     await next();
     c.header("Access-Control-Allow-Origin", origin);
-    c.header("Access-Control-Allow-Credentials", "true");
     c.header("Access-Control-Expose-Headers", EXPOSED_HEADERS);
   });
 }
