@@ -64,8 +64,9 @@ function describePasskey(passkey: PasskeyRow) {
 
 /**
  * Checks an assertion against its single-use challenge and the stored passkey, then records the new
- * counter (conditionally, so of two assertions with one counter only one counts). The passkey, or
- * undefined when anything fails.
+ * counter (conditionally, so of two assertions with one counter only one counts). `owner` is the
+ * user whose second factor this is (the passkey must be theirs), or null for a sign-in, where the
+ * passkey names its user. The passkey, or undefined when anything fails.
  */
 async function checkAssertion(
   c: Context<AppEnv>,
@@ -73,14 +74,17 @@ async function checkAssertion(
   purpose: "sign_in" | "second_factor",
   response: AuthenticationResponseJSON,
   requireUserVerification: boolean,
-): Promise<{ passkey: PasskeyRow; challengeUserId: string | null } | undefined> {
+  owner: string | null,
+): Promise<{ passkey: PasskeyRow } | undefined> {
   const db = c.get("db");
   const challenge = await takeWebauthnChallenge(db, challengeId, purpose);
   const passkey = challenge && typeof response.id === "string" ? await findPasskey(db, response.id) : undefined;
   if (!challenge || !passkey) return undefined;
+  // Ownership first: another account's passkey is refused before its assertion is verified, so its counter is never recorded here.
+  if (owner !== null && (challenge.userId !== owner || passkey.userId !== owner)) return undefined;
   const counter = await verifyAssertion(c.get("config"), response, challenge.challenge, passkey, requireUserVerification);
   if (counter === undefined || !(await recordPasskeyUse(db, passkey.id, passkey.counter, counter))) return undefined;
-  return { passkey, challengeUserId: challenge.userId };
+  return { passkey };
 }
 
 passkeyRoutes.openapi(
@@ -196,7 +200,7 @@ passkeyRoutes.openapi(
   async (c) => {
     const { challengeId, response } = c.req.valid("json");
     await consumeRateLimit(c.env, PASSKEY_SIGN_IN_PER_IP, clientIpKey(c.get("meta")));
-    const checked = await checkAssertion(c, challengeId, "sign_in", response as unknown as AuthenticationResponseJSON, true);
+    const checked = await checkAssertion(c, challengeId, "sign_in", response as unknown as AuthenticationResponseJSON, true, null);
     const user = checked && (await findUserById(c.get("db"), checked.passkey.userId));
     if (!checked || !user || user.disabledAt !== null) {
       await c.get("audit").recordCoalesced({ type: "login.failed", details: { reason: "passkey_refused" } });
@@ -241,8 +245,7 @@ passkeyRoutes.openapi(
   async (c) => {
     const { mfaToken, challengeId, response } = c.req.valid("json");
     const body = await finishMfaLogin(c, mfaToken, "passkey", async (user) => {
-      const checked = await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, false);
-      return checked !== undefined && checked.passkey.userId === user.id && checked.challengeUserId === user.id;
+      return (await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, false, user.id)) !== undefined;
     });
     return c.json(body, 200);
   },

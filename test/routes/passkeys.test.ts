@@ -145,7 +145,7 @@ describe("passkey as the second factor", () => {
     expect(finished.body.user.id).toBe(account.userId);
   });
 
-  it("another account's passkey does not finish this account's login", async () => {
+  it("another account's passkey does not finish this account's login, and its signature counter is not recorded", async () => {
     const account = await registerUser();
     await addPasskey(account);
     const intruder = await registerUser();
@@ -156,5 +156,8 @@ describe("passkey as the second factor", () => {
       body: { mfaToken: first.body.mfaToken, challengeId: started.body.challengeId, response: await intruderKey.assert(started.body.options) },
     });
     expect(finished.status).toBe(401);
+    // The assertion was valid for the intruder's passkey (counter 1), but nothing of it reached that passkey's row.
+    const row = await env.DB.prepare("SELECT counter, last_used_at FROM passkeys WHERE id = ?").bind(intruderKey.id).first<{ counter: number; last_used_at: number | null }>();
+    expect(row).toEqual({ counter: 0, last_used_at: null });
   });
 });
