@@ -77,11 +77,11 @@ async function checkAssertion(
   owner: string | null,
 ): Promise<{ passkey: PasskeyRow } | undefined> {
   const db = c.get("db");
-  const challenge = await takeWebauthnChallenge(db, challengeId, purpose);
+  const challenge = await takeWebauthnChallenge(db, challengeId, purpose, owner);
   const passkey = challenge && typeof response.id === "string" ? await findPasskey(db, response.id) : undefined;
   if (!challenge || !passkey) return undefined;
   // Ownership first: another account's passkey is refused before its assertion is verified, so its counter is never recorded here.
-  if (owner !== null && (challenge.userId !== owner || passkey.userId !== owner)) return undefined;
+  if (owner !== null && passkey.userId !== owner) return undefined;
   const counter = await verifyAssertion(c.get("config"), response, challenge.challenge, passkey, requireUserVerification);
   if (counter === undefined || !(await recordPasskeyUse(db, passkey.id, passkey.counter, counter))) return undefined;
   return { passkey };
@@ -131,8 +131,8 @@ passkeyRoutes.openapi(
     const { challengeId, response, name } = c.req.valid("json");
     const user = await callerAccount(c);
     const db = c.get("db");
-    const challenge = await takeWebauthnChallenge(db, challengeId, "register");
-    if (!challenge || challenge.userId !== user.id) throw new ApiError("invalid_request", "The registration challenge is invalid or expired.");
+    const challenge = await takeWebauthnChallenge(db, challengeId, "register", user.id);
+    if (!challenge) throw new ApiError("invalid_request", "The registration challenge is invalid or expired.");
     const info = await verifyRegistration(c.get("config"), response as unknown as RegistrationResponseJSON, challenge.challenge);
     if (!info) throw new ApiError("invalid_request", REFUSED);
     const row = {
