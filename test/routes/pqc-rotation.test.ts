@@ -7,9 +7,23 @@ import { type Bindings, ConfigError, loadConfig } from "../../src/env";
 import { kvKeys } from "../../src/kv-keys";
 import { akpJwk } from "../../src/pqc/akp";
 import { KEY_STATUS_REFRESH_MS, resetPqcKeyringForTests } from "../../src/pqc/keyring";
+import { KmsClient } from "../../src/pqc/kms-client";
 import { runMaintenance } from "../../src/scheduled";
-import { base64url, registerUser, type SignedIn } from "../helpers/identity";
-import { appWith, decodeHeader, jwks, mlDsaKeyFromSeed, pqcClaims, requestPqcToken, signPqc, verifyCall, type Handler } from "../helpers/pqc";
+import { base64url, forgeJwt, registerUser, type SignedIn } from "../helpers/identity";
+import {
+  appWith,
+  decodeHeader,
+  jwks,
+  kmsBindings,
+  kmsManage,
+  kmsTenant,
+  mlDsaKeyFromSeed,
+  pqcClaims,
+  requestPqcToken,
+  signPqc,
+  verifyCall,
+  type Handler,
+} from "../helpers/pqc";
 
 /**
  * Rotation with overlap: a Worker that signs with a new key records it in D1 and gives the old key
@@ -45,13 +59,13 @@ function newIsolate(): void {
 
 const pqcKids = async (handler: Handler) => (await jwks(handler)).filter((key) => key.kty === "AKP").map((key) => key.kid);
 
-async function issue(user: SignedIn, from: Deployment): Promise<{ token: string; kid: string }> {
+async function issue(user: SignedIn, from: Pick<Deployment, "handler">): Promise<{ token: string; kid: string }> {
   const response = await requestPqcToken(headyme, { token: user.accessToken, handler: from.handler });
   expect(response.status, response.text).toBe(200);
   return { token: response.body.pqcToken, kid: decodeHeader(response.body.pqcToken).kid as string };
 }
 
-const verifies = async (token: string, on: Deployment) => (await verifyCall({ pqc: token, handler: on.handler })).status;
+const verifies = async (token: string, on: Pick<Deployment, "handler">) => (await verifyCall({ pqc: token, handler: on.handler })).status;
 
 async function keyRow(kid: string): Promise<{ published_at: number; retires_at: number | null } | null> {
   return env.DB.prepare("SELECT published_at, retires_at FROM pqc_keys WHERE kid = ?").bind(kid).first();
@@ -196,5 +210,60 @@ describe("PQC key rotation with overlap", () => {
   it("refuses an overlap shorter than the token lifetime plus the margin", () => {
     expect(() => loadConfig({ ...env, PQC_TOKEN_TTL_SECONDS: "300", PQC_KEY_OVERLAP_SECONDS: "320" } as Bindings)).toThrow(ConfigError);
     expect(() => loadConfig({ ...env, PQC_TOKEN_TTL_SECONDS: "300", PQC_KEY_OVERLAP_SECONDS: "330" } as Bindings)).not.toThrow();
+  });
+});
+
+describe("the KMS alias moved back to a retired key (a hurried rollback, against the runbook)", () => {
+  it("keeps the newer key current in the JWKS and drops the old one at its retirement, and the newer key's tokens verify", { timeout: 30_000 }, async () => {
+    const tenant = await kmsTenant();
+    const createKey = async () => (await kmsManage(tenant, "CreateKey", { KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY" })).KeyMetadata.Arn as string;
+    const keyA = await createKey();
+    const keyB = await createKey();
+    const alias = `alias/headykey-pqc-rollback-${crypto.randomUUID().slice(0, 8)}`;
+    await kmsManage(tenant, "CreateAlias", { AliasName: alias, TargetKeyId: keyA });
+    // The shortest lifetimes allowed, so that A's retirement comes within the fake KMS's 5-minute SigV4 clock skew.
+    const bindings = kmsBindings(tenant, { KMS_PQC_KEY_ID: alias, PQC_TOKEN_TTL_SECONDS: "60", PQC_KEY_OVERLAP_SECONDS: "90" });
+    const worker = { handler: appWith(bindings) };
+    const kmsKey = (keyId: string) => new KmsClient({ ...tenant, region: env.AWS_REGION ?? "us-east-1", keyId, endpoint: env.TEST_KMS_ENDPOINT });
+    const signedByKms = (keyId: string, kid: string) =>
+      forgeJwt({ alg: "ML-DSA-65", typ: "pqc+jwt", kid }, pqcClaims({ sub: user.userId }, "headyme", "sync", { exp: Math.floor(Date.now() / 1000) + 60 }), async (input) => (await kmsKey(keyId).sign(input)).signature);
+
+    newIsolate();
+    const a = await issue(user, worker);
+    await kmsManage(tenant, "UpdateAlias", { AliasName: alias, TargetKeyId: keyB });
+    const b = await issue(user, worker); // the signer notices the new key on Sign and signs again under B
+    expect(b.kid).not.toBe(a.kid);
+    const retiresAt = (await keyRow(a.kid))!.retires_at!;
+    expect(retiresAt).toBeGreaterThan(Date.now());
+
+    await kmsManage(tenant, "UpdateAlias", { AliasName: alias, TargetKeyId: keyA }); // the rollback
+    // Nothing moved back in D1: B stays current, A keeps its retirement time.
+    expect(await keyRow(b.kid)).toMatchObject({ retires_at: null });
+    expect((await keyRow(a.kid))!.retires_at).toBe(retiresAt);
+
+    // During A's overlap: B is published first (current), here and in a fresh isolate, and B's token verifies.
+    expect((await pqcKids(worker.handler))[0]).toBe(b.kid);
+    expect(await verifies(b.token, worker)).toBe(200);
+    newIsolate();
+    expect((await pqcKids(worker.handler))[0]).toBe(b.kid);
+    expect(await verifies(b.token, worker)).toBe(200);
+
+    // After A's retirement: the JWKS lists B first and never A; B's tokens verify, A's do not.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(retiresAt + 1_000);
+    for (const fresh of [false, true]) {
+      if (fresh) newIsolate();
+      const published = await pqcKids(worker.handler);
+      expect(published[0]).toBe(b.kid);
+      expect(published).not.toContain(a.kid);
+      expect(await verifies(await signedByKms(keyB, b.kid), worker)).toBe(200);
+      expect(await verifies(await signedByKms(keyA, a.kid), worker)).toBe(401);
+    }
+
+    // The way out is forward: with the alias on B again, tokens are issued under B.
+    await kmsManage(tenant, "UpdateAlias", { AliasName: alias, TargetKeyId: keyB });
+    const recovered = await issue(user, worker);
+    expect(recovered.kid).toBe(b.kid);
+    expect(await verifies(recovered.token, worker)).toBe(200);
   });
 });
