@@ -41,6 +41,12 @@ export async function retiredKeysSince(db: Database, since: number): Promise<Ret
   return (await db.select().from(pqcKeys).where(gt(pqcKeys.retiresAt, since))).map(retiringKey);
 }
 
+/** When `kid` stops verifying (ms); null while it is current, and for a key not recorded yet (a rotation under way). */
+export async function keyRetirement(db: Database, kid: string): Promise<number | null> {
+  const row = await db.select({ retiresAt: pqcKeys.retiresAt }).from(pqcKeys).where(eq(pqcKeys.kid, kid)).get();
+  return row?.retiresAt ?? null;
+}
+
 /** A key for the JWKS: `retiresAt` null while it is current. */
 export interface PublishableKey {
   kid: string;

@@ -12,6 +12,7 @@ import { runMaintenance } from "../../src/scheduled";
 import { base64url, forgeJwt, registerUser, type SignedIn } from "../helpers/identity";
 import {
   appWith,
+  call,
   decodeHeader,
   jwks,
   kmsBindings,
@@ -21,6 +22,7 @@ import {
   pqcClaims,
   requestPqcToken,
   signPqc,
+  userWithRole,
   verifyCall,
   type Handler,
 } from "../helpers/pqc";
@@ -45,9 +47,9 @@ interface Deployment {
   handler: Handler;
 }
 
-function deployment(): Deployment {
+function deployment(overrides: Partial<Bindings> = {}): Deployment {
   const seed = crypto.getRandomValues(new Uint8Array(32));
-  const bindings = { ...env, PQC_LOCAL_SEED: base64url(seed) } as Bindings;
+  const bindings = { ...env, PQC_LOCAL_SEED: base64url(seed), ...overrides } as Bindings;
   return { seed, bindings, handler: appWith(bindings) };
 }
 
@@ -77,6 +79,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
   newIsolate();
 });
 
@@ -164,7 +167,7 @@ describe("PQC key rotation with overlap", () => {
     expect(await verifies(await signPqc(pqcClaims({ sub: user.userId }), { key: stolenKey }), before)).toBe(401);
   });
 
-  it("moves only forward: an isolate still signing with the old key never retires the new one", async () => {
+  it("moves only forward: an isolate still signing with the old key never retires the new one, and issues nothing with the retired key", async () => {
     const before = deployment();
     const after = deployment();
     newIsolate();
@@ -174,9 +177,33 @@ describe("PQC key rotation with overlap", () => {
     const retiresAt = (await keyRow(old.kid))!.retires_at;
 
     newIsolate(); // an isolate of the old deployment, still running
-    await issue(user, before);
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const stale = await requestPqcToken(headyme, { token: user.accessToken, handler: before.handler });
+    expect(stale.status, stale.text).toBe(503);
+    expect(stale.body.error.code).toBe("misconfigured");
     expect(await keyRow(current.kid)).toMatchObject({ retires_at: null });
     expect((await keyRow(old.kid))!.retires_at).toBe(retiresAt);
+  });
+
+  it("node tokens signed by the PQC signer (SAGE_TOKEN_ALG=ML-DSA-65) are not signed with a retired key either", async () => {
+    const before = deployment({ SAGE_TOKEN_ALG: "ML-DSA-65" });
+    const after = deployment({ SAGE_TOKEN_ALG: "ML-DSA-65" });
+    const operator = await userWithRole("operator");
+    const nodeToken = (from: Deployment) =>
+      call("POST", "/api/sage/token", { token: operator.accessToken, body: { node_id: `node-${crypto.randomUUID().slice(0, 8)}`, role: "ui" }, handler: from.handler });
+    newIsolate();
+    await issue(user, before);
+    newIsolate();
+    const current = await issue(user, after);
+
+    newIsolate(); // an isolate of the old deployment, still running
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const stale = await nodeToken(before);
+    expect(stale.status, stale.text).toBe(503);
+    expect(stale.body.error.code).toBe("misconfigured");
+    const fresh = await nodeToken(after);
+    expect(fresh.status, fresh.text).toBe(200);
+    expect(decodeHeader(fresh.body.token).kid).toBe(current.kid);
   });
 
   it("adopting a key already known changes nothing, so two isolates racing retire the old key once, at the first adoption's time", async () => {
@@ -214,7 +241,7 @@ describe("PQC key rotation with overlap", () => {
 });
 
 describe("the KMS alias moved back to a retired key (a hurried rollback, against the runbook)", () => {
-  it("keeps the newer key current in the JWKS and drops the old one at its retirement, and the newer key's tokens verify", { timeout: 30_000 }, async () => {
+  it("keeps the newer key current in the JWKS and drops the old one at its retirement, refuses issuance with 503, and the newer key's tokens verify", { timeout: 30_000 }, async () => {
     const tenant = await kmsTenant();
     const createKey = async () => (await kmsManage(tenant, "CreateKey", { KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY" })).KeyMetadata.Arn as string;
     const keyA = await createKey();
@@ -237,6 +264,14 @@ describe("the KMS alias moved back to a retired key (a hurried rollback, against
     expect(retiresAt).toBeGreaterThan(Date.now());
 
     await kmsManage(tenant, "UpdateAlias", { AliasName: alias, TargetKeyId: keyA }); // the rollback
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const refused = await requestPqcToken(headyme, { token: user.accessToken, handler: worker.handler });
+    expect(refused.status, refused.text).toBe(503);
+    expect(refused.body.error.code).toBe("misconfigured");
+    expect(refused.body.error.message).toMatch(/retired by a key rotation/);
+    expect(refused.headers.get("Retry-After")).toBeNull();
+    expect(refused.text).not.toMatch(/eyJ[A-Za-z0-9_-]+\.eyJ/);
+    expect(errors.mock.calls.map(([line]) => String(line)).find((line) => line.includes(a.kid))).toMatch(/refusing to issue a token with a retired key/);
     // Nothing moved back in D1: B stays current, A keeps its retirement time.
     expect(await keyRow(b.kid)).toMatchObject({ retires_at: null });
     expect((await keyRow(a.kid))!.retires_at).toBe(retiresAt);
@@ -248,7 +283,7 @@ describe("the KMS alias moved back to a retired key (a hurried rollback, against
     expect((await pqcKids(worker.handler))[0]).toBe(b.kid);
     expect(await verifies(b.token, worker)).toBe(200);
 
-    // After A's retirement: the JWKS lists B first and never A; B's tokens verify, A's do not.
+    // After A's retirement: the JWKS lists B first and never A; issuing is still refused; B's tokens verify, A's do not.
     vi.useFakeTimers({ toFake: ["Date"] });
     vi.setSystemTime(retiresAt + 1_000);
     for (const fresh of [false, true]) {
@@ -256,6 +291,9 @@ describe("the KMS alias moved back to a retired key (a hurried rollback, against
       const published = await pqcKids(worker.handler);
       expect(published[0]).toBe(b.kid);
       expect(published).not.toContain(a.kid);
+      const again = await requestPqcToken(headyme, { token: user.accessToken, handler: worker.handler });
+      expect(again.status, again.text).toBe(503);
+      expect(again.body.error.code).toBe("misconfigured");
       expect(await verifies(await signedByKms(keyB, b.kid), worker)).toBe(200);
       expect(await verifies(await signedByKms(keyA, a.kid), worker)).toBe(401);
     }
