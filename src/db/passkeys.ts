@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, lt, or } from "drizzle-orm";
+import { and, asc, count, eq, gt, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "./client";
 import { passkeys, webauthnChallenges, type PasskeyRow } from "./schema";
 
@@ -15,11 +15,22 @@ export async function storeWebauthnChallenge(db: Database, purpose: WebauthnChal
   return id;
 }
 
-/** Takes a live challenge of this purpose out (once): the delete that returns it is the use. */
-export async function takeWebauthnChallenge(db: Database, id: string, purpose: WebauthnChallengePurpose) {
+/**
+ * Takes a live challenge of this purpose and owner out (once): the delete that returns it is the use.
+ * `owner` is the user the ceremony was started for (null for a first-factor sign-in); someone else's
+ * attempt matches no row, so it cannot use up the owner's challenge.
+ */
+export async function takeWebauthnChallenge(db: Database, id: string, purpose: WebauthnChallengePurpose, owner: string | null) {
   const [row] = await db
     .delete(webauthnChallenges)
-    .where(and(eq(webauthnChallenges.id, id), eq(webauthnChallenges.purpose, purpose), gt(webauthnChallenges.expiresAt, Date.now())))
+    .where(
+      and(
+        eq(webauthnChallenges.id, id),
+        eq(webauthnChallenges.purpose, purpose),
+        owner === null ? isNull(webauthnChallenges.userId) : eq(webauthnChallenges.userId, owner),
+        gt(webauthnChallenges.expiresAt, Date.now()),
+      ),
+    )
     .returning();
   return row;
 }

@@ -1,4 +1,4 @@
-import { and, gt, isNull, lt, sql } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import type { AkpJwk } from "../pqc/akp";
 import type { Database } from "./client";
 import { pqcKeys } from "./schema";
@@ -39,6 +39,32 @@ export async function adoptSigningKey(db: Database, jwk: AkpJwk, now: number, ov
  */
 export async function retiredKeysSince(db: Database, since: number): Promise<RetiringKey[]> {
   return (await db.select().from(pqcKeys).where(gt(pqcKeys.retiresAt, since))).map(retiringKey);
+}
+
+/** When `kid` stops verifying (ms); null while it is current, and for a key not recorded yet (a rotation under way). */
+export async function keyRetirement(db: Database, kid: string): Promise<number | null> {
+  const row = await db.select({ retiresAt: pqcKeys.retiresAt }).from(pqcKeys).where(eq(pqcKeys.kid, kid)).get();
+  return row?.retiresAt ?? null;
+}
+
+/** A key for the JWKS: `retiresAt` null while it is current. */
+export interface PublishableKey {
+  kid: string;
+  jwk: AkpJwk;
+  retiresAt: number | null;
+}
+
+/**
+ * The keys that still verify at `now`, the current one first (then the others newest first), and
+ * the key `kid` whatever its state, so that the caller can tell a retired key from one not recorded.
+ */
+export async function keysToPublish(db: Database, now: number, kid: string): Promise<PublishableKey[]> {
+  const rows = await db
+    .select()
+    .from(pqcKeys)
+    .where(or(isNull(pqcKeys.retiresAt), gt(pqcKeys.retiresAt, now), eq(pqcKeys.kid, kid)))
+    .orderBy(sql`${pqcKeys.retiresAt} is not null`, desc(pqcKeys.publishedAt));
+  return rows.map((row) => ({ kid: row.kid, jwk: JSON.parse(row.jwk) as AkpJwk, retiresAt: row.retiresAt }));
 }
 
 function retiringKey(row: typeof pqcKeys.$inferSelect): RetiringKey {

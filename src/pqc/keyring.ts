@@ -1,9 +1,9 @@
 import type { Bindings, Config } from "../env";
-import { THUMBPRINT_KID, type VerificationKey } from "../crypto/jwt";
+import { peekHeader, THUMBPRINT_KID, type VerificationKey } from "../crypto/jwt";
 import { mlDsa65 } from "../crypto/ml-dsa";
 import { database } from "../db/client";
-import { adoptSigningKey, type RetiringKey, retiredKeysSince } from "../db/pqc-keys";
-import { UnavailableError } from "../errors";
+import { adoptSigningKey, keyRetirement, keysToPublish, type RetiringKey, retiredKeysSince } from "../db/pqc-keys";
+import { ApiError, UnavailableError } from "../errors";
 import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../kv-keys";
 import { guardKv } from "../storage/guard";
 import { akpJwk, publicKeyFromJwk, type AkpJwk } from "./akp";
@@ -229,13 +229,52 @@ export async function currentPqcJwk(config: Config, env: KeyringBindings): Promi
 }
 
 /**
- * The PQC keys to publish in the JWKS: the current one, and every rotated-out key still inside its
- * overlap. With D1 down, only the current key (verification does not depend on this list).
+ * The PQC keys to publish in the JWKS: D1's current key first, then every rotated-out key still
+ * inside its overlap. The current key is D1's, not simply the signer's, because rotation only moves
+ * forward: with the KMS alias moved back to a retired key, the signer's key is listed only while its
+ * overlap lasts, never first, and the newer key stays current. The signer's key leads only when D1
+ * has no record of it yet (its adoption failed). With D1 down, the signer's key alone, unless this
+ * isolate knows it is retired (verification does not depend on this list).
  */
 export async function publishedPqcJwks(config: Config, env: KeyringBindings): Promise<AkpJwk[]> {
-  const current = await currentPqcJwk(config, env);
-  const overlapping = (await unlessD1IsDown(() => retiredKeysSince(database(env.DB), Date.now()))) ?? [];
-  return [current, ...overlapping.filter((key) => key.kid !== current.kid).map((key) => key.jwk)];
+  const signer = await currentPqcJwk(config, env);
+  const now = Date.now();
+  const keys = await unlessD1IsDown(() => keysToPublish(database(env.DB), now, signer.kid));
+  const known = verifiers.get(signer.kid);
+  if (!keys) return known?.retiresAt == null ? [signer] : [];
+  const recorded = keys.find((key) => key.kid === signer.kid);
+  if (known && recorded?.retiresAt != null) retireAt(known, recorded.retiresAt); // so this isolate stops verifying it in time, too
+  const verifying = keys.filter((key) => key.retiresAt === null || now < key.retiresAt).map((key) => key.jwk);
+  return recorded ? verifying : [signer, ...verifying];
+}
+
+/**
+ * Lets a token the PQC signer just made leave only while the key that signed it (the header's
+ * `kid`) is not retired. Rotation retires a key for good, but moving the KMS alias back to it (a
+ * hurried rollback, against the runbook) makes KMS sign with it again, and every verifier refuses
+ * those tokens once its overlap ends. D1 is asked on every issuance, so the refusal starts with the
+ * retirement; with D1 down, what this isolate knows (KV's markers) decides. 503 `misconfigured`,
+ * not `unavailable`: nothing is down, and no retry helps (so no Retry-After) until an operator
+ * rotates to a new key.
+ */
+export async function refuseRetiredSigningKey(env: KeyringBindings, token: string): Promise<void> {
+  const kid = String(peekHeader(token)?.kid);
+  const known = verifiers.get(kid);
+  let retiresAt = await unlessD1IsDown(() => keyRetirement(database(env.DB), kid));
+  if (retiresAt === undefined) {
+    if (known) await refreshStatus(known, env.CACHE);
+    retiresAt = known?.retiresAt ?? null;
+  }
+  if (retiresAt === null) return;
+  if (known) retireAt(known, retiresAt);
+  console.error(
+    JSON.stringify({
+      msg: "PQC signer: refusing to issue a token with a retired key. The KMS alias points at a key a rotation retired; rotate to a new key (scripts/kms.mjs rotate) instead of moving the alias back.",
+      kid,
+      retiresAt: new Date(retiresAt).toISOString(),
+    }),
+  );
+  throw new ApiError("misconfigured", "The token signer's key was retired by a key rotation; issuing resumes once an operator rotates to a new key.");
 }
 
 /**

@@ -69,8 +69,9 @@ function describePasskey(passkey: PasskeyRow) {
 
 /**
  * Checks an assertion against its single-use challenge and the stored passkey, then records the new
- * counter (conditionally, so of two assertions with one counter only one counts). The passkey, or
- * undefined when anything fails.
+ * counter (conditionally, so of two assertions with one counter only one counts). `owner` is the
+ * user whose second factor this is (the passkey must be theirs), or null for a sign-in, where the
+ * passkey names its user. The passkey, or undefined when anything fails.
  */
 async function checkAssertion(
   c: Context<AppEnv>,
@@ -78,14 +79,17 @@ async function checkAssertion(
   purpose: "sign_in" | "second_factor",
   response: AuthenticationResponseJSON,
   requireUserVerification: boolean,
-): Promise<{ passkey: PasskeyRow; challengeUserId: string | null } | undefined> {
+  owner: string | null,
+): Promise<{ passkey: PasskeyRow } | undefined> {
   const db = c.get("db");
-  const challenge = await takeWebauthnChallenge(db, challengeId, purpose);
+  const challenge = await takeWebauthnChallenge(db, challengeId, purpose, owner);
   const passkey = challenge && typeof response.id === "string" ? await findPasskey(db, response.id) : undefined;
   if (!challenge || !passkey) return undefined;
+  // Ownership first: another account's passkey is refused before its assertion is verified, so its counter is never recorded here.
+  if (owner !== null && passkey.userId !== owner) return undefined;
   const counter = await verifyAssertion(c.get("config"), response, challenge.challenge, passkey, requireUserVerification);
   if (counter === undefined || !(await recordPasskeyUse(db, passkey.id, passkey.counter, counter))) return undefined;
-  return { passkey, challengeUserId: challenge.userId };
+  return { passkey };
 }
 
 passkeyRoutes.openapi(
@@ -132,8 +136,8 @@ passkeyRoutes.openapi(
     const { challengeId, response, name } = c.req.valid("json");
     const user = await callerAccount(c);
     const db = c.get("db");
-    const challenge = await takeWebauthnChallenge(db, challengeId, "register");
-    if (!challenge || challenge.userId !== user.id) throw new ApiError("invalid_request", "The registration challenge is invalid or expired.");
+    const challenge = await takeWebauthnChallenge(db, challengeId, "register", user.id);
+    if (!challenge) throw new ApiError("invalid_request", "The registration challenge is invalid or expired.");
     const info = await verifyRegistration(c.get("config"), response as unknown as RegistrationResponseJSON, challenge.challenge);
     if (!info) throw new ApiError("invalid_request", REFUSED);
     const row = {
@@ -201,7 +205,7 @@ passkeyRoutes.openapi(
   async (c) => {
     const { challengeId, response } = c.req.valid("json");
     await consumeRateLimit(c.env, PASSKEY_SIGN_IN_PER_IP, clientIpKey(c.get("meta")));
-    const checked = await checkAssertion(c, challengeId, "sign_in", response as unknown as AuthenticationResponseJSON, true);
+    const checked = await checkAssertion(c, challengeId, "sign_in", response as unknown as AuthenticationResponseJSON, true, null);
     const user = checked && (await findUserById(c.get("db"), checked.passkey.userId));
     if (!checked || !user || user.disabledAt !== null) {
       await c.get("audit").recordCoalesced({ type: "login.failed", details: { reason: "passkey_refused" } });
@@ -246,8 +250,7 @@ passkeyRoutes.openapi(
   async (c) => {
     const { mfaToken, challengeId, response } = c.req.valid("json");
     const body = await finishMfaLogin(c, mfaToken, "passkey", async (user) => {
-      const checked = await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, false);
-      return checked !== undefined && checked.passkey.userId === user.id && checked.challengeUserId === user.id;
+      return (await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, false, user.id)) !== undefined;
     });
     return c.json(body, 200);
   },

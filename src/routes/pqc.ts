@@ -9,7 +9,7 @@ import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { countMetric, observeMetric } from "../metrics/batch";
 import { validationHook } from "../middleware/validation";
-import { recordPqcSigningKey } from "../pqc/keyring";
+import { recordPqcSigningKey, refuseRetiredSigningKey } from "../pqc/keyring";
 import { createReference } from "../pqc/references";
 import { findServiceOperation } from "../pqc/services";
 import { consumeRateLimit, PQC_ISSUE_PER_CALLER } from "../rate-limit/limits";
@@ -61,7 +61,7 @@ pqcRoutes.openapi(
         content: { "application/json": { schema: PqcTokenIssued.or(PqcReferenceIssued) } },
       },
       ...errorResponses(400, 401, 403, 429),
-      503: { description: "The signer (KMS) is unavailable" },
+      503: { description: "The signer (KMS) is unavailable, or its key was retired by a rotation (`misconfigured`)" },
     },
   }),
   async (c) => {
@@ -90,6 +90,7 @@ pqcRoutes.openapi(
       operation: body.operation,
       certificateThumbprint: certificate,
     });
+    await refuseRetiredSigningKey(c.env, token);
     c.executionCtx.waitUntil(recordPqcSigningKey(config, c.env));
     countMetric("heady_pqc_tokens_generated_total", { service: body.service, operation: body.operation });
     observeMetric("heady_pqc_token_size_bytes", {}, token.length);

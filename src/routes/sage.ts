@@ -11,7 +11,7 @@ import { meshAuditEvent } from "../mesh/audit-events";
 import { topicsOfNode } from "../mesh/connections";
 import { nodeRevokedBefore, registerNodeToken, revokeNode, revokeToken } from "../mesh/node-registry";
 import { issueNodeToken } from "../mesh/node-token";
-import { recordPqcSigningKey } from "../pqc/keyring";
+import { recordPqcSigningKey, refuseRetiredSigningKey } from "../pqc/keyring";
 import { nodePermissions, permissionsSize, PERMISSIONS_MAX_BYTES, type MeshRole } from "../mesh/permissions";
 import type { RevocationNotice } from "../mesh/revocation-list";
 import { topicObject } from "../mesh/topic-handoff";
@@ -112,7 +112,10 @@ sageRoutes.openapi(
       ttlSeconds,
       notBeforeSeconds: revokedBefore === undefined ? undefined : revokedBefore + 1,
     });
-    if (config.mesh.tokenAlgorithm === "ML-DSA-65") c.executionCtx.waitUntil(recordPqcSigningKey(config, c.env));
+    if (config.mesh.tokenAlgorithm === "ML-DSA-65") {
+      await refuseRetiredSigningKey(c.env, token);
+      c.executionCtx.waitUntil(recordPqcSigningKey(config, c.env));
+    }
     await registerNodeToken(db, claims, principal.userId);
     await recordWithReceiptHeader(
       c,

@@ -1,3 +1,4 @@
+import { AwsClient } from "aws4fetch";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { createApp } from "../../src/app";
@@ -222,6 +223,21 @@ export function kmsMode(
   options: { operations?: ("Sign" | "Verify" | "GetPublicKey")[]; times?: number; delayMs?: number; body?: string } = {},
 ): Promise<unknown> {
   return kmsControlCall("POST", "/__control", { accessKeyId: tenant.accessKeyId, mode, ...options });
+}
+
+/**
+ * A key-management call on the fake KMS (CreateKey, CreateAlias, UpdateAlias, …), SigV4-signed as
+ * `tenant`, as scripts/kms.mjs makes them: how a test moves an alias between keys.
+ */
+export async function kmsManage(tenant: KmsTenant, operation: string, body: Record<string, unknown>): Promise<any> {
+  const aws = new AwsClient({ ...tenant, service: "kms", region: env.AWS_REGION ?? "us-east-1", retries: 0 });
+  const response = await aws.fetch(env.TEST_KMS_ENDPOINT, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `TrentService.${operation}` },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`fake KMS ${operation} answered ${response.status}: ${await response.text()}`);
+  return response.json();
 }
 
 /** The Worker's bindings with the KMS signer pointed at the fake KMS, as `tenant`. */

@@ -7,7 +7,7 @@ import { countMetric, flushMetrics, hasUnflushedMetrics } from "../../src/metric
 import { METRICS_AGGREGATOR_NAME } from "../../src/durable-objects/metrics-aggregator";
 import { attemptLogin, registerUser, type SignedIn } from "../helpers/identity";
 import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
-import { apiKeyFor, appWith, call, kmsBindings, kmsMode, kmsTenant, requestPqcToken, userWithRole, verifyCall } from "../helpers/pqc";
+import { apiKeyFor, appWith, call, decodeHeader, kmsBindings, kmsMode, kmsTenant, requestPqcToken, userWithRole, verifyCall } from "../helpers/pqc";
 import { connect, join, nodeToken, uniqueNodeId } from "./mesh-support";
 
 /**
@@ -142,6 +142,9 @@ describe("exact counts", () => {
     expect(delta(before, after, 'heady_kms_requests_total{operation="Sign"}')).toBe(2);
     expect(delta(before, after, 'heady_kms_errors_total{operation="Sign",type="ThrottlingException"}')).toBe(1);
     expect(delta(before, after, 'heady_kms_request_duration_seconds_count{operation="Sign"}')).toBe(2);
+    // This file's D1 also serves the local signer, and adopting the KMS key retired the local key, which
+    // then signs nothing more: undo the adoption, so that the tests after this one issue as before.
+    await env.DB.batch([env.DB.prepare("DELETE FROM pqc_keys WHERE kid = ?").bind(decodeHeader(issued.body.pqcToken).kid), env.DB.prepare("UPDATE pqc_keys SET retires_at = NULL")]);
   });
 
   it("/metrics/pqc carries the PQC families only", async () => {

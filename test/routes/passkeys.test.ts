@@ -56,15 +56,19 @@ describe("passkey registration", () => {
     expect((await request("GET", "/api/auth/passkeys", { token: account.accessToken })).body.passkeys).toEqual([]);
   });
 
-  it("a registration challenge works once and only for its user", async () => {
+  it("a registration challenge works once and only for its user, and someone else's attempt does not use it up", async () => {
     const account = await registerUser();
     const other = await registerUser();
     const started = await request("POST", "/api/auth/passkeys/register/options", { token: account.accessToken });
     const response = await new SoftAuthenticator(RP).register(started.body.options);
-    const stolen = await request("POST", "/api/auth/passkeys/register/verify", { token: other.accessToken, body: { challengeId: started.body.challengeId, response } });
+    const verify = (as: SignedIn) => request("POST", "/api/auth/passkeys/register/verify", { token: as.accessToken, body: { challengeId: started.body.challengeId, response } });
+    const stolen = await verify(other);
     expect(stolen.status).toBe(400);
-    const again = await request("POST", "/api/auth/passkeys/register/verify", { token: account.accessToken, body: { challengeId: started.body.challengeId, response } });
-    expect(again.status).toBe(400);
+    expect(stolen.body.error.code).toBe("invalid_request");
+    expect((await request("GET", "/api/auth/passkeys", { token: other.accessToken })).body.passkeys).toEqual([]);
+    const own = await verify(account);
+    expect(own.status, own.text).toBe(201);
+    expect((await verify(account)).status).toBe(400);
   });
 });
 
@@ -145,7 +149,7 @@ describe("passkey as the second factor", () => {
     expect(finished.body.user.id).toBe(account.userId);
   });
 
-  it("another account's passkey does not finish this account's login", async () => {
+  it("another account's passkey does not finish this account's login, and its signature counter is not recorded", async () => {
     const account = await registerUser();
     await addPasskey(account);
     const intruder = await registerUser();
@@ -156,5 +160,27 @@ describe("passkey as the second factor", () => {
       body: { mfaToken: first.body.mfaToken, challengeId: started.body.challengeId, response: await intruderKey.assert(started.body.options) },
     });
     expect(finished.status).toBe(401);
+    // The assertion was valid for the intruder's passkey (counter 1), but nothing of it reached that passkey's row.
+    const row = await env.DB.prepare("SELECT counter, last_used_at FROM passkeys WHERE id = ?").bind(intruderKey.id).first<{ counter: number; last_used_at: number | null }>();
+    expect(row).toEqual({ counter: 0, last_used_at: null });
+  });
+
+  it("someone else's attempt with this login's challenge does not use it up", async () => {
+    const account = await registerUser();
+    const authenticator = await addPasskey(account);
+    const intruder = await registerUser();
+    const intruderKey = await addPasskey(intruder);
+    const first = await attemptLogin(account.email, account.password);
+    const started = await request("POST", "/api/auth/login/mfa/passkey/options", { body: { mfaToken: first.body.mfaToken } });
+    const intruderLogin = await attemptLogin(intruder.email, intruder.password);
+    const stolen = await request("POST", "/api/auth/login/mfa/passkey", {
+      body: { mfaToken: intruderLogin.body.mfaToken, challengeId: started.body.challengeId, response: await intruderKey.assert(started.body.options) },
+    });
+    expect(stolen.status).toBe(401);
+    const finished = await request("POST", "/api/auth/login/mfa/passkey", {
+      body: { mfaToken: first.body.mfaToken, challengeId: started.body.challengeId, response: await authenticator.assert(started.body.options) },
+    });
+    expect(finished.status, finished.text).toBe(200);
+    expect(finished.body.user.id).toBe(account.userId);
   });
 });

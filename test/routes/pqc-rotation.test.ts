@@ -7,9 +7,25 @@ import { type Bindings, ConfigError, loadConfig } from "../../src/env";
 import { kvKeys } from "../../src/kv-keys";
 import { akpJwk } from "../../src/pqc/akp";
 import { KEY_STATUS_REFRESH_MS, resetPqcKeyringForTests } from "../../src/pqc/keyring";
+import { KmsClient } from "../../src/pqc/kms-client";
 import { runMaintenance } from "../../src/scheduled";
-import { base64url, registerUser, type SignedIn } from "../helpers/identity";
-import { appWith, decodeHeader, jwks, mlDsaKeyFromSeed, pqcClaims, requestPqcToken, signPqc, verifyCall, type Handler } from "../helpers/pqc";
+import { base64url, forgeJwt, registerUser, type SignedIn } from "../helpers/identity";
+import {
+  appWith,
+  call,
+  decodeHeader,
+  jwks,
+  kmsBindings,
+  kmsManage,
+  kmsTenant,
+  mlDsaKeyFromSeed,
+  pqcClaims,
+  requestPqcToken,
+  signPqc,
+  userWithRole,
+  verifyCall,
+  type Handler,
+} from "../helpers/pqc";
 
 /**
  * Rotation with overlap: a Worker that signs with a new key records it in D1 and gives the old key
@@ -31,9 +47,9 @@ interface Deployment {
   handler: Handler;
 }
 
-function deployment(): Deployment {
+function deployment(overrides: Partial<Bindings> = {}): Deployment {
   const seed = crypto.getRandomValues(new Uint8Array(32));
-  const bindings = { ...env, PQC_LOCAL_SEED: base64url(seed) } as Bindings;
+  const bindings = { ...env, PQC_LOCAL_SEED: base64url(seed), ...overrides } as Bindings;
   return { seed, bindings, handler: appWith(bindings) };
 }
 
@@ -45,13 +61,13 @@ function newIsolate(): void {
 
 const pqcKids = async (handler: Handler) => (await jwks(handler)).filter((key) => key.kty === "AKP").map((key) => key.kid);
 
-async function issue(user: SignedIn, from: Deployment): Promise<{ token: string; kid: string }> {
+async function issue(user: SignedIn, from: Pick<Deployment, "handler">): Promise<{ token: string; kid: string }> {
   const response = await requestPqcToken(headyme, { token: user.accessToken, handler: from.handler });
   expect(response.status, response.text).toBe(200);
   return { token: response.body.pqcToken, kid: decodeHeader(response.body.pqcToken).kid as string };
 }
 
-const verifies = async (token: string, on: Deployment) => (await verifyCall({ pqc: token, handler: on.handler })).status;
+const verifies = async (token: string, on: Pick<Deployment, "handler">) => (await verifyCall({ pqc: token, handler: on.handler })).status;
 
 async function keyRow(kid: string): Promise<{ published_at: number; retires_at: number | null } | null> {
   return env.DB.prepare("SELECT published_at, retires_at FROM pqc_keys WHERE kid = ?").bind(kid).first();
@@ -63,6 +79,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
   newIsolate();
 });
 
@@ -150,7 +167,7 @@ describe("PQC key rotation with overlap", () => {
     expect(await verifies(await signPqc(pqcClaims({ sub: user.userId }), { key: stolenKey }), before)).toBe(401);
   });
 
-  it("moves only forward: an isolate still signing with the old key never retires the new one", async () => {
+  it("moves only forward: an isolate still signing with the old key never retires the new one, and issues nothing with the retired key", async () => {
     const before = deployment();
     const after = deployment();
     newIsolate();
@@ -160,9 +177,33 @@ describe("PQC key rotation with overlap", () => {
     const retiresAt = (await keyRow(old.kid))!.retires_at;
 
     newIsolate(); // an isolate of the old deployment, still running
-    await issue(user, before);
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const stale = await requestPqcToken(headyme, { token: user.accessToken, handler: before.handler });
+    expect(stale.status, stale.text).toBe(503);
+    expect(stale.body.error.code).toBe("misconfigured");
     expect(await keyRow(current.kid)).toMatchObject({ retires_at: null });
     expect((await keyRow(old.kid))!.retires_at).toBe(retiresAt);
+  });
+
+  it("node tokens signed by the PQC signer (SAGE_TOKEN_ALG=ML-DSA-65) are not signed with a retired key either", async () => {
+    const before = deployment({ SAGE_TOKEN_ALG: "ML-DSA-65" });
+    const after = deployment({ SAGE_TOKEN_ALG: "ML-DSA-65" });
+    const operator = await userWithRole("operator");
+    const nodeToken = (from: Deployment) =>
+      call("POST", "/api/sage/token", { token: operator.accessToken, body: { node_id: `node-${crypto.randomUUID().slice(0, 8)}`, role: "ui" }, handler: from.handler });
+    newIsolate();
+    await issue(user, before);
+    newIsolate();
+    const current = await issue(user, after);
+
+    newIsolate(); // an isolate of the old deployment, still running
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    const stale = await nodeToken(before);
+    expect(stale.status, stale.text).toBe(503);
+    expect(stale.body.error.code).toBe("misconfigured");
+    const fresh = await nodeToken(after);
+    expect(fresh.status, fresh.text).toBe(200);
+    expect(decodeHeader(fresh.body.token).kid).toBe(current.kid);
   });
 
   it("adopting a key already known changes nothing, so two isolates racing retire the old key once, at the first adoption's time", async () => {
@@ -196,5 +237,71 @@ describe("PQC key rotation with overlap", () => {
   it("refuses an overlap shorter than the token lifetime plus the margin", () => {
     expect(() => loadConfig({ ...env, PQC_TOKEN_TTL_SECONDS: "300", PQC_KEY_OVERLAP_SECONDS: "320" } as Bindings)).toThrow(ConfigError);
     expect(() => loadConfig({ ...env, PQC_TOKEN_TTL_SECONDS: "300", PQC_KEY_OVERLAP_SECONDS: "330" } as Bindings)).not.toThrow();
+  });
+});
+
+describe("the KMS alias moved back to a retired key (a hurried rollback, against the runbook)", () => {
+  it("keeps the newer key current in the JWKS and drops the old one at its retirement, refuses issuance with 503, and the newer key's tokens verify", { timeout: 30_000 }, async () => {
+    const tenant = await kmsTenant();
+    const createKey = async () => (await kmsManage(tenant, "CreateKey", { KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY" })).KeyMetadata.Arn as string;
+    const keyA = await createKey();
+    const keyB = await createKey();
+    const alias = `alias/headykey-pqc-rollback-${crypto.randomUUID().slice(0, 8)}`;
+    await kmsManage(tenant, "CreateAlias", { AliasName: alias, TargetKeyId: keyA });
+    // The shortest lifetimes allowed, so that A's retirement comes within the fake KMS's 5-minute SigV4 clock skew.
+    const bindings = kmsBindings(tenant, { KMS_PQC_KEY_ID: alias, PQC_TOKEN_TTL_SECONDS: "60", PQC_KEY_OVERLAP_SECONDS: "90" });
+    const worker = { handler: appWith(bindings) };
+    const kmsKey = (keyId: string) => new KmsClient({ ...tenant, region: env.AWS_REGION ?? "us-east-1", keyId, endpoint: env.TEST_KMS_ENDPOINT });
+    const signedByKms = (keyId: string, kid: string) =>
+      forgeJwt({ alg: "ML-DSA-65", typ: "pqc+jwt", kid }, pqcClaims({ sub: user.userId }, "headyme", "sync", { exp: Math.floor(Date.now() / 1000) + 60 }), async (input) => (await kmsKey(keyId).sign(input)).signature);
+
+    newIsolate();
+    const a = await issue(user, worker);
+    await kmsManage(tenant, "UpdateAlias", { AliasName: alias, TargetKeyId: keyB });
+    const b = await issue(user, worker); // the signer notices the new key on Sign and signs again under B
+    expect(b.kid).not.toBe(a.kid);
+    const retiresAt = (await keyRow(a.kid))!.retires_at!;
+    expect(retiresAt).toBeGreaterThan(Date.now());
+
+    await kmsManage(tenant, "UpdateAlias", { AliasName: alias, TargetKeyId: keyA }); // the rollback
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const refused = await requestPqcToken(headyme, { token: user.accessToken, handler: worker.handler });
+    expect(refused.status, refused.text).toBe(503);
+    expect(refused.body.error.code).toBe("misconfigured");
+    expect(refused.body.error.message).toMatch(/retired by a key rotation/);
+    expect(refused.headers.get("Retry-After")).toBeNull();
+    expect(refused.text).not.toMatch(/eyJ[A-Za-z0-9_-]+\.eyJ/);
+    expect(errors.mock.calls.map(([line]) => String(line)).find((line) => line.includes(a.kid))).toMatch(/refusing to issue a token with a retired key/);
+    // Nothing moved back in D1: B stays current, A keeps its retirement time.
+    expect(await keyRow(b.kid)).toMatchObject({ retires_at: null });
+    expect((await keyRow(a.kid))!.retires_at).toBe(retiresAt);
+
+    // During A's overlap: B is published first (current), here and in a fresh isolate, and B's token verifies.
+    expect((await pqcKids(worker.handler))[0]).toBe(b.kid);
+    expect(await verifies(b.token, worker)).toBe(200);
+    newIsolate();
+    expect((await pqcKids(worker.handler))[0]).toBe(b.kid);
+    expect(await verifies(b.token, worker)).toBe(200);
+
+    // After A's retirement: the JWKS lists B first and never A; issuing is still refused; B's tokens verify, A's do not.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(retiresAt + 1_000);
+    for (const fresh of [false, true]) {
+      if (fresh) newIsolate();
+      const published = await pqcKids(worker.handler);
+      expect(published[0]).toBe(b.kid);
+      expect(published).not.toContain(a.kid);
+      const again = await requestPqcToken(headyme, { token: user.accessToken, handler: worker.handler });
+      expect(again.status, again.text).toBe(503);
+      expect(again.body.error.code).toBe("misconfigured");
+      expect(await verifies(await signedByKms(keyB, b.kid), worker)).toBe(200);
+      expect(await verifies(await signedByKms(keyA, a.kid), worker)).toBe(401);
+    }
+
+    // The way out is forward: with the alias on B again, tokens are issued under B.
+    await kmsManage(tenant, "UpdateAlias", { AliasName: alias, TargetKeyId: keyB });
+    const recovered = await issue(user, worker);
+    expect(recovered.kid).toBe(b.kid);
+    expect(await verifies(recovered.token, worker)).toBe(200);
   });
 });
