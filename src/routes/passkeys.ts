@@ -290,8 +290,8 @@ passkeyRoutes.openapi(
     const principal = sessionPrincipal(c);
     const user = await callerAccount(c);
     await admitLoginAttempt(c, user.email);
-    const checked = await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, true);
-    if (!checked || checked.passkey.userId !== user.id || checked.challengeUserId !== user.id) {
+    const checked = await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, true, user.id);
+    if (!checked) {
       await c.get("audit").record({ type: "reauthentication.failed", subject: user.id, details: { method: "passkey", sessionId: principal.sessionId } });
       throw new ApiError("invalid_credentials", REFUSED);
     }
