@@ -140,7 +140,7 @@ export async function finishFlow(c: Context<AppEnv>, providerId: string, callbac
     const { code, message } = ACCOUNT_REFUSALS[account.reason];
     return refuse(c, providerId, account.reason, code, message, { subject });
   }
-  if (account.user.disabledAt !== null) {
+  if (account.outcome === "disabled") {
     return refuse(c, providerId, "disabled", "forbidden", "This account is disabled.", { subject: account.user.id });
   }
   if (account.outcome === "linked") {
