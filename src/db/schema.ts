@@ -256,6 +256,11 @@ export const oauthFlows = sqliteTable(
     redirectTo: text("redirect_to").notNull(),
     /** Set when a signed-in user is linking this provider to their account. */
     linkUserId: text("link_user_id").references(() => users.id, { onDelete: "cascade" }),
+    /**
+     * The session that started the linking: the callback links nothing unless it is still live, so a
+     * stolen token's flow dies with the session at sign-out or reset.
+     */
+    linkSessionId: text("link_session_id").references(() => sessions.id, { onDelete: "cascade" }),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
   },

@@ -4,7 +4,7 @@ import { setSessionCookie } from "../auth/session-cookie";
 import type { AppEnv } from "../context";
 import { randomBase64Url } from "../crypto/random";
 import { consumeFlow, insertFlow, insertSignInTicket } from "../db/oauth-flows";
-import { createSessionWithoutRefreshToken } from "../db/sessions";
+import { createSessionWithoutRefreshToken, findLiveSession } from "../db/sessions";
 import { ApiError, type ErrorCode } from "../errors";
 import { clientIpKey, consumeRateLimit, PROVIDER_START_PER_IP } from "../rate-limit/limits";
 import { resolveAccount, type AccountResolution } from "./accounts";
@@ -34,7 +34,21 @@ async function refuse(
   throw new ApiError(code, message);
 }
 
-type FlowRefusal = "provider_unknown" | "redirect_not_allowed" | "state_missing" | "state_unknown" | "provider_mismatch" | "browser_mismatch" | "disabled";
+type FlowRefusal =
+  | "provider_unknown"
+  | "redirect_not_allowed"
+  | "state_missing"
+  | "state_unknown"
+  | "provider_mismatch"
+  | "browser_mismatch"
+  | "link_session_ended"
+  | "disabled";
+
+/** Who is linking a provider: the signed-in user, and the session they started the flow in. */
+export interface Linker {
+  userId: string;
+  sessionId: string;
+}
 type AccountRefusal = Extract<AccountResolution, { outcome: "refused" }>["reason"];
 
 function enabledProvider(c: Context<AppEnv>, providerId: string): EnabledProvider | undefined {
@@ -42,11 +56,12 @@ function enabledProvider(c: Context<AppEnv>, providerId: string): EnabledProvide
 }
 
 /**
- * Starts a provider sign-in (or, with `linkUserId`, the linking of a provider to a signed-in
+ * Starts a provider sign-in (or, with `linker`, the linking of a provider to a signed-in
  * account): checks `redirectTo` against the allowlist, binds the browser, stores the flow, and
  * answers the provider's authorization URL.
  */
-export async function beginFlow(c: Context<AppEnv>, providerId: string, redirectTo: string | undefined, linkUserId: string | null): Promise<URL> {
+export async function beginFlow(c: Context<AppEnv>, providerId: string, redirectTo: string | undefined, linker: Linker | null): Promise<URL> {
+  const linkUserId = linker?.userId ?? null;
   await consumeRateLimit(c.env, PROVIDER_START_PER_IP, clientIpKey(c.get("meta")));
   const provider = enabledProvider(c, providerId);
   if (!provider) return refuse(c, providerId, "provider_unknown", "not_found", "No such provider is enabled.", { subject: linkUserId ?? undefined });
@@ -72,6 +87,7 @@ export async function beginFlow(c: Context<AppEnv>, providerId: string, redirect
     nonce: secrets.nonce ?? null,
     redirectTo: target,
     linkUserId,
+    linkSessionId: linker?.sessionId ?? null,
   });
   return authorizationUrl(server, provider, callbackUrl(c, providerId), secrets);
 }
@@ -133,6 +149,15 @@ export async function finishFlow(c: Context<AppEnv>, providerId: string, callbac
   } catch (error) {
     if (!(error instanceof ProviderFlowError)) throw error;
     return refuse(c, providerId, error.reason, FAILURE_CODES[error.reason], error.message, { subject, detail: error.detail });
+  }
+
+  // A link flow acts for the session that started it, so it ends with that session (sign-out, reset,
+  // "sign out everywhere"): a stolen token cannot leave behind a flow that plants an identity later.
+  if (flow.linkUserId !== null) {
+    const linker = flow.linkSessionId === null ? undefined : await findLiveSession(c.get("db"), flow.linkSessionId);
+    if (linker?.user.id !== flow.linkUserId) {
+      return refuse(c, providerId, "link_session_ended", "unauthorized", "The session that started this link has ended; sign in and link again.", { subject });
+    }
   }
 
   const account = await resolveAccount(c.get("db"), providerId, profile, flow.linkUserId);

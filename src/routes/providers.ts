@@ -140,7 +140,7 @@ providerRoutes.openapi(
   async (c) => {
     const principal = sessionPrincipal(c);
     const { provider, redirectTo } = c.req.valid("json");
-    return c.json({ authorizationUrl: (await beginFlow(c, provider, redirectTo, principal.userId)).href }, 200);
+    return c.json({ authorizationUrl: (await beginFlow(c, provider, redirectTo, { userId: principal.userId, sessionId: principal.sessionId })).href }, 200);
   },
 );
 
