@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
+import { mfaMethods } from "../auth/mfa-challenge";
 import { setSessionCookie } from "../auth/session-cookie";
 import type { AppEnv } from "../context";
 import { randomBase64Url } from "../crypto/random";
@@ -121,7 +122,9 @@ const ACCOUNT_REFUSALS: Record<AccountRefusal, { code: ErrorCode; message: strin
  * provider and this browser, the protocol is checked end to end, and the account is resolved.
  * Then the user is signed in as a password login does (session, cookie, audit event with its
  * receipt), and the browser goes to `redirectTo` with a one-time ticket in the fragment, which the
- * page exchanges for the access and refresh tokens (POST /api/provider/tokens).
+ * page exchanges for the access and refresh tokens (POST /api/provider/tokens). An account with a
+ * second factor stops where a password login stops: no session and no cookie, and the ticket
+ * answers the MFA challenge instead of tokens.
  */
 export async function finishFlow(c: Context<AppEnv>, providerId: string, callback: URLSearchParams): Promise<Response> {
   const provider = enabledProvider(c, providerId);
@@ -176,10 +179,15 @@ export async function finishFlow(c: Context<AppEnv>, providerId: string, callbac
   else if (account.linked) await c.get("audit").record({ type: "provider.linked", subject: account.user.id, details: { provider: providerId, byVerifiedEmail: true } });
 
   const db = c.get("db");
+  const ticket = randomBase64Url(32);
+  // The provider is the first factor only, as a password is: the second is asked for at the ticket.
+  if ((await mfaMethods(c, account.user.id)).length > 0) {
+    await insertSignInTicket(db, ticket, { userId: account.user.id });
+    return c.redirect(`${flow.redirectTo}#ticket=${ticket}`, 302);
+  }
   const { session, cookieValue } = await createSessionWithoutRefreshToken(db, account.user.id, c.get("meta"));
   setSessionCookie(c, cookieValue);
-  const ticket = randomBase64Url(32);
-  await insertSignInTicket(db, ticket, session.id);
+  await insertSignInTicket(db, ticket, { sessionId: session.id });
   await recordWithReceiptHeader(c, { type: "login.succeeded", subject: account.user.id, details: { method: "provider", provider: providerId } });
   return c.redirect(`${flow.redirectTo}#ticket=${ticket}`, 302);
 }
