@@ -1,7 +1,19 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { auditEvents, registerUser, request, SESSION_COOKIE, sessionCookies, uniqueEmail, updateUser, type ApiResponse } from "../helpers/identity";
-import { mailedToken, VERIFY_SUBJECT } from "../helpers/mail";
+import {
+  attemptLogin,
+  auditEvents,
+  HASHING_HEAVY,
+  registerUser,
+  request,
+  SESSION_COOKIE,
+  sessionCookies,
+  strongPassword,
+  uniqueEmail,
+  updateUser,
+  type ApiResponse,
+} from "../helpers/identity";
+import { mailedToken, RESET_SUBJECT, VERIFY_SUBJECT } from "../helpers/mail";
 import { approveAtProvider, browse, newBrowser, returnToCallback, signInWith, startSignIn, ticketOf, type Browser } from "../helpers/providers";
 import { enableTotp } from "../helpers/totp";
 
@@ -112,3 +124,71 @@ describe("a disabled account gains nothing from a provider (item 7)", () => {
   });
 });
 
+describe("confirming the address by mail ends what a non-verifying provider attached (item 6)", () => {
+  it("pre-hijacking: the owner cannot register, resets the password, and the attacker's identity no longer signs in", HASHING_HEAVY, async () => {
+    const victim = uniqueEmail("victim");
+    // The attacker's IdP account claims the victim's address without verifying it; HeadyKey creates the account.
+    const attacker = providerUser({ email: victim, email_verified: "false" });
+    const attackerBrowser = newBrowser();
+    const attackerIn = await browse(attackerBrowser, "POST", "/api/provider/tokens", { body: { ticket: ticketOf(await signInWith(attackerBrowser, "oidc", attacker)) } });
+    expect(attackerIn.status, attackerIn.text).toBe(200);
+    const accountId: string = attackerIn.body.user.id;
+    // While holding the account, the attacker links a second identity of their own (a verified, other address).
+    const second = providerUser({ email: uniqueEmail("attacker") });
+    expect((await signInWith(attackerBrowser, "github", second, { path: "/api/provider/link", token: attackerIn.body.accessToken })).status).toBe(302);
+    expect(await identitiesOf(accountId)).toHaveLength(2);
+
+    // The owner cannot register, so they use forgot-password, which mails the owner.
+    expect((await request("POST", "/api/auth/register", { body: { email: victim, password: strongPassword() } })).status).toBe(409);
+    expect((await request("POST", "/api/auth/password/forgot", { body: { email: victim } })).status).toBe(202);
+    const password = strongPassword();
+    expect((await request("POST", "/api/auth/password/reset", { body: { token: await mailedToken(victim, RESET_SUBJECT), password } })).status).toBe(204);
+
+    // Neither of the attacker's identities signs in to the owner's account any more.
+    expect(await identitiesOf(accountId)).toEqual([]);
+    const unlinked = await auditEvents({ type: "provider.unlinked", subject: accountId });
+    expect(unlinked.map((event) => [event.details.provider, event.details.reason]).sort()).toEqual([
+      ["github", "address_confirmed"],
+      ["oidc", "address_confirmed"],
+    ]);
+    const again = newBrowser();
+    const refused = await signInWith(again, "oidc", attacker);
+    expectRefusal(refused, 409, "account_link_required");
+    const github = newBrowser();
+    const other = await browse(github, "POST", "/api/provider/tokens", { body: { ticket: ticketOf(await signInWith(github, "github", second)) } });
+    expect(other.body.user.id).not.toBe(accountId);
+    expect((await request("GET", "/api/auth/me", { token: attackerIn.body.accessToken })).status).toBe(401);
+    // The owner's way in is the password they set.
+    const owner = await attemptLogin(victim, password);
+    expect(owner.status, owner.text).toBe(200);
+    expect(owner.body.user).toMatchObject({ id: accountId, emailVerified: true });
+  });
+
+  it("email verification of an unconfirmed account keeps only identities vouched for that address, and ends its sessions", SLOW, async () => {
+    const owner = await registerUser();
+    const vouched = providerUser({ email: owner.email });
+    const otherAddress = providerUser({ email: uniqueEmail("other") });
+    const unverified = providerUser({ email: owner.email, email_verified: "false" });
+    for (const [provider, user] of [["oidc", vouched], ["oidc", unverified], ["github", otherAddress]] as const) {
+      expect((await signInWith(newBrowser(), provider, user, { path: "/api/provider/link", token: owner.accessToken })).status).toBe(302);
+    }
+    expect(await identitiesOf(owner.userId)).toHaveLength(3);
+
+    const verified = await request("POST", "/api/auth/verify-email", { body: { token: await mailedToken(owner.email, VERIFY_SUBJECT) } });
+    expect(verified.status, verified.text).toBe(200);
+    expect(await identitiesOf(owner.userId)).toEqual([{ provider: "oidc", subject: vouched.sub }]);
+    expect((await request("GET", "/api/auth/me", { token: owner.accessToken })).status).toBe(401);
+    expect((await attemptLogin(owner.email, owner.password)).body.user.emailVerified).toBe(true);
+  });
+
+  it("an account whose address is already confirmed keeps its linked identities at a reset", HASHING_HEAVY, async () => {
+    const owner = await registerUser();
+    expect((await request("POST", "/api/auth/verify-email", { body: { token: await mailedToken(owner.email, VERIFY_SUBJECT) } })).status).toBe(200);
+    const linked = providerUser({ email: uniqueEmail("other"), email_verified: "false" });
+    expect((await signInWith(newBrowser(), "github", linked, { path: "/api/provider/link", token: owner.accessToken })).status).toBe(302);
+    expect((await request("POST", "/api/auth/password/forgot", { body: { email: owner.email } })).status).toBe(202);
+    const reset = await request("POST", "/api/auth/password/reset", { body: { token: await mailedToken(owner.email, RESET_SUBJECT), password: strongPassword() } });
+    expect(reset.status).toBe(204);
+    expect(await identitiesOf(owner.userId)).toEqual([{ provider: "github", subject: linked.sub }]);
+  });
+});
