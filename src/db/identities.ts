@@ -62,7 +62,6 @@ export async function unlinkIdentity(db: Database, userId: string, identityId: s
   return exists ? "last_sign_in_method" : "not_found";
 }
 
-
 /**
  * The identities of an account whose address nobody has confirmed yet (by a mailed link), that
  * their provider did not vouch for at that address (`email_verified` false, no email, or another
