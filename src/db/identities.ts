@@ -1,4 +1,4 @@
-import { and, asc, eq, or, sql } from "drizzle-orm";
+import { and, asc, eq, exists, isNull, ne, or, sql } from "drizzle-orm";
 import type { Database } from "./client";
 import { userIdentities, users, type UserIdentityRow, type UserRow } from "./schema";
 import { NO_PASSWORD } from "./users";
@@ -62,3 +62,32 @@ export async function unlinkIdentity(db: Database, userId: string, identityId: s
   return exists ? "last_sign_in_method" : "not_found";
 }
 
+/**
+ * The identities of an account whose address nobody has confirmed yet (by a mailed link), that
+ * their provider did not vouch for at that address (`email_verified` false, no email, or another
+ * one). Whoever attached them had not proven they read the address's mail: a pre-hijacker's
+ * identity from a non-verifying provider, or one they linked while holding the account.
+ */
+function unvouchedWhileUnconfirmed(db: Database, userId: string, email: string) {
+  const unconfirmed = exists(
+    db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.id, userId), eq(users.email, email), isNull(users.emailVerifiedAt))),
+  );
+  const unvouched = or(eq(userIdentities.emailVerified, false), isNull(userIdentities.email), ne(userIdentities.email, email));
+  return and(eq(userIdentities.userId, userId), unvouched, unconfirmed);
+}
+
+/** Holds while the account has such identities (a condition for the batch that confirms the address). */
+export function hasUnvouchedIdentities(db: Database, userId: string, email: string) {
+  return exists(db.select({ id: userIdentities.id }).from(userIdentities).where(unvouchedWhileUnconfirmed(db, userId, email)));
+}
+
+/** Unlinks those identities; a statement for the batch that confirms the address. */
+export function unlinkUnvouchedIdentitiesStatement(db: Database, userId: string, email: string) {
+  return db
+    .delete(userIdentities)
+    .where(unvouchedWhileUnconfirmed(db, userId, email))
+    .returning({ id: userIdentities.id, provider: userIdentities.provider });
+}

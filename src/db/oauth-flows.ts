@@ -26,20 +26,25 @@ export async function consumeFlow(db: Database, state: string): Promise<OAuthFlo
   return row && row.expiresAt > Date.now() ? row : undefined;
 }
 
-export async function insertSignInTicket(db: Database, ticket: string, sessionId: string): Promise<void> {
+/** What a ticket stands for: the session a sign-in started, or the user whose second factor is still due. */
+export type SignInTicketFor = { sessionId: string } | { userId: string };
+
+export async function insertSignInTicket(db: Database, ticket: string, standsFor: SignInTicketFor): Promise<void> {
   const now = Date.now();
   await db.batch([
     db.delete(signInTickets).where(lt(signInTickets.expiresAt, now)),
-    db.insert(signInTickets).values({ ticketHash: await sha256Hex(ticket), sessionId, expiresAt: now + SIGN_IN_TICKET_TTL_MS }),
+    db.insert(signInTickets).values({ ticketHash: await sha256Hex(ticket), ...standsFor, expiresAt: now + SIGN_IN_TICKET_TTL_MS }),
   ]);
 }
 
-/** The session a ticket stands for, at most once and within its minute. */
-export async function consumeSignInTicket(db: Database, ticket: string): Promise<string | undefined> {
+/** What a ticket stands for, at most once and within its minute. */
+export async function consumeSignInTicket(db: Database, ticket: string): Promise<SignInTicketFor | undefined> {
   const row = await db
     .delete(signInTickets)
     .where(and(eq(signInTickets.ticketHash, await sha256Hex(ticket)), gt(signInTickets.expiresAt, Date.now())))
     .returning()
     .get();
-  return row?.sessionId;
+  if (row?.sessionId) return { sessionId: row.sessionId };
+  if (row?.userId) return { userId: row.userId };
+  return undefined;
 }

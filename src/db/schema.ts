@@ -256,6 +256,11 @@ export const oauthFlows = sqliteTable(
     redirectTo: text("redirect_to").notNull(),
     /** Set when a signed-in user is linking this provider to their account. */
     linkUserId: text("link_user_id").references(() => users.id, { onDelete: "cascade" }),
+    /**
+     * The session that started the linking: the callback links nothing unless it is still live, so a
+     * stolen token's flow dies with the session at sign-out or reset.
+     */
+    linkSessionId: text("link_session_id").references(() => sessions.id, { onDelete: "cascade" }),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
   },
@@ -264,13 +269,15 @@ export const oauthFlows = sqliteTable(
 
 /**
  * The one-time ticket a provider callback hands the page (in the URL fragment) to collect the
- * session's access and refresh tokens, which never travel in a URL. Single use, 60 seconds.
+ * session's access and refresh tokens, which never travel in a URL. Single use, 60 seconds. For an
+ * account with a second factor there is no session yet: the ticket holds only the user, and
+ * collecting it answers the MFA challenge a password login answers.
  */
 export const signInTickets = sqliteTable("sign_in_tickets", {
   ticketHash: text("ticket_hash").primaryKey(),
-  sessionId: text("session_id")
-    .notNull()
-    .references(() => sessions.id, { onDelete: "cascade" }),
+  /** The session the sign-in started; null while the second factor is still due. */
+  sessionId: text("session_id").references(() => sessions.id, { onDelete: "cascade" }),
+  userId: text("user_id").references(() => users.id, { onDelete: "cascade" }),
   expiresAt: integer("expires_at").notNull(),
 });
 

@@ -51,16 +51,15 @@ export function isEmailVerified(user: UserRow): boolean {
 
 /**
  * Marks the address verified, only while the account still has the address the proof was mailed
- * to (a token sent to an old address proves nothing about a new one). True when it holds.
+ * to (a token sent to an old address proves nothing about a new one); it returns the row when it
+ * holds. A statement for a batch: src/auth/address-confirmation.ts runs it with what a confirmation ends.
  */
-export async function markEmailVerified(db: Database, userId: string, email: string): Promise<boolean> {
-  const now = Date.now();
-  const updated = await db
+export function markEmailVerifiedStatement(db: Database, userId: string, email: string, now: number) {
+  return db
     .update(users)
     .set({ emailVerifiedAt: sql`coalesce(${users.emailVerifiedAt}, ${now})`, updatedAt: now })
     .where(and(eq(users.id, userId), eq(users.email, email)))
     .returning({ id: users.id });
-  return updated.length === 1;
 }
 
 /**

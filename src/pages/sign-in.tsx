@@ -4,7 +4,8 @@ import { Layout } from "./layout";
 /**
  * Password sign-in (with the TOTP, recovery-code or passkey step when the account has MFA),
  * passkey sign-in, and one button per enabled provider. A provider sign-in comes back here with
- * `#ticket=…`, which the script drops from the address bar and exchanges, once, for the session.
+ * `#ticket=…`, which the script drops from the address bar and exchanges, once, for the session,
+ * or, when the account has a second factor, for the same MFA step a password login goes on to.
  */
 const SIGN_IN_SCRIPT = `"use strict";
 const form = document.getElementById("sign-in");
@@ -18,6 +19,15 @@ function signedIn(user) {
   status.dataset.signedIn = user.id;
 }
 
+// The second step, after a password or a provider: the challenge lives in this page's memory only.
+function askSecondFactor(challenge) {
+  mfaToken = challenge.mfaToken;
+  form.hidden = true;
+  mfaForm.hidden = false;
+  document.getElementById("mfa-passkey").hidden = !challenge.methods.includes("passkey");
+  document.getElementById("code").focus();
+}
+
 heady.onSubmit(form, async (fields, formStatus) => {
   const result = await heady.api("POST", "/api/auth/login", { email: fields.email, password: fields.password });
   if (!result.ok) {
@@ -25,15 +35,7 @@ heady.onSubmit(form, async (fields, formStatus) => {
     document.getElementById("password").select();
     return;
   }
-  if (result.body.mfaRequired) {
-    // The challenge lives in this page's memory only, for the second step.
-    mfaToken = result.body.mfaToken;
-    form.hidden = true;
-    mfaForm.hidden = false;
-    document.getElementById("mfa-passkey").hidden = !result.body.methods.includes("passkey");
-    document.getElementById("code").focus();
-    return;
-  }
+  if (result.body.mfaRequired) return askSecondFactor(result.body);
   location.assign(returnTo);
 });
 
@@ -77,6 +79,7 @@ document.getElementById("passkey-sign-in").addEventListener("click", async () =>
   history.replaceState(null, "", location.pathname);
   const result = await heady.api("POST", "/api/provider/tokens", { ticket });
   if (!result.ok) return heady.say(status, "Sign-in failed: " + heady.explain(result), "error");
+  if (result.body.mfaRequired) return askSecondFactor(result.body);
   signedIn(result.body.user);
   document.getElementById("continue").hidden = false;
 })();

@@ -9,6 +9,7 @@ import type { ProviderProfile } from "./definition";
 export type AccountResolution =
   | { outcome: "signed_in"; user: UserRow; created: boolean; linked: boolean }
   | { outcome: "linked"; user: UserRow }
+  | { outcome: "disabled"; user: UserRow }
   | { outcome: "refused"; reason: "email_missing" | "email_unverified" | "account_email_unverified" | "identity_taken" | "account_missing" };
 
 const Email = z.email().max(254);
@@ -28,6 +29,7 @@ function usableEmail(profile: ProviderProfile): string | undefined {
  * - a new identity whose email an account holds joins it only if both sides verified the email: the
  *   provider, and the account's owner (else whoever registered the address first, without reading
  *   its mail, would receive the real owner's identity: account pre-hijacking).
+ * A disabled account is answered as such before anything is written to it.
  */
 export async function resolveAccount(
   db: Database,
@@ -39,6 +41,7 @@ export async function resolveAccount(
   const known = await findIdentity(db, provider, profile.subject);
   if (known) {
     if (linkUserId && known.user.id !== linkUserId) return { outcome: "refused", reason: "identity_taken" };
+    if (known.user.disabledAt !== null) return { outcome: "disabled", user: known.user };
     await touchIdentity(db, known.identity.id, email, profile.emailVerified);
     return linkUserId ? { outcome: "linked", user: known.user } : { outcome: "signed_in", user: known.user, created: false, linked: false };
   }
@@ -47,6 +50,7 @@ export async function resolveAccount(
   if (linkUserId) {
     const user = await findUserById(db, linkUserId);
     if (!user) return { outcome: "refused", reason: "account_missing" };
+    if (user.disabledAt !== null) return { outcome: "disabled", user };
     return (await insertIdentity(db, { ...identity, userId: user.id })) ? { outcome: "linked", user } : { outcome: "refused", reason: "identity_taken" };
   }
   if (!email) return { outcome: "refused", reason: "email_missing" };
@@ -55,6 +59,7 @@ export async function resolveAccount(
   if (holder) {
     if (!profile.emailVerified) return { outcome: "refused", reason: "email_unverified" };
     if (!isEmailVerified(holder)) return { outcome: "refused", reason: "account_email_unverified" };
+    if (holder.disabledAt !== null) return { outcome: "disabled", user: holder };
     if (!(await insertIdentity(db, { ...identity, userId: holder.id }))) return { outcome: "refused", reason: "identity_taken" };
     return { outcome: "signed_in", user: holder, created: false, linked: true };
   }

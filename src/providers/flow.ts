@@ -1,10 +1,11 @@
 import type { Context } from "hono";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
+import { mfaMethods } from "../auth/mfa-challenge";
 import { setSessionCookie } from "../auth/session-cookie";
 import type { AppEnv } from "../context";
 import { randomBase64Url } from "../crypto/random";
 import { consumeFlow, insertFlow, insertSignInTicket } from "../db/oauth-flows";
-import { createSessionWithoutRefreshToken } from "../db/sessions";
+import { createSessionWithoutRefreshToken, findLiveSession } from "../db/sessions";
 import { ApiError, type ErrorCode } from "../errors";
 import { clientIpKey, consumeRateLimit, PROVIDER_START_PER_IP } from "../rate-limit/limits";
 import { resolveAccount, type AccountResolution } from "./accounts";
@@ -34,7 +35,21 @@ async function refuse(
   throw new ApiError(code, message);
 }
 
-type FlowRefusal = "provider_unknown" | "redirect_not_allowed" | "state_missing" | "state_unknown" | "provider_mismatch" | "browser_mismatch" | "disabled";
+type FlowRefusal =
+  | "provider_unknown"
+  | "redirect_not_allowed"
+  | "state_missing"
+  | "state_unknown"
+  | "provider_mismatch"
+  | "browser_mismatch"
+  | "link_session_ended"
+  | "disabled";
+
+/** Who is linking a provider: the signed-in user, and the session they started the flow in. */
+export interface Linker {
+  userId: string;
+  sessionId: string;
+}
 type AccountRefusal = Extract<AccountResolution, { outcome: "refused" }>["reason"];
 
 function enabledProvider(c: Context<AppEnv>, providerId: string): EnabledProvider | undefined {
@@ -42,11 +57,12 @@ function enabledProvider(c: Context<AppEnv>, providerId: string): EnabledProvide
 }
 
 /**
- * Starts a provider sign-in (or, with `linkUserId`, the linking of a provider to a signed-in
+ * Starts a provider sign-in (or, with `linker`, the linking of a provider to a signed-in
  * account): checks `redirectTo` against the allowlist, binds the browser, stores the flow, and
  * answers the provider's authorization URL.
  */
-export async function beginFlow(c: Context<AppEnv>, providerId: string, redirectTo: string | undefined, linkUserId: string | null): Promise<URL> {
+export async function beginFlow(c: Context<AppEnv>, providerId: string, redirectTo: string | undefined, linker: Linker | null): Promise<URL> {
+  const linkUserId = linker?.userId ?? null;
   await consumeRateLimit(c.env, PROVIDER_START_PER_IP, clientIpKey(c.get("meta")));
   const provider = enabledProvider(c, providerId);
   if (!provider) return refuse(c, providerId, "provider_unknown", "not_found", "No such provider is enabled.", { subject: linkUserId ?? undefined });
@@ -72,6 +88,7 @@ export async function beginFlow(c: Context<AppEnv>, providerId: string, redirect
     nonce: secrets.nonce ?? null,
     redirectTo: target,
     linkUserId,
+    linkSessionId: linker?.sessionId ?? null,
   });
   return authorizationUrl(server, provider, callbackUrl(c, providerId), secrets);
 }
@@ -105,7 +122,9 @@ const ACCOUNT_REFUSALS: Record<AccountRefusal, { code: ErrorCode; message: strin
  * provider and this browser, the protocol is checked end to end, and the account is resolved.
  * Then the user is signed in as a password login does (session, cookie, audit event with its
  * receipt), and the browser goes to `redirectTo` with a one-time ticket in the fragment, which the
- * page exchanges for the access and refresh tokens (POST /api/provider/tokens).
+ * page exchanges for the access and refresh tokens (POST /api/provider/tokens). An account with a
+ * second factor stops where a password login stops: no session and no cookie, and the ticket
+ * answers the MFA challenge instead of tokens.
  */
 export async function finishFlow(c: Context<AppEnv>, providerId: string, callback: URLSearchParams): Promise<Response> {
   const provider = enabledProvider(c, providerId);
@@ -135,12 +154,21 @@ export async function finishFlow(c: Context<AppEnv>, providerId: string, callbac
     return refuse(c, providerId, error.reason, FAILURE_CODES[error.reason], error.message, { subject, detail: error.detail });
   }
 
+  // A link flow acts for the session that started it, so it ends with that session (sign-out, reset,
+  // "sign out everywhere"): a stolen token cannot leave behind a flow that plants an identity later.
+  if (flow.linkUserId !== null) {
+    const linker = flow.linkSessionId === null ? undefined : await findLiveSession(c.get("db"), flow.linkSessionId);
+    if (linker?.user.id !== flow.linkUserId) {
+      return refuse(c, providerId, "link_session_ended", "unauthorized", "The session that started this link has ended; sign in and link again.", { subject });
+    }
+  }
+
   const account = await resolveAccount(c.get("db"), providerId, profile, flow.linkUserId);
   if (account.outcome === "refused") {
     const { code, message } = ACCOUNT_REFUSALS[account.reason];
     return refuse(c, providerId, account.reason, code, message, { subject });
   }
-  if (account.user.disabledAt !== null) {
+  if (account.outcome === "disabled") {
     return refuse(c, providerId, "disabled", "forbidden", "This account is disabled.", { subject: account.user.id });
   }
   if (account.outcome === "linked") {
@@ -151,10 +179,15 @@ export async function finishFlow(c: Context<AppEnv>, providerId: string, callbac
   else if (account.linked) await c.get("audit").record({ type: "provider.linked", subject: account.user.id, details: { provider: providerId, byVerifiedEmail: true } });
 
   const db = c.get("db");
+  const ticket = randomBase64Url(32);
+  // The provider is the first factor only, as a password is: the second is asked for at the ticket.
+  if ((await mfaMethods(c, account.user.id)).length > 0) {
+    await insertSignInTicket(db, ticket, { userId: account.user.id });
+    return c.redirect(`${flow.redirectTo}#ticket=${ticket}`, 302);
+  }
   const { session, cookieValue } = await createSessionWithoutRefreshToken(db, account.user.id, c.get("meta"));
   setSessionCookie(c, cookieValue);
-  const ticket = randomBase64Url(32);
-  await insertSignInTicket(db, ticket, session.id);
+  await insertSignInTicket(db, ticket, { sessionId: session.id });
   await recordWithReceiptHeader(c, { type: "login.succeeded", subject: account.user.id, details: { method: "provider", provider: providerId } });
   return c.redirect(`${flow.redirectTo}#ticket=${ticket}`, 302);
 }

@@ -1,10 +1,11 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { confirmMailedAddress } from "../auth/address-confirmation";
 import { sendVerificationMail } from "../auth/mailed-tokens";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { callerAccount } from "../auth/session-principal";
 import type { AppEnv } from "../context";
 import { claimEmailTokenStatement, findLiveEmailToken } from "../db/email-tokens";
-import { isEmailVerified, markEmailVerified } from "../db/users";
+import { isEmailVerified } from "../db/users";
 import { ApiError } from "../errors";
 import { forgetUser } from "../auth/live-state";
 import { authenticate } from "../middleware/authenticate";
@@ -37,7 +38,7 @@ emailVerificationRoutes.openapi(
     const row = await findLiveEmailToken(db, "verify_email", token);
     if (!row) throw new ApiError("invalid_email_token", INVALID_LINK);
     const [claimed] = await claimEmailTokenStatement(db, row, Date.now());
-    if (!claimed || !(await markEmailVerified(db, row.userId, row.email))) throw new ApiError("invalid_email_token", INVALID_LINK);
+    if (!claimed || !(await confirmMailedAddress(c, row.userId, row.email))) throw new ApiError("invalid_email_token", INVALID_LINK);
     // Access tokens issued from now on carry email_verified; cached sessions would still say false.
     forgetUser(row.userId);
     await c.get("audit").record({ type: "email.verified", subject: row.userId });

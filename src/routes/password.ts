@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { confirmMailedAddress } from "../auth/address-confirmation";
 import { emailSubject } from "../auth/email-subject";
 import { forgetUser } from "../auth/live-state";
 import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
@@ -9,7 +10,7 @@ import { callerAccount, sessionPrincipal } from "../auth/session-principal";
 import type { AppEnv } from "../context";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
 import { claimEmailTokenStatement, findLiveEmailToken } from "../db/email-tokens";
-import { findUserByEmail, findUserById, hasPassword, markEmailVerified, replacePassword } from "../db/users";
+import { findUserByEmail, findUserById, hasPassword, replacePassword } from "../db/users";
 import { markSessionAuthenticated } from "../db/sessions";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
@@ -84,7 +85,7 @@ passwordRoutes.openapi(
     const [claimed] = await claimEmailTokenStatement(db, row, Date.now());
     if (!claimed) throw new ApiError("invalid_email_token", INVALID_LINK);
     await replacePassword(db, user.id, passwordHash);
-    await markEmailVerified(db, user.id, row.email);
+    await confirmMailedAddress(c, user.id, row.email);
     forgetUser(user.id);
     await c.get("audit").record({ type: "password.reset", subject: user.id });
     return c.body(null, 204);

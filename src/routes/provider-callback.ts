@@ -18,7 +18,7 @@ const TAG = ["Sign-in providers"];
 const MAX_CALLBACK_BYTES = 16 * 1024;
 
 const description =
-  "Checks the single-use `state` and that it comes back to the browser that started the flow, the provider's `iss` (RFC 9207), the code exchange (with the PKCE verifier), and for OIDC the ID token (signature from the provider's JWKS, `iss`, `aud`, `exp`, `iat`, `nonce`; `alg: none` refused). Then signs the user in as a password login does (session cookie, audit event with its receipt in `X-Heady-Receipt`) and redirects to `redirectTo#ticket=…`. Every refusal is a 4xx (502 when the provider is unreachable) and an audit event.";
+  "Checks the single-use `state` and that it comes back to the browser that started the flow, the provider's `iss` (RFC 9207), the code exchange (with the PKCE verifier), and for OIDC the ID token (signature from the provider's JWKS, `iss`, `aud`, `exp`, `iat`, `nonce`; `alg: none` refused). Then signs the user in as a password login does (session cookie, audit event with its receipt in `X-Heady-Receipt`) and redirects to `redirectTo#ticket=…`; an account with a second factor gets no session or cookie yet, and its ticket answers the MFA challenge instead of tokens. Every refusal is a 4xx (502 when the provider is unreachable) and an audit event.";
 
 providerCallbackRoutes.openapi(
   createRoute({

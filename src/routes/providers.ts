@@ -1,4 +1,5 @@
-import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { mfaChallengeResponse, mfaMethods } from "../auth/mfa-challenge";
 import { sessionPrincipal } from "../auth/session-principal";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { sessionTokens } from "../auth/sign-in";
@@ -13,6 +14,7 @@ import { authenticate } from "../middleware/authenticate";
 import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
 import { validationHook } from "../middleware/validation";
 import { beginFlow } from "../providers/flow";
+import { MfaChallenge } from "../schemas/account-security";
 import { SessionTokens } from "../schemas/auth";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 import { AuthorizationUrl, IdentityList, IdentityParam, ProviderList, StartBody, StartQuery, TicketBody } from "../schemas/providers";
@@ -86,14 +88,23 @@ providerRoutes.openapi(
     tags: TAG,
     summary: "Collect the tokens of a provider sign-in",
     description:
-      "The callback redirects to `redirectTo#ticket=…`; the page posts that ticket here (once, within 60 s) and gets the same answer a password login gives. Tokens never travel in a URL.",
+      "The callback redirects to `redirectTo#ticket=…`; the page posts that ticket here (once, within 60 s) and gets the same answer a password login gives: tokens, or, when the account has a second factor, `{mfaRequired, mfaToken, expiresIn, methods}`, finished by `POST /api/auth/login/mfa` (or `…/login/mfa/passkey`). Tokens never travel in a URL.",
     request: { body: jsonBody(TicketBody) },
-    responses: { 200: jsonResponse(SessionTokens, "Signed in"), ...errorResponses(400, 401) },
+    responses: {
+      200: jsonResponse(z.union([SessionTokens, MfaChallenge]), "Signed in, or, with MFA on, the challenge for /api/auth/login/mfa"),
+      ...errorResponses(400, 401),
+    },
   }),
   async (c) => {
     const db = c.get("db");
-    const sessionId = await consumeSignInTicket(db, c.req.valid("json").ticket);
-    const live = sessionId ? await findLiveSession(db, sessionId) : undefined;
+    const ticket = await consumeSignInTicket(db, c.req.valid("json").ticket);
+    if (ticket && "userId" in ticket) {
+      const user = await findUserById(db, ticket.userId);
+      const methods = user && user.disabledAt === null ? await mfaMethods(c, user.id) : [];
+      // Without a second factor left (removed within the ticket's minute), the sign-in starts over.
+      if (user && methods.length > 0) return c.json(await mfaChallengeResponse(c, user, methods), 200);
+    }
+    const live = ticket && "sessionId" in ticket ? await findLiveSession(db, ticket.sessionId) : undefined;
     if (!live) throw new ApiError("invalid_token", "The ticket is unknown, expired or already used.");
     return c.json(await sessionTokens(c, live.user, live.session, await issueFirstRefreshToken(db, live.session)), 200);
   },
@@ -140,7 +151,7 @@ providerRoutes.openapi(
   async (c) => {
     const principal = sessionPrincipal(c);
     const { provider, redirectTo } = c.req.valid("json");
-    return c.json({ authorizationUrl: (await beginFlow(c, provider, redirectTo, principal.userId)).href }, 200);
+    return c.json({ authorizationUrl: (await beginFlow(c, provider, redirectTo, { userId: principal.userId, sessionId: principal.sessionId })).href }, 200);
   },
 );
 

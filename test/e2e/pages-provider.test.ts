@@ -1,8 +1,9 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { authenticatorFor } from "../helpers/otp-codes";
 import { launchChromium } from "./browser";
 import { call, uniqueEmail } from "./client";
-import { personPage, signInWithPassword, workerUrl } from "./pages";
+import { personPage, signInWithPassword, unexpected, workerUrl } from "./pages";
 
 /**
  * Provider sign-in and linking from the hosted pages, against the loopback oidc-provider that the
@@ -35,6 +36,40 @@ describe("provider sign-in from the hosted pages", () => {
     await expect.poll(() => page.locator("#identities li").count()).toBe(1);
     expect(await page.locator('#identities li [data-field="provider"]').textContent()).toBe("dev");
     expect(problems).toEqual([]);
+    await page.context().close();
+  });
+
+  it("an account with TOTP stops for the code after the provider, as after a password, and the code signs it in", async () => {
+    const login = `tess-${crypto.randomUUID().slice(0, 8)}`;
+    const first = await personPage(browser);
+    await first.page.goto(`${workerUrl()}/sign-in`);
+    await first.page.locator('a.provider[data-provider="dev"]').click();
+    await approveAtDevIdp(first.page, login);
+    await expect.poll(() => first.page.locator("#status").textContent()).toBe(`Signed in as ${login}@dev.heady.local`);
+    await first.page.goto(`${workerUrl()}/account`);
+    await first.page.locator("#totp-enroll").click();
+    await expect.poll(() => first.page.locator("#totp-uri").textContent()).toMatch(/^otpauth:\/\/totp\//);
+    const authenticator = authenticatorFor((await first.page.locator("#totp-uri").textContent())!);
+    await first.page.locator("#totp-confirm-code").fill(await authenticator.code(-1));
+    await first.page.locator("#totp-confirm button[type=submit]").click();
+    await expect.poll(() => first.page.locator("#mfa").getAttribute("data-totp")).toBe("true");
+    expect(first.problems).toEqual([]);
+    await first.page.context().close();
+
+    // Another browser: the provider alone no longer signs in.
+    const { page, problems } = await personPage(browser);
+    await page.goto(`${workerUrl()}/sign-in`);
+    await page.locator('a.provider[data-provider="dev"]').click();
+    await approveAtDevIdp(page, login);
+    await page.waitForURL(`${workerUrl()}/sign-in`);
+    await expect.poll(() => page.locator("#mfa").isVisible()).toBe(true);
+    expect(await page.locator("#status").textContent()).not.toContain("Signed in");
+    expect(await page.evaluate(() => fetch("/api/auth/me").then((response) => response.status))).toBe(401);
+    await page.locator("#code").fill(await authenticator.code());
+    await page.locator("#mfa button[type=submit]").click();
+    await page.waitForURL(`${workerUrl()}/account`);
+    await expect.poll(() => page.locator("#identities li").count()).toBe(1);
+    expect(unexpected(problems, 401)).toEqual([]);
     await page.context().close();
   });
 
