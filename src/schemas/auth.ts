@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { isWellFormedText, PASSWORD_MAX_CHARACTERS } from "../auth/password-policy";
 import { ROLES } from "../auth/roles";
+import { storableText } from "./text";
 
 /** Emails are compared lower-cased; the policy module checks password strength after parsing. */
 export const EmailAddress = z
@@ -21,7 +22,7 @@ export const RegisterBody = z
   .object({
     email: EmailAddress,
     password: Password,
-    displayName: z.string().trim().min(1).max(100).optional(),
+    displayName: storableText().trim().min(1).max(100).optional(),
   })
   .openapi("RegisterBody");
 
