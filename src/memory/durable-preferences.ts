@@ -6,6 +6,7 @@ import {
   discardPendingPreferences,
   hasPendingPreferences,
   listPendingPreferences,
+  markPendingPreferencesFailed,
   recordPendingPreferences,
   usersWithPendingPreferences,
 } from "../db/pending-memory-preferences";
@@ -62,9 +63,21 @@ async function writeOldestPending(db: Database, memory: Memory, userId: string, 
  * data (one queued before the storable-text rules, src/schemas/text.ts) can never be applied: it is
  * dropped, with a `memory.preferences_dropped` audit event, so it holds back neither the patches
  * after it nor the person's memory requests. Any other failure (an `UnavailableError` when the
- * store is down) is thrown; the patches then stay for the next try.
+ * store is down) is thrown; the patches then stay for the next try, and the user goes to the back
+ * of the cron's queue.
  */
 export async function applyPendingPreferences(db: Database, memory: Memory, userId: string, audit: Auditor): Promise<AppliedPreferences> {
+  try {
+    return await writePendingPreferences(db, memory, userId, audit);
+  } catch (error) {
+    // Best effort: the failure to report is the one that stopped the write.
+    await markPendingPreferencesFailed(db, userId).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** applyPendingPreferences's write, dropping what the store refuses. */
+async function writePendingPreferences(db: Database, memory: Memory, userId: string, audit: Auditor): Promise<AppliedPreferences> {
   const merged = await writeOldestPending(db, memory, userId, Number.POSITIVE_INFINITY);
   if (!merged.refused) return { item: merged.item, dropped: [] };
   // Which of the merged patches the store refused is unknown: write them one at a time, oldest

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createAuditor } from "../../src/audit/record";
 import { database } from "../../src/db/client";
-import { listPendingPreferences } from "../../src/db/pending-memory-preferences";
+import { listPendingPreferences, recordPendingPreferences } from "../../src/db/pending-memory-preferences";
 import type { Bindings } from "../../src/env";
 import { PENDING_PREFERENCES_USERS_PER_RUN, savePreferencesDurably } from "../../src/memory/durable-preferences";
 import { openMemory } from "../../src/memory/open";
@@ -151,5 +151,20 @@ describe("the cron's queue", () => {
     for (let run = 0; run < 3 && (await pending(good!)).length > 0; run++) await runMaintenance(env).catch(() => undefined);
     expect(await storedFor(good!)).toEqual({ plan: "team" });
     for (const userId of refused) expect(await pending(userId)).toEqual([]);
+  });
+
+  it("puts users whose last attempt failed behind those not yet tried, so they cannot take every run's places", { timeout: 120_000 }, async () => {
+    // Queued while the store was down: each one's first attempt failed.
+    const failedBefore = await insertUsers(PENDING_PREFERENCES_USERS_PER_RUN + 1);
+    for (const userId of failedBefore) await save(storeDown, userId, { locale: "fr" });
+    // Queued after them, and not tried yet (its background write never ran).
+    const [fresh] = await insertUsers(1);
+    await recordPendingPreferences(database(env.DB), fresh!, { plan: "free" });
+
+    await runMaintenance(env); // the store is back: one run
+    expect(await storedFor(fresh!)).toEqual({ plan: "free" });
+    // The ones this run had no room for get theirs on the next.
+    await runMaintenance(env);
+    for (const userId of failedBefore) expect(await pending(userId)).toEqual([]);
   });
 });
