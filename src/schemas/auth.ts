@@ -18,11 +18,14 @@ export const Password = z
   .refine(isWellFormedText, "password must be well-formed Unicode text")
   .openapi({ example: "correct horse battery staple" });
 
+/** An account's display name, however it arrives (registration, a provider's profile). */
+export const UserDisplayName = storableText().trim().min(1).max(100);
+
 export const RegisterBody = z
   .object({
     email: EmailAddress,
     password: Password,
-    displayName: storableText().trim().min(1).max(100).optional(),
+    displayName: UserDisplayName.optional(),
   })
   .openapi("RegisterBody");
 

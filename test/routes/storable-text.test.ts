@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { listPendingPreferences } from "../../src/db/pending-memory-preferences";
+import { resolveAccount } from "../../src/providers/accounts";
 import { registerUser, request, strongPassword, uniqueEmail, type ApiResponse } from "../helpers/identity";
 import { completeStage } from "../helpers/onboarding";
 
@@ -91,5 +92,26 @@ describe("storable text", () => {
     const added = await request("POST", "/api/memory", { token: user.accessToken, body: { content: "Ada likes 🦀 and 𝔪𝔞𝔱𝔥" } });
     expect(added.status, added.text).toBe(201);
     expect(added.body.content).toBe("Ada likes 🦀 and 𝔪𝔞𝔱𝔥");
+  });
+});
+
+describe("a provider's name as a new account's display name", () => {
+  async function signUpWithName(name: string): Promise<string | null> {
+    const email = uniqueEmail("provider-name");
+    const resolved = await resolveAccount(database(env.DB), "oidc", { subject: crypto.randomUUID(), email, emailVerified: true, name }, null);
+    expect(resolved.outcome).toBe("signed_in");
+    const row = await env.DB.prepare("SELECT display_name FROM users WHERE email = ?").bind(email).first<{ display_name: string | null }>();
+    return row!.display_name;
+  }
+
+  it("is left out when it is not storable text, and the sign-in still goes ahead", async () => {
+    expect(await signUpWithName(NUL)).toBeNull();
+    expect(await signUpWithName(LONE_LOW)).toBeNull();
+  });
+
+  it("is cut to 100 characters without splitting a surrogate pair, and kept in NFC", async () => {
+    // 99 characters, then an emoji whose pair would straddle the limit.
+    expect(await signUpWithName(`${"a".repeat(99)}🦀 Crab`)).toBe("a".repeat(99));
+    expect(await signUpWithName("Zoe\u0301")).toBe("Zoé");
   });
 });
