@@ -4,9 +4,10 @@ import { isWellFormedText } from "../auth/password-policy";
 /**
  * Storable text: what every free-text field that reaches a store (D1, user memory's Postgres) or a
  * token must be. Postgres refuses U+0000 in `text` and `jsonb` (a 500 before this check, and a
- * queued write that could never be applied); D1 cuts a text at it. An unpaired surrogate has no
- * UTF-8 form: D1 and the memory store's driver silently store U+FFFD instead, and Postgres refuses
- * it in `jsonb`. Either is refused as a 400 rather than stored as something else.
+ * queued write that could never be applied); D1 keeps it, but SQLite's string functions (LIKE,
+ * length) stop at it. An unpaired surrogate has no UTF-8 form: D1 and the memory store's driver
+ * silently store U+FFFD instead, and Postgres refuses it in `jsonb`. Either is refused as a 400
+ * rather than stored as something else.
  */
 function storableTextProblem(text: string): string | undefined {
   if (text.includes("\u0000")) return "must not contain the NUL character (U+0000)";
