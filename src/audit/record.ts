@@ -53,7 +53,8 @@ export type AuthEventType =
   | "onboarding.completed"
   | "widget.session_started"
   | "memory.deleted"
-  | "memory.cleared";
+  | "memory.cleared"
+  | "memory.preferences_dropped";
 
 export interface AuthEvent {
   type: AuthEventType;

@@ -37,13 +37,22 @@ export async function discardPendingPreferences(db: Database, id: number): Promi
   await db.delete(pendingMemoryPreferences).where(eq(pendingMemoryPreferences.id, id));
 }
 
-/** Users with patches waiting, oldest patch first, for the cron's retry. */
+/** Notes that applying the user's patches failed now, which sends the user to the back of the cron's queue. */
+export async function markPendingPreferencesFailed(db: Database, userId: string, now = Date.now()): Promise<void> {
+  await db.update(pendingMemoryPreferences).set({ lastAttemptAt: now }).where(eq(pendingMemoryPreferences.userId, userId));
+}
+
+/**
+ * Users with patches waiting, for the cron's retry: those never failed first, oldest patch first,
+ * then those whose last failure is oldest, so users whose patches keep failing cannot take every
+ * run's places from the rest.
+ */
 export async function usersWithPendingPreferences(db: Database, limit: number): Promise<string[]> {
   const rows = await db
     .select({ userId: pendingMemoryPreferences.userId })
     .from(pendingMemoryPreferences)
     .groupBy(pendingMemoryPreferences.userId)
-    .orderBy(sql`min(${pendingMemoryPreferences.id})`)
+    .orderBy(sql`coalesce(max(${pendingMemoryPreferences.lastAttemptAt}), 0)`, sql`min(${pendingMemoryPreferences.id})`)
     .limit(limit);
   return rows.map((row) => row.userId);
 }

@@ -449,6 +449,8 @@ export const pendingMemoryPreferences = sqliteTable(
     /** A partial `Preferences` (src/schemas/preferences.ts), as JSON. */
     patch: text("patch", { mode: "json" }).notNull().$type<Record<string, unknown>>(),
     createdAt: integer("created_at").notNull(),
+    /** When applying the user's patches last failed (null: not yet); such users go to the back of the cron's queue. */
+    lastAttemptAt: integer("last_attempt_at"),
   },
   (table) => [index("pending_memory_preferences_user_idx").on(table.userId, table.id)],
 );

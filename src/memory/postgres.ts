@@ -41,6 +41,15 @@ function isOutage(error: unknown): boolean {
   return error instanceof Error;
 }
 
+/**
+ * The SQLSTATE when the server refused a value we sent as bad data (class 22, data exception: a
+ * NUL or invalid Unicode in text or jsonb, malformed input): retrying the same write can never
+ * succeed, unlike an outage. Else undefined.
+ */
+export function refusedDataCode(error: unknown): string | undefined {
+  return error instanceof postgres.PostgresError && error.code.startsWith("22") ? error.code : undefined;
+}
+
 /** Runs one store operation within MEMORY_CALL_TIMEOUT_MS, turning an outage into an `UnavailableError`. */
 export async function guardedMemoryCall<T>(work: () => Promise<T>): Promise<T> {
   try {

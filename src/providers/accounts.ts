@@ -3,6 +3,7 @@ import type { Database } from "../db/client";
 import { findIdentity, insertIdentity, touchIdentity } from "../db/identities";
 import type { UserRow } from "../db/schema";
 import { findUserByEmail, findUserById, insertUser, isEmailVerified, NO_PASSWORD } from "../db/users";
+import { UserDisplayName } from "../schemas/auth";
 import type { ProviderProfile } from "./definition";
 
 /** How a provider identity maps onto an account, or why it does not. */
@@ -13,6 +14,17 @@ export type AccountResolution =
   | { outcome: "refused"; reason: "email_missing" | "email_unverified" | "account_email_unverified" | "identity_taken" | "account_missing" };
 
 const Email = z.email().max(254);
+
+/**
+ * The provider's name as a display name, cut to the limit without splitting a surrogate pair; none
+ * if it is not storable text (a sign-in is not refused over the provider's name).
+ */
+function usableDisplayName(profile: ProviderProfile): string | undefined {
+  let name = profile.name?.slice(0, 100);
+  if (name && /[\uD800-\uDBFF]$/.test(name)) name = name.slice(0, -1);
+  const parsed = UserDisplayName.safeParse(name);
+  return parsed.success ? parsed.data : undefined;
+}
 
 /** The provider's email, lower-cased, if it is a plausible address at all. */
 function usableEmail(profile: ProviderProfile): string | undefined {
@@ -67,7 +79,7 @@ export async function resolveAccount(
     email,
     passwordHash: NO_PASSWORD,
     role: "user",
-    displayName: profile.name?.slice(0, 100),
+    displayName: usableDisplayName(profile),
     emailVerified: profile.emailVerified,
   });
   // Someone took the address between the lookup and the insert: treat it as held, and unverified.

@@ -5,7 +5,7 @@ import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
 import { discardPendingPreferences, recordPendingPreferences } from "../db/pending-memory-preferences";
 import { ApiError } from "../errors";
-import { applyPendingPreferences, retryPendingPreferencesFor } from "../memory/durable-preferences";
+import { type AppliedPreferences, applyPendingPreferences, retryPendingPreferencesFor } from "../memory/durable-preferences";
 import { MAX_MEMORY_TEXT_CHARS, MAX_TEXT_MEMORIES_PER_USER } from "../memory/limits";
 import { openMemory } from "../memory/open";
 import { requireRole } from "../middleware/require-role";
@@ -33,7 +33,7 @@ const TAG = ["User memory"];
 const withRequestMemory = createMiddleware<AppEnv>(async function withRequestMemory(c, next) {
   const memory = openMemory(c.env);
   c.set("memory", memory);
-  await retryPendingPreferencesFor(c.get("db"), memory, c.get("principal").userId);
+  await retryPendingPreferencesFor(c.get("db"), memory, c.get("principal").userId, c.get("audit"));
   await next();
 });
 
@@ -88,14 +88,18 @@ memoryRoutes.openapi(
     const userId = c.get("principal").userId;
     // Through the pending table, like onboarding's writes, so the two are applied in one order.
     const pendingId = await recordPendingPreferences(db, userId, c.req.valid("json"));
+    let applied: AppliedPreferences;
     try {
-      const item = await applyPendingPreferences(db, memory, userId);
-      return c.json(item!, 200);
+      applied = await applyPendingPreferences(db, memory, userId, c.get("audit"));
     } catch (error) {
       // The caller is told it failed, so it must not be applied later behind their back.
       await discardPendingPreferences(db, pendingId);
       throw error;
     }
+    // Not reached while the schema admits only storable text; should the store still refuse the
+    // update as bad data, the caller is told so rather than shown preferences without it.
+    if (applied.dropped.includes(pendingId)) throw new ApiError("invalid_request", "The memory store cannot hold these preferences.");
+    return c.json(applied.item!, 200);
   },
 );
 

@@ -81,7 +81,7 @@ onboardingRoutes.openapi(
       // memory store that is down never fails the stage (it is retried). Should this D1 write fail,
       // the request fails and sending the stage again (idempotent) records it.
       const preferences = preferencesFromStage(body.stage, body.data);
-      if (preferences) await savePreferencesDurably(c.env, (work) => c.executionCtx.waitUntil(work), principal.userId, preferences);
+      if (preferences) await savePreferencesDurably(c.env, (work) => c.executionCtx.waitUntil(work), principal.userId, preferences, c.get("audit"));
       await c.get("audit").record({ type: "onboarding.stage_saved", subject: principal.userId, details: { stage: body.stage } });
       return c.json((await statusOf(c, principal.userId)), 200);
     }

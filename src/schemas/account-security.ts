@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { EmailAddress, Password } from "./auth";
+import { storableText } from "./text";
 
 /** A mailed token as the link's fragment carries it (43 base64url characters; anything else is simply invalid). */
 const EmailToken = z.string().min(1).max(128).openapi({ example: "Qm9vdHN0cmFwLXRva2VuLWZvci1kb2NzLW9ubHktMTIz" });
@@ -77,7 +78,7 @@ export const WebauthnOptions = z
   .object({ challengeId: z.string(), options: z.record(z.string(), z.unknown()).openapi({ description: "For navigator.credentials.create()/get() (JSON form)" }) })
   .openapi("WebauthnOptions");
 export const PasskeyRegistrationBody = z
-  .object({ challengeId: z.uuid(), response: WebauthnResponse, name: z.string().trim().min(1).max(64).optional() })
+  .object({ challengeId: z.uuid(), response: WebauthnResponse, name: storableText().trim().min(1).max(64).optional() })
   .openapi("PasskeyRegistrationBody");
 export const PasskeyAssertionBody = z.object({ challengeId: z.uuid(), response: WebauthnResponse }).openapi("PasskeyAssertionBody");
 export const PasskeySecondFactorBody = z

@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ROLES } from "../auth/roles";
+import { storableText } from "./text";
 
 const Role = z.enum(ROLES as [string, ...string[]]);
 const Scope = z
@@ -8,7 +9,7 @@ const Scope = z
 
 export const CreateApiKeyBody = z
   .object({
-    description: z.string().trim().min(1).max(200),
+    description: storableText().trim().min(1).max(200),
     ttlDays: z.number().int().min(1).max(365).optional().openapi({ description: "Days until the key expires; none means no expiry" }),
     role: Role.optional().openapi({ description: "At most the owner's role; defaults to the lower of `user` and the owner's role" }),
     scopes: z.array(Scope).max(32).optional(),

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { storableText } from "./text";
 
 export const AuditEvent = z
   .object({
@@ -24,8 +25,8 @@ const Time = z
   .transform((value) => Date.parse(value));
 
 export const ListAuditEventsQuery = z.object({
-  subject: z.string().max(200).optional(),
-  type: z.string().max(64).optional(),
+  subject: storableText().max(200).optional(),
+  type: storableText().max(64).optional(),
   from: Time.optional().openapi({ description: "ISO 8601, inclusive" }),
   to: Time.optional().openapi({ description: "ISO 8601, inclusive" }),
   limit: z.coerce.number().int().min(1).max(200).default(50),

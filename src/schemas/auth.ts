@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { isWellFormedText, PASSWORD_MAX_CHARACTERS } from "../auth/password-policy";
 import { ROLES } from "../auth/roles";
+import { storableText } from "./text";
 
 /** Emails are compared lower-cased; the policy module checks password strength after parsing. */
 export const EmailAddress = z
@@ -17,11 +18,14 @@ export const Password = z
   .refine(isWellFormedText, "password must be well-formed Unicode text")
   .openapi({ example: "correct horse battery staple" });
 
+/** An account's display name, however it arrives (registration, a provider's profile). */
+export const UserDisplayName = storableText().trim().min(1).max(100);
+
 export const RegisterBody = z
   .object({
     email: EmailAddress,
     password: Password,
-    displayName: z.string().trim().min(1).max(100).optional(),
+    displayName: UserDisplayName.optional(),
   })
   .openapi("RegisterBody");
 

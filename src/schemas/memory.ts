@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
 import { DEFAULT_SEARCH_K, MAX_MEMORY_TEXT_CHARS, MAX_SEARCH_K } from "../memory/limits";
 import { PreferencesSchema } from "./preferences";
+import { storableText } from "./text";
 
-const MemoryText = z
-  .string()
+const MemoryText = storableText()
   .trim()
   .min(1, "the text is empty")
   .max(MAX_MEMORY_TEXT_CHARS, `a memory text has at most ${MAX_MEMORY_TEXT_CHARS} characters`);

@@ -1,12 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { PLAN_IDS } from "../onboarding/plans";
+import { storableText } from "./text";
 
 /**
  * The fields of a person's preferences, shared by the onboarding stages that collect them and by
  * `PUT /api/memory/preferences` that edits them later, so both accept exactly the same values.
  */
 
-export const DisplayNameSchema = z.string().trim().min(1, "a display name is required").max(80, "a display name has at most 80 characters");
+export const DisplayNameSchema = storableText().trim().min(1, "a display name is required").max(80, "a display name has at most 80 characters");
 
 /** A BCP 47 language tag, stored in its canonical form (`en-gb` becomes `en-GB`). */
 export const LocaleSchema = z
@@ -27,8 +28,7 @@ export const LocaleSchema = z
 
 export const MAX_INTERESTS = 20;
 
-const InterestTagSchema = z
-  .string()
+const InterestTagSchema = storableText()
   .trim()
   .toLowerCase()
   .regex(/^[\p{L}\p{N}][\p{L}\p{N} +#.-]{0,31}$/u, "an interest is 1 to 32 letters, digits, spaces or + # . -");
@@ -45,9 +45,9 @@ export const BUDDY_TONES = ["friendly", "professional", "playful", "concise"] as
 /** The HeadyBuddy assistant's configuration. */
 export const BuddyConfigSchema = z
   .object({
-    name: z.string().trim().min(1, "the buddy needs a name").max(40),
+    name: storableText().trim().min(1, "the buddy needs a name").max(40),
     tone: z.enum(BUDDY_TONES),
-    persona: z.string().trim().max(500, "a persona has at most 500 characters").default(""),
+    persona: storableText().trim().max(500, "a persona has at most 500 characters").default(""),
   })
   .strict()
   .openapi("BuddyConfig");

@@ -1,0 +1,1 @@
+ALTER TABLE `pending_memory_preferences` ADD `last_attempt_at` integer;
