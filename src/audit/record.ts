@@ -33,6 +33,7 @@ export type AuthEventType =
   | "provider.login_failed"
   | "provider.linked"
   | "provider.unlinked"
+  | "account.planted_access_removed"
   | "email.verification_sent"
   | "email.verified"
   | "password.reset_requested"

@@ -1,6 +1,6 @@
-import { and, asc, eq, exists, isNull, ne, or, sql } from "drizzle-orm";
+import { and, asc, eq, exists, isNull, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { userIdentities, users, type UserIdentityRow, type UserRow } from "./schema";
+import { apiKeys, passkeys, recoveryCodes, totpCredentials, userIdentities, users, type UserIdentityRow, type UserRow } from "./schema";
 import { NO_PASSWORD } from "./users";
 
 /** The identity (provider, subject) and the user it belongs to. */
@@ -90,4 +90,22 @@ export function unlinkUnvouchedIdentitiesStatement(db: Database, userId: string,
     .delete(userIdentities)
     .where(unvouchedWhileUnconfirmed(db, userId, email))
     .returning({ id: userIdentities.id, provider: userIdentities.provider });
+}
+
+/**
+ * The statements that end every way in planted on an account that a pre-hijacker may have held
+ * (passkeys, TOTP and its recovery codes, API keys), only if `onlyIf` holds: for the batch that
+ * confirms an address over unvouched identities.
+ */
+export function endPlantedWaysInStatements(db: Database, userId: string, onlyIf: SQL, at: number) {
+  return [
+    db.delete(passkeys).where(and(eq(passkeys.userId, userId), onlyIf)).returning({ id: passkeys.id }),
+    db.delete(totpCredentials).where(and(eq(totpCredentials.userId, userId), onlyIf)).returning({ userId: totpCredentials.userId }),
+    db.delete(recoveryCodes).where(and(eq(recoveryCodes.userId, userId), onlyIf)),
+    db
+      .update(apiKeys)
+      .set({ revokedAt: at })
+      .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt), onlyIf))
+      .returning({ id: apiKeys.id }),
+  ] as const;
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import {
   attemptLogin,
   auditEvents,
+  BASE_URL,
   HASHING_HEAVY,
   registerUser,
   request,
@@ -16,6 +17,7 @@ import {
 import { mailedToken, RESET_SUBJECT, VERIFY_SUBJECT } from "../helpers/mail";
 import { approveAtProvider, browse, newBrowser, returnToCallback, signInWith, startSignIn, ticketOf, type Browser } from "../helpers/providers";
 import { enableTotp } from "../helpers/totp";
+import { SoftAuthenticator } from "../helpers/webauthn";
 
 /**
  * Issue 22, items 4-7: provider sign-in must not be a way around sign-out, the second factor, the
@@ -162,6 +164,44 @@ describe("confirming the address by mail ends what a non-verifying provider atta
     const owner = await attemptLogin(victim, password);
     expect(owner.status, owner.text).toBe(200);
     expect(owner.body.user).toMatchObject({ id: accountId, emailVerified: true });
+  });
+
+  it("pre-hijacking: a passkey, TOTP and an API key the attacker planted end at the owner's reset too", HASHING_HEAVY, async () => {
+    const victim = uniqueEmail("victim");
+    const attacker = providerUser({ email: victim, email_verified: "false" });
+    const attackerBrowser = newBrowser();
+    const attackerIn = await browse(attackerBrowser, "POST", "/api/provider/tokens", { body: { ticket: ticketOf(await signInWith(attackerBrowser, "oidc", attacker)) } });
+    expect(attackerIn.status, attackerIn.text).toBe(200);
+    const accountId: string = attackerIn.body.user.id;
+    const token: string = attackerIn.body.accessToken;
+    // Fresh from signing in, the attacker plants every way back in it can.
+    const passkey = new SoftAuthenticator({ origin: BASE_URL, rpId: new URL(BASE_URL).hostname });
+    const options = await request("POST", "/api/auth/passkeys/register/options", { token });
+    const registered = await request("POST", "/api/auth/passkeys/register/verify", {
+      token,
+      body: { challengeId: options.body.challengeId, response: await passkey.register(options.body.options) },
+    });
+    expect(registered.status, registered.text).toBe(201);
+    await enableTotp(token);
+    const key = await request("POST", "/api/auth/api-keys", { token, body: { description: "planted" } });
+    expect(key.status, key.text).toBe(201);
+
+    expect((await request("POST", "/api/auth/password/forgot", { body: { email: victim } })).status).toBe(202);
+    const password = strongPassword();
+    expect((await request("POST", "/api/auth/password/reset", { body: { token: await mailedToken(victim, RESET_SUBJECT), password } })).status).toBe(204);
+
+    const count = async (table: string) =>
+      (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE user_id = ?`).bind(accountId).first<{ n: number }>())!.n;
+    expect(await count("passkeys")).toBe(0);
+    expect(await count("totp_credentials")).toBe(0);
+    expect(await count("recovery_codes")).toBe(0);
+    expect((await request("GET", "/api/auth/verify", { headers: { "X-API-Key": key.body.key } })).status).toBe(401);
+    const [removed] = await auditEvents({ type: "account.planted_access_removed", subject: accountId });
+    expect(removed?.details).toMatchObject({ passkeys: 1, apiKeys: 1, totp: true, reason: "address_confirmed" });
+    // The owner signs in with the password alone: no second factor they never set up stands in the way.
+    const owner = await attemptLogin(victim, password);
+    expect(owner.status, owner.text).toBe(200);
+    expect(owner.body.accessToken).toBeDefined();
   });
 
   it("email verification of an unconfirmed account keeps only identities vouched for that address, and ends its sessions", SLOW, async () => {
