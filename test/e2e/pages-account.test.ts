@@ -238,18 +238,23 @@ function ageAuthentication(email: string): void {
   expect(write.status, write.stderr).toBe(0);
 }
 
+/** Signs a new account in on the account page, lets 11 minutes pass, and asks for a key: the dialog is open. */
+async function createKeyAfterAWhile(label: string) {
+  const account = await registered(label);
+  const { page, problems } = await personPage(browser);
+  await page.goto(`${workerUrl()}/sign-in`);
+  await signInWithPassword(page, account.email, account.password);
+  ageAuthentication(account.email);
+  await page.locator("#key-description").fill(label);
+  await page.locator("#create-key button[type=submit]").click();
+  const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
+  await expect.poll(() => dialog.isVisible()).toBe(true);
+  return { account, page, problems, dialog };
+}
+
 describe("a change that needs a recent sign-in", () => {
   it("asks the person to confirm it's you in a dialog, then makes the change", { timeout: 90_000 }, async () => {
-    const account = await registered("confirm");
-    const { page, problems } = await personPage(browser);
-    await page.goto(`${workerUrl()}/sign-in`);
-    await signInWithPassword(page, account.email, account.password);
-    ageAuthentication(account.email);
-
-    await page.locator("#key-description").fill("after a while");
-    await page.locator("#create-key button[type=submit]").click();
-    const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
-    await expect.poll(() => dialog.isVisible()).toBe(true);
+    const { account, page, problems, dialog } = await createKeyAfterAWhile("confirm");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("confirm-secret");
 
     await page.locator("#confirm-secret").fill("not the password");
@@ -265,15 +270,7 @@ describe("a change that needs a recent sign-in", () => {
   });
 
   it("cancelling the dialog changes nothing and says why", { timeout: 90_000 }, async () => {
-    const account = await registered("cancel");
-    const { page, problems } = await personPage(browser);
-    await page.goto(`${workerUrl()}/sign-in`);
-    await signInWithPassword(page, account.email, account.password);
-    ageAuthentication(account.email);
-    await page.locator("#key-description").fill("cancelled");
-    await page.locator("#create-key button[type=submit]").click();
-    const dialog = page.getByRole("dialog", { name: "Confirm it's you" });
-    await expect.poll(() => dialog.isVisible()).toBe(true);
+    const { account, page, problems, dialog } = await createKeyAfterAWhile("cancel");
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await expect.poll(() => page.locator("#create-key .status").textContent()).toMatch(/^Confirm it's you/);
     expect((await call("GET", "/api/auth/api-keys", { token: account.accessToken })).body.keys).toEqual([]);

@@ -126,15 +126,19 @@ describe("a disabled account gains nothing from a provider (item 7)", () => {
   });
 });
 
+/** The attacker's IdP account claims the victim's address without verifying it; HeadyKey creates the account, signed in. */
+async function preHijacked() {
+  const victim = uniqueEmail("victim");
+  const attacker = providerUser({ email: victim, email_verified: "false" });
+  const attackerBrowser = newBrowser();
+  const attackerIn = await browse(attackerBrowser, "POST", "/api/provider/tokens", { body: { ticket: ticketOf(await signInWith(attackerBrowser, "oidc", attacker)) } });
+  expect(attackerIn.status, attackerIn.text).toBe(200);
+  return { victim, attacker, attackerBrowser, attackerIn, accountId: attackerIn.body.user.id as string };
+}
+
 describe("confirming the address by mail ends what a non-verifying provider attached (item 6)", () => {
   it("pre-hijacking: the owner cannot register, resets the password, and the attacker's identity no longer signs in", HASHING_HEAVY, async () => {
-    const victim = uniqueEmail("victim");
-    // The attacker's IdP account claims the victim's address without verifying it; HeadyKey creates the account.
-    const attacker = providerUser({ email: victim, email_verified: "false" });
-    const attackerBrowser = newBrowser();
-    const attackerIn = await browse(attackerBrowser, "POST", "/api/provider/tokens", { body: { ticket: ticketOf(await signInWith(attackerBrowser, "oidc", attacker)) } });
-    expect(attackerIn.status, attackerIn.text).toBe(200);
-    const accountId: string = attackerIn.body.user.id;
+    const { victim, attacker, attackerBrowser, attackerIn, accountId } = await preHijacked();
     // While holding the account, the attacker links a second identity of their own (a verified, other address).
     const second = providerUser({ email: uniqueEmail("attacker") });
     expect((await signInWith(attackerBrowser, "github", second, { path: "/api/provider/link", token: attackerIn.body.accessToken })).status).toBe(302);
@@ -167,12 +171,7 @@ describe("confirming the address by mail ends what a non-verifying provider atta
   });
 
   it("pre-hijacking: a passkey, TOTP and an API key the attacker planted end at the owner's reset too", HASHING_HEAVY, async () => {
-    const victim = uniqueEmail("victim");
-    const attacker = providerUser({ email: victim, email_verified: "false" });
-    const attackerBrowser = newBrowser();
-    const attackerIn = await browse(attackerBrowser, "POST", "/api/provider/tokens", { body: { ticket: ticketOf(await signInWith(attackerBrowser, "oidc", attacker)) } });
-    expect(attackerIn.status, attackerIn.text).toBe(200);
-    const accountId: string = attackerIn.body.user.id;
+    const { victim, attackerIn, accountId } = await preHijacked();
     const token: string = attackerIn.body.accessToken;
     // Fresh from signing in, the attacker plants every way back in it can.
     const passkey = new SoftAuthenticator({ origin: BASE_URL, rpId: new URL(BASE_URL).hostname });

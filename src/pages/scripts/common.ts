@@ -21,38 +21,25 @@ const heady = (() => {
     return send(method, path, body);
   }
 
+  // A new element with these properties.
+  function el(tag, properties) {
+    return Object.assign(document.createElement(tag), properties);
+  }
+
   // Asks for the password, an authenticator code or a passkey; true once the API accepted one.
   function confirmIdentity() {
-    const dialog = document.createElement("dialog");
+    const dialog = el("dialog", {});
     dialog.setAttribute("aria-labelledby", "confirm-title");
-    const form = document.createElement("form");
-    const title = document.createElement("h2");
-    title.id = "confirm-title";
-    title.textContent = "Confirm it's you";
-    const hint = document.createElement("p");
-    hint.className = "hint";
-    hint.textContent = "This change needs a recent sign-in. Enter your password or a code from your authenticator app.";
-    const label = document.createElement("label");
-    label.htmlFor = "confirm-secret";
-    label.textContent = "Password or authenticator code";
-    const input = document.createElement("input");
-    input.id = "confirm-secret";
-    input.type = "password";
-    input.autocomplete = "current-password";
-    const status = document.createElement("p");
-    status.className = "status";
+    const form = el("form", {});
+    const title = el("h2", { id: "confirm-title", textContent: "Confirm it's you" });
+    const hint = el("p", { className: "hint", textContent: "This change needs a recent sign-in. Enter your password or a code from your authenticator app." });
+    const label = el("label", { htmlFor: "confirm-secret", textContent: "Password or authenticator code" });
+    const input = el("input", { id: "confirm-secret", type: "password", autocomplete: "current-password" });
+    const status = el("p", { className: "status" });
     status.setAttribute("role", "status");
-    const confirm = document.createElement("button");
-    confirm.type = "submit";
-    confirm.textContent = "Confirm";
-    const passkey = document.createElement("button");
-    passkey.type = "button";
-    passkey.className = "secondary";
-    passkey.textContent = "Use a passkey";
-    const cancel = document.createElement("button");
-    cancel.type = "button";
-    cancel.className = "secondary";
-    cancel.textContent = "Cancel";
+    const confirm = el("button", { type: "submit", textContent: "Confirm" });
+    const passkey = el("button", { type: "button", className: "secondary", textContent: "Use a passkey" });
+    const cancel = el("button", { type: "button", className: "secondary", textContent: "Cancel" });
     form.append(title, hint, label, input, status, confirm, passkey, cancel);
     dialog.append(form);
     document.body.append(dialog);
