@@ -21,25 +21,28 @@ export class SingleFlight<T> {
   readonly #flights = new Map<string, Flight<T>>();
 
   /** `abandonAfterMs`: longer than the call can take while its request lives (its own timeouts included). */
-  constructor(readonly abandonAfterMs: number) {}
+  constructor(
+    readonly abandonAfterMs: number,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   /** True while a call for `key` is in flight and not abandoned. */
   busy(key = ""): boolean {
     const flight = this.#flights.get(key);
-    return flight !== undefined && Date.now() - flight.startedAt < this.abandonAfterMs;
+    return flight !== undefined && this.now() - flight.startedAt < this.abandonAfterMs;
   }
 
   /** `work`'s value (or error): this call's, or that of the call for `key` already in flight. */
   async run(work: () => Promise<T>, key = ""): Promise<T> {
     const current = this.#flights.get(key);
     if (current && this.busy(key)) {
-      while (!current.outcome && Date.now() - current.startedAt < this.abandonAfterMs) {
+      while (!current.outcome && this.now() - current.startedAt < this.abandonAfterMs) {
         await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       }
       if (current.outcome?.ok) return current.outcome.value;
       if (current.outcome) throw current.outcome.error;
     }
-    const flight: Flight<T> = { startedAt: Date.now() };
+    const flight: Flight<T> = { startedAt: this.now() };
     this.#flights.set(key, flight);
     try {
       const value = await work();
