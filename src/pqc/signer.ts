@@ -22,6 +22,7 @@ export interface PqcSigner {
 }
 
 function localSigner(seed: string): PqcSigner {
+  // Shared across requests as promises: safe, since they wait on key derivation only, no I/O.
   const keyPair = mlDsa65().then((impl) => impl.signerFromSeed(fromBase64Url(seed)));
   const signingKey = keyPair.then(async (pair) => ({
     kid: await akpThumbprint(pair.publicKey),
