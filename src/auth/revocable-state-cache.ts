@@ -13,7 +13,11 @@
  */
 export class RevocableStateCache<V> {
   readonly #entries = new Map<string, { value: V; readAt: number }>();
-  readonly #refreshing = new Set<string>();
+  /**
+   * When each background refresh in flight started. A refresh whose request was cancelled mid-read
+   * never ends (nor runs its `finally`), so one older than the bound no longer stops the next.
+   */
+  readonly #refreshing = new Map<string, number>();
 
   constructor(readonly maxEntries = 4096) {}
 
@@ -32,7 +36,7 @@ export class RevocableStateCache<V> {
     const now = Date.now();
     const cached = this.#entries.get(key);
     if (cached && now - cached.readAt < maxStalenessMs) {
-      if (now - cached.readAt >= maxStalenessMs / 2) waitUntil(this.#refreshInBackground(key, refresh));
+      if (now - cached.readAt >= maxStalenessMs / 2) waitUntil(this.#refreshInBackground(key, refresh, maxStalenessMs));
       return cached.value;
     }
     const found = await read();
@@ -65,10 +69,10 @@ export class RevocableStateCache<V> {
     this.#entries.clear();
   }
 
-  async #refreshInBackground(key: string, refresh: () => Promise<V | undefined>): Promise<void> {
-    if (this.#refreshing.has(key)) return;
-    this.#refreshing.add(key);
+  async #refreshInBackground(key: string, refresh: () => Promise<V | undefined>, maxStalenessMs: number): Promise<void> {
     const readAt = Date.now();
+    if (readAt - (this.#refreshing.get(key) ?? -Infinity) < maxStalenessMs) return;
+    this.#refreshing.set(key, readAt);
     try {
       const value = await refresh();
       // A revocation seen meanwhile in this isolate (the entry forgotten) wins over this older read.
@@ -79,7 +83,7 @@ export class RevocableStateCache<V> {
       // The entry ages out by itself; the next use past the bound reads again in the foreground.
       console.warn(JSON.stringify({ msg: "background refresh of revocable state failed", error: String(error) }));
     } finally {
-      this.#refreshing.delete(key);
+      if (this.#refreshing.get(key) === readAt) this.#refreshing.delete(key);
     }
   }
 

@@ -3,7 +3,7 @@ import { DurableObject } from "cloudflare:workers";
 export interface WindowDecision {
   allowed: boolean;
   remaining: number;
-  /** Seconds until the window resets; what a 429's Retry-After says. */
+  /** Seconds until an attempt fits again (the window resets, or the bucket holds a token); what a 429's Retry-After says. */
   retryAfterSeconds: number;
 }
 
@@ -12,13 +12,23 @@ interface WindowState {
   resetAt: number;
 }
 
+interface BucketState {
+  /** Tokens left at `updatedAt` (fractional: the bucket refills continuously). */
+  tokens: number;
+  updatedAt: number;
+  /** When the bucket is full again without further takes: from then on the state can go. */
+  fullAt: number;
+}
+
 const STATE_KEY = "window";
+const BUCKET_KEY = "bucket";
 
 /**
- * One fixed-window counter per key (one object per `idFromName(key)`). A Durable Object is
- * single-threaded, so concurrent attempts are counted exactly; KV could not do this.
- * The state is persisted so that an evicted object still remembers a lockout, and an alarm
- * deletes it when the window ends so idle keys cost no storage.
+ * One limit per key (one object per `idFromName(key)`): a fixed-window counter (`consume`) or a
+ * token bucket (`take`), whichever its rule is. A Durable Object is single-threaded, so concurrent
+ * attempts are counted exactly; KV could not do this. The state is persisted so that an evicted
+ * object still remembers a lockout, and an alarm deletes it when the window ends or the bucket is
+ * full again, so idle keys cost no storage.
  */
 export class RateLimiter extends DurableObject {
   /** Counts one attempt, refusing it once `limit` attempts fell in the current window. */
@@ -36,15 +46,34 @@ export class RateLimiter extends DurableObject {
     return { allowed: true, remaining: limit - state.count, retryAfterSeconds };
   }
 
+  /**
+   * Takes one token from a bucket of `capacity` tokens that refills `refillPerMinute` tokens a
+   * minute (continuously), refusing the attempt when less than one token is left; refused attempts
+   * take nothing. A burst of `capacity` passes at once, then `refillPerMinute` a minute.
+   */
+  take(capacity: number, refillPerMinute: number): WindowDecision {
+    const now = Date.now();
+    const perMs = refillPerMinute / 60_000;
+    const stored = this.ctx.storage.kv.get<BucketState>(BUCKET_KEY);
+    const tokens = stored ? Math.min(capacity, stored.tokens + (now - stored.updatedAt) * perMs) : capacity;
+    if (tokens < 1) return { allowed: false, remaining: 0, retryAfterSeconds: Math.max(1, Math.ceil((1 - tokens) / perMs / 1000)) };
+    const left = tokens - 1;
+    const fullAt = now + Math.ceil((capacity - left) / perMs);
+    this.ctx.storage.kv.put(BUCKET_KEY, { tokens: left, updatedAt: now, fullAt } satisfies BucketState);
+    // Later takes only move fullAt on; the alarm then finds it ahead and waits for it (alarm()).
+    if (!stored) void this.ctx.storage.setAlarm(fullAt);
+    return { allowed: true, remaining: Math.floor(left), retryAfterSeconds: 1 };
+  }
+
   /** Forgets the window, e.g. after a successful login. */
   reset(): void {
     this.ctx.storage.kv.delete(STATE_KEY);
   }
 
   override async alarm(): Promise<void> {
-    const state = this.ctx.storage.kv.get<WindowState>(STATE_KEY);
-    if (state && state.resetAt > Date.now()) {
-      await this.ctx.storage.setAlarm(state.resetAt);
+    const forgetAt = Math.max(this.ctx.storage.kv.get<WindowState>(STATE_KEY)?.resetAt ?? 0, this.ctx.storage.kv.get<BucketState>(BUCKET_KEY)?.fullAt ?? 0);
+    if (forgetAt > Date.now()) {
+      await this.ctx.storage.setAlarm(forgetAt);
       return;
     }
     await this.ctx.storage.deleteAll();

@@ -13,6 +13,7 @@ import { pqcSigner } from "../pqc/signer";
  *   node tokens get the same key handling and JWKS entry as PQC tokens; `typ` and `aud` keep
  *   the two kinds apart.
  */
+// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/single-flight.ts says why I/O differs).
 const rsaKeys = new WeakMap<Config, Promise<Rs256KeyPair>>();
 
 function sageRsaKeyPair(config: Config): Promise<Rs256KeyPair> {

@@ -7,6 +7,7 @@ import {
   ASSERTION_TYP,
   type AssertionClaims,
 } from "../gateway/assertion-claims";
+import { SingleFlight } from "../single-flight";
 
 /**
  * For origin services behind the HeadyKey gateway: verifies the `X-Heady-Assertion` the gateway
@@ -66,6 +67,8 @@ export interface AssertionVerifier {
 /** An unknown `kid` re-reads the JWKS (a key rotation), but at most this often, so junk `kid`s cannot hammer the gateway. */
 const UNKNOWN_KID_COOLDOWN_MS = 30_000;
 const DEFAULT_JWKS_MAX_AGE_MS = 5 * 60_000;
+/** A JWKS read that takes longer fails, so that a stuck gateway cannot hold verification. */
+const JWKS_READ_TIMEOUT_MS = 10_000;
 
 function headerValue(headers: OriginRequest["headers"], name: string): string | undefined {
   if (headers instanceof Headers) return headers.get(name) ?? undefined;
@@ -77,7 +80,7 @@ function headerValue(headers: OriginRequest["headers"], name: string): string | 
 async function assertionKeysFrom(jwksUrl: string): Promise<Map<string, VerificationKey>> {
   let jwks: { keys?: unknown };
   try {
-    const response = await fetch(jwksUrl, { headers: { Accept: "application/json" } });
+    const response = await fetch(jwksUrl, { headers: { Accept: "application/json" }, signal: AbortSignal.timeout(JWKS_READ_TIMEOUT_MS) });
     if (!response.ok) throw new Error(`status ${response.status}`);
     jwks = (await response.json()) as { keys?: unknown };
   } catch (error) {
@@ -104,20 +107,25 @@ export function createAssertionVerifier(options: AssertionVerifierOptions): Asse
   const rejectReplays = options.rejectReplays ?? true;
   const maxAgeMs = options.jwksMaxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS;
 
-  let keys: Promise<Map<string, VerificationKey>> | undefined;
+  // The keys as a value, and their read shared by its outcome, never by its promise: in a Worker a
+  // fetch's promise belongs to the request that started it, and another request awaiting it fails
+  // with "Promise will never complete." once that one is cancelled (src/single-flight.ts).
+  let keys: Map<string, VerificationKey> | undefined;
   let fetchedAt = 0;
-  const refresh = () => {
-    fetchedAt = Date.now();
-    const loading = assertionKeysFrom(jwksUrl);
-    // A failed read is not remembered: the next request tries again.
-    loading.catch(() => {
-      if (keys === loading) keys = undefined;
+  const reading = new SingleFlight<Map<string, VerificationKey>>(JWKS_READ_TIMEOUT_MS + 1000);
+  const refresh = () =>
+    reading.run(async () => {
+      fetchedAt = Date.now();
+      try {
+        keys = await assertionKeysFrom(jwksUrl);
+        return keys;
+      } catch (error) {
+        keys = undefined; // a failed read is not remembered: the next request tries again
+        throw error;
+      }
     });
-    keys = loading;
-    return loading;
-  };
   const keyFor = async (kid: string) => {
-    let known = await (!keys || Date.now() - fetchedAt > maxAgeMs ? refresh() : keys);
+    let known = !keys || reading.busy() || Date.now() - fetchedAt > maxAgeMs ? await refresh() : keys;
     if (!known.has(kid) && Date.now() - fetchedAt > UNKNOWN_KID_COOLDOWN_MS) known = await refresh();
     return known.get(kid);
   };

@@ -7,7 +7,8 @@ import { ApiError, UnavailableError } from "../errors";
 import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../kv-keys";
 import { guardKv } from "../storage/guard";
 import { akpJwk, publicKeyFromJwk, type AkpJwk } from "./akp";
-import { pqcSigner } from "./signer";
+import { pqcSigner, SIGNER_FETCH_ABANDONED_MS } from "./signer";
+import { SingleFlight } from "../single-flight";
 
 /**
  * Public keys for PQC verification, looked up by exact `kid`:
@@ -15,7 +16,8 @@ import { pqcSigner } from "./signer";
  * 2. KV (`pqc:jwk:<kid>`, 24 h), so a new isolate never needs KMS, and a KMS outage after the
  *    key was cached does not stop verification;
  * 3. the signer (KMS GetPublicKey), single-flight per isolate so that a burst of unknown `kid`s
- *    makes one call, and at most once a minute, so junk `kid`s cannot spend our KMS quota;
+ *    makes one call, and at most once a minute, so junk `kid`s cannot spend our KMS quota (the
+ *    others wait for the call's outcome in their own request, see src/single-flight.ts);
  * 4. when the signer cannot answer, KV's record of the signer's current key (`pqc:jwk:current`,
  *    no expiry), so an outage that outlasts the 24 h entry still verifies the current key.
  *
@@ -45,7 +47,8 @@ let currentJwk: AkpJwk | undefined;
 let storedKid: string | undefined;
 /** The `kid` this isolate last recorded in D1 as the signer's key, so that D1 is written once per key. */
 let publishedKid: string | undefined;
-let inFlight: Promise<void> | undefined;
+/** The signer fetch (and the KV writes of its key), shared by outcome: a margin over the signer's own bound for the writes. */
+let signerFetch = new SingleFlight<void>(SIGNER_FETCH_ABANDONED_MS + 5000);
 let lastSignerFetch = 0;
 export const SIGNER_REFETCH_INTERVAL_MS = 60_000;
 
@@ -162,15 +165,14 @@ async function recordedCurrent(cache: KVNamespace): Promise<AkpJwk | undefined> 
 
 /** Fetches the signer's current key into KV and this isolate; one call at a time. */
 function refreshFromSigner(config: Config, cache: KVNamespace): Promise<void> {
-  inFlight ??= (async () => {
+  return signerFetch.run(async () => {
     try {
-      lastSignerFetch = Date.now();
       await adoptCurrent(await akpJwk(await pqcSigner(config).publicKey()), cache);
     } finally {
-      inFlight = undefined;
+      // Dated when it ends, so that a fetch abandoned with its request (no end) does not stop the next one.
+      lastSignerFetch = Date.now();
     }
-  })();
-  return inFlight;
+  });
 }
 
 /**
@@ -198,7 +200,7 @@ export async function pqcVerificationKey(config: Config, cache: KVNamespace, kid
     kvOutage = error; // the signer may still supply the key
   }
   // Throttled: no new fetch, but a fetch that finished while KV was read may have stored the key.
-  if (Date.now() - lastSignerFetch < SIGNER_REFETCH_INTERVAL_MS && !inFlight) {
+  if (Date.now() - lastSignerFetch < SIGNER_REFETCH_INTERVAL_MS && !signerFetch.busy()) {
     const found = verifiers.get(kid);
     if (!found && kvOutage) throw kvOutage;
     return whileValid(found);
@@ -313,5 +315,5 @@ export function resetPqcKeyringForTests(): void {
   storedKid = undefined;
   publishedKid = undefined;
   lastSignerFetch = 0;
-  inFlight = undefined;
+  signerFetch = new SingleFlight(signerFetch.abandonAfterMs);
 }

@@ -4,6 +4,10 @@ import type { SigningKey } from "../crypto/jwt";
 import { mlDsa65 } from "../crypto/ml-dsa";
 import { akpThumbprint, rawPublicKeyFromSpki } from "./akp";
 import { KmsClient } from "./kms-client";
+import { SingleFlight } from "../single-flight";
+
+/** Longer than a KMS GetPublicKey can take (the client's 3 attempts of 2 s, and backoff): a fetch still running then was abandoned. */
+export const SIGNER_FETCH_ABANDONED_MS = 10_000;
 
 /**
  * Where PQC signatures come from: AWS KMS in production, a local seed in development.
@@ -18,6 +22,7 @@ export interface PqcSigner {
 }
 
 function localSigner(seed: string): PqcSigner {
+  // Shared across requests as promises: safe, since they wait on key derivation only, no I/O.
   const keyPair = mlDsa65().then((impl) => impl.signerFromSeed(fromBase64Url(seed)));
   const signingKey = keyPair.then(async (pair) => ({
     kid: await akpThumbprint(pair.publicKey),
@@ -37,18 +42,17 @@ export class SigningKeyChangedError extends Error {
 
 function kmsSigner(settings: Extract<Config["pqc"]["signer"], { kind: "kms" }>): PqcSigner {
   const kms = new KmsClient(settings);
-  let current: Promise<{ keyId: string; publicKey: Uint8Array }> | undefined;
-  const loadKey = () => {
+  // The key as a value, never as the fetch's promise, which belongs to the request that started it.
+  let current: { keyId: string; publicKey: Uint8Array } | undefined;
+  const fetching = new SingleFlight<{ keyId: string; publicKey: Uint8Array }>(SIGNER_FETCH_ABANDONED_MS);
+  const loadKey = async () =>
     // A failed fetch is not cached, so the next caller tries again.
-    current ??= kms.getPublicKey().then(
-      ({ keyId, spki }) => ({ keyId, publicKey: rawPublicKeyFromSpki(spki) }),
-      (error) => {
-        current = undefined;
-        throw error;
-      },
-    );
-    return current;
-  };
+    current ??
+    fetching.run(async () => {
+      const { keyId, spki } = await kms.getPublicKey();
+      current = { keyId, publicKey: rawPublicKeyFromSpki(spki) };
+      return current;
+    });
   return {
     kind: "kms",
     publicKey: async () => (await loadKey()).publicKey,

@@ -3,6 +3,7 @@ import type { Config } from "../env";
 import { isLocalRun } from "../local-run";
 import type { EnabledProvider } from "./config";
 import type { ProviderProfile } from "./definition";
+import { SingleFlight } from "../single-flight";
 
 /**
  * The OAuth 2.0 / OIDC client side of provider sign-in, on oauth4webapi: authorization URLs,
@@ -46,10 +47,13 @@ function insecureAllowed(config: Config, url: string): boolean {
 
 /** Request options for calls to a provider: loopback http where allowed, and a bounded wait. */
 function requestOptions(config: Config, url: string) {
-  return { [oauth.allowInsecureRequests]: insecureAllowed(config, url), signal: AbortSignal.timeout(10_000) };
+  return { [oauth.allowInsecureRequests]: insecureAllowed(config, url), signal: AbortSignal.timeout(PROVIDER_REQUEST_TIMEOUT_MS) };
 }
+const PROVIDER_REQUEST_TIMEOUT_MS = 10_000;
 
-const discovered = new Map<string, Promise<oauth.AuthorizationServer>>();
+/** Server metadata per issuer, as values: a discovery's promise belongs to the request that started it. */
+const discovered = new Map<string, oauth.AuthorizationServer>();
+const discovering = new SingleFlight<oauth.AuthorizationServer>(PROVIDER_REQUEST_TIMEOUT_MS + 1000);
 /** JWKS per `jwks_uri`, kept per isolate; oauth4webapi refreshes it when a `kid` is unknown. */
 const jwksCaches = new Map<string, oauth.JWKSCacheInput>();
 
@@ -65,14 +69,15 @@ export async function authorizationServer(config: Config, provider: EnabledProvi
   let server: oauth.AuthorizationServer;
   if (definition.server === "discovery") {
     const issuer = setting!;
-    let pending = discovered.get(issuer);
-    if (!pending) {
-      pending = discover(config, issuer);
-      discovered.set(issuer, pending);
-      pending.catch(() => discovered.delete(issuer));
-    }
     try {
-      server = await pending;
+      // A failed discovery is not kept: the next sign-in tries again.
+      server =
+        discovered.get(issuer) ??
+        (await discovering.run(async () => {
+          const found = await discover(config, issuer);
+          discovered.set(issuer, found);
+          return found;
+        }, issuer));
     } catch (error) {
       throw new ProviderFlowError("provider_unreachable", "The provider's discovery document could not be read.", String(error));
     }

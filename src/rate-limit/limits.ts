@@ -12,6 +12,16 @@ export interface RateLimitRule {
 }
 
 /**
+ * A token bucket: a burst of `burst` attempts at once, then `perMinute` a minute (refilled
+ * continuously, up to `burst` again), for callers that legitimately come in bursts.
+ */
+export interface TokenBucketRule {
+  name: string;
+  burst: number;
+  perMinute: number;
+}
+
+/**
  * Attempts on one account from one client (address, IPv6 by /64): 5 in 15 minutes, then that
  * client is locked out of that account until the window ends; a success clears it. Failures from
  * elsewhere never lock the owner out (README, "Login throttling").
@@ -40,7 +50,7 @@ export function clientIpKey(meta: RequestMeta): string {
   return addressKey(meta.ip);
 }
 
-function limiterFor(env: Bindings, rule: RateLimitRule, key: string) {
+function limiterFor(env: Bindings, rule: RateLimitRule | TokenBucketRule, key: string) {
   return env.LIMITER.get(env.LIMITER.idFromName(`${rule.name}:${key}`));
 }
 
@@ -55,8 +65,11 @@ async function askLimiter<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /** Counts one attempt against `rule` for `key` and says whether it fits; refused attempts are not counted. */
-export function takeRateLimit(env: Bindings, rule: RateLimitRule, key: string): Promise<WindowDecision> {
-  return askLimiter(() => limiterFor(env, rule, key).consume(rule.limit, rule.windowSeconds));
+export function takeRateLimit(env: Bindings, rule: RateLimitRule | TokenBucketRule, key: string): Promise<WindowDecision> {
+  return askLimiter(() => {
+    const limiter = limiterFor(env, rule, key);
+    return "burst" in rule ? limiter.take(rule.burst, rule.perMinute) : limiter.consume(rule.limit, rule.windowSeconds);
+  });
 }
 
 /** The 429 for a refused attempt, with Retry-After. */
@@ -65,7 +78,7 @@ export function rateLimited(decision: WindowDecision): ApiError {
 }
 
 /** Counts one attempt against `rule` for `key`; throws a 429 with Retry-After when over the limit. */
-export async function consumeRateLimit(env: Bindings, rule: RateLimitRule, key: string): Promise<void> {
+export async function consumeRateLimit(env: Bindings, rule: RateLimitRule | TokenBucketRule, key: string): Promise<void> {
   const decision = await takeRateLimit(env, rule, key);
   if (!decision.allowed) throw rateLimited(decision);
 }

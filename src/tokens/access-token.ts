@@ -21,6 +21,7 @@ export interface AccessClaims extends AccessTokenSubject {
   expiresAt: number;
 }
 
+// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/single-flight.ts says why I/O differs).
 const keys = new Map<string, Promise<SigningKey & VerificationKey>>();
 
 /** `at-` and 16 hex digits of a digest of the secret (see `accessKey`). */

@@ -36,6 +36,7 @@ export interface WidgetClaims extends WidgetSubject {
   expiresAt: number;
 }
 
+// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/single-flight.ts says why I/O differs).
 const keys = new Map<string, Promise<SigningKey & VerificationKey>>();
 
 /** The widget key: HMAC-SHA256 of a fixed label under `JWT_SECRET` (a key no access token is signed with), imported once per isolate. */

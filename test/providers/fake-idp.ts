@@ -134,9 +134,19 @@ export async function startFakeIdp(): Promise<FakeIdp> {
   const githubGrants = new Map<string, Grant>();
   const accessTokens = new Map<string, Grant>();
   let oidcIssuer = "";
+  /** Issuers `<oidcIssuer>/slow-once/<tag>` whose discovery was asked already: only the first answer waits (1.5 s). */
+  const slowOnceAsked = new Set<string>();
 
   const oidc = createServer(async (request, response) => {
     const url = new URL(request.url!, oidcIssuer);
+    const slowOnce = /^\/slow-once\/[\w-]+(?=\/\.well-known\/openid-configuration$)/.exec(url.pathname)?.[0];
+    if (request.method === "GET" && slowOnce) {
+      if (!slowOnceAsked.has(slowOnce)) {
+        slowOnceAsked.add(slowOnce);
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      return json(response, 200, { issuer: `${oidcIssuer}${slowOnce}`, authorization_endpoint: `${oidcIssuer}/authorize`, token_endpoint: `${oidcIssuer}/token` });
+    }
     switch (`${request.method} ${url.pathname}`) {
       case "GET /.well-known/openid-configuration":
         return json(response, 200, {

@@ -1,9 +1,9 @@
-import { createExecutionContext, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
 import type { Bindings } from "../../src/env";
-import { countMetric, flushMetrics, hasUnflushedMetrics } from "../../src/metrics/batch";
+import { countMetric, drainMetrics, FLUSH_ABANDONED_AFTER_MS, flushMetrics, forgetMetricsFlushForTests, hasUnflushedMetrics } from "../../src/metrics/batch";
 import { METRICS_AGGREGATOR_NAME } from "../../src/durable-objects/metrics-aggregator";
 import { attemptLogin, registerUser, type SignedIn } from "../helpers/identity";
 import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
@@ -37,6 +37,7 @@ async function scrape(path = "/metrics"): Promise<Map<string, number>> {
 }
 
 const delta = (before: Map<string, number>, after: Map<string, number>, series: string) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
+
 
 describe("who may read /metrics", () => {
   it("the METRICS_TOKEN bearer: Prometheus text", async () => {
@@ -169,6 +170,7 @@ describe("the flush", () => {
     const app = createApp();
     const bindings = { ...env, METRICS: hanging } as unknown as Bindings;
     const ctx = createExecutionContext();
+    forgetMetricsFlushForTests(); // an earlier request's flush would take this one's counts
     const issued = await app.fetch(
       new Request("https://id.heady.test/api/auth/request-pqc-token", {
         method: "POST",
@@ -184,17 +186,17 @@ describe("the flush", () => {
 
   it("a batch the aggregator did not take is kept and sent with the next flush; a batch id is applied once", async () => {
     const stub = env.METRICS.get(env.METRICS.idFromName(METRICS_AGGREGATOR_NAME));
-    await flushMetrics(env); // whatever earlier requests left
+    await drainMetrics(env); // whatever earlier requests left
     const read = async () => new Map((await stub.snapshot()) as [string, number][]).get("heady_mesh_pulses_total") ?? 0;
     const start = await read();
 
     const down = { idFromName: () => ({}), get: () => ({ add: () => Promise.reject(new Error("Durable Object is overloaded.")) }) };
     countMetric("heady_mesh_pulses_total", {}, 5);
-    await flushMetrics({ ...env, METRICS: down } as unknown as Bindings);
+    await drainMetrics({ ...env, METRICS: down } as unknown as Bindings);
     expect(hasUnflushedMetrics()).toBe(true);
     expect(await read()).toBe(start);
 
-    await flushMetrics(env);
+    await drainMetrics(env);
     expect(hasUnflushedMetrics()).toBe(false);
     expect(await read()).toBe(start + 5);
 
@@ -207,11 +209,150 @@ describe("the flush", () => {
   });
 
   it("where Analytics Engine is bound, each flushed series is written there too", async () => {
-    await flushMetrics(env);
+    await drainMetrics(env);
     const points: AnalyticsEngineDataPoint[] = [];
     const analytics = { writeDataPoint: (point: AnalyticsEngineDataPoint) => points.push(point) } as unknown as AnalyticsEngineDataset;
     countMetric("heady_logins_total", { result: "rate_limited" }, 2);
-    await flushMetrics({ ...env, ANALYTICS: analytics });
+    await drainMetrics({ ...env, ANALYTICS: analytics });
     expect(points).toEqual([{ indexes: ["heady_logins_total"], blobs: ['heady_logins_total{result="rate_limited"}'], doubles: [2] }]);
+  });
+});
+
+/**
+ * In workerd a promise that waits on I/O belongs to the request that started it: a request that
+ * awaits another request's flush (or hands it to its own `waitUntil`) fails with `Promise will
+ * never complete.` once that request is cancelled (issue 22, item 13). So no request may get
+ * another's flush, and a flush whose request went away must not hold the isolate's metrics.
+ */
+describe("the flush across requests", () => {
+  const aggregatorStub = () => env.METRICS.get(env.METRICS.idFromName(METRICS_AGGREGATOR_NAME));
+  const pulses = async () => new Map((await aggregatorStub().snapshot()) as [string, number][]).get("heady_mesh_pulses_total") ?? 0;
+
+  /** An aggregator binding whose every `add` waits until the test settles it (resolve: the real aggregator applies it). */
+  function heldAggregator() {
+    const calls: { id: string; resolve: () => void; reject: (error: Error) => void }[] = [];
+    const binding = {
+      idFromName: (name: string) => env.METRICS.idFromName(name),
+      get: () => ({
+        add: (id: string, entries: [string, number][]) =>
+          new Promise<void>((resolve, reject) => {
+            calls.push({ id, resolve: () => resolve(aggregatorStub().add(id, entries)), reject });
+          }),
+      }),
+    };
+    return { calls, bindings: { ...env, METRICS: binding } as unknown as Bindings };
+  }
+
+  /** Moves the clock past the bound of every flush started so far (Date only; setTimeout too where asked). */
+  function pastTheBound(timers: ("setTimeout" | "clearTimeout")[] = []): void {
+    vi.useFakeTimers({ toFake: ["Date", ...timers] });
+    vi.setSystemTime(Date.now() + FLUSH_ABANDONED_AFTER_MS + 1);
+  }
+
+  afterEach(() => vi.useRealTimers());
+
+
+  const failedLogin = () =>
+    new Request("https://id.heady.test/api/auth/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": `198.51.100.${Math.floor(Math.random() * 200) + 20}` },
+      body: JSON.stringify({ email: user.email, password: "not the password at all" }),
+    });
+
+  it("a request never waits on another request's flush: B's background work ends while A's flush is held, and A's flush takes B's counts", async () => {
+    const before = await scrape();
+    const held = heldAggregator();
+    const app = createApp();
+    forgetMetricsFlushForTests();
+
+    const ctxA = createExecutionContext();
+    expect((await app.fetch(failedLogin(), held.bindings, ctxA)).status).toBe(401);
+    await vi.waitFor(() => expect(held.calls).toHaveLength(1)); // A's flush is in flight, held
+    const ctxB = createExecutionContext();
+    expect((await app.fetch(failedLogin(), env, ctxB)).status).toBe(401);
+
+    // B's waitUntil holds nothing of A's: it settles while A's flush is still held.
+    const b = await Promise.race([waitOnExecutionContext(ctxB).then(() => "settled"), new Promise((resolve) => setTimeout(resolve, 1000, "waiting"))]);
+    expect(b).toBe("settled");
+    expect(held.calls).toHaveLength(1);
+
+    held.calls[0]!.resolve();
+    await vi.waitFor(() => expect(held.calls).toHaveLength(2)); // A's loop takes what B counted
+    held.calls[1]!.resolve();
+    await waitOnExecutionContext(ctxA);
+    expect(hasUnflushedMetrics()).toBe(false);
+    expect(delta(before, await scrape(), 'heady_logins_total{result="failed"}')).toBe(2);
+  });
+
+  it("a second caller of flushMetrics does not get the first caller's promise", async () => {
+    const held = heldAggregator();
+    forgetMetricsFlushForTests();
+    countMetric("heady_mesh_pulses_total", {}, 1);
+    const first = flushMetrics(held.bindings);
+    countMetric("heady_mesh_pulses_total", {}, 1);
+    const second = flushMetrics(env);
+    expect(second).not.toBe(first);
+    await second; // left its count to the flush in flight, without waiting for it
+    expect(held.calls).toHaveLength(1);
+    held.calls[0]!.resolve();
+    await vi.waitFor(() => expect(held.calls).toHaveLength(2));
+    held.calls[1]!.resolve();
+    await first;
+    expect(hasUnflushedMetrics()).toBe(false);
+  });
+
+  it("a flush that never settles (its request went away, its timers with it) stops holding later flushes after FLUSH_ABANDONED_AFTER_MS", async () => {
+    const start = await pulses();
+    // Faked timers never fire unless advanced: the held flush's 2 s bound never ends it, as in a cancelled request.
+    vi.useFakeTimers({ toFake: ["Date", "setTimeout", "clearTimeout"] });
+    const held = heldAggregator();
+    forgetMetricsFlushForTests();
+    countMetric("heady_mesh_pulses_total", {}, 4);
+    void flushMetrics(held.bindings);
+    await vi.waitFor(() => expect(held.calls).toHaveLength(1));
+
+    countMetric("heady_mesh_pulses_total", {}, 1);
+    await flushMetrics(env); // within the bound: left to the flush in flight
+    expect(hasUnflushedMetrics()).toBe(true);
+    expect(await pulses()).toBe(start);
+
+    pastTheBound(["setTimeout", "clearTimeout"]);
+    await flushMetrics(env); // past it: this one takes over and sends both batches
+    expect(hasUnflushedMetrics()).toBe(false);
+    expect(await pulses()).toBe(start + 5);
+    held.calls[0]!.reject(new Error("the request went away")); // let the test's stand-in go; nothing changes
+    expect(await pulses()).toBe(start + 5);
+  });
+
+  it("two drains at once never lose or double-apply a batch: the one that took over, and the abandoned one coming back", async () => {
+    const start = await pulses();
+    const held = heldAggregator();
+    forgetMetricsFlushForTests();
+    countMetric("heady_mesh_pulses_total", {}, 3);
+    const a = flushMetrics(held.bindings); // sends batch X, held
+    await vi.waitFor(() => expect(held.calls).toHaveLength(1));
+
+    pastTheBound();
+    countMetric("heady_mesh_pulses_total", {}, 4);
+    const b = flushMetrics(held.bindings); // takes over: sends X again, then Y
+    await vi.waitFor(() => expect(held.calls).toHaveLength(2));
+    expect(held.calls.map((call) => call.id)).toEqual([held.calls[0]!.id, held.calls[0]!.id]);
+    held.calls[1]!.resolve(); // X applied
+    await vi.waitFor(() => expect(held.calls).toHaveLength(3));
+    const y = held.calls[2]!.id;
+    expect(y).not.toBe(held.calls[0]!.id);
+
+    held.calls[0]!.resolve(); // A comes back with X (a duplicate, refused by id) while Y is in flight
+    await a;
+    held.calls[2]!.reject(new Error("Durable Object is overloaded.")); // Y fails: it must still be kept
+    await b;
+    expect(hasUnflushedMetrics()).toBe(true);
+    expect(await pulses()).toBe(start + 3);
+
+    await drainMetrics(env);
+    expect(await pulses()).toBe(start + 7);
+    await runInDurableObject(aggregatorStub(), (_instance, state) => {
+      expect(state.storage.sql.exec("SELECT count(*) AS n FROM applied_batches WHERE id = ?", y).one().n).toBe(1);
+    });
   });
 });

@@ -1,12 +1,13 @@
 import { env } from "cloudflare:workers";
 import { calculateJwkThumbprint } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { clearPqcCacheForTests } from "../../src/auth/pqc-cache";
 import { nobleMlDsa65 } from "../../src/crypto/ml-dsa";
 import { loadConfig, type Bindings } from "../../src/env";
 import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../../src/kv-keys";
 import { rawPublicKeyFromSpki } from "../../src/pqc/akp";
-import { pqcVerificationKey, resetPqcKeyringForTests } from "../../src/pqc/keyring";
+import { pqcVerificationKey, resetPqcKeyringForTests, SIGNER_REFETCH_INTERVAL_MS } from "../../src/pqc/keyring";
+import { pqcSigner } from "../../src/pqc/signer";
 import { KmsClient } from "../../src/pqc/kms-client";
 import { base64url, decodePayload, fromBase64url, registerUser, type SignedIn } from "../helpers/identity";
 import {
@@ -330,5 +331,48 @@ describe("an uncached kid: single flight", () => {
     expect((await kmsStats(cold.tenant)).calls.GetPublicKey).toBe(1);
     // The key is in this isolate's map by now; refusing the token here would be a false 401.
     expect((await second)?.kid).toBe(kmsKid);
+  });
+
+  /**
+   * In workerd a fetch's promise belongs to the request that started it; a request that awaits it
+   * fails with `Promise will never complete.` once that request is cancelled, and the fetch then
+   * never ends (issue 22, item 13). Here the first fetch is slow instead, and the clock is moved
+   * past its bound: the next lookup must not wait on it, but fetch for itself.
+   */
+  async function stuckFetch(start: (config: ReturnType<typeof loadConfig>) => Promise<unknown>) {
+    const cold = await freshKmsWorker();
+    const config = loadConfig(cold.bindings);
+    await kmsMode(cold.tenant, "slow", { operations: ["GetPublicKey"], times: 1, delayMs: 1500 });
+    const first = start(config);
+    let firstSettled = false;
+    void first.finally(() => (firstSettled = true));
+    await vi.waitFor(async () => expect((await kmsStats(cold.tenant)).calls.GetPublicKey).toBe(1));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + SIGNER_REFETCH_INTERVAL_MS + 1); // past every bound
+    return { cold, config, first, firstSettled: () => firstSettled };
+  }
+
+  it("a lookup that finds the signer fetch stuck past its bound fetches the key itself instead of waiting on another request's fetch", async () => {
+    const stuck = await stuckFetch((config) => pqcVerificationKey(config, env.CACHE, kmsKid));
+    try {
+      expect((await pqcVerificationKey(stuck.config, env.CACHE, kmsKid))?.kid).toBe(kmsKid);
+      expect(stuck.firstSettled()).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect((await stuck.first as Awaited<ReturnType<typeof pqcVerificationKey>>)?.kid).toBe(kmsKid);
+    expect((await kmsStats(stuck.cold.tenant)).calls.GetPublicKey).toBe(2);
+  });
+
+  it("the KMS signer likewise: signing does not wait on a GetPublicKey another request left stuck", async () => {
+    const stuck = await stuckFetch((config) => pqcSigner(config).publicKey());
+    try {
+      expect((await pqcSigner(stuck.config).signingKey()).kid).toBe(kmsKid);
+      expect(stuck.firstSettled()).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+    await stuck.first;
+    expect((await kmsStats(stuck.cold.tenant)).calls.GetPublicKey).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { NODE_TOKEN_ISSUE_PER_CALLER } from "../../src/routes/sage";
 import { HASHING_HEAVY, decodePayload, request, testConfig } from "../helpers/identity";
 import { accountWithRole, apiKeyFor, nodeAuditEvents, uniqueNodeId, type Account } from "./mesh-support";
 
@@ -211,4 +212,33 @@ describe("POST /api/sage/token: bad input is a 400, never a 500", () => {
     expect(response.status).toBe(400);
     expect(response.body.error.message).toContain("1280 bytes");
   });
+});
+
+describe("POST /api/sage/token: a fleet bootstrapping under one key", () => {
+  it(`serves a burst of ${NODE_TOKEN_ISSUE_PER_CALLER.burst} tokens at once to one bootstrap key, then refuses with Retry-After; other keys are unaffected`, async () => {
+    const { burst, perMinute } = NODE_TOKEN_ISSUE_PER_CALLER;
+    // Their own keys: the other tests' keys keep their buckets.
+    const [fleetKey, otherKey] = [await apiKeyFor(operator, ["sage:bootstrap"]), await apiKeyFor(operator, ["sage:bootstrap"])];
+    const startedAt = Date.now();
+    let issued = 0;
+    let refused: Awaited<ReturnType<typeof issue>> | undefined;
+    // In waves of 20, as restarting nodes would ask, until the key is refused.
+    while (!refused && issued <= burst * 2) {
+      const wave = await Promise.all(Array.from({ length: 20 }, () => issue({ node_id: uniqueNodeId("fleet"), role: "ui" }, { apiKey: fleetKey })));
+      for (const response of wave) {
+        if (response.status === 200) issued += 1;
+        else refused ??= response;
+      }
+    }
+    const refilled = Math.ceil(((Date.now() - startedAt) / 60_000) * perMinute);
+    // Far more than the 60 a minute it used to be, all of the burst, and no more than the refill since.
+    expect(issued).toBeGreaterThanOrEqual(burst);
+    expect(issued).toBeLessThanOrEqual(burst + refilled);
+    expect(refused?.status).toBe(429);
+    expect(refused?.body.error.code).toBe("rate_limited");
+    expect(Number(refused?.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+
+    expect((await issue({ node_id: uniqueNodeId(), role: "ui" }, { apiKey: otherKey })).status).toBe(200);
+    expect((await issue({ node_id: uniqueNodeId(), role: "ui" })).status).toBe(200);
+  }, 120_000);
 });

@@ -199,6 +199,29 @@ describe("the helper's key handling", () => {
     await expect(origin.verify(atOrigin(await assertion()))).resolves.toMatchObject({ sub: "user-1" });
   });
 
+  it("a request that finds a JWKS read stuck past its bound (its request went away) reads for itself instead of waiting on another request's read", async () => {
+    vi.restoreAllMocks();
+    let reads = 0;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
+      reads += 1;
+      if (reads === 1) return new Promise<Response>(() => {}); // never answers
+      return exports.default.fetch(new Request(input instanceof Request ? input.url : String(input)));
+    });
+    const origin = verifier();
+    const first = origin.verify(atOrigin(await assertion()));
+    let firstSettled = false;
+    void first.catch(() => {}).finally(() => (firstSettled = true));
+    await vi.waitFor(() => expect(reads).toBe(1));
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(Date.now() + 60_000); // past every bound
+      await expect(origin.verify(atOrigin(await assertion()))).resolves.toMatchObject({ sub: "user-1" });
+      expect(firstSettled).toBe(false);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("refuses options that could never verify anything, when built", () => {
     expect(() => verifier({ audience: "https://repos.heady.test/api" })).toThrow(/audience must be a bare origin/);
     expect(() => verifier({ audience: "https://repos.heady.test/" })).toThrow(/audience must be a bare origin/);

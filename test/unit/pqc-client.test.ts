@@ -73,6 +73,26 @@ describe("tokens: cached, shared, renewed", () => {
     expect(requests).toHaveLength(1);
   });
 
+  it("a caller that finds a request stuck past its bound (its Worker request went away) asks for itself instead of waiting on it", async () => {
+    let asked = 0;
+    const { client, clock } = harness({
+      fetch: async (input, init) => {
+        asked += 1;
+        if (asked === 1) return new Promise<Response>(() => {}); // never answers
+        const request = new Request(input, init);
+        request.headers.set("CF-Connecting-IP", "203.0.113.50");
+        return worker(request);
+      },
+    });
+    const first = client.token("headyme", "sync");
+    let firstSettled = false;
+    void first.catch(() => {}).finally(() => (firstSettled = true));
+    await expect.poll(() => asked).toBe(1);
+    clock.now += 60 * 60_000; // past the longest a request can take
+    expect(decodePayload(await client.token("headyme", "sync"))).toMatchObject({ service: "headyme", operation: "sync" });
+    expect(firstSettled).toBe(false);
+  });
+
   it("renews at 80 % of the life: the same token at 79 %, a new one at 81 %", async () => {
     const { client, requests, clock } = harness();
     const first = await client.token("headyme", "sync");

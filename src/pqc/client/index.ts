@@ -1,4 +1,5 @@
 import { fullJitterDelay, type BackoffOptions } from "../../mesh/client/backoff";
+import { SingleFlight } from "../../single-flight";
 
 /**
  * `HeadyPQCClient`: for services that call PQC-protected endpoints. It asks HeadyKey for a PQC
@@ -62,6 +63,8 @@ interface Held {
 }
 
 const DEFAULTS = { renewAt: 0.8, maxAttempts: 4, backoff: { baseMs: 200, maxMs: 5000 }, maxRetryAfterMs: 30_000 };
+/** An attempt unanswered for this long fails (and is retried like a network failure). */
+const ATTEMPT_TIMEOUT_MS = 10_000;
 
 /** `Retry-After` in milliseconds (delta-seconds or an HTTP date); undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, now: number): number | undefined {
@@ -73,7 +76,12 @@ export function retryAfterMs(header: string | null, now: number): number | undef
 
 export class HeadyPQCClient {
   private readonly held = new Map<string, Held>();
-  private readonly inFlight = new Map<string, Promise<Held>>();
+  /**
+   * One token request per key at a time, shared by its outcome, never by its promise: in a Worker a
+   * fetch's promise belongs to the request that started it, and another request awaiting it fails
+   * with "Promise will never complete." once that one is cancelled (src/single-flight.ts).
+   */
+  private readonly inFlight: SingleFlight<Held>;
   private readonly options: Required<Omit<HeadyPQCClientOptions, "credential" | "baseUrl">> & Pick<HeadyPQCClientOptions, "credential" | "baseUrl">;
 
   constructor(options: HeadyPQCClientOptions) {
@@ -93,6 +101,10 @@ export class HeadyPQCClient {
       ...options,
       renewAt,
     };
+    const { maxAttempts, backoff, maxRetryAfterMs } = this.options;
+    // The longest a request can take: every attempt timing out, and the longest wait after each.
+    const longestRequestMs = maxAttempts * (ATTEMPT_TIMEOUT_MS + Math.max(backoff.maxMs, maxRetryAfterMs));
+    this.inFlight = new SingleFlight(longestRequestMs + 1000, () => this.options.now());
   }
 
   /**
@@ -126,19 +138,13 @@ export class HeadyPQCClient {
     this.held.delete(`${service}\u0000${operation}`);
   }
 
-  /** One request per key at a time: concurrent callers share it. */
+  /** One request per key at a time: concurrent callers share its outcome. */
   private request(key: string, service: string, operation: string): Promise<Held> {
-    let pending = this.inFlight.get(key);
-    if (!pending) {
-      pending = this.requestWithRetries(service, operation)
-        .then((held) => {
-          this.held.set(key, held);
-          return held;
-        })
-        .finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
-    }
-    return pending;
+    return this.inFlight.run(async () => {
+      const held = await this.requestWithRetries(service, operation);
+      this.held.set(key, held);
+      return held;
+    }, key);
   }
 
   private async requestWithRetries(service: string, operation: string): Promise<Held> {
@@ -176,7 +182,7 @@ export class HeadyPQCClient {
     if (credential.startsWith("hdy_")) headers.set("X-API-Key", credential);
     else headers.set("Authorization", `Bearer ${credential}`);
     const body = JSON.stringify(this.options.references ? { service, operation, reference: true } : { service, operation });
-    return this.options.fetch(new URL("/api/auth/request-pqc-token", this.options.baseUrl), { method: "POST", headers, body });
+    return this.options.fetch(new URL("/api/auth/request-pqc-token", this.options.baseUrl), { method: "POST", headers, body, signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
   }
 
   private heldFrom(body: TokenAnswer | undefined): Held {
