@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { forgetSession } from "../auth/live-state";
 import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
 import { acceptFreshTotpCode } from "../auth/mfa-challenge";
@@ -52,7 +53,7 @@ reauthenticateRoutes.openapi(
 );
 
 /** Records a successful re-authentication of a live session (any method) and answers its window. */
-export async function markReauthenticated(c: Parameters<typeof sessionPrincipal>[0], sessionId: string, userId: string, method: string) {
+export async function markReauthenticated(c: Context<AppEnv>, sessionId: string, userId: string, method: string) {
   const now = Date.now();
   if (!(await markSessionAuthenticated(c.get("db"), sessionId, now))) throw new ApiError("unauthorized", "The session has ended; sign in again.");
   forgetSession(sessionId);
