@@ -1,13 +1,13 @@
-import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { generateKeyPairSync } from "node:crypto";
+import { createServer } from "node:net";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-import { startFakeKms, type FakeKms } from "./test/kms/fake-kms";
-import { FAKE_IDP_CLIENT, startFakeIdp, type FakeIdp } from "./test/providers/fake-idp";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { startDevIdp } from "./scripts/dev-idp.mjs";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { startMemoryDb } from "./scripts/memory-db.mjs";
-import { createServer } from "node:net";
+import { type FakeKms, startFakeKms } from "./test/kms/fake-kms";
+import { FAKE_IDP_CLIENT, type FakeIdp, startFakeIdp } from "./test/providers/fake-idp";
 
 /** Starts a server on first use and hands every later caller the same one. */
 function once<T>(start: () => Promise<T>): () => Promise<T> {
@@ -28,10 +28,12 @@ const fakeKms = once<FakeKms>(() => startFakeKms({ region: "us-east-1" }));
 const fakeIdp = once<FakeIdp>(() => startFakeIdp());
 /** A real oidc-provider (scripts/dev-idp.mjs) as the `dev` provider, shared likewise; it must not keep the run alive. */
 const devIdp = once<{ issuer: string }>(() =>
-  startDevIdp({ ...DEV_IDP_CLIENT, redirectUri: "https://id.heady.test/api/provider/callback/dev" }).then((started: { issuer: string; unref(): void }) => {
-    started.unref();
-    return started;
-  }),
+  startDevIdp({ ...DEV_IDP_CLIENT, redirectUri: "https://id.heady.test/api/provider/callback/dev" }).then(
+    (started: { issuer: string; unref(): void }) => {
+      started.unref();
+      return started;
+    },
+  ),
 );
 
 /** User memory: PGlite with pgvector on loopback, in memory (scripts/memory-db.mjs), shared likewise. */
@@ -66,7 +68,9 @@ const silentServer = once<number>(
 );
 
 /** A fresh SAGE RSA key per run (PKCS#8 DER, base64url), as the Worker's SAGE_PRIVATE_KEY secret expects. */
-const sagePrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url");
+const sagePrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
+  .privateKey.export({ type: "pkcs8", format: "der" })
+  .toString("base64url");
 
 /** The Worker's client at the real oidc-provider. */
 const DEV_IDP_CLIENT = { clientId: "heady-workerd-tests", clientSecret: "heady-workerd-tests-secret-0123456789abcdef" };

@@ -13,7 +13,10 @@ export function configureSettle(options) {
  * scenario such as login leaves queued requests that workerd finishes after autocannon stops,
  * and they must not be counted against the next measurement.
  */
-export async function settle(workerdPid, { idleCores = settleDefaults.idleCores, windowMs = settleDefaults.windowMs, maxMs = settleDefaults.maxMs } = {}) {
+export async function settle(
+  workerdPid,
+  { idleCores = settleDefaults.idleCores, windowMs = settleDefaults.windowMs, maxMs = settleDefaults.maxMs } = {},
+) {
   const started = performance.now();
   if (!workerdPid) return 0;
   for (;;) {
@@ -69,7 +72,13 @@ export async function runLoad({ baseUrl, spec, connections, durationSeconds, wor
     rpsAutocannonAverage: result.requests.average,
     requests: total,
     durationSeconds: result.duration,
-    latencyMs: { p50: result.latency.p50, p90: result.latency.p90, p99: result.latency.p99, max: result.latency.max, mean: result.latency.mean },
+    latencyMs: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+      mean: result.latency.mean,
+    },
     errors,
     non2xx: result.non2xx,
     connectionErrors: result.errors,

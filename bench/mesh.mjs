@@ -71,7 +71,9 @@ class Node {
         const index = this.waiters.indexOf(waiter);
         if (index === -1) return;
         this.waiters.splice(index, 1);
-        reject(new Error(`no matching frame within ${timeoutMs} ms${this.closed ? ` (closed ${this.closed.code} ${this.closed.reason})` : ""}`));
+        reject(
+          new Error(`no matching frame within ${timeoutMs} ms${this.closed ? ` (closed ${this.closed.code} ${this.closed.reason})` : ""}`),
+        );
       }, timeoutMs);
     });
   }
@@ -211,7 +213,10 @@ export async function pumpSegment(mesh, { seconds, leadInSeconds, workerdPid }) 
   const segmentCpu = workerdBefore === null || workerdAfter === null ? null : workerdAfter - workerdBefore;
   if (segmentCpu === null) t.cpuKnown = false;
   else t.workerdCpuSeconds += segmentCpu;
-  mesh.segments.push({ rps: segmentDelivered / wallSeconds, cpuMsPerPulse: segmentCpu === null || !segmentDelivered ? null : (segmentCpu * 1000) / segmentDelivered });
+  mesh.segments.push({
+    rps: segmentDelivered / wallSeconds,
+    cpuMsPerPulse: segmentCpu === null || !segmentDelivered ? null : (segmentCpu * 1000) / segmentDelivered,
+  });
   const node = process.cpuUsage(nodeBefore);
   t.nodeCpuSeconds += (node.user + node.system) / 1e6;
   t.wallSeconds += wallSeconds;
@@ -237,7 +242,8 @@ export function meshResult(mesh, extra) {
   const closedEarly = mesh.all.filter((n) => n.closed).length;
   const errorSamples = [...new Set([...mesh.problems, ...mesh.all.flatMap((n) => n.errors)])].slice(0, 5);
   if (t.lost) errorSamples.push(`${t.lost} pulses acknowledged but not delivered`);
-  if (closedEarly) errorSamples.push(`${closedEarly} sockets closed during the run: ${mesh.all.find((n) => n.closed)?.closed?.reason ?? ""}`);
+  if (closedEarly)
+    errorSamples.push(`${closedEarly} sockets closed during the run: ${mesh.all.find((n) => n.closed)?.closed?.reason ?? ""}`);
   const cpu = t.cpuKnown ? t.workerdCpuSeconds : null;
   return {
     rps: t.delivered / t.wallSeconds,
@@ -348,7 +354,13 @@ function segmentPairs(order) {
     cpu.push(token.cpuMsPerPulse && stub.cpuMsPerPulse ? stub.cpuMsPerPulse / token.cpuMsPerPulse : null);
   }
   const r3 = (v) => (v === null ? null : Math.round(v * 1000) / 1000);
-  return { throughput: throughput.map(r3), cpu: cpu.map(r3), medianThroughput: r3(median(throughput)), medianCpu: r3(median(cpu)), segments: taken };
+  return {
+    throughput: throughput.map(r3),
+    cpu: cpu.map(r3),
+    medianThroughput: r3(median(throughput)),
+    medianCpu: r3(median(cpu)),
+    segments: taken,
+  };
 }
 
 /**
@@ -365,7 +377,10 @@ export async function issueNodeTokens(fx, count, tokens) {
   const issuers = await fx.operators();
   for (const nodeId of ids) {
     const issuer = issuers[Math.floor(tokens.size / TOKENS_PER_ISSUER)];
-    if (!issuer) throw new Error(`setup: more than ${issuers.length * TOKENS_PER_ISSUER} node tokens would hit SAGE's limit of 60 a minute per issuer`);
+    if (!issuer)
+      throw new Error(
+        `setup: more than ${issuers.length * TOKENS_PER_ISSUER} node tokens would hit SAGE's limit of 60 a minute per issuer`,
+      );
     const { body } = await fx.expect(
       fx.api("POST", "/api/sage/token", { json: { node_id: nodeId, role: MESH_ROLE }, headers: { authorization: `Bearer ${issuer}` } }),
       200,

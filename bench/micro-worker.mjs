@@ -8,17 +8,20 @@
 // Packages the project may drop: bench/micro.mjs resolves these to null exports when missing.
 import { jwtVerify, SignJWT } from "bench-optional:jose";
 import { ml_dsa65 as nobleMlDsa65 } from "bench-optional:noble-ml-dsa";
+import { eventHash, GENESIS_HASH } from "../src/audit/chain.ts";
+import { signReceipt } from "../src/audit/receipts.ts";
 import { generateApiKey } from "../src/crypto/api-key.ts";
 import { sha256Hex } from "../src/crypto/digest.ts";
 import { fromBase64Url, toBase64Url } from "../src/crypto/encoding.ts";
 import { CURRENT_PASSWORD_PARAMS, hashPassword, verifyPassword } from "../src/crypto/password.ts";
 import { issueAccessToken, verifyAccessToken } from "../src/tokens/access-token.ts";
 import { issuePqcToken, verifyPqcToken } from "../src/tokens/pqc-token.ts";
-import { eventHash, GENESIS_HASH } from "../src/audit/chain.ts";
-import { signReceipt } from "../src/audit/receipts.ts";
 
 const SECRET = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
-const SECRET_B64URL = btoa(String.fromCharCode(...SECRET)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+const SECRET_B64URL = btoa(String.fromCharCode(...SECRET))
+  .replace(/\+/g, "-")
+  .replace(/\//g, "_")
+  .replace(/=+$/, "");
 const CONFIG = {
   environment: "test",
   issuer: "https://id.heady.bench",
@@ -59,7 +62,12 @@ const OPS = {
   "hs256-verify-project": {
     about: "HS256 access-token verify as /api/auth/verify does it (src/tokens/access-token.ts: header, kid, HMAC, claims)",
     async setup() {
-      const { token } = await issueAccessToken(CONFIG, { userId: "u-bench", email: "bench@heady.test", role: "user", sessionId: "s-bench" });
+      const { token } = await issueAccessToken(CONFIG, {
+        userId: "u-bench",
+        email: "bench@heady.test",
+        role: "user",
+        sessionId: "s-bench",
+      });
       return () => verifyAccessToken(CONFIG, token);
     },
   },
@@ -79,16 +87,28 @@ const OPS = {
     },
   },
   "pqc-token-verify-project": {
-    about: "PQC token verify as /api/auth/verify does it (src/tokens/pqc-token.ts: split and decode the ~5 KB JWS, kid, isolate-cached key, native ML-DSA-65, claims)",
+    about:
+      "PQC token verify as /api/auth/verify does it (src/tokens/pqc-token.ts: split and decode the ~5 KB JWS, kid, isolate-cached key, native ML-DSA-65, claims)",
     async setup() {
-      const service = { serviceId: "svc-headyme-sync", endpoint: "https://me.heady.systems/api/sync", operations: { sync: ["sync:read", "sync:write"] } };
-      const { token } = await issuePqcToken(CONFIG, { subject: "u-bench", role: "user", serviceName: "headyme", service, operation: "sync" });
+      const service = {
+        serviceId: "svc-headyme-sync",
+        endpoint: "https://me.heady.systems/api/sync",
+        operations: { sync: ["sync:read", "sync:write"] },
+      };
+      const { token } = await issuePqcToken(CONFIG, {
+        subject: "u-bench",
+        role: "user",
+        serviceName: "headyme",
+        service,
+        operation: "sync",
+      });
       await verifyPqcToken(CONFIG, EMPTY_KV, token); // puts the key in the isolate's keyring
       return () => verifyPqcToken(CONFIG, EMPTY_KV, token);
     },
   },
   "base64url-decode-mldsa-signature": {
-    about: "strict base64url decode of a 3,309-byte ML-DSA-65 signature (4,412 characters), as every PQC token verify does (src/crypto/encoding.ts fromBase64Url: strict alphabet, length and canonical tail)",
+    about:
+      "strict base64url decode of a 3,309-byte ML-DSA-65 signature (4,412 characters), as every PQC token verify does (src/crypto/encoding.ts fromBase64Url: strict alphabet, length and canonical tail)",
     async setup() {
       const text = toBase64Url(crypto.getRandomValues(new Uint8Array(3309)));
       return async () => fromBase64Url(text);

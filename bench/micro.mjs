@@ -1,10 +1,11 @@
 // Micro-benchmarks inside workerd: bundles bench/micro-worker.mjs (which imports the project's own
 // crypto code) with esbuild, runs it through Miniflare, and times each operation in batches.
-import { build } from "esbuild";
+
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { build } from "esbuild";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { WORKERD_BUNDLE_OPTIONS } from "../scripts/build-worker.mjs";
 import { childWorkerdPids, processCpuSeconds } from "./server.mjs";
 
@@ -19,7 +20,10 @@ const optionalPackages = {
       "noble-ml-dsa": { specifier: "@noble/post-quantum/ml-dsa.js", exportNames: ["ml_dsa65"] },
       jose: { specifier: "jose", exportNames: ["jwtVerify", "SignJWT"] },
     };
-    b.onResolve({ filter: /^bench-optional:/ }, (args) => ({ path: args.path.slice("bench-optional:".length), namespace: "bench-optional" }));
+    b.onResolve({ filter: /^bench-optional:/ }, (args) => ({
+      path: args.path.slice("bench-optional:".length),
+      namespace: "bench-optional",
+    }));
     b.onLoad({ filter: /.*/, namespace: "bench-optional" }, (args) => {
       const target = targets[args.path];
       let found = false;
@@ -87,7 +91,11 @@ export async function runMicro({ outdir, compatibilityDate, compatibilityFlags, 
       const response = await mf.dispatchFetch(`http://micro.bench${path}`);
       const body = await response.json();
       const cpuAfter = processCpuSeconds(pid);
-      return { body, wallMs: performance.now() - started, cpuMs: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) * 1000 };
+      return {
+        body,
+        wallMs: performance.now() - started,
+        cpuMs: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) * 1000,
+      };
     };
     const ops = (await call("/ops")).body;
     const results = [];

@@ -120,7 +120,11 @@ export function summarise(profile, { bundleFile, sourceMapPath, root } = {}) {
     [...entries]
       .sort((a, b) => b[1] - a[1])
       .slice(0, n)
-      .map(([what, us]) => ({ what, ms: Math.round(us / 100) / 10, shareOfScript: scriptUs ? Math.round((us / scriptUs) * 1000) / 1000 : 0 }));
+      .map(([what, us]) => ({
+        what,
+        ms: Math.round(us / 100) / 10,
+        shareOfScript: scriptUs ? Math.round((us / scriptUs) * 1000) / 1000 : 0,
+      }));
   return {
     scriptMs: scriptUs / 1000,
     nativeOrOtherIsolateMs: nativeUs / 1000,

@@ -34,7 +34,8 @@ function targetCell(row) {
 }
 
 function referenceCell(row, run) {
-  if (row.reference) return row.refRatio === null || row.refRatio === undefined ? "–" : `${ratioText(row.refRatio)} ${row.referenceLabel ?? ""}`.trim();
+  if (row.reference)
+    return row.refRatio === null || row.refRatio === undefined ? "–" : `${ratioText(row.refRatio)} ${row.referenceLabel ?? ""}`.trim();
   return run.scenarios.some((other) => other.reference === row.id) ? "(reference)" : "";
 }
 
@@ -99,7 +100,9 @@ export function microTable(micro) {
     if (r.unavailable) lines.push(`| ${r.op} | unavailable | – | – | ${r.about}: ${r.unavailable.split("\n")[0]} |`);
     else {
       const wall = r.inWorkerClockUsPerOp === null ? "–" : formatUs(r.inWorkerClockUsPerOp);
-      lines.push(`| ${r.op} | ${formatUs(r.usPerOp)}${r.clock.startsWith("workerd process CPU") ? "" : " (wall)"} | ${thousands(r.opsPerSecond)} | ${wall} | ${r.about} |`);
+      lines.push(
+        `| ${r.op} | ${formatUs(r.usPerOp)}${r.clock.startsWith("workerd process CPU") ? "" : " (wall)"} | ${thousands(r.opsPerSecond)} | ${wall} | ${r.about} |`,
+      );
     }
   }
   return lines.join("\n");
@@ -143,7 +146,8 @@ export function targetsList(run) {
       const skipped = run.skipped?.find((s) => s.id === `mesh-${n}-token`);
       return `  - ${n} subscriber${n > 1 ? "s" : ""}: not measured in this run${skipped ? ` (${skipped.why})` : ""}.`;
     }
-    if (row.refRatio === null || row.refRatio === undefined) return `  - ${n} subscriber${n > 1 ? "s" : ""}: not measured (${row.setupError ? "setup failed" : "no stub figure"}).`;
+    if (row.refRatio === null || row.refRatio === undefined)
+      return `  - ${n} subscriber${n > 1 ? "s" : ""}: not measured (${row.setupError ? "setup failed" : "no stub figure"}).`;
     return `  - ${n} subscriber${n > 1 ? "s" : ""}: ${ratioText(row.refRatio)}${spread(row.load.pairs?.throughput)} (CPU per pulse ${ratioText(row.refCpuRatio)}) → ${row.refRatio >= row.target ? "met" : "**missed**"}`;
   });
   const pqcRef = find("verify-pqc-ref");
@@ -166,8 +170,10 @@ export function targetsList(run) {
 /** The Better Auth target, from the newest full run of `node bench/peer/cli.mjs` (its own run, its own ratios). */
 function peerTarget(peer) {
   const label = "- Ours against Better Auth's session check ≥ 1.5×";
-  if (!peer?.hs256) return `${label}: not in this run (measured separately by \`node bench/peer/cli.mjs\`; no peer result found in bench/results).`;
-  const part = (r) => `${ratioText(r.byThroughput)}× in throughput (${ratioText(r.byCpuPerRequest)}× in CPU per request) → ${r.byThroughput >= 1.5 ? "met" : "**missed**"}`;
+  if (!peer?.hs256)
+    return `${label}: not in this run (measured separately by \`node bench/peer/cli.mjs\`; no peer result found in bench/results).`;
+  const part = (r) =>
+    `${ratioText(r.byThroughput)}× in throughput (${ratioText(r.byCpuPerRequest)}× in CPU per request) → ${r.byThroughput >= 1.5 ? "met" : "**missed**"}`;
   return (
     `${label}: measured separately by \`node bench/peer/cli.mjs\` (ours and Better Auth's get-session with a session cookie in one run of its own, ${peer.file}, ${peer.date.slice(0, 16).replace("T", " ")} UTC` +
     `${peer.totalErrors ? `, !! ${peer.totalErrors} ERRORS` : ""}): verify with an HS256 token ${part(peer.hs256)}` +
@@ -184,7 +190,12 @@ export function comparisonLines(run) {
     const kinds = ["gw-jwt", "gw-api-key", "gw-pqc", "gw-pqc-ref"].map(find).filter(Boolean);
     lines.push(
       `- Gateway (issue 8): the bare public proxy runs at ${ratioText(bare.ratio)} of the ceiling (${fixed(bare.load.workerdCpuMsPerRequest, 2)} ms of workerd CPU per request); against it, ` +
-        kinds.map((row) => `${row.title.replace(/^GET \/gw\/bench\/\w+\/…, /, "")} ${ratioText(row.refRatio)} (CPU ${ratioText(row.refCpuRatio)})`).join("; ") +
+        kinds
+          .map(
+            (row) =>
+              `${row.title.replace(/^GET \/gw\/bench\/\w+\/…, /, "")} ${ratioText(row.refRatio)} (CPU ${ratioText(row.refCpuRatio)})`,
+          )
+          .join("; ") +
         ".",
     );
   }
@@ -215,8 +226,16 @@ export function comparisonLines(run) {
   if (meshRows.length) {
     const token = meshRows.filter((row) => row.load.mode === "token");
     const stub = meshRows.filter((row) => row.load.mode === "stub");
-    const connect = (rows) => rows.map((row) => `${row.load.subscribers + row.load.emitters} sockets p50 ${fixed(row.load.connectMs.p50, 1)} ms, p99 ${fixed(row.load.connectMs.p99, 1)} ms`).join("; ");
-    lines.push(`- Mesh connect latency (issue 6: open → connect ack, ${10} at a time): with a token ${connect(token)}; stub ${connect(stub)}. Node tokens: ${f.nodeTokenBytes ?? "–"} bytes (RS256).`);
+    const connect = (rows) =>
+      rows
+        .map(
+          (row) =>
+            `${row.load.subscribers + row.load.emitters} sockets p50 ${fixed(row.load.connectMs.p50, 1)} ms, p99 ${fixed(row.load.connectMs.p99, 1)} ms`,
+        )
+        .join("; ");
+    lines.push(
+      `- Mesh connect latency (issue 6: open → connect ack, ${10} at a time): with a token ${connect(token)}; stub ${connect(stub)}. Node tokens: ${f.nodeTokenBytes ?? "–"} bytes (RS256).`,
+    );
     const most = Math.max(...meshRows.map((row) => row.load.subscribers + row.load.emitters));
     lines.push(`- The most sockets one topic held in this run: ${most} (all the bench opens; not a limit).`);
   }
@@ -228,13 +247,17 @@ export function whereTimeGoes(run) {
   const find = (id) => run.scenarios.find((row) => row.id === id && row.load);
   const ceiling = find("ceiling");
   const floor = find("d1-floor");
-  const missed = run.scenarios.filter((row) => row.target !== undefined && judgedRatio(row) !== null && judgedRatio(row) !== undefined && judgedRatio(row) < row.target);
+  const missed = run.scenarios.filter(
+    (row) => row.target !== undefined && judgedRatio(row) !== null && judgedRatio(row) !== undefined && judgedRatio(row) < row.target,
+  );
   if (!missed.length || !ceiling?.load?.workerdCpuMsPerRequest) return "";
   const micro = (op) => run.micro?.results?.find((r) => r.op === op && r.usPerOp !== undefined);
   const c = ceiling.load.workerdCpuMsPerRequest;
   const lines = [
     `workerd CPU per request (all of workerd: the Worker, the simulated D1 and the Durable Objects), from /proc during each load: ceiling ${c.toFixed(2)} ms` +
-      (floor ? `, one D1 query (GET /health) ${floor.load.workerdCpuMsPerRequest.toFixed(2)} ms, so one local D1 round trip costs about ${(floor.load.workerdCpuMsPerRequest - c).toFixed(2)} ms of CPU.` : "."),
+      (floor
+        ? `, one D1 query (GET /health) ${floor.load.workerdCpuMsPerRequest.toFixed(2)} ms, so one local D1 round trip costs about ${(floor.load.workerdCpuMsPerRequest - c).toFixed(2)} ms of CPU.`
+        : "."),
   ];
   const d1 = floor ? floor.load.workerdCpuMsPerRequest - c : null;
   // What each route does beyond the ceiling: its D1 reads and its main cryptographic operation.
@@ -259,7 +282,9 @@ export function whereTimeGoes(run) {
     const parts = [`- ${row.title}: ${ms.toFixed(2)} ms per request, ${above.toFixed(2)} ms above the ceiling`];
     const { d1Reads = 0, op, what, inner } = anatomy[row.id] ?? {};
     const cryptoMs = op && micro(op) ? micro(op).usPerOp / 1000 : null;
-    const innerParts = (inner ?? []).filter(([name]) => micro(name)).map(([name, label]) => `${formatUs(micro(name).usPerOp)} of it ${label}`);
+    const innerParts = (inner ?? [])
+      .filter(([name]) => micro(name))
+      .map(([name, label]) => `${formatUs(micro(name).usPerOp)} of it ${label}`);
     const d1Ms = d1 !== null && d1Reads ? d1 * d1Reads : null;
     if (d1Ms !== null) parts.push(`of which about ${d1Ms.toFixed(2)} ms is its one D1 query`);
     if (cryptoMs !== null) {
@@ -268,7 +293,9 @@ export function whereTimeGoes(run) {
     if (d1Ms !== null || cryptoMs !== null) {
       parts.push(
         `and the remaining ${(above - (d1Ms ?? 0) - (cryptoMs ?? 0)).toFixed(2)} ms is the rest of the route (${
-          d1Reads ? "drizzle building the query and mapping the row, " : "receiving the header, the credential readers before it, the cached state, "
+          d1Reads
+            ? "drizzle building the query and mapping the row, "
+            : "receiving the header, the credential readers before it, the cached state, "
         }the authenticate middleware, the JSON answer)`,
       );
     }
@@ -303,8 +330,18 @@ export function profileLines(run) {
         "Shares of each isolate's sampled JavaScript (all isolates share one thread, so absolute times overlap and are not shown):",
     );
     for (const i of scripted) {
-      out.push(`  - ${i.isolate} by module: ${i.topModules.slice(0, 6).map((m) => `${m.what} ${(m.shareOfScript * 100).toFixed(0)}%`).join(", ")}`);
-      out.push(`  - ${i.isolate} top functions: ${i.topFunctions.slice(0, 4).map((f) => `${f.what} ${(f.shareOfScript * 100).toFixed(0)}%`).join("; ")}`);
+      out.push(
+        `  - ${i.isolate} by module: ${i.topModules
+          .slice(0, 6)
+          .map((m) => `${m.what} ${(m.shareOfScript * 100).toFixed(0)}%`)
+          .join(", ")}`,
+      );
+      out.push(
+        `  - ${i.isolate} top functions: ${i.topFunctions
+          .slice(0, 4)
+          .map((f) => `${f.what} ${(f.shareOfScript * 100).toFixed(0)}%`)
+          .join("; ")}`,
+      );
     }
   }
   return out.join("\n");
@@ -335,7 +372,9 @@ export function notesUnderTable(run) {
     );
   }
   for (const variant of run.worker?.variants ?? []) {
-    notes.push(`Variant \`${variant.name}\`: the same bundle in the same workerd process, with its own direct socket and Durable Objects, D1 and KV shared with the main Worker: ${variant.about}.`);
+    notes.push(
+      `Variant \`${variant.name}\`: the same bundle in the same workerd process, with its own direct socket and Durable Objects, D1 and KV shared with the main Worker: ${variant.about}.`,
+    );
   }
   for (const row of run.scenarios) if (row.note) notes.push(`${row.title}: ${row.note}`);
   if (run.scenarios.some((row) => row.id === "gw-bare")) {
@@ -417,7 +456,9 @@ export function consoleReport(run) {
     targetsList(run),
     whereTimeGoes(run) ? `\nWhere the time goes:\n${whereTimeGoes(run)}` : "",
     profileLines(run) ? `\nProfiles (--profile):\n${profileLines(run)}` : "",
-    run.totalErrors ? `\n!! ERRORS: ${run.totalErrors} failed requests in this run (see the errors column); the figures above are not trustworthy.` : "",
+    run.totalErrors
+      ? `\n!! ERRORS: ${run.totalErrors} failed requests in this run (see the errors column); the figures above are not trustworthy.`
+      : "",
   ].join("\n");
 }
 

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { configureSettle, runLoad } from "./load.mjs";
 import { runMicro } from "./micro.mjs";
+import { startOrigin } from "./origin.mjs";
 import { saveProfile, startProfiling, summarise } from "./profile.mjs";
 import { benchmarksMarkdown, consoleReport, errorCell } from "./report.mjs";
-import { startOrigin } from "./origin.mjs";
 import { benchBindings, fixtures, SCENARIOS, VARIANTS } from "./scenarios.mjs";
 import { buildBundle, packageVersion, ROOT, startupProfile, startWorker, workerdVersion } from "./server.mjs";
 
@@ -157,7 +157,12 @@ async function profileScenario(row, common) {
   });
   const result = { requests: load.requests, rpsWhileProfiling: load.rps, workerdCpuMsPerRequest: load.workerdCpuMsPerRequest, isolates };
   for (const i of isolates.filter((i) => i.scriptMs > 0)) {
-    log(`    ${i.isolate}: ${i.topModules.slice(0, 5).map((m) => `${m.what} ${(m.shareOfScript * 100).toFixed(0)}%`).join(", ")}`);
+    log(
+      `    ${i.isolate}: ${i.topModules
+        .slice(0, 5)
+        .map((m) => `${m.what} ${(m.shareOfScript * 100).toFixed(0)}%`)
+        .join(", ")}`,
+    );
   }
   log(`    profiles in ${profileDir}`);
   return result;
@@ -178,9 +183,18 @@ function latestPeerResults() {
       if (!peer.ratios || (latest && latest.date >= peer.date)) continue;
       const pick = (id) => {
         const r = peer.ratios[id];
-        return r ? { ours: r.ours, peer: r.peer, byThroughput: r.byThroughput, byCpuPerRequest: r.byCpuPerRequest, target: r.target, met: r.met } : null;
+        return r
+          ? { ours: r.ours, peer: r.peer, byThroughput: r.byThroughput, byCpuPerRequest: r.byCpuPerRequest, target: r.target, met: r.met }
+          : null;
       };
-      latest = { file: `bench/results/${name}`, date: peer.date, mode: peer.mode, totalErrors: peer.totalErrors, hs256: pick("verify-hs256"), cookie: pick("verify-cookie") };
+      latest = {
+        file: `bench/results/${name}`,
+        date: peer.date,
+        mode: peer.mode,
+        totalErrors: peer.totalErrors,
+        hs256: pick("verify-hs256"),
+        cookie: pick("verify-cookie"),
+      };
     } catch {
       // not a peer result
     }
@@ -223,8 +237,11 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
   });
 }
 try {
-  log(`HeadyKey Edge bench (${mode}): ${settings.durationSeconds} s per scenario after ${settings.warmupSeconds} s of warm-up, ${settings.connections} connections`);
-  if (run.skipped.length) log(`!! --quick: skipping ${run.skipped.map((s) => s.id).join(", ")} (the 100-subscriber mesh case); the full bench runs them`);
+  log(
+    `HeadyKey Edge bench (${mode}): ${settings.durationSeconds} s per scenario after ${settings.warmupSeconds} s of warm-up, ${settings.connections} connections`,
+  );
+  if (run.skipped.length)
+    log(`!! --quick: skipping ${run.skipped.map((s) => s.id).join(", ")} (the 100-subscriber mesh case); the full bench runs them`);
   log("building: wrangler deploy --dry-run …");
   run.bundle = buildBundle(join(tmp, "bundle"));
   log(`  bundle ${run.bundle.rawKiB.toFixed(1)} KiB, gzip ${run.bundle.gzipKiB.toFixed(1)} KiB`);
@@ -248,13 +265,19 @@ try {
     startSeconds: worker.startSeconds,
     cpuAccounting: worker.workerdPid ? "/proc/<workerd pid>/stat" : "unavailable",
     variants: worker.variants,
-    overrides: { MESH_RATE_LIMIT_PER_MINUTE: bindings.MESH_RATE_LIMIT_PER_MINUTE, GATEWAY_ROUTES: bindings.GATEWAY_ROUTES, PQC_SIGNER: bindings.PQC_SIGNER },
+    overrides: {
+      MESH_RATE_LIMIT_PER_MINUTE: bindings.MESH_RATE_LIMIT_PER_MINUTE,
+      GATEWAY_ROUTES: bindings.GATEWAY_ROUTES,
+      PQC_SIGNER: bindings.PQC_SIGNER,
+    },
   };
   log(`  ${worker.baseUrl} (direct socket), ${worker.migrations.statements} migration statements applied`);
   for (const [name, url] of Object.entries(worker.variantUrls)) log(`  variant ${name}: ${url}`);
   run.worker.keys = await checkKeys(worker.baseUrl);
   log(`  JWKS: ${run.worker.keys.summary}`);
-  const fx = fixtures(worker.baseUrl, { bootstrapAdmin: { email: bindings.BOOTSTRAP_ADMIN_EMAIL, password: bindings.BOOTSTRAP_ADMIN_PASSWORD } });
+  const fx = fixtures(worker.baseUrl, {
+    bootstrapAdmin: { email: bindings.BOOTSTRAP_ADMIN_EMAIL, password: bindings.BOOTSTRAP_ADMIN_PASSWORD },
+  });
   run.facts = fx.facts;
 
   // Shared machines drift: the ceiling runs first, again (shorter) between scenarios and in full
@@ -265,7 +288,13 @@ try {
   // Every measurement takes the next number, so that each row finds the ceilings just before and after it.
   let sequence = 0;
   const measureCeiling = async (kind, durationSeconds) => {
-    const load = await runLoad({ baseUrl: worker.baseUrl, spec: ceilingSpec, connections: settings.connections, durationSeconds, workerdPid: worker.workerdPid });
+    const load = await runLoad({
+      baseUrl: worker.baseUrl,
+      spec: ceilingSpec,
+      connections: settings.connections,
+      durationSeconds,
+      workerdPid: worker.workerdPid,
+    });
     ceilingSamples.push({ kind, seq: sequence++, rps: load.rps, errors: load.errors, durationSeconds: load.durationSeconds });
     run.probeErrors += load.errors;
     return load;
@@ -323,21 +352,29 @@ try {
       } catch (error) {
         fail(error);
       }
-    } else try {
-      spec = await scenario.load(fx);
-      // --quick skips the warm-up of a scenario that spends a pool (refresh: every token in flight
-      // when a load stops is lost, and the pool is refilled with password logins, ~0.1 s each).
-      if (args.quick && spec.beforeEachRun) {
-        row.warmupSkipped = true;
-        warm = { errors: 0, statusCodes: {} };
-      } else {
+    } else
+      try {
+        spec = await scenario.load(fx);
+        // --quick skips the warm-up of a scenario that spends a pool (refresh: every token in flight
+        // when a load stops is lost, and the pool is refilled with password logins, ~0.1 s each).
+        if (args.quick && spec.beforeEachRun) {
+          row.warmupSkipped = true;
+          warm = { errors: 0, statusCodes: {} };
+        } else {
+          await spec.beforeEachRun?.(connections);
+          warm = await runLoad({
+            baseUrl,
+            spec,
+            connections,
+            durationSeconds: settings.warmupSeconds,
+            workerdPid: worker.workerdPid,
+            tail: false,
+          });
+        }
         await spec.beforeEachRun?.(connections);
-        warm = await runLoad({ baseUrl, spec, connections, durationSeconds: settings.warmupSeconds, workerdPid: worker.workerdPid, tail: false });
+      } catch (error) {
+        fail(error);
       }
-      await spec.beforeEachRun?.(connections);
-    } catch (error) {
-      fail(error);
-    }
     if (!row.setupError && !scenario.run) {
       const common = { baseUrl, spec, connections, workerdPid: worker.workerdPid };
       const logsTimed = worker.logs.snapshot();
@@ -346,7 +383,8 @@ try {
       row.load.warmupErrors = warm.errors;
       row.load.warmupStatusCodes = warm.statusCodes;
       row.workerLogs = worker.logs.since(logsBefore);
-      if (row.id === "ceiling") ceilingSamples.push({ kind: "start", seq: row.seq, rps: row.load.rps, errors: 0, durationSeconds: row.load.durationSeconds });
+      if (row.id === "ceiling")
+        ceilingSamples.push({ kind: "start", seq: row.seq, rps: row.load.rps, errors: 0, durationSeconds: row.load.durationSeconds });
       if (profiled.has(row.id)) row.profile = await profileScenario(row, common);
       const l = row.load;
       log(
@@ -357,7 +395,9 @@ try {
     const last = index === plan.length - 1;
     if (!last && (scenario.probeAfter === false || index % settings.probeEvery !== 0)) continue;
     const after = last ? await measureCeiling("end", settings.durationSeconds) : await measureCeiling("between", settings.probeSeconds);
-    log(`  ${"(ceiling)".padEnd(16)} ${Math.round(after.rps).toString().padStart(6)} rps${after.errors ? `  !! ERRORS ${after.errors}` : ""}`);
+    log(
+      `  ${"(ceiling)".padEnd(16)} ${Math.round(after.rps).toString().padStart(6)} rps${after.errors ? `  !! ERRORS ${after.errors}` : ""}`,
+    );
   }
   // Each row against the mean of the ceilings measured just before and just after it.
   for (const row of run.scenarios) {
@@ -411,7 +451,10 @@ try {
     if (!row.load || !ref?.load) continue;
     row.refRatio = row.ratio && ref.ratio ? row.ratio / ref.ratio : null;
     row.refRatioRaw = ref.load.rps ? row.load.rps / ref.load.rps : null;
-    row.refCpuRatio = row.load.workerdCpuMsPerRequest && ref.load.workerdCpuMsPerRequest ? ref.load.workerdCpuMsPerRequest / row.load.workerdCpuMsPerRequest : null;
+    row.refCpuRatio =
+      row.load.workerdCpuMsPerRequest && ref.load.workerdCpuMsPerRequest
+        ? ref.load.workerdCpuMsPerRequest / row.load.workerdCpuMsPerRequest
+        : null;
     // A pair measured in alternating segments (the mesh): the median over adjacent segment pairs.
     const pairs = row.load.pairs;
     if (pairs?.medianThroughput) {

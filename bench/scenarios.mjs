@@ -15,8 +15,8 @@
 // (the mesh: WebSockets, not HTTP requests) and answers a row shaped like runLoad's.
 
 import { freshDevVars } from "../scripts/dev-vars.mjs";
-import { LEDGER_STUB_WORKER } from "./server.mjs";
 import { EMITTERS, issueNodeTokens, meshTopic, runMeshPair, WINDOW } from "./mesh.mjs";
+import { LEDGER_STUB_WORKER } from "./server.mjs";
 
 /** Over the spec's 1,000 a minute a node is throttled; the bench's emitters go far faster (see the mesh note). */
 export const BENCH_MESH_RATE_LIMIT_PER_MINUTE = "1000000";
@@ -82,7 +82,11 @@ function rotatingPost(path, next, onResponse) {
         path,
         setupRequest(request) {
           const { json, headers } = next();
-          return { ...request, headers: { ...request.headers, "content-type": "application/json", ...headers }, body: JSON.stringify(json) };
+          return {
+            ...request,
+            headers: { ...request.headers, "content-type": "application/json", ...headers },
+            body: JSON.stringify(json),
+          };
         },
         onResponse,
       },
@@ -166,7 +170,8 @@ function meshScenarios(subscribers) {
       ...common,
       id: `mesh-${subscribers}-stub`,
       title: `mesh ${meshTopic(subscribers)}: ${subscribers} subscriber${plural}, stub mode`,
-      about: "the same on the mesh-stub variant (PULSE_AUTH_MODE=stub: nodes name themselves with ?node_id=, no token, no D1 at connect), measured interleaved with the token row",
+      about:
+        "the same on the mesh-stub variant (PULSE_AUTH_MODE=stub: nodes name themselves with ?node_id=, no token, no D1 at connect), measured interleaved with the token row",
       worker: "mesh-stub",
       measuredWith: `mesh-${subscribers}-token`,
       async run() {
@@ -193,14 +198,16 @@ export const SCENARIOS = [
   {
     id: "verify-hs256",
     title: "GET /api/auth/verify, HS256 bearer",
-    about: "access token: signature and claims, then its session's state from the isolate cache (a D1 replica read when cold or past the staleness bound)",
+    about:
+      "access token: signature and claims, then its session's state from the isolate cache (a D1 replica read when cold or past the staleness bound)",
     target: 0.85,
     load: async (fx) => get("/api/auth/verify", { authorization: `Bearer ${(await fx.user()).accessToken}` }),
   },
   {
     id: "verify-cookie",
     title: "GET /api/auth/verify, session cookie",
-    about: "__Host-heady_session cookie: SHA-256 of the value, then the session's state from the isolate cache (a D1 replica read when cold or past the bound)",
+    about:
+      "__Host-heady_session cookie: SHA-256 of the value, then the session's state from the isolate cache (a D1 replica read when cold or past the bound)",
     load: async (fx) => get("/api/auth/verify", { cookie: `__Host-heady_session=${(await fx.user()).cookie}` }),
   },
   {
@@ -226,7 +233,8 @@ export const SCENARIOS = [
   {
     id: "gw-bare",
     title: "GET /gw/bench/bare/…, public proxy",
-    about: "gateway route with require public: match, Ed25519 X-Heady-Assertion, forward to the bench origin (a Node server on loopback) and relay its answer",
+    about:
+      "gateway route with require public: match, Ed25519 X-Heady-Assertion, forward to the bench origin (a Node server on loopback) and relay its answer",
     load: () => get("/gw/bench/bare/item"),
   },
   {
@@ -248,7 +256,8 @@ export const SCENARIOS = [
   {
     id: "gw-pqc",
     title: "GET /gw/bench/pqc/…, PQC token (headyme/sync)",
-    about: "the same proxy behind a PQC token in X-Heady-PQC-Token; the gateway caches a verified PQC credential per isolate until its exp (src/auth/pqc-cache.ts)",
+    about:
+      "the same proxy behind a PQC token in X-Heady-PQC-Token; the gateway caches a verified PQC credential per isolate until its exp (src/auth/pqc-cache.ts)",
     reference: "gw-bare",
     referenceLabel: "× bare proxy",
     load: async (fx) => get("/gw/bench/pqc/item", { "x-heady-pqc-token": (await fx.pqc()).value }),
@@ -276,7 +285,8 @@ export const SCENARIOS = [
     id: "login-ledger-off",
     title: "POST /api/auth/login (ledger off)",
     worker: "ledger-off",
-    about: "the same login on the ledger-off variant: LEDGER is a stub object that acknowledges at once (no chain row, hash, Ed25519 receipt or D1 export)",
+    about:
+      "the same login on the ledger-off variant: LEDGER is a stub object that acknowledges at once (no chain row, hash, Ed25519 receipt or D1 export)",
     note:
       "ledger on / off: the same bundle in the same workerd process; the off variant binds LEDGER to a stub Durable Object " +
       "(bench/server.mjs) whose append() answers {seq, hash, receipt: null} at once, so login still makes its RPC to an object " +
@@ -410,7 +420,10 @@ export function fixtures(baseUrl, { bootstrapAdmin } = {}) {
   const scopedApiKey = once(async () => {
     const { accessToken } = await user();
     const { body } = await expectStatus(
-      api("POST", "/api/auth/api-keys", { json: { description: "bench gateway", scopes: ["bench:read"] }, headers: { authorization: `Bearer ${accessToken}` } }),
+      api("POST", "/api/auth/api-keys", {
+        json: { description: "bench gateway", scopes: ["bench:read"] },
+        headers: { authorization: `Bearer ${accessToken}` },
+      }),
       201,
       "POST /api/auth/api-keys (scopes bench:read)",
     );
@@ -457,7 +470,11 @@ export function fixtures(baseUrl, { bootstrapAdmin } = {}) {
   /** Signs in with the env's bootstrap admin pair. */
   const admin = once(async () => {
     if (!bootstrapAdmin?.email || !bootstrapAdmin?.password) throw new Error("setup: no bootstrap admin pair in the bench bindings");
-    const { body } = await expectStatus(api("POST", "/api/auth/login", { json: bootstrapAdmin }), 200, "POST /api/auth/login (bootstrap admin)");
+    const { body } = await expectStatus(
+      api("POST", "/api/auth/login", { json: bootstrapAdmin }),
+      200,
+      "POST /api/auth/login (bootstrap admin)",
+    );
     if (body.user?.role !== "admin") throw new Error(`setup: the bootstrap admin signed in with role ${body.user?.role}`);
     return body.accessToken;
   });
@@ -470,7 +487,10 @@ export function fixtures(baseUrl, { bootstrapAdmin } = {}) {
     const adminToken = await admin();
     const operator = await register();
     await expectStatus(
-      api("PUT", `/api/admin/users/${operator.userId}/role`, { json: { role: "operator" }, headers: { authorization: `Bearer ${adminToken}` } }),
+      api("PUT", `/api/admin/users/${operator.userId}/role`, {
+        json: { role: "operator" },
+        headers: { authorization: `Bearer ${adminToken}` },
+      }),
       200,
       "PUT /api/admin/users/:id/role (operator)",
     );

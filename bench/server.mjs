@@ -6,8 +6,8 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, statSync } from "n
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
-import { OUT_DIR as WORKER_OUT_DIR, METAFILE as WORKER_METAFILE } from "../scripts/build-worker.mjs";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
+import { METAFILE as WORKER_METAFILE, OUT_DIR as WORKER_OUT_DIR } from "../scripts/build-worker.mjs";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -69,7 +69,10 @@ export function bundleComposition(metafile, main) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       const parts = input.split("/");
       const nm = parts.lastIndexOf("node_modules");
-      const group = nm >= 0 ? parts.slice(nm + 1, nm + (parts[nm + 1]?.startsWith("@") ? 3 : 2)).join("/") : parts.slice(0, parts[0] === "src" ? 2 : 1).join("/");
+      const group =
+        nm >= 0
+          ? parts.slice(nm + 1, nm + (parts[nm + 1]?.startsWith("@") ? 3 : 2)).join("/")
+          : parts.slice(0, parts[0] === "src" ? 2 : 1).join("/");
       totals.set(group, (totals.get(group) ?? 0) + bytesInOutput);
     }
     const all = [...totals.values()].reduce((a, b) => a + b, 0);
@@ -140,7 +143,9 @@ export function processCpuSeconds(pid) {
 /** Applies migrations/*.sql in order, statement by statement (drizzle's `--> statement-breakpoint`). */
 async function applyMigrations(db) {
   const dir = join(ROOT, "migrations");
-  const files = readdirSync(dir).filter((name) => name.endsWith(".sql") && statSync(join(dir, name)).isFile()).sort();
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith(".sql") && statSync(join(dir, name)).isFile())
+    .sort();
   let statements = 0;
   for (const file of files) {
     for (const sql of readFileSync(join(dir, file), "utf8").split("--> statement-breakpoint")) {
@@ -163,7 +168,9 @@ function logCollector() {
     const bucket = level === "error" ? "error" : level === "warn" ? "warn" : "other";
     counts[bucket]++;
     if (bucket === "other") return;
-    const key = String(message).replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<uuid>").slice(0, 400);
+    const key = String(message)
+      .replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, "<uuid>")
+      .slice(0, 400);
     const entry = samples.get(key);
     if (entry) entry.count++;
     else if (samples.size < 20) samples.set(key, { level, message: key, count: 1 });
@@ -215,7 +222,15 @@ export async function startWorker(bundle, extraBindings, { inspector = false, va
   // wrangler's modulesRules are for finding modules in source; the bundle lists its own.
   const { modulesRules: _rules, rootPath: _root, ...options } = workerOptions;
   const typeOf = (name) =>
-    /\.m?js$/.test(name) ? "ESModule" : name.endsWith(".cjs") ? "CommonJS" : name.endsWith(".wasm") ? "CompiledWasm" : name.endsWith(".bin") ? "Data" : "Text";
+    /\.m?js$/.test(name)
+      ? "ESModule"
+      : name.endsWith(".cjs")
+        ? "CommonJS"
+        : name.endsWith(".wasm")
+          ? "CompiledWasm"
+          : name.endsWith(".bin")
+            ? "Data"
+            : "Text";
   const ordered = [bundle.main, ...bundle.modules.filter((name) => name !== bundle.main)];
   const worker = (name, overrides = {}) => ({
     ...options,
@@ -229,7 +244,9 @@ export async function startWorker(bundle, extraBindings, { inspector = false, va
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   });
   const workers = [worker(MAIN_WORKER), ...variants.map((variant) => worker(`${MAIN_WORKER}-${variant.name}`, variant))];
-  if (variants.some((variant) => Object.values(variant.durableObjects ?? {}).some((binding) => binding.scriptName === LEDGER_STUB_WORKER))) {
+  if (
+    variants.some((variant) => Object.values(variant.durableObjects ?? {}).some((binding) => binding.scriptName === LEDGER_STUB_WORKER))
+  ) {
     workers.push({
       name: LEDGER_STUB_WORKER,
       modules: [{ type: "ESModule", path: "stub-ledger.mjs", contents: LEDGER_STUB_SCRIPT }],
@@ -266,8 +283,15 @@ export async function startWorker(bundle, extraBindings, { inspector = false, va
     variants: variants.map(({ name, about, bindings = {}, durableObjects = {} }) => ({
       name,
       about,
-      bindings: Object.fromEntries(Object.entries(bindings).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)])),
-      durableObjects: Object.fromEntries(Object.entries(durableObjects).map(([key, value]) => [key, value.scriptName ? `${value.scriptName}:${value.className}` : value.className])),
+      bindings: Object.fromEntries(
+        Object.entries(bindings).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+      ),
+      durableObjects: Object.fromEntries(
+        Object.entries(durableObjects).map(([key, value]) => [
+          key,
+          value.scriptName ? `${value.scriptName}:${value.className}` : value.className,
+        ]),
+      ),
     })),
     workerdPid: pids.length === 1 ? pids[0] : null,
     compatibilityDate: workerOptions.compatibilityDate,
@@ -276,7 +300,10 @@ export async function startWorker(bundle, extraBindings, { inspector = false, va
       d1: Object.keys(workerOptions.d1Databases ?? {}),
       kv: Object.keys(workerOptions.kvNamespaces ?? {}),
       durableObjects: Object.fromEntries(
-        Object.entries(workerOptions.durableObjects ?? {}).map(([name, value]) => [name, typeof value === "string" ? value : value.className]),
+        Object.entries(workerOptions.durableObjects ?? {}).map(([name, value]) => [
+          name,
+          typeof value === "string" ? value : value.className,
+        ]),
       ),
       vars: Object.keys(workerOptions.bindings ?? {}),
       secrets: Object.keys(extraBindings),

@@ -8,10 +8,11 @@
 // cannot reach; an esbuild plugin can. We keep English, the locale zod configures by default.
 //
 // Tests run on the source (vitest.config.ts sets `main`); the e2e tests and the bench use this bundle.
-import { build } from "esbuild";
+
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const OUT_DIR = join(ROOT, "dist");
@@ -22,7 +23,9 @@ const englishOnlyZodLocales = {
   name: "english-only-zod-locales",
   setup(esbuild) {
     esbuild.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer) ? { path: join(dirname(args.importer), "../locales/en.js"), namespace: "zod-locales" } : undefined,
+      /[\\/]node_modules[\\/]zod[\\/]/.test(args.importer)
+        ? { path: join(dirname(args.importer), "../locales/en.js"), namespace: "zod-locales" }
+        : undefined,
     );
     esbuild.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
       contents: `export { default as en } from ${JSON.stringify(args.path)};`,

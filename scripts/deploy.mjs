@@ -25,7 +25,9 @@ export function deploymentProblems(config) {
   }
   const transport = vars.MAIL_TRANSPORT;
   if (transport !== "send_email" && transport !== "http") {
-    problems.push(`MAIL_TRANSPORT is ${transport === undefined ? "not set" : `"${transport}"`}: a deployment sends mail with send_email or http`);
+    problems.push(
+      `MAIL_TRANSPORT is ${transport === undefined ? "not set" : `"${transport}"`}: a deployment sends mail with send_email or http`,
+    );
   } else if (transport === "send_email" && !(config.send_email ?? []).some((binding) => binding.name === "EMAIL")) {
     problems.push("MAIL_TRANSPORT=send_email needs a [[send_email]] binding named EMAIL");
   }

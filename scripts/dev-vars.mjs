@@ -60,7 +60,10 @@ export function addMissingDevVars(path, vars) {
   const present = readDevVars(path);
   const missing = Object.entries(vars).filter(([key]) => !(key in present));
   if (missing.length > 0) {
-    appendFileSync(path, `\n# Added ${new Date().toISOString()}\n${missing.map(([key, value]) => `${key}=${JSON.stringify(String(value))}`).join("\n")}\n`);
+    appendFileSync(
+      path,
+      `\n# Added ${new Date().toISOString()}\n${missing.map(([key, value]) => `${key}=${JSON.stringify(String(value))}`).join("\n")}\n`,
+    );
   }
   return missing.map(([key]) => key);
 }

@@ -7,8 +7,8 @@
 //    loopback port, persisted under .wrangler/state/memory-pglite, and points MEMORY_DB at it;
 // 5. starts wrangler dev and says where everything is.
 import { spawn, spawnSync } from "node:child_process";
-import { addMissingDevVars, devIdpVars, ensureDevVars, readDevVars } from "./dev-vars.mjs";
 import { startDevIdp } from "./dev-idp.mjs";
+import { addMissingDevVars, devIdpVars, ensureDevVars, readDevVars } from "./dev-vars.mjs";
 import { LOCAL_CONNECTION_STRING_VARIABLE, startMemoryDb } from "./memory-db.mjs";
 
 const PORT = process.env.PORT ?? "8787";

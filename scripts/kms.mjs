@@ -8,8 +8,8 @@
 //   node scripts/kms.mjs retire  --key <old key id> --alias alias/headykey-pqc-production --rotated-at <ISO time> [--overlap-hours 48] [--pending-days 30]
 // Every command prints one JSON object.
 import { createHash, createPublicKey } from "node:crypto";
-import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import {
   CreateAliasCommand,
   CreateKeyCommand,
@@ -59,7 +59,11 @@ async function aliasTarget(kms, alias) {
 export async function rotateSigningKey(kms, alias, now = new Date()) {
   const previous = await publicJwk(kms, await aliasTarget(kms, alias));
   const { KeyMetadata } = await kms.send(
-    new CreateKeyCommand({ KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY", Description: `HeadyKey PQC token signer (${alias}), rotated ${now.toISOString()}` }),
+    new CreateKeyCommand({
+      KeySpec: "ML_DSA_65",
+      KeyUsage: "SIGN_VERIFY",
+      Description: `HeadyKey PQC token signer (${alias}), rotated ${now.toISOString()}`,
+    }),
   );
   await kms.send(new UpdateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata.KeyId }));
   const { jwk } = await publicJwk(kms, KeyMetadata.KeyId);
@@ -75,7 +79,10 @@ export async function rotateSigningKey(kms, alias, now = new Date()) {
  * Schedules the old key's deletion, only once the overlap has passed since the rotation and only
  * for a key no alias points at (in particular not `alias`'s current key).
  */
-export async function retireSigningKey(kms, { keyId, alias, rotatedAt, overlapHours = DEFAULT_OVERLAP_HOURS, pendingDays = 30, now = new Date() }) {
+export async function retireSigningKey(
+  kms,
+  { keyId, alias, rotatedAt, overlapHours = DEFAULT_OVERLAP_HOURS, pendingDays = 30, now = new Date() },
+) {
   const rotated = new Date(rotatedAt);
   if (Number.isNaN(rotated.getTime())) throw new Error("--rotated-at must be the ISO time rotate printed");
   const due = new Date(rotated.getTime() + overlapHours * 3_600_000);

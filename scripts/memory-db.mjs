@@ -11,13 +11,14 @@
 // and for a whole transaction, much as a transaction-mode pooler (Hyperdrive itself) hands out
 // server connections. Clients' named prepared statements live on in the one session; postgres.js
 // names them at random per connection, so they never collide.
-import { PGlite } from "@electric-sql/pglite";
-import { vector } from "@electric-sql/pglite-pgvector";
-import { PGLiteSocketHandler } from "@electric-sql/pglite-socket";
+
 import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { vector } from "@electric-sql/pglite-pgvector";
+import { PGLiteSocketHandler } from "@electric-sql/pglite-socket";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const MEMORY_MIGRATIONS_DIR = join(ROOT, "migrations-postgres");
@@ -112,7 +113,9 @@ class SessionLender {
 
 /** Runs every migrations-postgres/*.sql, in name order. */
 export async function applyMemoryMigrations(db) {
-  const files = readdirSync(MEMORY_MIGRATIONS_DIR).filter((name) => name.endsWith(".sql")).sort();
+  const files = readdirSync(MEMORY_MIGRATIONS_DIR)
+    .filter((name) => name.endsWith(".sql"))
+    .sort();
   for (const file of files) await db.exec(readFileSync(join(MEMORY_MIGRATIONS_DIR, file), "utf8"));
   return files;
 }

@@ -16,9 +16,7 @@ const fail = (why) => {
   process.exit(1);
 };
 
-const jwks = /^https?:\/\//.test(jwksSource)
-  ? await (await fetch(jwksSource)).json()
-  : JSON.parse(readFileSync(jwksSource, "utf8"));
+const jwks = /^https?:\/\//.test(jwksSource) ? await (await fetch(jwksSource)).json() : JSON.parse(readFileSync(jwksSource, "utf8"));
 
 const parts = receipt.split(".");
 if (parts.length !== 3) fail("not a compact JWS");

@@ -73,7 +73,10 @@ function sharedVars(base) {
 
 /** The Durable Object bindings of the top level, by name and class. */
 function durableObjects(base) {
-  return [...base.matchAll(/\[\[durable_objects\.bindings\]\]\nname = "(\w+)"\nclass_name = "(\w+)"/g)].map((match) => ({ name: match[1], className: match[2] }));
+  return [...base.matchAll(/\[\[durable_objects\.bindings\]\]\nname = "(\w+)"\nclass_name = "(\w+)"/g)].map((match) => ({
+    name: match[1],
+    className: match[2],
+  }));
 }
 
 function section(environment, settings, base) {
@@ -87,7 +90,8 @@ function section(environment, settings, base) {
     if (!line.test(vars)) throw new Error(`wrangler.toml: [vars] has no ${name} to set for ${environment}`);
     vars = vars.replace(line, `${name} = ${JSON.stringify(value)}`);
   }
-  if (!settings.mailFrom) throw new Error(`scripts/wrangler-environments.mjs: ${environment} needs mailFrom (a deployment must send its mail)`);
+  if (!settings.mailFrom)
+    throw new Error(`scripts/wrangler-environments.mjs: ${environment} needs mailFrom (a deployment must send its mail)`);
   // The top level has no mail transport (a local run defaults to the outbox); each deployment sends for real.
   vars = vars.replace(
     `[${prefix}.vars]\n`,
@@ -122,7 +126,12 @@ function section(environment, settings, base) {
     lines.push("", `[[${prefix}.durable_objects.bindings]]`, `name = "${name}"`, `class_name = "${className}"`);
   }
   if (settings.analytics) {
-    lines.push("", `[[${prefix}.analytics_engine_datasets]]`, 'binding = "ANALYTICS"', `dataset = ${JSON.stringify(settings.analytics.dataset)}`);
+    lines.push(
+      "",
+      `[[${prefix}.analytics_engine_datasets]]`,
+      'binding = "ANALYTICS"',
+      `dataset = ${JSON.stringify(settings.analytics.dataset)}`,
+    );
   }
   if (settings.ai) lines.push("", `[${prefix}.ai]`, 'binding = "AI"');
   return lines.join("\n");

@@ -1,7 +1,7 @@
-import type { Bindings, Config } from "./env";
-import type { Database } from "./db/client";
-import type { Principal } from "./auth/principal";
 import type { Auditor, RequestMeta } from "./audit/record";
+import type { Principal } from "./auth/principal";
+import type { Database } from "./db/client";
+import type { Bindings, Config } from "./env";
 import type { Memory } from "./memory/open";
 
 /** Typed variables every handler can read from the Hono context. */

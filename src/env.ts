@@ -1,11 +1,13 @@
 import { z } from "zod";
-import { PqcServicesSchema, type PqcServices } from "./pqc/services";
-import { GatewayRoutesSchema, undefinedPqcRequirements, type GatewayRoute } from "./gateway/routes-config";
+import { type GatewayRoute, GatewayRoutesSchema, undefinedPqcRequirements } from "./gateway/routes-config";
+import { isLocalRun, LOCAL_ENVIRONMENTS } from "./local-run";
+import type { MailConfig } from "./mail/mailer";
 import {
   FORBIDDEN_EMIT_ACTIONS,
   MESH_DEFAULT_MAX_SOCKETS_PER_NODE,
   MESH_DEFAULT_RATE_LIMIT_PER_MINUTE,
   MESH_MAX_SOCKETS_PER_NODE_LIMIT,
+  type MeshConfig,
   NO_ROLE_TOPICS,
   NODE_TOKEN_ALGORITHMS,
   NODE_TOKEN_DEFAULT_TTL_SECONDS,
@@ -13,12 +15,10 @@ import {
   PULSE_AUTH_MODES,
   RATE_ACTIONS,
   rsaPrivateKeySecret,
-  type MeshConfig,
 } from "./mesh/config";
 import { MeshRoleTopicsSchema } from "./mesh/permissions";
+import { type PqcServices, PqcServicesSchema } from "./pqc/services";
 import { loadProvidersConfig, type ProvidersConfig } from "./providers/config";
-import type { MailConfig } from "./mail/mailer";
-import { isLocalRun, LOCAL_ENVIRONMENTS } from "./local-run";
 
 /** The Worker's bindings, exactly as wrangler.toml and the secrets declare them. */
 export interface Bindings {
@@ -97,11 +97,9 @@ const base64url = /^[A-Za-z0-9_-]+$/;
 const decodedLength = (value: string) => Math.floor((value.length * 3) / 4);
 
 const secret = (name: string) =>
-  z
-    .string({ error: `${name} is not set` })
-    .refine((value) => base64url.test(value) && decodedLength(value) >= MIN_SECRET_BYTES, {
-      message: `${name} must be at least ${MIN_SECRET_BYTES} random bytes, base64url-encoded`,
-    });
+  z.string({ error: `${name} is not set` }).refine((value) => base64url.test(value) && decodedLength(value) >= MIN_SECRET_BYTES, {
+    message: `${name} must be at least ${MIN_SECRET_BYTES} random bytes, base64url-encoded`,
+  });
 
 /** A seed is exactly 32 bytes (ML-DSA's ξ, Ed25519's private key). */
 const seed = (name: string) =>
@@ -149,11 +147,21 @@ const configSchema = z
     // 0 is strict (a read on every use); the ceiling keeps it tighter than Better Auth's 300 s default.
     REVOCATION_MAX_STALENESS_SECONDS: z.coerce.number().int().min(0).max(300).default(DEFAULT_REVOCATION_MAX_STALENESS_SECONDS),
     // Widget tokens are short-lived bearer tokens held by a page script: an hour at most.
-    WIDGET_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(WIDGET_TOKEN_MAX_TTL_SECONDS).default(15 * 60),
+    WIDGET_SESSION_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(WIDGET_TOKEN_MAX_TTL_SECONDS)
+      .default(15 * 60),
     ALLOWED_ORIGINS: z
       .string()
       .default("")
-      .transform((list) => list.split(",").map((entry) => entry.trim()).filter(Boolean))
+      .transform((list) =>
+        list
+          .split(",")
+          .map((entry) => entry.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(origin)),
     JWT_SECRET: secret("JWT_SECRET"),
     RECEIPT_SEED: seed("RECEIPT_SEED"),
@@ -165,9 +173,16 @@ const configSchema = z
     PQC_SIGNER: z.enum(["local", "kms"]).default("kms"),
     PQC_LOCAL_SEED: seed("PQC_LOCAL_SEED").optional(),
     PQC_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(PQC_TOKEN_MAX_TTL_SECONDS).default(PQC_TOKEN_MAX_TTL_SECONDS),
-    PQC_KEY_OVERLAP_SECONDS: z.coerce.number().int().max(7 * 24 * 60 * 60).default(PQC_KEY_OVERLAP_DEFAULT_SECONDS),
+    PQC_KEY_OVERLAP_SECONDS: z.coerce
+      .number()
+      .int()
+      .max(7 * 24 * 60 * 60)
+      .default(PQC_KEY_OVERLAP_DEFAULT_SECONDS),
     PQC_SERVICES: jsonVar(PqcServicesSchema).default({}),
-    AWS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "AWS_REGION must look like us-east-1").optional(),
+    AWS_REGION: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, "AWS_REGION must look like us-east-1")
+      .optional(),
     KMS_PQC_KEY_ID: z.string().min(1).optional(),
     KMS_ENDPOINT: z.url().optional(),
     AWS_ACCESS_KEY_ID: z.string().min(16).optional(),
@@ -198,7 +213,14 @@ const configSchema = z
     WEBAUTHN_ORIGINS: z
       .string()
       .optional()
-      .transform((list) => (list === undefined ? undefined : list.split(",").map((entry) => entry.trim()).filter(Boolean)))
+      .transform((list) =>
+        list === undefined
+          ? undefined
+          : list
+              .split(",")
+              .map((entry) => entry.trim())
+              .filter(Boolean),
+      )
       .pipe(z.array(origin).optional()),
   })
   .refine((config) => !config.ALLOWED_ORIGINS.includes("*"), "ALLOWED_ORIGINS may not contain a wildcard")
@@ -221,7 +243,10 @@ const configSchema = z
     (config) => isLocalRun(config.ENVIRONMENT) || config.MAIL_TRANSPORT === "send_email" || config.MAIL_TRANSPORT === "http",
     "a deployment needs MAIL_TRANSPORT=send_email or http; the outbox is for local runs only (ENVIRONMENT=local or test)",
   )
-  .refine((config) => config.MAIL_TRANSPORT !== "http" || (config.MAIL_API_URL && config.MAIL_API_KEY), "MAIL_TRANSPORT=http needs MAIL_API_URL and MAIL_API_KEY")
+  .refine(
+    (config) => config.MAIL_TRANSPORT !== "http" || (config.MAIL_API_URL && config.MAIL_API_KEY),
+    "MAIL_TRANSPORT=http needs MAIL_API_URL and MAIL_API_KEY",
+  )
   .refine(
     (config) => config.MAIL_TRANSPORT === undefined || config.MAIL_TRANSPORT === "outbox" || config.MAIL_FROM,
     "MAIL_TRANSPORT=send_email or http needs MAIL_FROM",
@@ -297,7 +322,12 @@ export function loadConfig(env: Bindings): Config {
     throw new ConfigError(result.error.issues.map((issue) => issue.message).join("; "));
   }
   const value = result.data;
-  const providers = loadProvidersConfig(env as unknown as Record<string, unknown>, value.ENVIRONMENT, value.ISSUER, new Set(value.ALLOWED_ORIGINS));
+  const providers = loadProvidersConfig(
+    env as unknown as Record<string, unknown>,
+    value.ENVIRONMENT,
+    value.ISSUER,
+    new Set(value.ALLOWED_ORIGINS),
+  );
   if (providers.problems.length > 0) throw new ConfigError(providers.problems.join("; "));
   const webauthn = {
     rpId: value.WEBAUTHN_RP_ID ?? new URL(providers.config.publicUrl).hostname,
@@ -309,7 +339,8 @@ export function loadConfig(env: Bindings): Config {
     const host = new URL(entry).hostname;
     return host !== webauthn.rpId && !host.endsWith(`.${webauthn.rpId}`);
   });
-  if (foreign.length > 0) throw new ConfigError(`WEBAUTHN_ORIGINS: ${foreign.join(", ")} is not on WEBAUTHN_RP_ID ${webauthn.rpId} or a subdomain of it`);
+  if (foreign.length > 0)
+    throw new ConfigError(`WEBAUTHN_ORIGINS: ${foreign.join(", ")} is not on WEBAUTHN_RP_ID ${webauthn.rpId} or a subdomain of it`);
   const config: Config = {
     environment: value.ENVIRONMENT,
     issuer: value.ISSUER,

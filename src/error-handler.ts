@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context";
 import { ConfigError } from "./env";
-import { ApiError, errorBody, unavailableCause, type Dependency, type ErrorCode } from "./errors";
+import { ApiError, type Dependency, type ErrorCode, errorBody, unavailableCause } from "./errors";
 
 /** HTTPExceptions come from Hono's own validators and middleware; map them onto our codes. */
 function codeForHttpException(error: HTTPException): ErrorCode {
@@ -46,7 +46,9 @@ export function renderError(error: Error, c: Context<AppEnv>): Response {
   }
   const unavailable = unavailableCause(error);
   if (unavailable) {
-    console.error(JSON.stringify({ msg: "dependency unavailable", requestId, dependency: unavailable.dependency, error: unavailable.message }));
+    console.error(
+      JSON.stringify({ msg: "dependency unavailable", requestId, dependency: unavailable.dependency, error: unavailable.message }),
+    );
     return c.json(errorBody("unavailable", UNAVAILABLE_MESSAGES[unavailable.dependency], requestId), 503, {
       "Retry-After": String(UNAVAILABLE_RETRY_AFTER_SECONDS),
     });

@@ -3,8 +3,8 @@ import { runMaintenance } from "./scheduled";
 
 export { AuditLedger } from "./durable-objects/audit-ledger";
 export { AuditTally } from "./durable-objects/audit-tally";
-export { MetricsAggregator } from "./durable-objects/metrics-aggregator";
 export { MeshTopic } from "./durable-objects/mesh-topic";
+export { MetricsAggregator } from "./durable-objects/metrics-aggregator";
 export { RateLimiter } from "./durable-objects/rate-limiter";
 
 const app = createApp();

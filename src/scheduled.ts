@@ -24,7 +24,9 @@ export async function runMaintenance(env: Bindings, now = Date.now()): Promise<v
   };
   const names = Object.keys(parts) as (keyof typeof parts)[];
   const outcomes = await Promise.allSettled(names.map((name) => parts[name]()));
-  const report = Object.fromEntries(names.map((name, i) => [name, outcomes[i]!.status === "fulfilled" ? outcomes[i]!.value : String(outcomes[i]!.reason)]));
+  const report = Object.fromEntries(
+    names.map((name, i) => [name, outcomes[i]!.status === "fulfilled" ? outcomes[i]!.value : String(outcomes[i]!.reason)]),
+  );
   console.log(JSON.stringify({ msg: "maintenance", ...report }));
   if (outcomes.some((outcome) => outcome.status === "rejected")) throw new Error("maintenance failed; see the log line above");
 }

@@ -56,7 +56,8 @@ function errorCell(row) {
 
 function markdown(run) {
   const peerRow = run.rows.find((r) => r.id === "peer-get-session");
-  const ratioOf = (id) => (id === "ours-verify-hs256" ? run.ratios["verify-hs256"] : id === "ours-verify-cookie" ? run.ratios["verify-cookie"] : null);
+  const ratioOf = (id) =>
+    id === "ours-verify-hs256" ? run.ratios["verify-hs256"] : id === "ours-verify-cookie" ? run.ratios["verify-cookie"] : null;
   const lines = [
     `### Peer: Better Auth ${run.versions.betterAuth} against HeadyKey Edge (${run.mode}, ${run.date.slice(0, 10)})`,
     "",
@@ -67,7 +68,14 @@ function markdown(run) {
   ];
   for (const row of run.rows) {
     const ratio = ratioOf(row.id);
-    const x = row.id === "peer-get-session" ? "(reference)" : ratio ? `**${fixed(ratio.byThroughput, 2)}**` : peerRow.rps ? fixed(row.rps / peerRow.rps, 2) : "–";
+    const x =
+      row.id === "peer-get-session"
+        ? "(reference)"
+        : ratio
+          ? `**${fixed(ratio.byThroughput, 2)}**`
+          : peerRow.rps
+            ? fixed(row.rps / peerRow.rps, 2)
+            : "–";
     lines.push(
       `| ${row.name} | ${thousands(row.rps)} | ${x} | ${fixed(row.xCeiling, 2)} | ${fixed(row.p50, 0)} | ${fixed(row.p99, 0)} | ${thousands(row.requests)} | ${errorCell(row)} | ${fixed(row.workerdCpuMsPerRequest, 3)} |`,
     );
@@ -99,13 +107,20 @@ function markdown(run) {
     `- ours, session cookie: 0 warm, 1 cold — ${d1.ours["verify-cookie"]}`,
   );
   for (const row of run.rows) {
-    if (row.errorDetail.firstBadResponse) lines.push("", `**!! ${row.name}: first failed response: ${row.errorDetail.firstBadResponse.replace(/\|/g, "/")}**`);
+    if (row.errorDetail.firstBadResponse)
+      lines.push("", `**!! ${row.name}: first failed response: ${row.errorDetail.firstBadResponse.replace(/\|/g, "/")}**`);
   }
   if (run.machine.otherBenchProcesses.length) {
-    lines.push("", `**!! Other bench processes shared the machine during this run** (absolute figures are low; the interleaved ratios less affected): ${run.machine.otherBenchProcesses.map((p) => `\`${p.cmdline}\``).join(", ")}`);
+    lines.push(
+      "",
+      `**!! Other bench processes shared the machine during this run** (absolute figures are low; the interleaved ratios less affected): ${run.machine.otherBenchProcesses.map((p) => `\`${p.cmdline}\``).join(", ")}`,
+    );
   }
   if (run.workerLogs.errors || run.workerLogs.warnings) {
-    lines.push("", `**!! The Workers logged ${run.workerLogs.errors} error(s) and ${run.workerLogs.warnings} warning(s):** ${run.workerLogs.samples.map((s) => `${s.level} ×${s.count}: ${s.message.slice(0, 160)}`).join("; ")}`);
+    lines.push(
+      "",
+      `**!! The Workers logged ${run.workerLogs.errors} error(s) and ${run.workerLogs.warnings} warning(s):** ${run.workerLogs.samples.map((s) => `${s.level} ×${s.count}: ${s.message.slice(0, 160)}`).join("; ")}`,
+    );
   }
   if (run.totalErrors) lines.push("", `**!! ERRORS: ${run.totalErrors} failed requests in this run; its figures are not to be trusted.**`);
   return lines.join("\n");

@@ -20,7 +20,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { convertV4MiniflareOptions, Miniflare } from "miniflare";
 import { runLoad } from "../load.mjs";
 import { benchBindings } from "../scenarios.mjs";
 import { buildBundle, bundleComposition, childWorkerdPids, packageVersion, ROOT, workerdVersion } from "../server.mjs";
@@ -69,7 +69,16 @@ function wrangler(args) {
 export async function buildPeerBundle(outdir) {
   const started = performance.now();
   const metafile = join(outdir, "..", "peer-bundle-meta.json");
-  const { status, output, error } = await wrangler(["deploy", "--dry-run", "--config", PEER_CONFIG, "--outdir", outdir, "--metafile", metafile]);
+  const { status, output, error } = await wrangler([
+    "deploy",
+    "--dry-run",
+    "--config",
+    PEER_CONFIG,
+    "--outdir",
+    outdir,
+    "--metafile",
+    metafile,
+  ]);
   if (status !== 0) throw new Error(`wrangler deploy --dry-run (peer) failed (${status ?? error}):\n${output}`);
   const modules = readdirSync(outdir).filter((name) => /\.(m?js|cjs|wasm|bin|txt|html|sql)$/.test(name));
   const main = modules.find((name) => /\.m?js$/.test(name));
@@ -121,7 +130,9 @@ export async function peerSchemaSql() {
 /** Our migrations/*.sql, statement by statement, as bench/server.mjs applies them. */
 async function applyOurMigrations(db) {
   const dir = join(ROOT, "migrations");
-  const files = readdirSync(dir).filter((name) => name.endsWith(".sql") && statSync(join(dir, name)).isFile()).sort();
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith(".sql") && statSync(join(dir, name)).isFile())
+    .sort();
   let statements = 0;
   for (const file of files) {
     for (const sql of readFileSync(join(dir, file), "utf8").split("--> statement-breakpoint")) {
@@ -153,9 +164,20 @@ function logCollector() {
 }
 
 const typeOf = (name) =>
-  /\.m?js$/.test(name) ? "ESModule" : name.endsWith(".cjs") ? "CommonJS" : name.endsWith(".wasm") ? "CompiledWasm" : name.endsWith(".bin") ? "Data" : "Text";
+  /\.m?js$/.test(name)
+    ? "ESModule"
+    : name.endsWith(".cjs")
+      ? "CommonJS"
+      : name.endsWith(".wasm")
+        ? "CompiledWasm"
+        : name.endsWith(".bin")
+          ? "Data"
+          : "Text";
 const modulesOf = (bundle) =>
-  [bundle.main, ...bundle.modules.filter((name) => name !== bundle.main)].map((file) => ({ type: typeOf(file), path: join(bundle.outdir, file) }));
+  [bundle.main, ...bundle.modules.filter((name) => name !== bundle.main)].map((file) => ({
+    type: typeOf(file),
+    path: join(bundle.outdir, file),
+  }));
 
 /** Both Workers (and the peer's variants) in one workerd, each on its own direct socket. */
 async function startBoth(ours, peer, { ourSecrets, peerSecret, logs }) {
@@ -234,7 +256,8 @@ async function call(url, { method = "GET", headers = {}, json } = {}) {
 }
 
 function expect(result, status, what) {
-  if (result.status !== status) throw new Error(`setup: ${what} answered ${result.status}, expected ${status}: ${result.text.slice(0, 500)}`);
+  if (result.status !== status)
+    throw new Error(`setup: ${what} answered ${result.status}, expected ${status}: ${result.text.slice(0, 500)}`);
   return result;
 }
 
@@ -285,7 +308,8 @@ async function setUpPeer(urls) {
   );
   const tokenName = "__Secure-better-auth.session_token";
   const cookie = cookieFrom(signUp.headers, tokenName);
-  if (!cookie) throw new Error(`setup: Better Auth's sign-up set no ${tokenName} cookie (Set-Cookie: ${signUp.headers.getSetCookie().join(" | ")})`);
+  if (!cookie)
+    throw new Error(`setup: Better Auth's sign-up set no ${tokenName} cookie (Set-Cookie: ${signUp.headers.getSetCookie().join(" | ")})`);
   const signIn = expect(
     await call(`${urls[PEER_CACHE]}/api/auth/sign-in/email`, {
       method: "POST",
@@ -298,15 +322,19 @@ async function setUpPeer(urls) {
   const cacheToken = cookieFrom(signIn.headers, tokenName);
   const cacheData = cookieFrom(signIn.headers, "__Secure-better-auth.session_data");
   if (!cacheToken || !cacheData) {
-    throw new Error(`setup: Better Auth's sign-in (cookie cache) set no session_token/session_data cookie (Set-Cookie: ${signIn.headers.getSetCookie().join(" | ")})`);
+    throw new Error(
+      `setup: Better Auth's sign-in (cookie cache) set no session_token/session_data cookie (Set-Cookie: ${signIn.headers.getSetCookie().join(" | ")})`,
+    );
   }
   return { email, userId: signUp.body.user.id, cookie, cacheCookies: `${cacheToken}; ${cacheData}` };
 }
 
 /** The rows: each a fixed GET plus the check every response must pass. */
 function rows(urls, ours, peer) {
-  const ourSession = (kind) => (status, body) => status === 200 && body.includes('"valid":true') && body.includes(`"kind":"${kind}"`) && body.includes(ours.userId);
-  const peerSession = (status, body) => status === 200 && body.startsWith("{") && body.includes('"session":{') && body.includes(peer.userId);
+  const ourSession = (kind) => (status, body) =>
+    status === 200 && body.includes('"valid":true') && body.includes(`"kind":"${kind}"`) && body.includes(ours.userId);
+  const peerSession = (status, body) =>
+    status === 200 && body.startsWith("{") && body.includes('"session":{') && body.includes(peer.userId);
   return [
     {
       id: "peer-get-session",
@@ -400,7 +428,8 @@ async function d1PerRequest(urls, peer) {
   const probe = async (name, cookie) => {
     let last;
     for (let i = 0; i < 3; i++) last = await call(`${urls[d1count(name)]}/api/auth/get-session`, { headers: { cookie } });
-    if (last.status !== 200 || !last.text.includes(peer.userId)) throw new Error(`setup: ${d1count(name)} get-session answered ${last.status}: ${last.text.slice(0, 300)}`);
+    if (last.status !== 200 || !last.text.includes(peer.userId))
+      throw new Error(`setup: ${d1count(name)} get-session answered ${last.status}: ${last.text.slice(0, 300)}`);
     const sql = last.headers.get("x-bench-d1-sql");
     return { d1Statements: Number(last.headers.get("x-bench-d1-statements")), sql: sql ? JSON.parse(sql) : null };
   };
@@ -424,7 +453,8 @@ function foreignBenchProcesses() {
     if (!/^\d+$/.test(entry) || ours.has(Number(entry))) continue;
     try {
       const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ").trim();
-      if (/(^|\/)workerd serve|bench\/run\.mjs|autocannon/.test(cmdline)) found.push({ pid: Number(entry), cmdline: cmdline.slice(0, 160) });
+      if (/(^|\/)workerd serve|bench\/run\.mjs|autocannon/.test(cmdline))
+        found.push({ pid: Number(entry), cmdline: cmdline.slice(0, 160) });
     } catch {
       // gone
     }
@@ -444,7 +474,14 @@ const median = (values) => {
  * interleaved. Returns the rows ({ name, rps, p50, p99, requests, errors, … }), the ratios
  * (ours / Better Auth, by throughput and by workerd CPU per request) and both bundle sizes.
  */
-export async function measurePeer({ quick = false, duration, connections, rounds, warmup, log = (line) => process.stderr.write(`${line}\n`) } = {}) {
+export async function measurePeer({
+  quick = false,
+  duration,
+  connections,
+  rounds,
+  warmup,
+  log = (line) => process.stderr.write(`${line}\n`),
+} = {}) {
   const base = defaults(quick);
   const settings = {
     durationSeconds: Number(duration ?? base.durationSeconds),
@@ -471,8 +508,12 @@ export async function measurePeer({ quick = false, duration, connections, rounds
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    log(`peer bench (${quick ? "quick" : "full"}): ${settings.rounds} round(s) of ${settings.durationSeconds} s per row after ${settings.warmupSeconds} s of warm-up, ${settings.connections} connections`);
-    log("building both: wrangler deploy --dry-run (ours as bench/server.mjs does; Better Auth with --config bench/peer/wrangler.peer.toml) …");
+    log(
+      `peer bench (${quick ? "quick" : "full"}): ${settings.rounds} round(s) of ${settings.durationSeconds} s per row after ${settings.warmupSeconds} s of warm-up, ${settings.connections} connections`,
+    );
+    log(
+      "building both: wrangler deploy --dry-run (ours as bench/server.mjs does; Better Auth with --config bench/peer/wrangler.peer.toml) …",
+    );
     const peerBuild = buildPeerBundle(join(tmp, "peer", "bundle"));
     peerBuild.catch(() => {}); // awaited below; ours may throw first
     const ours = buildBundle(join(tmp, "ours", "bundle"));
@@ -482,14 +523,20 @@ export async function measurePeer({ quick = false, duration, connections, rounds
     log("starting both on one workerd (Miniflare, direct sockets) …");
     server = await startBoth(ours, peer, { ourSecrets: benchBindings(), peerSecret: randomSecret(), logs });
     const workers = {
-      ours: { name: OURS, compatibilityDate: server.compatibilityDate, compatibilityFlags: server.compatibilityFlags, migrationStatements: server.ourMigrationStatements },
+      ours: {
+        name: OURS,
+        compatibilityDate: server.compatibilityDate,
+        compatibilityFlags: server.compatibilityFlags,
+        migrationStatements: server.ourMigrationStatements,
+      },
       peer: {
         name: PEER,
         compatibilityDate: server.peerCompatibilityDate,
         compatibilityFlags: server.peerCompatibilityFlags,
         baseURL: PEER_BASE_URL,
         schemaTables: server.peerSchema.tables,
-        options: "emailAndPassword, the D1 binding as database, /get-session left out of its rate limiter, telemetry off; otherwise defaults",
+        options:
+          "emailAndPassword, the D1 binding as database, /get-session left out of its rate limiter, telemetry off; otherwise defaults",
       },
       startSeconds: server.startSeconds,
       cpuAccounting: server.workerdPid ? "/proc/<workerd pid>/stat" : "unavailable",
@@ -506,7 +553,8 @@ export async function measurePeer({ quick = false, duration, connections, rounds
     // Before anything is timed: one request of each row must pass its check.
     for (const row of table) {
       const probe = await call(`${row.base}${row.path}`, { headers: row.headers });
-      if (!row.valid(probe.status, probe.text)) throw new Error(`setup: ${row.title} answered ${probe.status}: ${probe.text.slice(0, 300)}`);
+      if (!row.valid(probe.status, probe.text))
+        throw new Error(`setup: ${row.title} answered ${probe.status}: ${probe.text.slice(0, 300)}`);
     }
     const load = (row, durationSeconds) =>
       runLoad({ baseUrl: row.base, spec: row.spec, connections: settings.connections, durationSeconds, workerdPid: server.workerdPid });
@@ -523,7 +571,13 @@ export async function measurePeer({ quick = false, duration, connections, rounds
         const logsBefore = logs.snapshot();
         const result = await load(row, settings.durationSeconds);
         const badBodies = row.counter.bad - badBefore;
-        const sample = { round: round + 1, ...result, badBodies, errors: result.errors + badBodies, workerErrorLogs: logs.snapshot().error - logsBefore.error };
+        const sample = {
+          round: round + 1,
+          ...result,
+          badBodies,
+          errors: result.errors + badBodies,
+          workerErrorLogs: logs.snapshot().error - logsBefore.error,
+        };
         row.samples.push(sample);
         log(
           `  r${round + 1} ${row.id.padEnd(30)} ${Math.round(result.rps).toString().padStart(6)} rps  p50 ${result.latencyMs.p50} ms  p99 ${result.latencyMs.p99} ms  ${result.requests} req  errors ${sample.errors}${sample.errors ? " !!" : ""}  workerd ${result.workerdCpuMsPerRequest?.toFixed(3) ?? "?"} ms CPU/req`,
@@ -541,9 +595,13 @@ export async function measurePeer({ quick = false, duration, connections, rounds
       const requests = row.samples.reduce((sum, s) => sum + s.requests, 0);
       const seconds = row.samples.reduce((sum, s) => sum + s.durationSeconds, 0);
       const cpuRequests = row.samples.filter((s) => s.workerdCpuMsPerRequest !== null);
-      const cpu = cpuRequests.length ? cpuRequests.reduce((sum, s) => sum + s.workerdCpuMsPerRequest * s.requests, 0) / cpuRequests.reduce((sum, s) => sum + s.requests, 0) : null;
+      const cpu = cpuRequests.length
+        ? cpuRequests.reduce((sum, s) => sum + s.workerdCpuMsPerRequest * s.requests, 0) /
+          cpuRequests.reduce((sum, s) => sum + s.requests, 0)
+        : null;
       const statusCodes = {};
-      for (const s of row.samples) for (const [code, count] of Object.entries(s.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
+      for (const s of row.samples)
+        for (const [code, count] of Object.entries(s.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + count;
       const result = {
         id: row.id,
         name: row.title,
@@ -594,7 +652,9 @@ export async function measurePeer({ quick = false, duration, connections, rounds
         byThroughput: p.result.rps > 0 ? o.result.rps / p.result.rps : null,
         byThroughputPerRound: perRound,
         byCpuPerRequest:
-          o.result.workerdCpuMsPerRequest && p.result.workerdCpuMsPerRequest ? p.result.workerdCpuMsPerRequest / o.result.workerdCpuMsPerRequest : null,
+          o.result.workerdCpuMsPerRequest && p.result.workerdCpuMsPerRequest
+            ? p.result.workerdCpuMsPerRequest / o.result.workerdCpuMsPerRequest
+            : null,
         target: 1.5,
       };
     };
@@ -605,15 +665,22 @@ export async function measurePeer({ quick = false, duration, connections, rounds
       r.met = clean && r.byThroughput !== null ? r.byThroughput >= r.target : null;
     }
     // Informative: ours against the two variants (each one Better Auth option away from its defaults).
-    for (const [id, key] of [["peer-get-session-joins", "joins"], ["peer-get-session-cookie-cache", "cookie-cache"]]) {
+    for (const [id, key] of [
+      ["peer-get-session-joins", "joins"],
+      ["peer-get-session-cookie-cache", "cookie-cache"],
+    ]) {
       const variant = byId[id].result;
-      for (const [ourId, ourKey] of [["ours-verify-hs256", "verify-hs256"], ["ours-verify-cookie", "verify-cookie"]]) {
+      for (const [ourId, ourKey] of [
+        ["ours-verify-hs256", "verify-hs256"],
+        ["ours-verify-cookie", "verify-cookie"],
+      ]) {
         const o = byId[ourId].result;
         ratios[`${ourKey}-vs-peer-${key}`] = {
           ours: o.name,
           peer: variant.name,
           byThroughput: variant.rps > 0 ? o.rps / variant.rps : null,
-          byCpuPerRequest: o.workerdCpuMsPerRequest && variant.workerdCpuMsPerRequest ? variant.workerdCpuMsPerRequest / o.workerdCpuMsPerRequest : null,
+          byCpuPerRequest:
+            o.workerdCpuMsPerRequest && variant.workerdCpuMsPerRequest ? variant.workerdCpuMsPerRequest / o.workerdCpuMsPerRequest : null,
           informative: true,
         };
       }
@@ -624,7 +691,13 @@ export async function measurePeer({ quick = false, duration, connections, rounds
       date: new Date().toISOString(),
       mode: quick ? "quick" : "full",
       settings,
-      machine: { cpuModel: os.cpus()[0]?.model ?? "unknown", cores: os.cpus().length, loadBefore, loadAfter: os.loadavg(), otherBenchProcesses: others },
+      machine: {
+        cpuModel: os.cpus()[0]?.model ?? "unknown",
+        cores: os.cpus().length,
+        loadBefore,
+        loadAfter: os.loadavg(),
+        otherBenchProcesses: others,
+      },
       versions: {
         node: process.version,
         workerd: workerdVersion(),
@@ -636,7 +709,12 @@ export async function measurePeer({ quick = false, duration, connections, rounds
       },
       workers,
       bundles: {
-        ours: { gzipKiB: ours.gzipKiB, rawKiB: ours.rawKiB, wranglerReported: ours.wranglerReported, largestInputs: ours.largestInputs?.slice(0, 8) ?? null },
+        ours: {
+          gzipKiB: ours.gzipKiB,
+          rawKiB: ours.rawKiB,
+          wranglerReported: ours.wranglerReported,
+          largestInputs: ours.largestInputs?.slice(0, 8) ?? null,
+        },
         peer: { gzipKiB: peer.gzipKiB, rawKiB: peer.rawKiB, wranglerReported: peer.wranglerReported, largestInputs: peer.largestInputs },
       },
       perRequest: {

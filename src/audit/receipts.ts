@@ -1,6 +1,6 @@
-import type { Config } from "../env";
-import { ed25519FromSeed, type Ed25519KeyPair } from "../crypto/ed25519";
+import { type Ed25519KeyPair, ed25519FromSeed } from "../crypto/ed25519";
 import { signJwt } from "../crypto/jwt";
+import type { Config } from "../env";
 import type { ChainedEvent } from "./chain";
 
 /** Trust receipts: EdDSA compact JWS, `typ: receipt+jwt`, over an event and its place in the chain. */

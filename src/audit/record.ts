@@ -1,10 +1,10 @@
-import { database } from "../db/client";
-import { addressKey } from "../rate-limit/client-address";
 import { parkInOutbox } from "../db/audit-events";
+import { database } from "../db/client";
 import { LEDGER_NAME, type LedgerEntry } from "../durable-objects/audit-ledger";
 import type { Bindings } from "../env";
 import { countAuditEvent } from "../metrics/audit-counters";
 import { flushMetrics } from "../metrics/batch";
+import { addressKey } from "../rate-limit/client-address";
 import { withTimeout } from "../with-timeout";
 
 /** Every auth event type the system records. */
@@ -143,7 +143,6 @@ export async function deliverToLedger(env: Bindings, entry: LedgerEntry): Promis
     console.error(JSON.stringify({ msg: "audit event could not be stored", event: entry, error: String(error) }));
   }
 }
-
 
 /** An auditor for one request (or one Durable Object event), stamping each event with `meta`. */
 export function createAuditor(env: Bindings, meta: RequestMeta, waitUntil: (work: Promise<unknown>) => void): Auditor {

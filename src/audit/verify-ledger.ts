@@ -1,8 +1,8 @@
-import type { Bindings } from "../env";
-import type { Database } from "../db/client";
 import { eventsFromSeq } from "../db/audit-events";
+import type { Database } from "../db/client";
 import { LEDGER_NAME, type LedgerHead } from "../durable-objects/audit-ledger";
-import { GENESIS_HASH, verifyChainRun, type ChainBreak } from "./chain";
+import type { Bindings } from "../env";
+import { type ChainBreak, GENESIS_HASH, verifyChainRun } from "./chain";
 
 const PAGE = 500;
 

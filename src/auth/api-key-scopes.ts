@@ -1,7 +1,7 @@
 import type { Config } from "../env";
 import { ApiError } from "../errors";
 import { MESH_ROLES } from "../mesh/permissions";
-import { roleAtLeast, type Role } from "./roles";
+import { type Role, roleAtLeast } from "./roles";
 
 /** The scope that lets a node fetch its own token: any mesh role, or `sage:bootstrap:<role>` for one. */
 export const BOOTSTRAP_SCOPE = "sage:bootstrap";

@@ -1,11 +1,11 @@
-import { forgetUser } from "./live-state";
-import type { Config } from "../env";
 import type { Auditor } from "../audit/record";
-import type { Database } from "../db/client";
 import { constantTimeEqual } from "../crypto/digest";
 import { utf8 } from "../crypto/encoding";
 import { hashPassword } from "../crypto/password";
+import type { Database } from "../db/client";
 import { countActiveAdmins, findUserByEmail, promoteBootstrapAdmin } from "../db/users";
+import type { Config } from "../env";
+import { forgetUser } from "./live-state";
 
 /**
  * The documented way to get the first admin: with `BOOTSTRAP_ADMIN_EMAIL` and
@@ -14,13 +14,7 @@ import { countActiveAdmins, findUserByEmail, promoteBootstrapAdmin } from "../db
  * password to the bootstrap one and ends the account's sessions, so somebody who registered
  * the address first gains nothing. Once an admin exists this does nothing.
  */
-export async function bootstrapAdminOnLogin(
-  db: Database,
-  config: Config,
-  audit: Auditor,
-  email: string,
-  password: string,
-): Promise<void> {
+export async function bootstrapAdminOnLogin(db: Database, config: Config, audit: Auditor, email: string, password: string): Promise<void> {
   const bootstrap = config.bootstrapAdmin;
   if (!bootstrap || email !== bootstrap.email) return;
   if (!constantTimeEqual(utf8(password), utf8(bootstrap.password))) return;

@@ -1,18 +1,18 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
-import { peekHeader, TokenError } from "../crypto/jwt";
 import { sha256Hex } from "../crypto/digest";
+import { peekHeader, TokenError } from "../crypto/jwt";
 import { ApiError } from "../errors";
-import { verifyAccessToken } from "../tokens/access-token";
 import { REFERENCE_PATTERN } from "../pqc/references";
+import { verifyAccessToken } from "../tokens/access-token";
 import { PQC_TOKEN_TYP } from "../tokens/pqc-token";
 import { verifyWidgetToken, WIDGET_TOKEN_TYP } from "../tokens/widget-token";
 import { invalidApiKey, verifyApiKey } from "./api-key-verifier";
 import { liveApiKey, liveSession, liveSessionByCookieHash } from "./live-state";
 import { presentedPqcCredential, verifyPqcCredential } from "./pqc-credential";
 import type { Principal } from "./principal";
-import type { StateFreshness } from "./route-credentials";
 import { lowerRole } from "./roles";
+import type { StateFreshness } from "./route-credentials";
 import { readSessionCookie } from "./session-cookie";
 import { assertWidgetOrigin } from "./widget-origin";
 
@@ -95,7 +95,13 @@ const widgetTokenReader: CredentialReader = async (c, state) => {
   if (claims.sessionId === undefined) return { ...widget, userId: claims.sub, email: "", role: "guest", sessionId: null };
   const live = await liveSession(c, claims.sessionId, state);
   if (!live || live.user.id !== claims.sub) throw invalidToken("The widget token is invalid, expired or revoked.");
-  return { ...widget, userId: live.user.id, email: live.user.email, role: lowerRole(claims.role, live.user.role), sessionId: claims.sessionId };
+  return {
+    ...widget,
+    userId: live.user.id,
+    email: live.user.email,
+    role: lowerRole(claims.role, live.user.role),
+    sessionId: claims.sessionId,
+  };
 };
 
 /** Methods that change nothing (RFC 9110 §9.2.1). */
@@ -111,7 +117,10 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
 function assertCookieChangeFromOwnOrigin(c: Context<AppEnv>): void {
   if (SAFE_METHODS.has(c.req.method)) return;
   if (c.req.header("Origin") === new URL(c.req.url).origin) return;
-  throw new ApiError("origin_not_allowed", "A change made with the session cookie must come from this service's own pages; other clients send a bearer token.");
+  throw new ApiError(
+    "origin_not_allowed",
+    "A change made with the session cookie must come from this service's own pages; other clients send a bearer token.",
+  );
 }
 
 const sessionCookieReader: CredentialReader = async (c, state) => {
@@ -158,8 +167,13 @@ const apiKeyReader: CredentialReader = async (c, state) => {
   const key = c.req.header("X-API-Key");
   if (key === undefined) return undefined;
   if (key.length > 128) throw invalidApiKey();
-  return verifyApiKey(c.get("config"), c.get("db"), key, c.get("audit"), (work) => c.executionCtx.waitUntil(work), (hash, isUsable) =>
-    liveApiKey(c, hash, isUsable, state),
+  return verifyApiKey(
+    c.get("config"),
+    c.get("db"),
+    key,
+    c.get("audit"),
+    (work) => c.executionCtx.waitUntil(work),
+    (hash, isUsable) => liveApiKey(c, hash, isUsable, state),
   );
 };
 

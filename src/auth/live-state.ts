@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { findApiKeyByHash } from "../db/api-keys";
-import { database, type Database } from "../db/client";
+import { type Database, database } from "../db/client";
 import { findLiveSession, findLiveSessionByCookieHash } from "../db/sessions";
 import { RevocableStateCache } from "./revocable-state-cache";
 import type { StateFreshness } from "./route-credentials";

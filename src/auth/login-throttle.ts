@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
+import { SESSION_TTL_MS, signInAddressesSince } from "../db/sessions";
 import type { WindowDecision } from "../durable-objects/rate-limiter";
 import type { ApiError } from "../errors";
-import { SESSION_TTL_MS, signInAddressesSince } from "../db/sessions";
 import { addressKey } from "../rate-limit/client-address";
 import {
   clientIpKey,
@@ -52,7 +52,12 @@ async function signedInFrom(c: Context<AppEnv>, email: string, address: string):
 }
 
 /** The 429 for a refused login attempt, recorded with the limit that refused it. */
-async function auditedRefusal(c: Context<AppEnv>, email: string, limit: "account" | "account_address", decision: WindowDecision): Promise<ApiError> {
+async function auditedRefusal(
+  c: Context<AppEnv>,
+  email: string,
+  limit: "account" | "account_address",
+  decision: WindowDecision,
+): Promise<ApiError> {
   await c.get("audit").record({ type: "login.rate_limited", subject: await emailSubject(email), details: { limit } });
   return rateLimited(decision);
 }

@@ -31,7 +31,5 @@ export async function sendPasswordResetMail(c: Context<AppEnv>, user: Pick<UserR
  * for the answers that must not depend on whether, or how fast, mail went out.
  */
 export function inBackground(c: Context<AppEnv>, work: () => Promise<void>): void {
-  c.executionCtx.waitUntil(
-    work().catch((error: unknown) => console.error(`[${c.get("requestId")}] background mail failed`, error)),
-  );
+  c.executionCtx.waitUntil(work().catch((error: unknown) => console.error(`[${c.get("requestId")}] background mail failed`, error)));
 }

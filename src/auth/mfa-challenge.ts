@@ -2,7 +2,15 @@ import type { Context } from "hono";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import type { Database } from "../db/client";
-import { acceptTotpStep, attemptMfaChallenge, completeMfaChallenge, createMfaChallenge, findTotp, hasConfirmedTotp, MFA_CHALLENGE_TTL_MS } from "../db/mfa";
+import {
+  acceptTotpStep,
+  attemptMfaChallenge,
+  completeMfaChallenge,
+  createMfaChallenge,
+  findTotp,
+  hasConfirmedTotp,
+  MFA_CHALLENGE_TTL_MS,
+} from "../db/mfa";
 import { countPasskeys } from "../db/passkeys";
 import type { UserRow } from "../db/schema";
 import { findUserById } from "../db/users";

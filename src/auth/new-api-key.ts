@@ -1,7 +1,7 @@
 import type { AuthEvent } from "../audit/record";
 import { generateApiKey } from "../crypto/api-key";
 import { sha256Hex } from "../crypto/digest";
-import { newApiKeyRow, type NewApiKey } from "../db/api-keys";
+import { type NewApiKey, newApiKeyRow } from "../db/api-keys";
 import type { ApiKeyRow } from "../db/schema";
 import { isoTime } from "../schemas/common";
 

@@ -1,5 +1,5 @@
-import type { PqcPrincipal } from "./principal";
 import { sha256Hex } from "../crypto/digest";
+import type { PqcPrincipal } from "./principal";
 
 /**
  * PQC credentials this isolate has already verified, so a repeated token skips the ML-DSA-65

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
-import { TokenError, peekHeader } from "../crypto/jwt";
+import { peekHeader, TokenError } from "../crypto/jwt";
 import { ApiError } from "../errors";
 import { observeMetric } from "../metrics/batch";
 import { pqcVerificationKey } from "../pqc/keyring";

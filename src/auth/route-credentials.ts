@@ -4,7 +4,13 @@ import type { Principal } from "./principal";
 /** The kinds of verified credential a principal can come from. */
 export type CredentialKind = Principal["kind"];
 
-export const CREDENTIAL_KINDS = ["access_token", "session_cookie", "api_key", "pqc_token", "widget_token"] as const satisfies readonly CredentialKind[];
+export const CREDENTIAL_KINDS = [
+  "access_token",
+  "session_cookie",
+  "api_key",
+  "pqc_token",
+  "widget_token",
+] as const satisfies readonly CredentialKind[];
 
 /**
  * How current the state behind a session or API key must be: `bounded` may come from the isolate's
@@ -204,9 +210,13 @@ export function acceptsKind(policy: CredentialPolicy, kind: CredentialKind): boo
 /** Refuses (403) a verified credential of a kind the route does not accept. */
 export function assertCredentialAccepted(policy: CredentialPolicy, principal: Principal): void {
   if (acceptsKind(policy, principal.kind)) return;
-  throw new ApiError("forbidden", `This route does not accept a ${KIND_NAMES[principal.kind]}; it accepts: ${describeKinds(policy.accept)}.`, {
-    "WWW-Authenticate": 'Bearer error="insufficient_scope"',
-  });
+  throw new ApiError(
+    "forbidden",
+    `This route does not accept a ${KIND_NAMES[principal.kind]}; it accepts: ${describeKinds(policy.accept)}.`,
+    {
+      "WWW-Authenticate": 'Bearer error="insufficient_scope"',
+    },
+  );
 }
 
 const STATE_NAMES: Record<StateFreshness, string> = {

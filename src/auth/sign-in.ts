@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
-import { createSession } from "../db/sessions";
 import type { SessionRow, UserRow } from "../db/schema";
+import { createSession } from "../db/sessions";
 import { isEmailVerified, publicProfile } from "../db/users";
 import { issueAccessToken } from "../tokens/access-token";
 import { setSessionCookie } from "./session-cookie";

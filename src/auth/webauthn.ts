@@ -1,16 +1,16 @@
 import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
   type AuthenticationResponseJSON,
   type AuthenticatorTransport,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
   type RegistrationResponseJSON,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
 } from "@simplewebauthn/server";
-import type { Config } from "../env";
 import { fromBase64Url, utf8 } from "../crypto/encoding";
-import type { PasskeyRow } from "../db/schema";
 import { WEBAUTHN_CHALLENGE_TTL_MS } from "../db/passkeys";
+import type { PasskeyRow } from "../db/schema";
+import type { Config } from "../env";
 
 /**
  * WebAuthn through @simplewebauthn/server, with the relying party from config (WEBAUTHN_RP_ID,
@@ -84,4 +84,3 @@ export async function verifyAssertion(
     return undefined;
   }
 }
-

@@ -31,7 +31,8 @@ export async function ed25519VerificationKey(kid: string, x: string): Promise<Ve
   return {
     kid,
     alg: "EdDSA",
-    verify: async (data, signature) => signature.length === ED25519_SIGNATURE_BYTES && crypto.subtle.verify("Ed25519", publicKey, signature, data),
+    verify: async (data, signature) =>
+      signature.length === ED25519_SIGNATURE_BYTES && crypto.subtle.verify("Ed25519", publicKey, signature, data),
   };
 }
 

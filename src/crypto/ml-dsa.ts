@@ -79,11 +79,9 @@ let selected: Promise<MlDsa65> | undefined;
 
 /** The fastest implementation this runtime has, chosen once per isolate. */
 export function mlDsa65(): Promise<MlDsa65> {
-  selected ??= crypto.subtle
-    .importKey("raw-seed" as "raw", new Uint8Array(ML_DSA_65.seedBytes), ALGORITHM, false, ["sign"])
-    .then(
-      () => webCryptoMlDsa65,
-      () => nobleMlDsa65,
-    );
+  selected ??= crypto.subtle.importKey("raw-seed" as "raw", new Uint8Array(ML_DSA_65.seedBytes), ALGORITHM, false, ["sign"]).then(
+    () => webCryptoMlDsa65,
+    () => nobleMlDsa65,
+  );
   return selected;
 }

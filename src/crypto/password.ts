@@ -1,7 +1,7 @@
+import { isWellFormedText } from "../auth/password-policy";
 import { constantTimeEqual } from "./digest";
 import { fromBase64Url, toBase64Url, utf8 } from "./encoding";
 import { randomBytes } from "./random";
-import { isWellFormedText } from "../auth/password-policy";
 
 /**
  * Password hashing that is safe to run on Cloudflare's production runtime.
@@ -51,10 +51,7 @@ async function derive(password: string, salt: Uint8Array, params: PasswordHashPa
 }
 
 /** Hashes a password into a self-describing PHC string. */
-export async function hashPassword(
-  password: string,
-  params: PasswordHashParams = CURRENT_PASSWORD_PARAMS,
-): Promise<string> {
+export async function hashPassword(password: string, params: PasswordHashParams = CURRENT_PASSWORD_PARAMS): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const hash = await derive(password, salt, params);
   return `$${ALGORITHM_ID}$i=${params.iterations},r=${params.rounds}$${toBase64Url(salt)}$${toBase64Url(hash)}`;
@@ -93,8 +90,7 @@ export async function verifyPassword(password: string, phc: string): Promise<Pas
   const candidate = await derive(password, parsed.salt, parsed.params);
   const valid = constantTimeEqual(candidate, parsed.hash);
   const needsRehash =
-    parsed.params.iterations !== CURRENT_PASSWORD_PARAMS.iterations ||
-    parsed.params.rounds !== CURRENT_PASSWORD_PARAMS.rounds;
+    parsed.params.iterations !== CURRENT_PASSWORD_PARAMS.iterations || parsed.params.rounds !== CURRENT_PASSWORD_PARAMS.rounds;
   return { valid, needsRehash };
 }
 

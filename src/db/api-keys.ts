@@ -1,9 +1,9 @@
-import { and, desc, eq, isNull, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, isNull, type SQL, sql } from "drizzle-orm";
 import type { Role } from "../auth/roles";
 import type { Database } from "./client";
-import { preparedPerDatabase } from "./prepared";
 import { afterCursor, type Cursor } from "./cursor";
-import { apiKeys, users, type ApiKeyRow } from "./schema";
+import { preparedPerDatabase } from "./prepared";
+import { type ApiKeyRow, apiKeys, users } from "./schema";
 
 export interface NewApiKey {
   keyHash: string;

@@ -75,7 +75,10 @@ export async function findEvent(db: Database, id: string): Promise<ExportedEvent
 
 /** Parks an event that could not reach the ledger; the ledger drains these. */
 export async function parkInOutbox(db: Database, id: string, event: unknown): Promise<void> {
-  await db.insert(auditOutbox).values({ id, event: JSON.stringify(event), createdAt: Date.now() }).onConflictDoNothing();
+  await db
+    .insert(auditOutbox)
+    .values({ id, event: JSON.stringify(event), createdAt: Date.now() })
+    .onConflictDoNothing();
 }
 
 export function outboxBatch(db: Database, afterId: string, limit: number) {

@@ -2,7 +2,7 @@ import { and, eq, gt, isNull } from "drizzle-orm";
 import { sha256Hex } from "../crypto/digest";
 import { randomBase64Url } from "../crypto/random";
 import type { Database } from "./client";
-import { emailTokens, type EmailTokenRow } from "./schema";
+import { type EmailTokenRow, emailTokens } from "./schema";
 
 export type EmailTokenPurpose = EmailTokenRow["purpose"];
 
@@ -46,7 +46,14 @@ export async function findLiveEmailToken(db: Database, purpose: EmailTokenPurpos
   return db
     .select()
     .from(emailTokens)
-    .where(and(eq(emailTokens.tokenHash, await sha256Hex(token)), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, Date.now())))
+    .where(
+      and(
+        eq(emailTokens.tokenHash, await sha256Hex(token)),
+        eq(emailTokens.purpose, purpose),
+        isNull(emailTokens.usedAt),
+        gt(emailTokens.expiresAt, Date.now()),
+      ),
+    )
     .get();
 }
 
@@ -58,6 +65,13 @@ export function claimEmailTokenStatement(db: Database, row: Pick<EmailTokenRow, 
   return db
     .update(emailTokens)
     .set({ usedAt: at })
-    .where(and(eq(emailTokens.tokenHash, row.tokenHash), eq(emailTokens.purpose, row.purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, at)))
+    .where(
+      and(
+        eq(emailTokens.tokenHash, row.tokenHash),
+        eq(emailTokens.purpose, row.purpose),
+        isNull(emailTokens.usedAt),
+        gt(emailTokens.expiresAt, at),
+      ),
+    )
     .returning({ userId: emailTokens.userId });
 }

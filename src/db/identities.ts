@@ -1,6 +1,6 @@
 import { and, asc, eq, exists, isNull, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "./client";
-import { apiKeys, passkeys, recoveryCodes, totpCredentials, userIdentities, users, type UserIdentityRow, type UserRow } from "./schema";
+import { apiKeys, passkeys, recoveryCodes, totpCredentials, type UserIdentityRow, type UserRow, userIdentities, users } from "./schema";
 import { NO_PASSWORD } from "./users";
 
 /** The identity (provider, subject) and the user it belongs to. */
@@ -33,7 +33,10 @@ export function insertIdentity(
 
 /** Records a sign-in through an identity, with the email the provider reported this time. */
 export async function touchIdentity(db: Database, id: string, email: string | undefined, emailVerified: boolean): Promise<void> {
-  await db.update(userIdentities).set({ lastSignInAt: Date.now(), email: email ?? null, emailVerified }).where(eq(userIdentities.id, id));
+  await db
+    .update(userIdentities)
+    .set({ lastSignInAt: Date.now(), email: email ?? null, emailVerified })
+    .where(eq(userIdentities.id, id));
 }
 
 export function listIdentities(db: Database, userId: string): Promise<UserIdentityRow[]> {
@@ -44,7 +47,11 @@ export function listIdentities(db: Database, userId: string): Promise<UserIdenti
  * Unlinks one of a user's identities unless it is their last way to sign in (no password and no
  * other identity). One conditional DELETE, so two concurrent unlinks cannot remove both last ways.
  */
-export async function unlinkIdentity(db: Database, userId: string, identityId: string): Promise<"unlinked" | "not_found" | "last_sign_in_method"> {
+export async function unlinkIdentity(
+  db: Database,
+  userId: string,
+  identityId: string,
+): Promise<"unlinked" | "not_found" | "last_sign_in_method"> {
   const otherWayIn = or(
     sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND ${users.passwordHash} != ${NO_PASSWORD})`,
     sql`EXISTS (SELECT 1 FROM ${userIdentities} AS other WHERE other.user_id = ${userId} AND other.id != ${identityId})`,
@@ -81,7 +88,12 @@ function unvouchedWhileUnconfirmed(db: Database, userId: string, email: string) 
 
 /** Holds while the account has such identities (a condition for the batch that confirms the address). */
 export function hasUnvouchedIdentities(db: Database, userId: string, email: string) {
-  return exists(db.select({ id: userIdentities.id }).from(userIdentities).where(unvouchedWhileUnconfirmed(db, userId, email)));
+  return exists(
+    db
+      .select({ id: userIdentities.id })
+      .from(userIdentities)
+      .where(unvouchedWhileUnconfirmed(db, userId, email)),
+  );
 }
 
 /** Unlinks those identities; a statement for the batch that confirms the address. */
@@ -99,8 +111,14 @@ export function unlinkUnvouchedIdentitiesStatement(db: Database, userId: string,
  */
 export function endPlantedWaysInStatements(db: Database, userId: string, onlyIf: SQL, at: number) {
   return [
-    db.delete(passkeys).where(and(eq(passkeys.userId, userId), onlyIf)).returning({ id: passkeys.id }),
-    db.delete(totpCredentials).where(and(eq(totpCredentials.userId, userId), onlyIf)).returning({ userId: totpCredentials.userId }),
+    db
+      .delete(passkeys)
+      .where(and(eq(passkeys.userId, userId), onlyIf))
+      .returning({ id: passkeys.id }),
+    db
+      .delete(totpCredentials)
+      .where(and(eq(totpCredentials.userId, userId), onlyIf))
+      .returning({ userId: totpCredentials.userId }),
     db.delete(recoveryCodes).where(and(eq(recoveryCodes.userId, userId), onlyIf)),
     db
       .update(apiKeys)

@@ -58,7 +58,10 @@ export async function acceptTotpStep(db: Database, userId: string, step: number,
 
 /** Removes the authenticator and every recovery code: MFA off. */
 export async function deleteTotp(db: Database, userId: string): Promise<void> {
-  await db.batch([db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)), db.delete(totpCredentials).where(eq(totpCredentials.userId, userId))]);
+  await db.batch([
+    db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)),
+    db.delete(totpCredentials).where(eq(totpCredentials.userId, userId)),
+  ]);
 }
 
 /** Ten recovery codes per enrolment. */
@@ -81,7 +84,9 @@ export function normalizeRecoveryCode(code: string): string {
 export async function replaceRecoveryCodes(db: Database, userId: string): Promise<string[]> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode);
   const now = Date.now();
-  const rows = await Promise.all(codes.map(async (code) => ({ codeHash: await sha256Hex(normalizeRecoveryCode(code)), userId, createdAt: now })));
+  const rows = await Promise.all(
+    codes.map(async (code) => ({ codeHash: await sha256Hex(normalizeRecoveryCode(code)), userId, createdAt: now })),
+  );
   await db.batch([db.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId)), db.insert(recoveryCodes).values(rows)]);
   return codes;
 }
@@ -91,7 +96,13 @@ export async function useRecoveryCode(db: Database, userId: string, code: string
   const used = await db
     .update(recoveryCodes)
     .set({ usedAt: Date.now() })
-    .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, await sha256Hex(normalizeRecoveryCode(code))), isNull(recoveryCodes.usedAt)))
+    .where(
+      and(
+        eq(recoveryCodes.userId, userId),
+        eq(recoveryCodes.codeHash, await sha256Hex(normalizeRecoveryCode(code))),
+        isNull(recoveryCodes.usedAt),
+      ),
+    )
     .returning({ codeHash: recoveryCodes.codeHash });
   return used.length === 1;
 }
@@ -115,7 +126,9 @@ export const MFA_CHALLENGE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 export async function createMfaChallenge(db: Database, userId: string): Promise<string> {
   const challenge = randomBase64Url(32);
   const now = Date.now();
-  await db.insert(mfaChallenges).values({ challengeHash: await sha256Hex(challenge), userId, createdAt: now, expiresAt: now + MFA_CHALLENGE_TTL_MS });
+  await db
+    .insert(mfaChallenges)
+    .values({ challengeHash: await sha256Hex(challenge), userId, createdAt: now, expiresAt: now + MFA_CHALLENGE_TTL_MS });
   return challenge;
 }
 

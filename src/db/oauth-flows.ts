@@ -1,7 +1,7 @@
 import { and, eq, gt, lt } from "drizzle-orm";
 import { sha256Hex } from "../crypto/digest";
 import type { Database } from "./client";
-import { oauthFlows, signInTickets, type OAuthFlowRow } from "./schema";
+import { type OAuthFlowRow, oauthFlows, signInTickets } from "./schema";
 
 /** A provider sign-in must come back within 10 minutes (RFC 9700 leaves the figure to us; the issue fixes it). */
 export const OAUTH_FLOW_TTL_MS = 10 * 60 * 1000;
@@ -9,7 +9,11 @@ export const OAUTH_FLOW_TTL_MS = 10 * 60 * 1000;
 export const SIGN_IN_TICKET_TTL_MS = 60 * 1000;
 
 /** Stores a flow under the hash of its state, and drops flows that expired unused. */
-export async function insertFlow(db: Database, state: string, flow: Omit<OAuthFlowRow, "stateHash" | "createdAt" | "expiresAt">): Promise<void> {
+export async function insertFlow(
+  db: Database,
+  state: string,
+  flow: Omit<OAuthFlowRow, "stateHash" | "createdAt" | "expiresAt">,
+): Promise<void> {
   const now = Date.now();
   await db.batch([
     db.delete(oauthFlows).where(lt(oauthFlows.expiresAt, now)),
@@ -22,7 +26,11 @@ export async function insertFlow(db: Database, state: string, flow: Omit<OAuthFl
  * reads it, so a replayed or concurrent second callback finds nothing. Expired flows are not returned.
  */
 export async function consumeFlow(db: Database, state: string): Promise<OAuthFlowRow | undefined> {
-  const row = await db.delete(oauthFlows).where(eq(oauthFlows.stateHash, await sha256Hex(state))).returning().get();
+  const row = await db
+    .delete(oauthFlows)
+    .where(eq(oauthFlows.stateHash, await sha256Hex(state)))
+    .returning()
+    .get();
   return row && row.expiresAt > Date.now() ? row : undefined;
 }
 

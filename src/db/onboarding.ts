@@ -1,7 +1,7 @@
-import { and, eq, sql, type SQL } from "drizzle-orm";
-import { stagesBefore, type Stage } from "../onboarding/stages";
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import { type Stage, stagesBefore } from "../onboarding/stages";
 import type { Database } from "./client";
-import { apiKeys, onboardingStages, users, type ApiKeyRow, type OnboardingStageRow } from "./schema";
+import { type ApiKeyRow, apiKeys, type OnboardingStageRow, onboardingStages, users } from "./schema";
 
 /** Every stage the user has saved, with its data. */
 export function savedStages(db: Database, userId: string): Promise<OnboardingStageRow[]> {
@@ -78,7 +78,9 @@ export async function completeWithKey(db: Database, key: ApiKeyRow): Promise<Com
             useCount: literal(0, "use_count"),
           })
           .from(onboardingStages)
-          .where(and(eq(onboardingStages.userId, key.userId), eq(onboardingStages.stage, "completion"), eq(onboardingStages.apiKeyId, key.id))),
+          .where(
+            and(eq(onboardingStages.userId, key.userId), eq(onboardingStages.stage, "completion"), eq(onboardingStages.apiKeyId, key.id)),
+          ),
       )
       .returning({ id: apiKeys.id }),
   ]);

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, isNull, lt, or } from "drizzle-orm";
 import type { Database } from "./client";
-import { passkeys, webauthnChallenges, type PasskeyRow } from "./schema";
+import { type PasskeyRow, passkeys, webauthnChallenges } from "./schema";
 
 /** A WebAuthn ceremony lives 5 minutes (the options' timeout). */
 export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60 * 1000;
@@ -8,10 +8,17 @@ export const WEBAUTHN_CHALLENGE_TTL_MS = 5 * 60 * 1000;
 export type WebauthnChallengePurpose = (typeof webauthnChallenges.$inferSelect)["purpose"];
 
 /** Keeps the challenge of options just generated; answers the id the client sends back with its response. */
-export async function storeWebauthnChallenge(db: Database, purpose: WebauthnChallengePurpose, challenge: string, userId: string | null): Promise<string> {
+export async function storeWebauthnChallenge(
+  db: Database,
+  purpose: WebauthnChallengePurpose,
+  challenge: string,
+  userId: string | null,
+): Promise<string> {
   const id = crypto.randomUUID();
   const now = Date.now();
-  await db.insert(webauthnChallenges).values({ id, challenge, purpose, userId, createdAt: now, expiresAt: now + WEBAUTHN_CHALLENGE_TTL_MS });
+  await db
+    .insert(webauthnChallenges)
+    .values({ id, challenge, purpose, userId, createdAt: now, expiresAt: now + WEBAUTHN_CHALLENGE_TTL_MS });
   return id;
 }
 
@@ -69,6 +76,9 @@ export async function recordPasskeyUse(db: Database, id: string, previous: numbe
 
 /** Removes one of the user's passkeys; false when the user holds no such passkey. */
 export async function deletePasskey(db: Database, userId: string, id: string): Promise<boolean> {
-  const deleted = await db.delete(passkeys).where(and(eq(passkeys.id, id), eq(passkeys.userId, userId))).returning({ id: passkeys.id });
+  const deleted = await db
+    .delete(passkeys)
+    .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
+    .returning({ id: passkeys.id });
   return deleted.length === 1;
 }

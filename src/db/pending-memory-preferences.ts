@@ -1,7 +1,7 @@
 import { and, asc, eq, lte, sql } from "drizzle-orm";
 import type { Preferences } from "../schemas/preferences";
 import type { Database } from "./client";
-import { pendingMemoryPreferences, type PendingMemoryPreferencesRow } from "./schema";
+import { type PendingMemoryPreferencesRow, pendingMemoryPreferences } from "./schema";
 
 /** Records a preferences patch on its way to user memory; its id orders it after every earlier one. */
 export async function recordPendingPreferences(db: Database, userId: string, patch: Preferences): Promise<number> {
@@ -14,7 +14,11 @@ export async function recordPendingPreferences(db: Database, userId: string, pat
 
 /** The user's pending patches, oldest first. */
 export function listPendingPreferences(db: Database, userId: string): Promise<PendingMemoryPreferencesRow[]> {
-  return db.select().from(pendingMemoryPreferences).where(eq(pendingMemoryPreferences.userId, userId)).orderBy(asc(pendingMemoryPreferences.id));
+  return db
+    .select()
+    .from(pendingMemoryPreferences)
+    .where(eq(pendingMemoryPreferences.userId, userId))
+    .orderBy(asc(pendingMemoryPreferences.id));
 }
 
 /** Whether the user has any patch waiting (one indexed read). */

@@ -22,7 +22,10 @@ export interface RetiringKey {
 export async function adoptSigningKey(db: Database, jwk: AkpJwk, now: number, overlapMs: number): Promise<RetiringKey[]> {
   const publishedAtOfNewKey = sql`(select ${pqcKeys.publishedAt} from ${pqcKeys} where ${pqcKeys.kid} = ${jwk.kid})`;
   const [, retired] = await db.batch([
-    db.insert(pqcKeys).values({ kid: jwk.kid, jwk: JSON.stringify(jwk), publishedAt: now, retiresAt: null }).onConflictDoNothing(),
+    db
+      .insert(pqcKeys)
+      .values({ kid: jwk.kid, jwk: JSON.stringify(jwk), publishedAt: now, retiresAt: null })
+      .onConflictDoNothing(),
     db
       .update(pqcKeys)
       .set({ retiresAt: now + overlapMs })

@@ -45,11 +45,23 @@ const RULES: Record<string, PruneRule> = {
   },
   mesh_sockets: { table: meshSockets, key: meshSockets.socketId, dead: (now) => lt(meshSockets.expiresAt, now - PRUNE_GRACE_MS) },
   // Refused from the instant of expiry by their lookup (`expires_at > now`); the grace only delays the delete.
-  pqc_references: { table: pqcReferences, key: pqcReferences.referenceHash, dead: (now) => lt(pqcReferences.expiresAt, now - PRUNE_GRACE_MS) },
+  pqc_references: {
+    table: pqcReferences,
+    key: pqcReferences.referenceHash,
+    dead: (now) => lt(pqcReferences.expiresAt, now - PRUNE_GRACE_MS),
+  },
   // Account security: each refused from the instant of expiry by its lookup, like PQC references.
   email_tokens: { table: emailTokens, key: emailTokens.tokenHash, dead: (now) => lt(emailTokens.expiresAt, now - PRUNE_GRACE_MS) },
-  mfa_challenges: { table: mfaChallenges, key: mfaChallenges.challengeHash, dead: (now) => lt(mfaChallenges.expiresAt, now - PRUNE_GRACE_MS) },
-  webauthn_challenges: { table: webauthnChallenges, key: webauthnChallenges.id, dead: (now) => lt(webauthnChallenges.expiresAt, now - PRUNE_GRACE_MS) },
+  mfa_challenges: {
+    table: mfaChallenges,
+    key: mfaChallenges.challengeHash,
+    dead: (now) => lt(mfaChallenges.expiresAt, now - PRUNE_GRACE_MS),
+  },
+  webauthn_challenges: {
+    table: webauthnChallenges,
+    key: webauthnChallenges.id,
+    dead: (now) => lt(webauthnChallenges.expiresAt, now - PRUNE_GRACE_MS),
+  },
 };
 
 /** Deletes up to `PRUNE_BATCH` dead rows of one table; returns how many went. */

@@ -68,7 +68,9 @@ export async function rotateRefreshToken(db: Database, presented: string): Promi
     db
       .update(sessions)
       .set({ lastSeenAt: now })
-      .where(eq(sessions.id, db.select({ id: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, successorHash)))),
+      .where(
+        eq(sessions.id, db.select({ id: refreshTokens.familyId }).from(refreshTokens).where(eq(refreshTokens.tokenHash, successorHash))),
+      ),
   ]);
 
   const rotated = inserted[0];

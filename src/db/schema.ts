@@ -7,7 +7,9 @@ export const users = sqliteTable("users", {
   id: text("id").primaryKey(),
   email: text("email").notNull().unique(),
   passwordHash: text("password_hash").notNull(),
-  role: text("role", { enum: ["admin", "operator", "user", "guest"] }).notNull().default("user"),
+  role: text("role", { enum: ["admin", "operator", "user", "guest"] })
+    .notNull()
+    .default("user"),
   displayName: text("display_name"),
   disabledAt: integer("disabled_at"),
   /** When the owner proved they read mail at `email` (a verification or reset link); null until then. */

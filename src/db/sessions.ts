@@ -1,9 +1,9 @@
-import { and, desc, eq, gt, isNull, ne, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, ne, type SQL, sql } from "drizzle-orm";
 import { sha256Hex } from "../crypto/digest";
 import { randomBase64Url, randomHex } from "../crypto/random";
 import type { Database } from "./client";
 import { preparedPerDatabase } from "./prepared";
-import { refreshTokens, sessions, users, type SessionRow, type UserRow } from "./schema";
+import { refreshTokens, type SessionRow, sessions, type UserRow, users } from "./schema";
 
 /** The session cookie lives 8 hours (design.md); the session and its refresh family 30 days. */
 export const SESSION_COOKIE_TTL_MS = 8 * 60 * 60 * 1000;
@@ -104,10 +104,7 @@ const liveSessionQuery = preparedPerDatabase((db) =>
 );
 
 /** The live session with this id, with its user; undefined once revoked, expired or disabled. */
-export function findLiveSession(
-  db: Database,
-  sessionId: string,
-): Promise<{ session: SessionRow; user: UserRow } | undefined> {
+export function findLiveSession(db: Database, sessionId: string): Promise<{ session: SessionRow; user: UserRow } | undefined> {
   return liveSessionQuery(db).get({ sessionId, now: Date.now() });
 }
 
@@ -137,7 +134,10 @@ export async function findLiveSessionByCookieHash(
 export async function revokeSession(db: Database, sessionId: string): Promise<void> {
   const now = Date.now();
   await db.batch([
-    db.update(sessions).set({ revokedAt: now }).where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt))),
+    db
+      .update(sessions)
+      .set({ revokedAt: now })
+      .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt))),
     db
       .update(refreshTokens)
       .set({ revokedAt: now })
@@ -154,7 +154,14 @@ export function revokeAllSessionsOfUserStatements(db: Database, userId: string, 
     db
       .update(sessions)
       .set({ revokedAt: at })
-      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), onlyIf, exceptSessionId === undefined ? undefined : ne(sessions.id, exceptSessionId))),
+      .where(
+        and(
+          eq(sessions.userId, userId),
+          isNull(sessions.revokedAt),
+          onlyIf,
+          exceptSessionId === undefined ? undefined : ne(sessions.id, exceptSessionId),
+        ),
+      ),
     db
       .update(refreshTokens)
       .set({ revokedAt: at })

@@ -1,11 +1,11 @@
-import { and, asc, count, eq, exists, isNotNull, isNull, ne, notExists, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, count, eq, exists, isNotNull, isNull, ne, notExists, or, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import type { Role } from "../auth/roles";
 import { revokeAllApiKeysOfUserStatement } from "./api-keys";
 import type { Database } from "./client";
 import { afterCursor, type Cursor } from "./cursor";
+import { type UserRow, users } from "./schema";
 import { revokeAllSessionsOfUserStatements } from "./sessions";
-import { users, type UserRow } from "./schema";
 
 /**
  * The password hash of an account that has none (created through a sign-in provider). It is no
@@ -188,7 +188,12 @@ export function listUsers(db: Database, filter: { cursor?: Cursor | undefined; l
  */
 export async function disableUser(db: Database, userId: string, decider: Decider): Promise<boolean> {
   const now = Date.now();
-  const isDisabled = exists(db.select({ id: other.id }).from(other).where(and(eq(other.id, userId), isNotNull(other.disabledAt))));
+  const isDisabled = exists(
+    db
+      .select({ id: other.id })
+      .from(other)
+      .where(and(eq(other.id, userId), isNotNull(other.disabledAt))),
+  );
   const [disabled] = await db.batch([
     db
       .update(users)

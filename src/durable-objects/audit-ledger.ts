@@ -1,9 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
-import { eventHash, GENESIS_HASH, type ChainedEvent, type LedgerEvent } from "../audit/chain";
+import { type ChainedEvent, eventHash, GENESIS_HASH, type LedgerEvent } from "../audit/chain";
 import { RECEIPT_EVENT_TYPES, signReceipt } from "../audit/receipts";
-import { database } from "../db/client";
 import { exportEvents, outboxBatch, removeFromOutbox } from "../db/audit-events";
-import { loadConfig, type Bindings } from "../env";
+import { database } from "../db/client";
+import { type Bindings, loadConfig } from "../env";
 
 /** An event as a writer hands it to the ledger: everything but its place in the chain. */
 export type LedgerEntry = Omit<LedgerEvent, "seq">;
@@ -156,7 +156,10 @@ export class AuditLedger extends DurableObject<Bindings> {
       if (parked.length === 0) return appended;
       appended += parked.length;
       for (const row of parked) await this.ensureReceipt(this.chain(JSON.parse(row.event) as LedgerEntry));
-      await removeFromOutbox(db, parked.map((row) => row.id));
+      await removeFromOutbox(
+        db,
+        parked.map((row) => row.id),
+      );
       after = parked[parked.length - 1]!.id;
     }
   }

@@ -70,7 +70,13 @@ export class AuditTally extends DurableObject<Bindings> {
       seen.lastAt = entry.createdAt;
       seen.lastRequestId = entry.requestId;
     } else if (Object.keys(window.kinds).length < DISTINCT_EVENTS_PER_WINDOW) {
-      window.kinds[kind] = { first: entry, repeats: 0, lastAt: entry.createdAt, lastRequestId: entry.requestId, aggregateId: crypto.randomUUID() };
+      window.kinds[kind] = {
+        first: entry,
+        repeats: 0,
+        lastAt: entry.createdAt,
+        lastRequestId: entry.requestId,
+        aggregateId: crypto.randomUUID(),
+      };
       individually = true;
     } else {
       let overflow = window.overflow[entry.type];

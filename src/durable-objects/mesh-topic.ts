@@ -1,31 +1,31 @@
 import { DurableObject } from "cloudflare:workers";
-import { createAuditor, type AuthEvent } from "../audit/record";
-import { countMetric, flushMetrics } from "../metrics/batch";
+import { type AuthEvent, createAuditor } from "../audit/record";
 import { TokenError } from "../crypto/jwt";
 import { database } from "../db/client";
-import { loadConfig, type Bindings, type Config } from "../env";
+import { type Bindings, type Config, loadConfig } from "../env";
 import { meshAuditEvent } from "../mesh/audit-events";
 import { extendSocket, releaseSocket } from "../mesh/connections";
 import {
   ackFrame,
   CLOSE_CODES,
+  type ClientFrame,
   closeReason,
+  type ErrorCode,
   errorFrame,
   FrameError,
-  parseClientFrame,
   PING,
   PONG,
+  parseClientFrame,
   pulseFrame,
-  type ClientFrame,
-  type ErrorCode,
 } from "../mesh/frames";
 import { tokenStanding } from "../mesh/node-registry";
 import { permissionsOf, verifyNodeToken } from "../mesh/node-token";
 import { topicAccess } from "../mesh/permissions";
 import { PulseRate } from "../mesh/pulse-rate";
 import { RevocationList, type RevocationNotice } from "../mesh/revocation-list";
-import { AttachmentTooLargeError, loadSocketState, nodeTag, saveSocketState, socketTags, type SocketState } from "../mesh/socket-state";
+import { AttachmentTooLargeError, loadSocketState, nodeTag, type SocketState, saveSocketState, socketTags } from "../mesh/socket-state";
 import { readHandoff } from "../mesh/topic-handoff";
+import { countMetric, flushMetrics } from "../metrics/batch";
 
 const TOPIC_KEY = "topic";
 
@@ -84,7 +84,15 @@ export class MeshTopic extends DurableObject<Bindings> {
     } else {
       try {
         this.remember(server, state);
-        server.send(ackFrame("connect", { topic, node: state.nodeId, role: state.role, access: topicAccess(state.permissions, topic), exp: state.exp }));
+        server.send(
+          ackFrame("connect", {
+            topic,
+            node: state.nodeId,
+            role: state.role,
+            access: topicAccess(state.permissions, topic),
+            exp: state.exp,
+          }),
+        );
       } catch (error) {
         if (!(error instanceof AttachmentTooLargeError)) throw error;
         this.close(server, CLOSE_CODES.policy, "token too large");

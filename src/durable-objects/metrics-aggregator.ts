@@ -28,7 +28,11 @@ export class MetricsAggregator extends DurableObject<Bindings> {
     sql.exec("DELETE FROM applied_batches WHERE applied_at < ?", now - APPLIED_BATCH_MEMORY_MS);
     for (const [name, amount] of entries) {
       if (typeof name !== "string" || !Number.isFinite(amount)) continue;
-      sql.exec("INSERT INTO series (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value", name, amount);
+      sql.exec(
+        "INSERT INTO series (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+        name,
+        amount,
+      );
     }
   }
 

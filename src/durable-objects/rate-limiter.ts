@@ -71,7 +71,10 @@ export class RateLimiter extends DurableObject {
   }
 
   override async alarm(): Promise<void> {
-    const forgetAt = Math.max(this.ctx.storage.kv.get<WindowState>(STATE_KEY)?.resetAt ?? 0, this.ctx.storage.kv.get<BucketState>(BUCKET_KEY)?.fullAt ?? 0);
+    const forgetAt = Math.max(
+      this.ctx.storage.kv.get<WindowState>(STATE_KEY)?.resetAt ?? 0,
+      this.ctx.storage.kv.get<BucketState>(BUCKET_KEY)?.fullAt ?? 0,
+    );
     if (forgetAt > Date.now()) {
       await this.ctx.storage.setAlarm(forgetAt);
       return;

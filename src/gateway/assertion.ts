@@ -1,12 +1,7 @@
-import { ed25519FromSeed, type Ed25519KeyPair, type OkpJwk } from "../crypto/ed25519";
+import { type Ed25519KeyPair, ed25519FromSeed, type OkpJwk } from "../crypto/ed25519";
 import { signJwt } from "../crypto/jwt";
-import { ConfigError, type Config } from "../env";
-import {
-  ASSERTION_JWK_MARKER,
-  ASSERTION_LIFETIME_SECONDS,
-  ASSERTION_TYP,
-  type AssertionClaims,
-} from "./assertion-claims";
+import { type Config, ConfigError } from "../env";
+import { ASSERTION_JWK_MARKER, ASSERTION_LIFETIME_SECONDS, ASSERTION_TYP, type AssertionClaims } from "./assertion-claims";
 
 /** What the gateway learnt about the caller: the caller-specific part of an assertion. */
 export type CallerClaims = Pick<AssertionClaims, "sub" | "role" | "cred" | "scopes" | "service" | "operation" | "permissions" | "cnf">;

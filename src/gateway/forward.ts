@@ -47,7 +47,14 @@ export async function forwardToOrigin(request: Request, options: { timeoutMs: nu
     response = await fetch(request, { signal: controller.signal });
   } catch (error) {
     const timedOut = controller.signal.aborted;
-    console.error(JSON.stringify({ msg: timedOut ? "origin timed out" : "origin unreachable", requestId: options.requestId, origin, error: String(error) }));
+    console.error(
+      JSON.stringify({
+        msg: timedOut ? "origin timed out" : "origin unreachable",
+        requestId: options.requestId,
+        origin,
+        error: String(error),
+      }),
+    );
     if (timedOut) throw new ApiError("gateway_timeout", `The origin did not answer within ${options.timeoutMs} ms.`);
     throw new ApiError("bad_gateway", "The origin could not be reached.");
   } finally {
@@ -58,5 +65,9 @@ export async function forwardToOrigin(request: Request, options: { timeoutMs: nu
     await response.body?.cancel();
     throw new ApiError("bad_gateway", `The origin failed to handle the request (status ${response.status}).`, retryAfterOf(response));
   }
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers: headersForClient(response.headers) });
+  return new Response(response.body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: headersForClient(response.headers),
+  });
 }

@@ -52,7 +52,10 @@ const FOLDED_SEGMENT_RULES: ReadonlyArray<readonly [RegExp, string]> = [
  * `İ` for `i`, and case folding turns `ß` into `ss`; the key folds them the same way.
  */
 function foldCase(segment: string): string {
-  return segment.toLowerCase().replace(/i\u0307|\u0131/g, "i").replace(/\u00df/g, "ss");
+  return segment
+    .toLowerCase()
+    .replace(/i\u0307|\u0131/g, "i")
+    .replace(/\u00df/g, "ss");
 }
 
 function refuse(reason: string): PathParse {

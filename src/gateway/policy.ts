@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { verifiedClientCertificate } from "../auth/client-certificate";
 import { verifyCredential } from "../auth/credentials";
+import { ROLE_LEVELS, type Role, roleAtLeast } from "../auth/roles";
 import { acceptsKind, ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { ROLE_LEVELS, roleAtLeast, type Role } from "../auth/roles";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { requirePQC } from "../middleware/require-pqc";
@@ -40,14 +40,22 @@ async function signedInPerson(c: Context<AppEnv>, minRole: Role): Promise<Caller
   // The kind comparison narrows the type; the row is what decides (it admits sessions only).
   const session = principal?.kind === "access_token" || principal?.kind === "session_cookie" ? principal : undefined;
   if (!session || !acceptsKind(ROUTE_CREDENTIALS.gatewayJwt, session.kind)) {
-    throw new ApiError("unauthorized", `This route requires a signed-in user (access token or session) with the ${minRole} role or higher.`, {
-      "WWW-Authenticate": `Bearer realm="heady", scope="${required}"`,
-    });
+    throw new ApiError(
+      "unauthorized",
+      `This route requires a signed-in user (access token or session) with the ${minRole} role or higher.`,
+      {
+        "WWW-Authenticate": `Bearer realm="heady", scope="${required}"`,
+      },
+    );
   }
   if (!roleAtLeast(session.role, minRole)) {
-    throw new ApiError("forbidden", `This route requires the ${minRole} role (level ${ROLE_LEVELS[minRole]}) or higher; you are ${session.role}.`, {
-      "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${required}"`,
-    });
+    throw new ApiError(
+      "forbidden",
+      `This route requires the ${minRole} role (level ${ROLE_LEVELS[minRole]}) or higher; you are ${session.role}.`,
+      {
+        "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${required}"`,
+      },
+    );
   }
   return { cred: session.kind, sub: session.userId, role: session.role };
 }
@@ -101,7 +109,10 @@ async function pqcCredential(c: Context<AppEnv>, service: string, operation: str
 function clientCertificate(c: Context<AppEnv>): CallerClaims {
   const thumbprint = verifiedClientCertificate(c.req.raw);
   if (!thumbprint) {
-    throw new ApiError("forbidden", "This route requires a client certificate verified at the edge (mTLS); this connection presented none.");
+    throw new ApiError(
+      "forbidden",
+      "This route requires a client certificate verified at the edge (mTLS); this connection presented none.",
+    );
   }
   return { cred: "mtls", sub: `cert:${thumbprint}`, cnf: { "x5t#S256": thumbprint } };
 }

@@ -58,7 +58,10 @@ const RequirementSchema = z.discriminatedUnion(
   "kind",
   [
     z.strictObject({ kind: z.literal("public") }),
-    z.strictObject({ kind: z.literal("jwt"), minRole: z.enum(ROLES as [Role, ...Role[]], { error: `minRole must be one of ${ROLES.join(", ")}` }) }),
+    z.strictObject({
+      kind: z.literal("jwt"),
+      minRole: z.enum(ROLES as [Role, ...Role[]], { error: `minRole must be one of ${ROLES.join(", ")}` }),
+    }),
     z.strictObject({ kind: z.literal("api_key"), scopes: z.array(scope).min(1, "an api_key route needs at least one scope").max(32) }),
     z.strictObject({ kind: z.literal("pqc"), service: name, operation: name }),
     z.strictObject({ kind: z.literal("mtls") }),
@@ -91,7 +94,8 @@ const MethodsSchema = z
   .array(z.string().toUpperCase())
   .min(1, "a route needs at least one method")
   .refine(
-    (methods) => (methods.length === 1 && methods[0] === "*") || methods.every((method) => (HTTP_METHODS as readonly string[]).includes(method)),
+    (methods) =>
+      (methods.length === 1 && methods[0] === "*") || methods.every((method) => (HTTP_METHODS as readonly string[]).includes(method)),
     `methods must be ["*"] or some of ${HTTP_METHODS.join(", ")}`,
   )
   .transform((methods): ReadonlySet<string> | "*" => (methods[0] === "*" ? "*" : new Set(methods)));

@@ -1,6 +1,6 @@
-import type { Bindings, Config } from "../env";
 import { database } from "../db/client";
 import { insertOutboxMessage } from "../db/dev-outbox";
+import type { Bindings, Config } from "../env";
 import { ApiError } from "../errors";
 
 /** One message: always both a plain-text and an HTML body. No message ever carries a password. */
@@ -55,7 +55,8 @@ function httpMailer(mail: MailConfig): Mailer {
         body: JSON.stringify({ from: mail.from, ...message }),
       });
       // The provider's answer may echo the address or the key's account: it is not passed on.
-      if (!response.ok) throw new ApiError("unavailable", "The email service did not accept the message; try again later.", { "Retry-After": "60" });
+      if (!response.ok)
+        throw new ApiError("unavailable", "The email service did not accept the message; try again later.", { "Retry-After": "60" });
     },
   };
 }

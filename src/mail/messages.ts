@@ -35,6 +35,7 @@ export function passwordResetMessage(to: string, link: string): MailMessage {
     intro: "Someone asked to reset the password of your HeadyKey account.",
     action: "Choose a new password",
     link,
-    outro: "The link works once, for 15 minutes, and signs you out everywhere. If you did not ask for it, ignore this message: your password stays as it is.",
+    outro:
+      "The link works once, for 15 minutes, and signs you out everywhere. If you did not ask for it, ignore this message: your password stays as it is.",
   });
 }

@@ -14,7 +14,7 @@ import type { PendingMemoryPreferencesRow } from "../db/schema";
 import type { Bindings } from "../env";
 import { unavailableCause } from "../errors";
 import type { Preferences } from "../schemas/preferences";
-import { openMemory, type Memory } from "./open";
+import { type Memory, openMemory } from "./open";
 import { refusedDataCode } from "./postgres";
 import { preferencesText } from "./preferences-text";
 import type { MemoryItem } from "./store";
@@ -96,7 +96,12 @@ async function writePendingPreferences(db: Database, memory: Memory, userId: str
     await audit.record({
       type: "memory.preferences_dropped",
       subject: userId,
-      details: { pendingId: patch.id, fields: Object.keys(patch.patch), sqlstate: attempt.sqlstate, queuedAt: new Date(patch.createdAt).toISOString() },
+      details: {
+        pendingId: patch.id,
+        fields: Object.keys(patch.patch),
+        sqlstate: attempt.sqlstate,
+        queuedAt: new Date(patch.createdAt).toISOString(),
+      },
     });
   }
 }
@@ -153,6 +158,7 @@ export async function retryPendingPreferences(env: Bindings): Promise<number> {
   } finally {
     await Promise.allSettled(deliveries);
   }
-  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} of ${userIds.length} users' preferences are still pending`);
+  if (failures.length > 0)
+    throw new AggregateError(failures, `${failures.length} of ${userIds.length} users' preferences are still pending`);
   return userIds.length;
 }

@@ -25,7 +25,12 @@ const SIGN_SEED = 0x2545f491;
 
 /** Lower-cased words of letters and digits (NFKC, so compatibility forms count as one). */
 function words(text: string): string[] {
-  return text.normalize("NFKC").toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return (
+    text
+      .normalize("NFKC")
+      .toLowerCase()
+      .match(/[\p{L}\p{N}]+/gu) ?? []
+  );
 }
 
 /** Each word whole (weight 1) and its trigrams with boundary marks (weight 0.5 each). */

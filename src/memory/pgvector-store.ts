@@ -41,11 +41,12 @@ export class PgvectorMemoryStore implements MemoryStore {
 
   /** Runs `work` in a transaction holding the user's lock. */
   private lockedForUser<T>(userId: string, work: (sql: Sql) => Promise<T>): Promise<T> {
-    return guardedMemoryCall(() =>
-      this.sql.begin(async (tx) => {
-        await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`user_memory_t2:${userId}`}, 0))`;
-        return work(tx as unknown as Sql);
-      }) as Promise<T>,
+    return guardedMemoryCall(
+      () =>
+        this.sql.begin(async (tx) => {
+          await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`user_memory_t2:${userId}`}, 0))`;
+          return work(tx as unknown as Sql);
+        }) as Promise<T>,
     );
   }
 

@@ -29,7 +29,10 @@ class Emitter {
   }
 
   removeListener(event: string, listener: Listener): this {
-    this.listeners.set(event, (this.listeners.get(event) ?? []).filter((other) => other !== listener));
+    this.listeners.set(
+      event,
+      (this.listeners.get(event) ?? []).filter((other) => other !== listener),
+    );
     return this;
   }
 

@@ -2,12 +2,12 @@ import { TokenError } from "../crypto/jwt";
 import type { Database } from "../db/client";
 import type { Config } from "../env";
 import type { MeshAuditEvent } from "./audit-events";
-import { claimSocketQuery, releaseSocket, sweepStaleSockets, type LiveSocketsOf, type SocketSlot } from "./connections";
+import { claimSocketQuery, type LiveSocketsOf, releaseSocket, type SocketSlot, sweepStaleSockets } from "./connections";
 import { CLOSE_CODES } from "./frames";
 import { standingOf, tokenStandingQuery } from "./node-registry";
 import { isNodeId, permissionsOf, verifyNodeToken } from "./node-token";
-import { isMeshRole, topicAccess, type MeshRole, type TopicPermissions } from "./permissions";
-import { fitsInAttachment, type AdmittedNode } from "./socket-state";
+import { isMeshRole, type MeshRole, type TopicPermissions, topicAccess } from "./permissions";
+import { type AdmittedNode, fitsInAttachment } from "./socket-state";
 import { topicNameProblem } from "./topics";
 
 /** What a connect presents, read from the upgrade request by the route. */
@@ -140,7 +140,14 @@ export async function admitNode(
     return refuse("token too large", "attachment_too_large", "unauthorized_access", claims.node_id);
   }
 
-  const slot: SocketSlot = { socketId: admitted.socketId, nodeId: claims.node_id, jti: claims.jti, topic: attempt.topic, connectedAt: now, expiresAt: claims.exp * 1000 };
+  const slot: SocketSlot = {
+    socketId: admitted.socketId,
+    nodeId: claims.node_id,
+    jti: claims.jti,
+    topic: attempt.topic,
+    connectedAt: now,
+    expiresAt: claims.exp * 1000,
+  };
   const cap = config.mesh.maxSocketsPerNode;
   const claimAndCheck = async () => {
     const [claimed, rows] = await db.batch([claimSocketQuery(db, slot, cap), tokenStandingQuery(db, claims.jti)]);
@@ -149,7 +156,8 @@ export async function admitNode(
   let { claimed, standing } = await claimAndCheck();
   if (!claimed && standing === "valid" && options.liveSocketsOf) {
     // Both read again: a revocation may have landed between the two batches.
-    if ((await sweepStaleSockets(db, claims.node_id, options.liveSocketsOf, now - SOCKET_HANDOFF_GRACE_MS)) > 0) ({ claimed, standing } = await claimAndCheck());
+    if ((await sweepStaleSockets(db, claims.node_id, options.liveSocketsOf, now - SOCKET_HANDOFF_GRACE_MS)) > 0)
+      ({ claimed, standing } = await claimAndCheck());
   }
   if (standing !== "valid") {
     if (claimed) await releaseSocket(db, slot.socketId);

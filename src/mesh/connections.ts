@@ -69,7 +69,12 @@ export type LiveSocketsOf = (topic: string, nodeId: string) => Promise<string[]>
  * Younger rows may belong to a connect still being handed to its object, so they are kept.
  * Returns how many rows it deleted.
  */
-export async function sweepStaleSockets(db: Database, nodeId: string, liveSocketsOf: LiveSocketsOf, claimedBefore: number): Promise<number> {
+export async function sweepStaleSockets(
+  db: Database,
+  nodeId: string,
+  liveSocketsOf: LiveSocketsOf,
+  claimedBefore: number,
+): Promise<number> {
   const rows = await db
     .select({ socketId: meshSockets.socketId, topic: meshSockets.topic })
     .from(meshSockets)

@@ -48,13 +48,7 @@ export type ClientFrame =
   | { type: "unsubscribe"; id?: FrameId }
   | { type: "refresh"; token: string; id?: FrameId };
 
-export type ErrorCode =
-  | "bad_frame"
-  | "forbidden_topic"
-  | "token_expired"
-  | "token_revoked"
-  | "rate_limited"
-  | "refresh_refused";
+export type ErrorCode = "bad_frame" | "forbidden_topic" | "token_expired" | "token_revoked" | "rate_limited" | "refresh_refused";
 
 export type AckOf = "connect" | "pulse" | "subscribe" | "unsubscribe" | "refresh";
 

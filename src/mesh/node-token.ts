@@ -1,5 +1,5 @@
+import { type JwtClaims, signJwt, THUMBPRINT_KID, TokenError, verifyJwt } from "../crypto/jwt";
 import type { Config } from "../env";
-import { signJwt, THUMBPRINT_KID, TokenError, verifyJwt, type JwtClaims } from "../crypto/jwt";
 import { NODE_TOKEN_MAX_TTL_SECONDS } from "./config";
 import { isMeshRole, type MeshRole, type TopicPermissions } from "./permissions";
 import { nodeTokenSigningKey, nodeTokenVerificationKey } from "./sage-keys";

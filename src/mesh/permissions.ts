@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { utf8 } from "../crypto/encoding";
-import { topicMatches, TopicPatternSchema } from "./topics";
+import { TopicPatternSchema, topicMatches } from "./topics";
 
 /** The node roles of the PulseAuth spec. A node role is not an account role (`src/auth/roles.ts`). */
 export const MESH_ROLES = ["ui", "reasoner", "governor", "scribe", "hermes"] as const;
@@ -41,7 +41,10 @@ const PatternList = z.array(TopicPatternSchema).max(32);
 export const TopicPermissionsSchema = z
   .object({ allow: PatternList.default([]), listen: PatternList.default([]), deny: PatternList.default([]) })
   .strict()
-  .refine((permissions) => permissionsSize(permissions) <= PERMISSIONS_MAX_BYTES, `a role's topic patterns take at most ${PERMISSIONS_MAX_BYTES} bytes`);
+  .refine(
+    (permissions) => permissionsSize(permissions) <= PERMISSIONS_MAX_BYTES,
+    `a role's topic patterns take at most ${PERMISSIONS_MAX_BYTES} bytes`,
+  );
 
 /** `MESH_ROLE_TOPICS` in wrangler.toml: the default permissions of every role, all five required. */
 export const MeshRoleTopicsSchema = z

@@ -1,7 +1,7 @@
-import { ConfigError, type Config } from "../env";
 import { fromBase64Url } from "../crypto/encoding";
 import type { SigningKey, VerificationKey } from "../crypto/jwt";
-import { rs256KeyPairFromPkcs8, type Rs256KeyPair, type RsaPublicJwk } from "../crypto/rsa";
+import { type Rs256KeyPair, type RsaPublicJwk, rs256KeyPairFromPkcs8 } from "../crypto/rsa";
+import { type Config, ConfigError } from "../env";
 import { pqcVerificationKey } from "../pqc/keyring";
 import { pqcSigner } from "../pqc/signer";
 

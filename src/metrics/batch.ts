@@ -1,7 +1,7 @@
+import { METRICS_AGGREGATOR_NAME } from "../durable-objects/metrics-aggregator";
 import type { Bindings } from "../env";
 import { withTimeout } from "../with-timeout";
-import { METRICS_AGGREGATOR_NAME } from "../durable-objects/metrics-aggregator";
-import { counterSeries, histogramSeries, type CounterName, type HistogramName, type MetricLabels } from "./registry";
+import { type CounterName, counterSeries, type HistogramName, histogramSeries, type MetricLabels } from "./registry";
 
 /**
  * Metrics are counted in this isolate (a map add, nothing awaited on the hot path) and flushed in

@@ -40,7 +40,12 @@ export const METRICS = {
     pqc: true,
   },
   heady_kms_requests_total: { kind: "counter", help: "KMS API calls (each attempt), by operation.", labels: ["operation"], pqc: true },
-  heady_kms_errors_total: { kind: "counter", help: "Failed KMS API calls (each attempt), by operation and error type.", labels: ["operation", "type"], pqc: true },
+  heady_kms_errors_total: {
+    kind: "counter",
+    help: "Failed KMS API calls (each attempt), by operation and error type.",
+    labels: ["operation", "type"],
+    pqc: true,
+  },
   heady_kms_request_duration_seconds: {
     kind: "histogram",
     help: "KMS API call latency (each attempt), by operation.",
@@ -50,10 +55,18 @@ export const METRICS = {
   },
   heady_logins_total: { kind: "counter", help: "Sign-ins, by result (succeeded, failed, rate_limited).", labels: ["result"] },
   heady_token_refreshes_total: { kind: "counter", help: "Refresh-token rotations, by result (succeeded, failed).", labels: ["result"] },
-  heady_refresh_reuse_detected_total: { kind: "counter", help: "Reuses of an already rotated refresh token (each revoked its family).", labels: [] },
+  heady_refresh_reuse_detected_total: {
+    kind: "counter",
+    help: "Reuses of an already rotated refresh token (each revoked its family).",
+    labels: [],
+  },
   heady_api_key_verifications_total: { kind: "counter", help: "API-key verifications, by result (valid, invalid).", labels: ["result"] },
   heady_mesh_connections_total: { kind: "counter", help: "PulseMesh sockets admitted.", labels: [] },
-  heady_mesh_refusals_total: { kind: "counter", help: "PulseMesh refusals (connects and emits), by the spec's event name.", labels: ["event"] },
+  heady_mesh_refusals_total: {
+    kind: "counter",
+    help: "PulseMesh refusals (connects and emits), by the spec's event name.",
+    labels: ["event"],
+  },
   heady_mesh_pulses_total: { kind: "counter", help: "PulseMesh pulses accepted and fanned out.", labels: [] },
   heady_onboarding_completions_total: { kind: "counter", help: "Onboardings completed (each created its API key).", labels: [] },
 } as const satisfies Record<string, MetricDefinition>;

@@ -1,5 +1,5 @@
 import { ed25519VerificationKey } from "../crypto/ed25519";
-import { THUMBPRINT_KID, TokenError, verifyJwt, type VerificationKey } from "../crypto/jwt";
+import { THUMBPRINT_KID, TokenError, type VerificationKey, verifyJwt } from "../crypto/jwt";
 import {
   ASSERTION_HEADER,
   ASSERTION_JWK_MARKER,
@@ -100,7 +100,9 @@ async function assertionKeysFrom(jwksUrl: string): Promise<Map<string, Verificat
 export function createAssertionVerifier(options: AssertionVerifierOptions): AssertionVerifier {
   const audience = new URL(options.audience).origin;
   if (audience !== options.audience) {
-    throw new TypeError(`createAssertionVerifier: audience must be a bare origin such as https://repos.example.com, got ${options.audience}`);
+    throw new TypeError(
+      `createAssertionVerifier: audience must be a bare origin such as https://repos.example.com, got ${options.audience}`,
+    );
   }
   const jwksUrl = new URL(options.jwksUrl).href;
   if (!options.issuer) throw new TypeError("createAssertionVerifier: issuer is required");

@@ -218,7 +218,15 @@ loadProfile().then(async (signedIn) => {
  * A list the script fills from the API: the `<ul>`, the note shown when it is empty, and the
  * `<template id="<id>-row">` each item is made from, with one action button.
  */
-function RowList(props: { id: string; label: string; empty: string; action: string; actionLabel: string; danger?: boolean; children?: Child }) {
+function RowList(props: {
+  id: string;
+  label: string;
+  empty: string;
+  action: string;
+  actionLabel: string;
+  danger?: boolean;
+  children?: Child;
+}) {
   return (
     <>
       <ul class="rows" id={props.id} aria-label={props.label} />
@@ -324,13 +332,33 @@ export function AccountPage(props: AccountPageProps) {
           <p>Add this key to your authenticator app (or open the link on your phone), then enter the code it shows.</p>
           <p class="secret" id="totp-secret" />
           <p class="secret" id="totp-uri" />
-          <Field id="totp-confirm-code" name="code" label="Code from the app" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required />
+          <Field
+            id="totp-confirm-code"
+            name="code"
+            label="Code from the app"
+            inputmode="numeric"
+            autocomplete="one-time-code"
+            pattern="[0-9]{6}"
+            required
+          />
           <button type="submit">Turn on</button>
           <Status />
         </form>
-        <ShownOnce id="recovery-codes" label="Recovery codes" warning="These codes are shown once. Each signs you in once if you lose your phone; keep them somewhere safe." />
+        <ShownOnce
+          id="recovery-codes"
+          label="Recovery codes"
+          warning="These codes are shown once. Each signs you in once if you lose your phone; keep them somewhere safe."
+        />
         <form id="totp-disable" method="post" action="/api/auth/mfa/totp/disable" hidden>
-          <Field id="totp-disable-code" name="code" label="A current code, to turn it off" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required />
+          <Field
+            id="totp-disable-code"
+            name="code"
+            label="A current code, to turn it off"
+            inputmode="numeric"
+            autocomplete="one-time-code"
+            pattern="[0-9]{6}"
+            required
+          />
           <button type="submit" class="danger">
             Turn off
           </button>

@@ -157,7 +157,14 @@ export function OnboardingPage(props: { nonce: string }) {
 
         <StageForm stage="identity" title="About you" first>
           <Field id="displayName" label="Display name" autocomplete="nickname" maxlength={80} required />
-          <Field id="locale" label="Language" autocomplete="language" required value="en" hint="A language tag such as en, en-GB or pt-BR." />
+          <Field
+            id="locale"
+            label="Language"
+            autocomplete="language"
+            required
+            value="en"
+            hint="A language tag such as en, en-GB or pt-BR."
+          />
         </StageForm>
 
         <StageForm stage="interests" title="Your interests">

@@ -1,5 +1,5 @@
-import { Hono } from "hono";
 import type { Context, Handler } from "hono";
+import { Hono } from "hono";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import type { AppEnv } from "../context";
 import { RESET_PASSWORD_PAGE_PATH, VERIFY_EMAIL_PAGE_PATH } from "../mail/messages";
@@ -41,12 +41,22 @@ function addPage(path: string, handler: Handler<AppEnv>): void {
 }
 
 pageRoutes.get(STYLESHEET_PATH, (c) =>
-  c.body(STYLESHEET, 200, { "Content-Type": "text/css; charset=utf-8", "Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff" }),
+  c.body(STYLESHEET, 200, {
+    "Content-Type": "text/css; charset=utf-8",
+    "Cache-Control": "public, max-age=300",
+    "X-Content-Type-Options": "nosniff",
+  }),
 );
 
 for (const path of ["/", SIGN_IN_PAGE_PATH]) {
   addPage(path, (c) =>
-    renderPage(c, (nonce) => <SignInPage nonce={nonce} returnTo={safeReturnPath(c.req.query("return"), PAGE_PATHS)} providers={enabledProviders(c.get("config"))} />),
+    renderPage(c, (nonce) => (
+      <SignInPage
+        nonce={nonce}
+        returnTo={safeReturnPath(c.req.query("return"), PAGE_PATHS)}
+        providers={enabledProviders(c.get("config"))}
+      />
+    )),
   );
 }
 

@@ -42,4 +42,3 @@ export function publicKeyFromJwk(jwk: AkpJwk): Uint8Array {
   if (jwk.kty !== "AKP" || jwk.alg !== "ML-DSA-65") throw new TypeError("not an ML-DSA-65 AKP JWK");
   return fromBase64Url(jwk.pub);
 }
-

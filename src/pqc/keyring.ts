@@ -1,14 +1,14 @@
-import type { Bindings, Config } from "../env";
 import { peekHeader, THUMBPRINT_KID, type VerificationKey } from "../crypto/jwt";
 import { mlDsa65 } from "../crypto/ml-dsa";
 import { database } from "../db/client";
 import { adoptSigningKey, keyRetirement, keysToPublish, type RetiringKey, retiredKeysSince } from "../db/pqc-keys";
+import type { Bindings, Config } from "../env";
 import { ApiError, UnavailableError } from "../errors";
 import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../kv-keys";
-import { guardKv } from "../storage/guard";
-import { akpJwk, publicKeyFromJwk, type AkpJwk } from "./akp";
-import { pqcSigner, SIGNER_FETCH_ABANDONED_MS } from "./signer";
 import { SingleFlight } from "../single-flight";
+import { guardKv } from "../storage/guard";
+import { type AkpJwk, akpJwk, publicKeyFromJwk } from "./akp";
+import { pqcSigner, SIGNER_FETCH_ABANDONED_MS } from "./signer";
 
 /**
  * Public keys for PQC verification, looked up by exact `kid`:
@@ -111,7 +111,10 @@ async function adoptCurrent(jwk: AkpJwk, cache: KVNamespace): Promise<void> {
   const kv = guardKv(cache);
   const value = JSON.stringify(jwk);
   await unlessKvIsDown(() =>
-    Promise.all([kv.put(kvKeys.pqcPublicKey(jwk.kid), value, { expirationTtl: PUBLIC_KEY_CACHE_TTL_SECONDS }), kv.put(kvKeys.pqcCurrentPublicKey, value)]),
+    Promise.all([
+      kv.put(kvKeys.pqcPublicKey(jwk.kid), value, { expirationTtl: PUBLIC_KEY_CACHE_TTL_SECONDS }),
+      kv.put(kvKeys.pqcCurrentPublicKey, value),
+    ]),
   );
 }
 
@@ -190,7 +193,10 @@ export async function pqcVerificationKey(config: Config, cache: KVNamespace, kid
   }
   let kvOutage: UnavailableError | undefined;
   try {
-    const [cached, retiresAt] = await Promise.all([guardKv(cache).get<AkpJwk>(kvKeys.pqcPublicKey(kid), "json"), retirementMarker(cache, kid)]);
+    const [cached, retiresAt] = await Promise.all([
+      guardKv(cache).get<AkpJwk>(kvKeys.pqcPublicKey(kid), "json"),
+      retirementMarker(cache, kid),
+    ]);
     if (cached && cached.kid === kid) {
       await remember(cached, retiresAt);
       return whileValid(verifiers.get(kid));
@@ -276,7 +282,10 @@ export async function refuseRetiredSigningKey(env: KeyringBindings, token: strin
       retiresAt: new Date(retiresAt).toISOString(),
     }),
   );
-  throw new ApiError("misconfigured", "The token signer's key was retired by a key rotation; issuing resumes once an operator rotates to a new key.");
+  throw new ApiError(
+    "misconfigured",
+    "The token signer's key was retired by a key rotation; issuing resumes once an operator rotates to a new key.",
+  );
 }
 
 /**

@@ -102,7 +102,11 @@ export class KmsClient {
       MessageType: "RAW",
       SigningAlgorithm: KMS_SIGNING_ALGORITHM,
     });
-    if (response.SigningAlgorithm !== KMS_SIGNING_ALGORITHM || typeof response.Signature !== "string" || typeof response.KeyId !== "string") {
+    if (
+      response.SigningAlgorithm !== KMS_SIGNING_ALGORITHM ||
+      typeof response.Signature !== "string" ||
+      typeof response.KeyId !== "string"
+    ) {
       throw new KmsUnavailableError("KMS Sign answered 200 with an unexpected algorithm or body");
     }
     return { keyId: response.KeyId, signature: decodeBase64Member("Sign", response.Signature) };

@@ -15,7 +15,9 @@ const ServiceContext = z.object({
   endpoint: z.url(),
   minRole: z.enum(ROLES as [Role, ...Role[]]).default("user"),
   allowMtls: z.boolean().default(false),
-  operations: z.record(name, z.array(permission).min(1)).refine((ops) => Object.keys(ops).length > 0, "a service needs at least one operation"),
+  operations: z
+    .record(name, z.array(permission).min(1))
+    .refine((ops) => Object.keys(ops).length > 0, "a service needs at least one operation"),
 });
 
 export const PqcServicesSchema = z.record(name, ServiceContext);

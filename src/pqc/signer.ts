@@ -1,10 +1,10 @@
-import type { Config } from "../env";
 import { fromBase64Url } from "../crypto/encoding";
 import type { SigningKey } from "../crypto/jwt";
 import { mlDsa65 } from "../crypto/ml-dsa";
+import type { Config } from "../env";
+import { SingleFlight } from "../single-flight";
 import { akpThumbprint, rawPublicKeyFromSpki } from "./akp";
 import { KmsClient } from "./kms-client";
-import { SingleFlight } from "../single-flight";
 
 /** Longer than a KMS GetPublicKey can take (the client's 3 attempts of 2 s, and backoff): a fetch still running then was abandoned. */
 export const SIGNER_FETCH_ABANDONED_MS = 10_000;

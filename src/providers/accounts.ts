@@ -11,7 +11,10 @@ export type AccountResolution =
   | { outcome: "signed_in"; user: UserRow; created: boolean; linked: boolean }
   | { outcome: "linked"; user: UserRow }
   | { outcome: "disabled"; user: UserRow }
-  | { outcome: "refused"; reason: "email_missing" | "email_unverified" | "account_email_unverified" | "identity_taken" | "account_missing" };
+  | {
+      outcome: "refused";
+      reason: "email_missing" | "email_unverified" | "account_email_unverified" | "identity_taken" | "account_missing";
+    };
 
 const Email = z.email().max(254);
 
@@ -63,7 +66,9 @@ export async function resolveAccount(
     const user = await findUserById(db, linkUserId);
     if (!user) return { outcome: "refused", reason: "account_missing" };
     if (user.disabledAt !== null) return { outcome: "disabled", user };
-    return (await insertIdentity(db, { ...identity, userId: user.id })) ? { outcome: "linked", user } : { outcome: "refused", reason: "identity_taken" };
+    return (await insertIdentity(db, { ...identity, userId: user.id }))
+      ? { outcome: "linked", user }
+      : { outcome: "refused", reason: "identity_taken" };
   }
   if (!email) return { outcome: "refused", reason: "email_missing" };
 

@@ -58,7 +58,8 @@ export function loadProvidersConfig(
   const text = (name: string) => (typeof vars[name] === "string" && vars[name] !== "" ? (vars[name] as string) : undefined);
 
   const publicUrl = text("PUBLIC_URL") ?? new URL(issuer).origin;
-  if (exactRedirectTarget(`${publicUrl}/`) !== `${publicUrl}/`) problems.push("PUBLIC_URL must be a bare origin such as https://id.example.com");
+  if (exactRedirectTarget(`${publicUrl}/`) !== `${publicUrl}/`)
+    problems.push("PUBLIC_URL must be a bare origin such as https://id.example.com");
 
   const enabled = new Map<string, EnabledProvider>();
   for (const definition of PROVIDERS) {
@@ -66,7 +67,9 @@ export function loadProvidersConfig(
     const clientSecret = text(providerVariable(definition, "CLIENT_SECRET"));
     if (!clientId && !clientSecret) continue;
     if (!clientId || !clientSecret) {
-      problems.push(`${providerVariable(definition, "CLIENT_ID")} and ${providerVariable(definition, "CLIENT_SECRET")} must be set together`);
+      problems.push(
+        `${providerVariable(definition, "CLIENT_ID")} and ${providerVariable(definition, "CLIENT_SECRET")} must be set together`,
+      );
       continue;
     }
     if (definition.developmentOnly && !isLocalRun(environment)) {
@@ -87,7 +90,10 @@ export function loadProvidersConfig(
     enabled.set(definition.id, { definition, clientId, clientSecret, setting });
   }
 
-  const configured = (text("PROVIDER_REDIRECT_URLS") ?? "").split(",").map((value) => value.trim()).filter(Boolean);
+  const configured = (text("PROVIDER_REDIRECT_URLS") ?? "")
+    .split(",")
+    .map((value) => value.trim())
+    .filter(Boolean);
   for (const entry of configured) {
     if (exactRedirectTarget(entry) !== entry) {
       problems.push(`PROVIDER_REDIRECT_URLS entries must be absolute URLs without query or fragment: ${entry}`);
@@ -95,7 +101,8 @@ export function loadProvidersConfig(
     }
     // The page there posts its ticket to /api/provider/tokens; CORS must let it.
     const { origin } = new URL(entry);
-    if (origin !== publicUrl && !allowedOrigins.has(origin)) problems.push(`PROVIDER_REDIRECT_URLS: ${origin} is not in ALLOWED_ORIGINS, so its page could not collect its tokens`);
+    if (origin !== publicUrl && !allowedOrigins.has(origin))
+      problems.push(`PROVIDER_REDIRECT_URLS: ${origin} is not in ALLOWED_ORIGINS, so its page could not collect its tokens`);
   }
   const redirectAllowlist = [...new Set([...configured, `${publicUrl}${SIGN_IN_PAGE_PATH}`, `${publicUrl}${ACCOUNT_PAGE_PATH}`])];
   return { config: { enabled, publicUrl, redirectAllowlist }, problems };

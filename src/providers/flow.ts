@@ -8,10 +8,17 @@ import { consumeFlow, insertFlow, insertSignInTicket } from "../db/oauth-flows";
 import { createSessionWithoutRefreshToken, findLiveSession } from "../db/sessions";
 import { ApiError, type ErrorCode } from "../errors";
 import { clientIpKey, consumeRateLimit, PROVIDER_START_PER_IP } from "../rate-limit/limits";
-import { resolveAccount, type AccountResolution } from "./accounts";
+import { type AccountResolution, resolveAccount } from "./accounts";
 import { bindBrowser, isSameBrowser } from "./browser-binding";
-import { exactRedirectTarget, type EnabledProvider } from "./config";
-import { authorizationServer, authorizationUrl, completeAuthorization, newFlowSecrets, ProviderFlowError, type ProviderFailure } from "./protocol";
+import { type EnabledProvider, exactRedirectTarget } from "./config";
+import {
+  authorizationServer,
+  authorizationUrl,
+  completeAuthorization,
+  newFlowSecrets,
+  type ProviderFailure,
+  ProviderFlowError,
+} from "./protocol";
 
 /** The exact redirect URI registered with each provider. */
 export function callbackUrl(c: Context<AppEnv>, providerId: string): string {
@@ -61,11 +68,17 @@ function enabledProvider(c: Context<AppEnv>, providerId: string): EnabledProvide
  * account): checks `redirectTo` against the allowlist, binds the browser, stores the flow, and
  * answers the provider's authorization URL.
  */
-export async function beginFlow(c: Context<AppEnv>, providerId: string, redirectTo: string | undefined, linker: Linker | null): Promise<URL> {
+export async function beginFlow(
+  c: Context<AppEnv>,
+  providerId: string,
+  redirectTo: string | undefined,
+  linker: Linker | null,
+): Promise<URL> {
   const linkUserId = linker?.userId ?? null;
   await consumeRateLimit(c.env, PROVIDER_START_PER_IP, clientIpKey(c.get("meta")));
   const provider = enabledProvider(c, providerId);
-  if (!provider) return refuse(c, providerId, "provider_unknown", "not_found", "No such provider is enabled.", { subject: linkUserId ?? undefined });
+  if (!provider)
+    return refuse(c, providerId, "provider_unknown", "not_found", "No such provider is enabled.", { subject: linkUserId ?? undefined });
   const { redirectAllowlist } = c.get("config").providers;
   const target = redirectTo ?? redirectAllowlist[0]!;
   // Exact origin and path only: no prefix, no query, no normalisation tricks (RFC 9700 §4.1.3, §4.11).
@@ -107,7 +120,8 @@ const ACCOUNT_REFUSALS: Record<AccountRefusal, { code: ErrorCode; message: strin
   email_missing: { code: "account_link_required", message: "The provider shared no email: sign in another way, then link this provider." },
   email_unverified: {
     code: "account_link_required",
-    message: "An account with this email exists, and the provider does not vouch for the email: sign in to that account, then link this provider.",
+    message:
+      "An account with this email exists, and the provider does not vouch for the email: sign in to that account, then link this provider.",
   },
   account_email_unverified: {
     code: "account_link_required",
@@ -132,12 +146,16 @@ export async function finishFlow(c: Context<AppEnv>, providerId: string, callbac
   const state = callback.get("state");
   if (!state) return refuse(c, providerId, "state_missing", "invalid_request", "The callback carries no state.");
   const flow = await consumeFlow(c.get("db"), state);
-  if (!flow) return refuse(c, providerId, "state_unknown", "invalid_request", "This sign-in is unknown, expired or already used; start again.");
+  if (!flow)
+    return refuse(c, providerId, "state_unknown", "invalid_request", "This sign-in is unknown, expired or already used; start again.");
   const subject = flow.linkUserId ?? undefined;
   // A state minted for one provider and presented at another's callback is a mix-up attempt (RFC 9700 §4.4).
-  if (flow.provider !== providerId) return refuse(c, providerId, "provider_mismatch", "invalid_request", "This sign-in was started with another provider.", { subject });
+  if (flow.provider !== providerId)
+    return refuse(c, providerId, "provider_mismatch", "invalid_request", "This sign-in was started with another provider.", { subject });
   if (!(await isSameBrowser(c, flow.browserHash))) {
-    return refuse(c, providerId, "browser_mismatch", "invalid_request", "This sign-in was started in another browser; start again here.", { subject });
+    return refuse(c, providerId, "browser_mismatch", "invalid_request", "This sign-in was started in another browser; start again here.", {
+      subject,
+    });
   }
 
   let profile;
@@ -159,7 +177,14 @@ export async function finishFlow(c: Context<AppEnv>, providerId: string, callbac
   if (flow.linkUserId !== null) {
     const linker = flow.linkSessionId === null ? undefined : await findLiveSession(c.get("db"), flow.linkSessionId);
     if (linker?.user.id !== flow.linkUserId) {
-      return refuse(c, providerId, "link_session_ended", "unauthorized", "The session that started this link has ended; sign in and link again.", { subject });
+      return refuse(
+        c,
+        providerId,
+        "link_session_ended",
+        "unauthorized",
+        "The session that started this link has ended; sign in and link again.",
+        { subject },
+      );
     }
   }
 
@@ -175,8 +200,12 @@ export async function finishFlow(c: Context<AppEnv>, providerId: string, callbac
     await c.get("audit").record({ type: "provider.linked", subject: account.user.id, details: { provider: providerId } });
     return c.redirect(flow.redirectTo, 302);
   }
-  if (account.created) await c.get("audit").record({ type: "user.registered", subject: account.user.id, details: { provider: providerId } });
-  else if (account.linked) await c.get("audit").record({ type: "provider.linked", subject: account.user.id, details: { provider: providerId, byVerifiedEmail: true } });
+  if (account.created)
+    await c.get("audit").record({ type: "user.registered", subject: account.user.id, details: { provider: providerId } });
+  else if (account.linked)
+    await c
+      .get("audit")
+      .record({ type: "provider.linked", subject: account.user.id, details: { provider: providerId, byVerifiedEmail: true } });
 
   const db = c.get("db");
   const ticket = randomBase64Url(32);
@@ -188,6 +217,10 @@ export async function finishFlow(c: Context<AppEnv>, providerId: string, callbac
   const { session, cookieValue } = await createSessionWithoutRefreshToken(db, account.user.id, c.get("meta"));
   setSessionCookie(c, cookieValue);
   await insertSignInTicket(db, ticket, { sessionId: session.id });
-  await recordWithReceiptHeader(c, { type: "login.succeeded", subject: account.user.id, details: { method: "provider", provider: providerId } });
+  await recordWithReceiptHeader(c, {
+    type: "login.succeeded",
+    subject: account.user.id,
+    details: { method: "provider", provider: providerId },
+  });
   return c.redirect(`${flow.redirectTo}#ticket=${ticket}`, 302);
 }

@@ -1,9 +1,9 @@
 import * as oauth from "oauth4webapi";
 import type { Config } from "../env";
 import { isLocalRun } from "../local-run";
+import { SingleFlight } from "../single-flight";
 import type { EnabledProvider } from "./config";
 import type { ProviderProfile } from "./definition";
-import { SingleFlight } from "../single-flight";
 
 /**
  * The OAuth 2.0 / OIDC client side of provider sign-in, on oauth4webapi: authorization URLs,
@@ -87,7 +87,10 @@ export async function authorizationServer(config: Config, provider: EnabledProvi
   const expectedIssuer = definition.expectedIssuer;
   if (!expectedIssuer) return server;
   // oauth4webapi's hook for issuers that vary per tenant (what openid-client uses for Entra).
-  return { ...server, [(oauth as any)._expectedIssuer]: (result: { claims: Record<string, unknown> }) => expectedIssuer(result.claims, setting) };
+  return {
+    ...server,
+    [(oauth as any)._expectedIssuer]: (result: { claims: Record<string, unknown> }) => expectedIssuer(result.claims, setting),
+  };
 }
 
 /** Fresh state, nonce (OIDC) and PKCE verifier (where supported) for one flow. */
@@ -139,7 +142,9 @@ export async function completeAuthorization(
   const { definition } = provider;
   const client: oauth.Client = { client_id: provider.clientId };
   const clientAuth =
-    definition.clientAuth === "client_secret_basic" ? oauth.ClientSecretBasic(provider.clientSecret) : oauth.ClientSecretPost(provider.clientSecret);
+    definition.clientAuth === "client_secret_basic"
+      ? oauth.ClientSecretBasic(provider.clientSecret)
+      : oauth.ClientSecretPost(provider.clientSecret);
 
   let params: URLSearchParams;
   try {
@@ -176,9 +181,17 @@ export async function completeAuthorization(
     );
   } catch (error) {
     if (error instanceof oauth.ResponseBodyError) {
-      throw new ProviderFlowError("token_exchange_failed", `The provider refused the code exchange (${error.error}).`, error.error_description);
+      throw new ProviderFlowError(
+        "token_exchange_failed",
+        `The provider refused the code exchange (${error.error}).`,
+        error.error_description,
+      );
     }
-    throw new ProviderFlowError(definition.protocol === "oidc" ? "id_token_invalid" : "token_exchange_failed", "The provider's token response is not acceptable.", String(error));
+    throw new ProviderFlowError(
+      definition.protocol === "oidc" ? "id_token_invalid" : "token_exchange_failed",
+      "The provider's token response is not acceptable.",
+      String(error),
+    );
   }
 
   let claims: Record<string, unknown> = {};
@@ -273,7 +286,12 @@ async function providerApiJson(config: Config, url: string, accessToken: string,
   } catch (error) {
     throw profileCallFailure(error, "profile API");
   }
-  if (!response.ok) throw new ProviderFlowError("profile_invalid", "The provider's API refused the profile request.", `HTTP ${response.status} from ${url}`);
+  if (!response.ok)
+    throw new ProviderFlowError(
+      "profile_invalid",
+      "The provider's API refused the profile request.",
+      `HTTP ${response.status} from ${url}`,
+    );
   try {
     return await response.json();
   } catch {

@@ -139,8 +139,7 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
     id: "apple",
     name: "Apple",
     protocol: "oidc",
-    server: () =>
-      oidcServer("https://appleid.apple.com", { authorization: "/auth/authorize", token: "/auth/token", jwks: "/auth/keys" }),
+    server: () => oidcServer("https://appleid.apple.com", { authorization: "/auth/authorize", token: "/auth/token", jwks: "/auth/keys" }),
     scopes: ["name", "email"],
     pkce: false,
     clientAuth: "client_secret_post",
@@ -159,7 +158,12 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
     clientAuth: "client_secret_post",
     async profile({ getJson }) {
       const user = await getJson("https://discord.com/api/users/@me");
-      return { subject: requireSubject(user.id), email: stringClaim(user.email), emailVerified: trueClaim(user.verified), name: stringClaim(user.global_name) ?? stringClaim(user.username) };
+      return {
+        subject: requireSubject(user.id),
+        email: stringClaim(user.email),
+        emailVerified: trueClaim(user.verified),
+        name: stringClaim(user.global_name) ?? stringClaim(user.username),
+      };
     },
   },
   {
@@ -183,7 +187,12 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
     name: "Hugging Face",
     protocol: "oidc",
     server: () =>
-      oidcServer("https://huggingface.co", { authorization: "/oauth/authorize", token: "/oauth/token", jwks: "/oauth/jwks", userinfo: "/oauth/userinfo" }),
+      oidcServer("https://huggingface.co", {
+        authorization: "/oauth/authorize",
+        token: "/oauth/token",
+        jwks: "/oauth/jwks",
+        userinfo: "/oauth/userinfo",
+      }),
     scopes: OIDC_SCOPES,
     pkce: true,
     clientAuth: "client_secret_basic",
@@ -195,7 +204,12 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
     protocol: "oidc",
     setting: setting("HOST", "self-managed GitLab base URL", BASE_URL, "https://gitlab.com"),
     server: (host = "https://gitlab.com") =>
-      oidcServer(host, { authorization: "/oauth/authorize", token: "/oauth/token", jwks: "/oauth/discovery/keys", userinfo: "/oauth/userinfo" }),
+      oidcServer(host, {
+        authorization: "/oauth/authorize",
+        token: "/oauth/token",
+        jwks: "/oauth/discovery/keys",
+        userinfo: "/oauth/userinfo",
+      }),
     scopes: OIDC_SCOPES,
     pkce: true,
     clientAuth: "client_secret_basic",
@@ -229,7 +243,12 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
       const { data } = await getJson("https://api.x.com/2/users/me?user.fields=confirmed_email");
       // X returns only a confirmed address here.
       const email = stringClaim(data?.confirmed_email);
-      return { subject: requireSubject(data?.id), email, emailVerified: email !== undefined, name: stringClaim(data?.name) ?? stringClaim(data?.username) };
+      return {
+        subject: requireSubject(data?.id),
+        email,
+        emailVerified: email !== undefined,
+        name: stringClaim(data?.name) ?? stringClaim(data?.username),
+      };
     },
   },
   {
@@ -258,7 +277,12 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
     // The token response names the person who authorised the integration.
     profile({ tokens }) {
       const user = (tokens.owner as any)?.user;
-      return { subject: requireSubject(user?.id), email: stringClaim(user?.person?.email), emailVerified: false, name: stringClaim(user?.name) };
+      return {
+        subject: requireSubject(user?.id),
+        email: stringClaim(user?.person?.email),
+        emailVerified: false,
+        name: stringClaim(user?.name),
+      };
     },
   },
   {
@@ -272,7 +296,12 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
     authorizationParams: { audience: "api.atlassian.com", prompt: "consent" },
     async profile({ getJson }) {
       const me = await getJson("https://api.atlassian.com/me");
-      return { subject: requireSubject(me.account_id), email: stringClaim(me.email), emailVerified: trueClaim(me.email_verified), name: stringClaim(me.name) };
+      return {
+        subject: requireSubject(me.account_id),
+        email: stringClaim(me.email),
+        emailVerified: trueClaim(me.email_verified),
+        name: stringClaim(me.name),
+      };
     },
   },
   {
@@ -299,7 +328,12 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
     setting: setting("DOMAIN", "the Auth0 tenant domain, e.g. example.us.auth0.com", HOST_NAME),
     // Auth0's issuer ends with a slash.
     server: (domain) =>
-      oidcServer(`https://${domain}/`, { authorization: "/authorize", token: "/oauth/token", jwks: "/.well-known/jwks.json", userinfo: "/userinfo" }),
+      oidcServer(`https://${domain}/`, {
+        authorization: "/authorize",
+        token: "/oauth/token",
+        jwks: "/.well-known/jwks.json",
+        userinfo: "/userinfo",
+      }),
     scopes: OIDC_SCOPES,
     pkce: true,
     clientAuth: "client_secret_post",
@@ -331,7 +365,12 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
     clientAuth: "client_secret_basic",
     async profile({ getJson }) {
       const user = await getJson("https://api.zoom.us/v2/users/me");
-      return { subject: requireSubject(user.id), email: stringClaim(user.email), emailVerified: trueClaim(user.verified), name: stringClaim(user.display_name) };
+      return {
+        subject: requireSubject(user.id),
+        email: stringClaim(user.email),
+        emailVerified: trueClaim(user.verified),
+        name: stringClaim(user.display_name),
+      };
     },
   },
   {
@@ -345,7 +384,12 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
     async profile({ getJson }) {
       const user = await getJson("https://api.spotify.com/v1/me");
       // Spotify does not verify addresses.
-      return { subject: requireSubject(user.id), email: stringClaim(user.email), emailVerified: false, name: stringClaim(user.display_name) };
+      return {
+        subject: requireSubject(user.id),
+        email: stringClaim(user.email),
+        emailVerified: false,
+        name: stringClaim(user.display_name),
+      };
     },
   },
   {
@@ -457,7 +501,11 @@ export const PROVIDERS: readonly ProviderDefinition[] = [
       const emails = await getJson("https://api.bitbucket.org/2.0/user/emails");
       return {
         subject: requireSubject(user.uuid),
-        ...primaryVerifiedEmail(emails?.values, (entry) => ({ email: entry?.email, primary: entry?.is_primary, verified: entry?.is_confirmed })),
+        ...primaryVerifiedEmail(emails?.values, (entry) => ({
+          email: entry?.email,
+          primary: entry?.is_primary,
+          verified: entry?.is_confirmed,
+        })),
         name: stringClaim(user.display_name),
       };
     },

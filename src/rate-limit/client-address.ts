@@ -34,7 +34,12 @@ export function addressPrefix(address: string | undefined): string | undefined {
   const ipv4 = parseIpv4(key);
   if (ipv4) return `${ipv4.slice(0, 3).join(".")}.0/24`;
   const groups = parseIpv6(address);
-  return groups ? `${groups.slice(0, 3).map((group) => group.toString(16)).join(":")}::/48` : undefined;
+  return groups
+    ? `${groups
+        .slice(0, 3)
+        .map((group) => group.toString(16))
+        .join(":")}::/48`
+    : undefined;
 }
 
 const INVALID = "invalid";

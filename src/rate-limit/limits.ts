@@ -1,8 +1,8 @@
-import type { WindowDecision } from "../durable-objects/rate-limiter";
 import type { RequestMeta } from "../audit/record";
+import type { WindowDecision } from "../durable-objects/rate-limiter";
 import type { Bindings } from "../env";
-import { addressKey } from "./client-address";
 import { ApiError, UnavailableError } from "../errors";
+import { addressKey } from "./client-address";
 
 /** A named limit: at most `limit` attempts per `windowSeconds` for one key. */
 export interface RateLimitRule {

@@ -1,9 +1,9 @@
-import { forgetUser } from "../auth/live-state";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { ROLE_LEVELS, roleAtLeast, type Role } from "../auth/roles";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
+import { forgetUser } from "../auth/live-state";
+import { ROLE_LEVELS, type Role, roleAtLeast } from "../auth/roles";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
 import { decodeCursor, page } from "../db/cursor";
 import type { UserRow } from "../db/schema";

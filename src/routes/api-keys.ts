@@ -1,10 +1,10 @@
-import { forgetApiKey } from "../auth/live-state";
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { assertGrantableScopes } from "../auth/api-key-scopes";
-import { apiKeyCreatedEvent, createdApiKeyBody, mintApiKey } from "../auth/new-api-key";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { isRole, lowerRole, roleAtLeast, type Role } from "../auth/roles";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
+import { assertGrantableScopes } from "../auth/api-key-scopes";
+import { forgetApiKey } from "../auth/live-state";
+import { apiKeyCreatedEvent, createdApiKeyBody, mintApiKey } from "../auth/new-api-key";
+import { isRole, lowerRole, type Role, roleAtLeast } from "../auth/roles";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
 import { findApiKeyById, insertApiKey, listApiKeys, revokeApiKey } from "../db/api-keys";
 import { decodeCursor, page } from "../db/cursor";
@@ -15,7 +15,7 @@ import { requireRecentAuthentication } from "../middleware/require-recent-authen
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { API_KEY_CREATION_PER_USER, consumeRateLimit } from "../rate-limit/limits";
-import { CreateApiKeyBody, CreatedApiKey, ApiKeyList, KeyIdParam, ListApiKeysQuery } from "../schemas/api-keys";
+import { ApiKeyList, CreateApiKeyBody, CreatedApiKey, KeyIdParam, ListApiKeysQuery } from "../schemas/api-keys";
 import { errorResponses, isoTime, jsonBody, jsonResponse } from "../schemas/common";
 
 export const apiKeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -1,9 +1,9 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { ledgerObject, verifyLedger } from "../audit/verify-ledger";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { roleAtLeast } from "../auth/roles";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
-import { findEvent, listEvents, type ExportedEvent } from "../db/audit-events";
+import { type ExportedEvent, findEvent, listEvents } from "../db/audit-events";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { requireRole } from "../middleware/require-role";

@@ -1,29 +1,29 @@
-import { forgetSession } from "../auth/live-state";
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { mfaChallengeResponse, mfaMethods } from "../auth/mfa-challenge";
-import { MfaChallenge } from "../schemas/account-security";
 import type { Context } from "hono";
-import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
-import { assertAcceptablePassword } from "../auth/password-policy";
+import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
 import { emailSubject } from "../auth/email-subject";
+import { forgetSession } from "../auth/live-state";
 import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
+import { sendVerificationMail } from "../auth/mailed-tokens";
+import { mfaChallengeResponse, mfaMethods } from "../auth/mfa-challenge";
+import { assertAcceptablePassword } from "../auth/password-policy";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { clearSessionCookie } from "../auth/session-cookie";
 import { startSession } from "../auth/sign-in";
-import { sendVerificationMail } from "../auth/mailed-tokens";
-import type { UserRow } from "../db/schema";
 import type { AppEnv } from "../context";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
 import { rotateRefreshToken } from "../db/refresh-tokens";
+import type { UserRow } from "../db/schema";
 import { findLiveSession, revokeSession } from "../db/sessions";
 import { findUserByEmail, findUserById, hasPassword, insertUser, isEmailVerified, publicProfile, updatePasswordHash } from "../db/users";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
 import { clientIpKey, consumeRateLimit, REFRESH_PER_IP, REGISTER_PER_IP } from "../rate-limit/limits";
-import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
+import { MfaChallenge } from "../schemas/account-security";
 import { LoginBody, RefreshBody, RefreshedTokens, RegisterBody, SessionTokens, User, Verification } from "../schemas/auth";
+import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 import { issueAccessToken } from "../tokens/access-token";
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -82,7 +82,10 @@ authRoutes.openapi(
       "An unknown email and a wrong password get the same 401 after the same work. Five attempts on one account from one client address (IPv6: its /64) in 15 minutes lock that client out of the account until the window ends (429 with Retry-After); a success clears the count. An account takes at most 100 attempts an hour from everywhere; past that, only addresses it signed in from before get through. One address may make 30 attempts in 5 minutes across accounts. With a second factor (TOTP or a passkey), the right password answers `{mfaRequired, mfaToken, expiresIn, methods}` instead of tokens, and `POST /api/auth/login/mfa` finishes the login.",
     request: { body: jsonBody(LoginBody) },
     responses: {
-      200: jsonResponse(z.union([SessionTokens, MfaChallenge]), "Signed in (session cookie set), or, with MFA on, the challenge for /api/auth/login/mfa"),
+      200: jsonResponse(
+        z.union([SessionTokens, MfaChallenge]),
+        "Signed in (session cookie set), or, with MFA on, the challenge for /api/auth/login/mfa",
+      ),
       ...errorResponses(400, 401, 413, 429),
     },
   }),

@@ -28,7 +28,8 @@ devOutboxRoutes.openapi(
     path: "/outbox",
     tags: ["Development"],
     summary: "Mail sent to an address (local runs only)",
-    description: "Newest first, at most 20. Exists only in a local run (`ENVIRONMENT=local` or `test`) with `MAIL_TRANSPORT=outbox`; elsewhere 404.",
+    description:
+      "Newest first, at most 20. Exists only in a local run (`ENVIRONMENT=local` or `test`) with `MAIL_TRANSPORT=outbox`; elsewhere 404.",
     middleware: [localOnly] as const,
     request: { query: OutboxQuery },
     responses: { 200: jsonResponse(OutboxMessages, "Messages"), ...errorResponses(400, 404) },
@@ -38,7 +39,14 @@ devOutboxRoutes.openapi(
     const rows = await outboxMessagesTo(c.get("db"), to, 20);
     return c.json(
       {
-        messages: rows.map((row) => ({ id: row.id, to: row.recipient, subject: row.subject, text: row.text, html: row.html, createdAt: new Date(row.createdAt).toISOString() })),
+        messages: rows.map((row) => ({
+          id: row.id,
+          to: row.recipient,
+          subject: row.subject,
+          text: row.text,
+          html: row.html,
+          createdAt: new Date(row.createdAt).toISOString(),
+        })),
       },
       200,
     );

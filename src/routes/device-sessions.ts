@@ -52,7 +52,8 @@ deviceSessionRoutes.openapi(
     path: "/{id}",
     tags: TAG,
     summary: "End one of the caller's sessions",
-    description: "Ends the session, its refresh family and its access tokens at once. 404 for a session that is not the caller's or not live. Ending the current one also clears its cookie.",
+    description:
+      "Ends the session, its refresh family and its access tokens at once. 404 for a session that is not the caller's or not live. Ending the current one also clears its cookie.",
     middleware: [authenticate(ROUTE_CREDENTIALS.deviceSessions)] as const,
     request: { params: SessionIdParam },
     responses: { 204: { description: "Session ended" }, ...errorResponses(400, 401, 403, 404) },
@@ -81,7 +82,9 @@ deviceSessionRoutes.openapi(
     const principal = sessionPrincipal(c);
     const ended = await revokeOtherSessions(c.get("db"), principal.userId, principal.sessionId);
     forgetUser(principal.userId);
-    await c.get("audit").record({ type: "session.revoked_others", subject: principal.userId, details: { kept: principal.sessionId, revoked: ended.length } });
+    await c
+      .get("audit")
+      .record({ type: "session.revoked_others", subject: principal.userId, details: { kept: principal.sessionId, revoked: ended.length } });
     return c.json({ revoked: ended.length }, 200);
   },
 );

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { confirmMailedAddress } from "../auth/address-confirmation";
+import { forgetUser } from "../auth/live-state";
 import { sendVerificationMail } from "../auth/mailed-tokens";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { callerAccount } from "../auth/session-principal";
@@ -7,7 +8,6 @@ import type { AppEnv } from "../context";
 import { claimEmailTokenStatement, findLiveEmailToken } from "../db/email-tokens";
 import { isEmailVerified } from "../db/users";
 import { ApiError } from "../errors";
-import { forgetUser } from "../auth/live-state";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
 import { clientIpKey, consumeRateLimit, EMAIL_TOKEN_PER_IP, VERIFICATION_RESEND_PER_USER } from "../rate-limit/limits";

@@ -118,7 +118,12 @@ memoryRoutes.openapi(
     const { store, embedder } = c.get("memory");
     const { content } = c.req.valid("json");
     const [vector] = await embedder.embed([content]);
-    const item = await store.addText(c.get("principal").userId, content, { vector: vector!, model: embedder.model }, MAX_TEXT_MEMORIES_PER_USER);
+    const item = await store.addText(
+      c.get("principal").userId,
+      content,
+      { vector: vector!, model: embedder.model },
+      MAX_TEXT_MEMORIES_PER_USER,
+    );
     if (!item) throw new ApiError("conflict", `You hold the maximum of ${MAX_TEXT_MEMORIES_PER_USER} text memories; delete some first.`);
     return c.json(item, 201);
   },

@@ -70,7 +70,10 @@ meshRoutes.get("/:topic", async (c) => {
   const { admitted } = admission;
   // Coalesced too: a node reconnecting in a loop is one event and a count a minute, not one per connect.
   await audit.recordCoalesced(
-    meshAuditEvent("token_verified", { nodeId: admitted.nodeId, details: { topic, jti: admitted.jti, role: admitted.role, stub: admitted.stub } }),
+    meshAuditEvent("token_verified", {
+      nodeId: admitted.nodeId,
+      details: { topic, jti: admitted.jti, role: admitted.role, stub: admitted.stub },
+    }),
   );
   const accepted = await topicObject(c.env, topic).fetch(handoffRequest(topic, admitted));
   if (!accepted.webSocket) throw new Error(`topic object answered ${accepted.status} without a socket`);

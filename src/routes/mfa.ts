@@ -137,7 +137,9 @@ mfaRoutes.openapi(
     if (code !== undefined) return c.json(await finishMfaLogin(c, mfaToken, "totp", (user) => acceptFreshCode(c, user.id, code)), 200);
     const body = await finishMfaLogin(c, mfaToken, "recovery_code", async (user) => {
       if (!(await useRecoveryCode(db, user.id, recoveryCode!))) return false;
-      await c.get("audit").record({ type: "mfa.recovery_code_used", subject: user.id, details: { left: await remainingRecoveryCodes(db, user.id) } });
+      await c
+        .get("audit")
+        .record({ type: "mfa.recovery_code_used", subject: user.id, details: { left: await remainingRecoveryCodes(db, user.id) } });
       return true;
     });
     return c.json(body, 200);

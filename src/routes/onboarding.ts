@@ -2,19 +2,19 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
 import { apiKeyCreatedEvent, createdApiKeyBody, mintApiKey } from "../auth/new-api-key";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
+import { assertRecentAuthentication } from "../auth/recent-authentication";
 import { lowerRole } from "../auth/roles";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { sessionPrincipal } from "../auth/session-principal";
 import type { AppEnv } from "../context";
-import { completeWithKey, saveStage, savedStages } from "../db/onboarding";
+import { completeWithKey, savedStages, saveStage } from "../db/onboarding";
 import { ApiError } from "../errors";
 import { savePreferencesDurably } from "../memory/durable-preferences";
-import { assertRecentAuthentication } from "../auth/recent-authentication";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { PLANS } from "../onboarding/plans";
 import { preferencesFromStage } from "../onboarding/preferences";
-import { progressOf, STAGES, type DataStage, type Stage, type StageData } from "../onboarding/stages";
+import { type DataStage, progressOf, STAGES, type Stage, type StageData } from "../onboarding/stages";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 import { CompleteStageBody, OnboardingStatus, OnboardingStepResult } from "../schemas/onboarding";
 
@@ -49,9 +49,12 @@ onboardingRoutes.openapi(
     tags: TAG,
     summary: "Where the caller stands in onboarding",
     middleware: [signedIn] as const,
-    responses: { 200: jsonResponse(OnboardingStatus, "Stages done, the current and next one, saved data, plans"), ...errorResponses(401, 403) },
+    responses: {
+      200: jsonResponse(OnboardingStatus, "Stages done, the current and next one, saved data, plans"),
+      ...errorResponses(401, 403),
+    },
   }),
-  async (c) => c.json((await statusOf(c, sessionPrincipal(c).userId)), 200),
+  async (c) => c.json(await statusOf(c, sessionPrincipal(c).userId), 200),
 );
 
 onboardingRoutes.openapi(
@@ -81,9 +84,10 @@ onboardingRoutes.openapi(
       // memory store that is down never fails the stage (it is retried). Should this D1 write fail,
       // the request fails and sending the stage again (idempotent) records it.
       const preferences = preferencesFromStage(body.stage, body.data);
-      if (preferences) await savePreferencesDurably(c.env, (work) => c.executionCtx.waitUntil(work), principal.userId, preferences, c.get("audit"));
+      if (preferences)
+        await savePreferencesDurably(c.env, (work) => c.executionCtx.waitUntil(work), principal.userId, preferences, c.get("audit"));
       await c.get("audit").record({ type: "onboarding.stage_saved", subject: principal.userId, details: { stage: body.stage } });
-      return c.json((await statusOf(c, principal.userId)), 200);
+      return c.json(await statusOf(c, principal.userId), 200);
     }
 
     // Completion mints an API key, which outlives the session: like `POST /api/auth/api-keys`, it

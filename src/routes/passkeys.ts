@@ -2,9 +2,9 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Context } from "hono";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
+import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
 import { finishMfaLogin, userOfMfaChallenge } from "../auth/mfa-challenge";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
 import { callerAccount, sessionPrincipal } from "../auth/session-principal";
 import { startSession } from "../auth/sign-in";
 import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from "../auth/webauthn";
@@ -17,8 +17,8 @@ import {
   listPasskeys,
   recordPasskeyUse,
   storeWebauthnChallenge,
-  type WebauthnChallengePurpose,
   takeWebauthnChallenge,
+  type WebauthnChallengePurpose,
 } from "../db/passkeys";
 import type { PasskeyRow } from "../db/schema";
 import { findUserById } from "../db/users";
@@ -66,7 +66,6 @@ function describePasskey(passkey: PasskeyRow) {
   };
 }
 
-
 /**
  * Checks an assertion against its single-use challenge and the stored passkey, then records the new
  * counter (conditionally, so of two assertions with one counter only one counts). `owner` is the
@@ -110,7 +109,8 @@ passkeyRoutes.openapi(
     path: "/passkeys/register/options",
     tags: TAG,
     summary: "Start registering a passkey",
-    description: "Options for `navigator.credentials.create()`: RP from WEBAUTHN_RP_ID, a discoverable credential with user verification, the caller's passkeys excluded. The challenge works once, for 5 minutes.",
+    description:
+      "Options for `navigator.credentials.create()`: RP from WEBAUTHN_RP_ID, a discoverable credential with user verification, the caller's passkeys excluded. The challenge works once, for 5 minutes.",
     middleware: [authenticate(ROUTE_CREDENTIALS.passkeys), requireRecentAuthentication()] as const,
     responses: { 200: jsonResponse(WebauthnOptions, "Creation options"), ...errorResponses(401, 403) },
   }),
@@ -127,7 +127,8 @@ passkeyRoutes.openapi(
     path: "/passkeys/register/verify",
     tags: TAG,
     summary: "Finish registering a passkey",
-    description: "Checks the attestation against the challenge, the origins of WEBAUTHN_ORIGINS and the RP ID, with user verification. From then on, a password login asks for a second factor.",
+    description:
+      "Checks the attestation against the challenge, the origins of WEBAUTHN_ORIGINS and the RP ID, with user verification. From then on, a password login asks for a second factor.",
     middleware: [authenticate(ROUTE_CREDENTIALS.passkeys), requireRecentAuthentication()] as const,
     request: { body: jsonBody(PasskeyRegistrationBody) },
     responses: { 201: jsonResponse(Passkey, "Registered"), ...errorResponses(400, 401, 403, 409) },
@@ -182,7 +183,8 @@ passkeyRoutes.openapi(
     path: "/passkeys/login/options",
     tags: TAG,
     summary: "Start signing in with a passkey (first factor)",
-    description: "Options for `navigator.credentials.get()` with user verification required and no credential list (the authenticator offers its discoverable passkeys). 30 per client address in 5 minutes.",
+    description:
+      "Options for `navigator.credentials.get()` with user verification required and no credential list (the authenticator offers its discoverable passkeys). 30 per client address in 5 minutes.",
     responses: { 200: jsonResponse(WebauthnOptions, "Request options"), ...errorResponses(429) },
   }),
   async (c) => {
@@ -198,7 +200,8 @@ passkeyRoutes.openapi(
     path: "/passkeys/login/verify",
     tags: TAG,
     summary: "Sign in with a passkey",
-    description: "Signature, challenge (once), origin, RP ID, user presence and user verification are checked, and the signature counter must rise (when the authenticator counts). A passkey with user verification is two factors in one, so no second step follows. Answers as a password login does.",
+    description:
+      "Signature, challenge (once), origin, RP ID, user presence and user verification are checked, and the signature counter must rise (when the authenticator counts). A passkey with user verification is two factors in one, so no second step follows. Answers as a password login does.",
     request: { body: jsonBody(PasskeyAssertionBody) },
     responses: { 200: jsonResponse(SessionTokens, "Signed in; session cookie set"), ...errorResponses(400, 401, 429) },
   }),
@@ -212,7 +215,11 @@ passkeyRoutes.openapi(
       throw new ApiError("invalid_credentials", REFUSED, { "WWW-Authenticate": 'Bearer realm="heady"' });
     }
     const body = await startSession(c, user);
-    await recordWithReceiptHeader(c, { type: "login.succeeded", subject: user.id, details: { method: "passkey", passkeyId: checked.passkey.id } });
+    await recordWithReceiptHeader(c, {
+      type: "login.succeeded",
+      subject: user.id,
+      details: { method: "passkey", passkeyId: checked.passkey.id },
+    });
     return c.json(body, 200);
   },
 );
@@ -223,7 +230,8 @@ passkeyRoutes.openapi(
     path: "/login/mfa/passkey/options",
     tags: TAG,
     summary: "Options for a passkey as the second factor",
-    description: "Takes the `mfaToken` of the password step (counted as an attempt at it) and answers options listing that account's passkeys.",
+    description:
+      "Takes the `mfaToken` of the password step (counted as an attempt at it) and answers options listing that account's passkeys.",
     request: { body: jsonBody(MfaTokenBody) },
     responses: { 200: jsonResponse(WebauthnOptions, "Request options"), ...errorResponses(400, 401) },
   }),
@@ -243,14 +251,18 @@ passkeyRoutes.openapi(
     path: "/login/mfa/passkey",
     tags: TAG,
     summary: "Second step of a login, with a passkey",
-    description: "The passkey must be the account's own, and its assertion is checked as for a passkey sign-in (user verification preferred, not required, since the password was the first factor).",
+    description:
+      "The passkey must be the account's own, and its assertion is checked as for a passkey sign-in (user verification preferred, not required, since the password was the first factor).",
     request: { body: jsonBody(PasskeySecondFactorBody) },
     responses: { 200: jsonResponse(SessionTokens, "Signed in; session cookie set"), ...errorResponses(400, 401, 429) },
   }),
   async (c) => {
     const { mfaToken, challengeId, response } = c.req.valid("json");
     const body = await finishMfaLogin(c, mfaToken, "passkey", async (user) => {
-      return (await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, false, user.id)) !== undefined;
+      return (
+        (await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, false, user.id)) !==
+        undefined
+      );
     });
     return c.json(body, 200);
   },
@@ -292,7 +304,9 @@ passkeyRoutes.openapi(
     await admitLoginAttempt(c, user.email);
     const checked = await checkAssertion(c, challengeId, "second_factor", response as unknown as AuthenticationResponseJSON, true, user.id);
     if (!checked) {
-      await c.get("audit").record({ type: "reauthentication.failed", subject: user.id, details: { method: "passkey", sessionId: principal.sessionId } });
+      await c
+        .get("audit")
+        .record({ type: "reauthentication.failed", subject: user.id, details: { method: "passkey", sessionId: principal.sessionId } });
       throw new ApiError("invalid_credentials", REFUSED);
     }
     await forgetLoginFailures(c, user.email);

@@ -10,18 +10,12 @@ import { callerAccount, sessionPrincipal } from "../auth/session-principal";
 import type { AppEnv } from "../context";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
 import { claimEmailTokenStatement, findLiveEmailToken } from "../db/email-tokens";
-import { findUserByEmail, findUserById, hasPassword, replacePassword } from "../db/users";
 import { markSessionAuthenticated } from "../db/sessions";
+import { findUserByEmail, findUserById, hasPassword, replacePassword } from "../db/users";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
-import {
-  clientIpKey,
-  consumeRateLimit,
-  EMAIL_TOKEN_PER_IP,
-  PASSWORD_FORGOT_PER_EMAIL,
-  PASSWORD_FORGOT_PER_IP,
-} from "../rate-limit/limits";
+import { clientIpKey, consumeRateLimit, EMAIL_TOKEN_PER_IP, PASSWORD_FORGOT_PER_EMAIL, PASSWORD_FORGOT_PER_IP } from "../rate-limit/limits";
 import { Accepted, ChangePasswordBody, ForgotPasswordBody, ResetPasswordBody } from "../schemas/account-security";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 

@@ -1,10 +1,10 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { recordWithReceiptHeader } from "../audit/receipt-header";
 import { verifiedClientCertificate } from "../auth/client-certificate";
 import { verifyCredential } from "../auth/credentials";
+import { type Role, roleAtLeast } from "../auth/roles";
 import { assertCredentialAccepted, ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { roleAtLeast, type Role } from "../auth/roles";
-import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { countMetric, observeMetric } from "../metrics/batch";

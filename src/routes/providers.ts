@@ -1,14 +1,14 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { mfaChallengeResponse, mfaMethods } from "../auth/mfa-challenge";
-import { sessionPrincipal } from "../auth/session-principal";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
+import { sessionPrincipal } from "../auth/session-principal";
 import { sessionTokens } from "../auth/sign-in";
 import type { AppEnv } from "../context";
-import type { Config } from "../env";
 import { listIdentities, unlinkIdentity } from "../db/identities";
 import { consumeSignInTicket } from "../db/oauth-flows";
 import { findLiveSession, issueFirstRefreshToken } from "../db/sessions";
 import { findUserById, hasPassword } from "../db/users";
+import type { Config } from "../env";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
@@ -35,7 +35,6 @@ export function enabledProviders(config: Config) {
     startUrl: `/api/provider/start?provider=${definition.id}`,
   }));
 }
-
 
 providerRoutes.openapi(
   createRoute({
@@ -143,7 +142,8 @@ providerRoutes.openapi(
     path: "/link",
     tags: TAG,
     summary: "Link a provider to the signed-in account",
-    description: "Starts a flow like /start; its callback links the identity to the caller instead of signing in, then redirects to `redirectTo`.",
+    description:
+      "Starts a flow like /start; its callback links the identity to the caller instead of signing in, then redirects to `redirectTo`.",
     middleware: [authenticate(ROUTE_CREDENTIALS.identities), requireRecentAuthentication()] as const,
     request: { body: jsonBody(StartBody) },
     responses: { 200: jsonResponse(AuthorizationUrl, "Send the browser here"), ...errorResponses(400, 401, 403, 404) },
@@ -151,7 +151,10 @@ providerRoutes.openapi(
   async (c) => {
     const principal = sessionPrincipal(c);
     const { provider, redirectTo } = c.req.valid("json");
-    return c.json({ authorizationUrl: (await beginFlow(c, provider, redirectTo, { userId: principal.userId, sessionId: principal.sessionId })).href }, 200);
+    return c.json(
+      { authorizationUrl: (await beginFlow(c, provider, redirectTo, { userId: principal.userId, sessionId: principal.sessionId })).href },
+      200,
+    );
   },
 );
 
@@ -171,9 +174,9 @@ providerRoutes.openapi(
     const { id } = c.req.valid("param");
     const outcome = await unlinkIdentity(c.get("db"), principal.userId, id);
     if (outcome === "not_found") throw new ApiError("not_found", "No such identity on this account.");
-    if (outcome === "last_sign_in_method") throw new ApiError("conflict", "This is the account's last way to sign in; add another before removing it.");
+    if (outcome === "last_sign_in_method")
+      throw new ApiError("conflict", "This is the account's last way to sign in; add another before removing it.");
     await c.get("audit").record({ type: "provider.unlinked", subject: principal.userId, details: { identityId: id } });
     return c.body(null, 204);
   },
 );
-

@@ -30,7 +30,10 @@ reauthenticateRoutes.openapi(
     description: `Takes the account's password or a current authenticator code (a passkey goes through \`/api/auth/reauthenticate/passkey\`). Adding or removing a passkey, TOTP, an API key or a linked sign-in provider needs a sign-in or re-authentication within ${RECENT_AUTHENTICATION_SECONDS / 60} minutes in this session (401 \`reauthentication_required\` otherwise). Wrong answers count against the login lockout. An account with none of these (provider sign-in only) signs in again through its provider instead.`,
     middleware: [authenticate(ROUTE_CREDENTIALS.reauthenticate)] as const,
     request: { body: jsonBody(ReauthenticateBody) },
-    responses: { 200: jsonResponse(Reauthenticated, "The session counts as freshly authenticated"), ...errorResponses(400, 401, 403, 413, 429) },
+    responses: {
+      200: jsonResponse(Reauthenticated, "The session counts as freshly authenticated"),
+      ...errorResponses(400, 401, 403, 413, 429),
+    },
   }),
   async (c) => {
     const { password, code } = c.req.valid("json");
@@ -44,7 +47,9 @@ reauthenticateRoutes.openapi(
           (await verifyPassword(password, hasPassword(user) ? user.passwordHash : await decoyPasswordHash())).valid && hasPassword(user)
         : await acceptFreshTotpCode(c.get("db"), user.id, code!);
     if (!accepted) {
-      await c.get("audit").record({ type: "reauthentication.failed", subject: user.id, details: { method, sessionId: principal.sessionId } });
+      await c
+        .get("audit")
+        .record({ type: "reauthentication.failed", subject: user.id, details: { method, sessionId: principal.sessionId } });
       throw new ApiError("invalid_credentials", REFUSED);
     }
     await forgetLoginFailures(c, user.email);
@@ -55,7 +60,8 @@ reauthenticateRoutes.openapi(
 /** Records a successful re-authentication of a live session (any method) and answers its window. */
 export async function markReauthenticated(c: Context<AppEnv>, sessionId: string, userId: string, method: string) {
   const now = Date.now();
-  if (!(await markSessionAuthenticated(c.get("db"), sessionId, now))) throw new ApiError("unauthorized", "The session has ended; sign in again.");
+  if (!(await markSessionAuthenticated(c.get("db"), sessionId, now)))
+    throw new ApiError("unauthorized", "The session has ended; sign in again.");
   forgetSession(sessionId);
   await c.get("audit").record({ type: "session.reauthenticated", subject: userId, details: { method, sessionId } });
   return {

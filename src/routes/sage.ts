@@ -1,23 +1,23 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import { BOOTSTRAP_SCOPE } from "../auth/api-key-scopes";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
+import { BOOTSTRAP_SCOPE } from "../auth/api-key-scopes";
 import type { Principal } from "../auth/principal";
 import { roleAtLeast } from "../auth/roles";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
 import { meshAuditEvent } from "../mesh/audit-events";
 import { topicsOfNode } from "../mesh/connections";
 import { nodeRevokedBefore, registerNodeToken, revokeNode, revokeToken } from "../mesh/node-registry";
 import { issueNodeToken } from "../mesh/node-token";
-import { recordPqcSigningKey, refuseRetiredSigningKey } from "../pqc/keyring";
-import { nodePermissions, permissionsSize, PERMISSIONS_MAX_BYTES, type MeshRole } from "../mesh/permissions";
+import { type MeshRole, nodePermissions, PERMISSIONS_MAX_BYTES, permissionsSize } from "../mesh/permissions";
 import type { RevocationNotice } from "../mesh/revocation-list";
 import { topicObject } from "../mesh/topic-handoff";
 import { authenticate } from "../middleware/authenticate";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
+import { recordPqcSigningKey, refuseRetiredSigningKey } from "../pqc/keyring";
 import { consumeRateLimit, type TokenBucketRule } from "../rate-limit/limits";
 import { errorResponses, jsonBody } from "../schemas/common";
 import { IssueNodeTokenBody, NodeRevoked, NodeTokenIssued, RevokeNodeBody, topicChanges } from "../schemas/sage";
@@ -44,7 +44,9 @@ function issuerKey(principal: Principal): string {
 function bootstrapRoles(principal: Principal): "any" | Set<string> | undefined {
   if (principal.kind !== "api_key") return undefined;
   if (principal.scopes.includes(BOOTSTRAP_SCOPE)) return "any";
-  const roles = principal.scopes.filter((scope) => scope.startsWith(`${BOOTSTRAP_SCOPE}:`)).map((scope) => scope.slice(BOOTSTRAP_SCOPE.length + 1));
+  const roles = principal.scopes
+    .filter((scope) => scope.startsWith(`${BOOTSTRAP_SCOPE}:`))
+    .map((scope) => scope.slice(BOOTSTRAP_SCOPE.length + 1));
   return roles.length > 0 ? new Set(roles) : undefined;
 }
 
@@ -196,7 +198,11 @@ sageRoutes.openapi(
       meshAuditEvent("revoked", {
         nodeId: notice.nodeId,
         actor,
-        details: { kind: notice.kind, ...(notice.kind === "token" ? { jti: notice.jti } : { revokedBefore: notice.revokedBefore }), ...pushed },
+        details: {
+          kind: notice.kind,
+          ...(notice.kind === "token" ? { jti: notice.jti } : { revokedBefore: notice.revokedBefore }),
+          ...pushed,
+        },
       }),
     );
     return c.json(

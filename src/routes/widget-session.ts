@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { lowerRole } from "../auth/roles";
+import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import { sessionPrincipal } from "../auth/session-principal";
 import { widgetOrigin } from "../auth/widget-origin";
 import type { AppEnv } from "../context";
@@ -40,7 +40,13 @@ widgetSessionRoutes.openapi(
     await c.get("audit").record({
       type: "widget.session_started",
       subject: subject.sub,
-      details: { origin, role: subject.role, guest: caller === undefined, jti, ...(subject.sessionId ? { sessionId: subject.sessionId } : {}) },
+      details: {
+        origin,
+        role: subject.role,
+        guest: caller === undefined,
+        jti,
+        ...(subject.sessionId ? { sessionId: subject.sessionId } : {}),
+      },
     });
     return c.json({ token, tokenType: "Bearer" as const, expiresIn, origin, role: subject.role, sub: subject.sub }, 201);
   },

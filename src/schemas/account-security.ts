@@ -33,11 +33,16 @@ export const RevokedCount = z.object({ revoked: z.number().int() }).openapi("Rev
 export const OutboxQuery = z.object({ to: EmailAddress });
 export const OutboxMessages = z
   .object({
-    messages: z.array(z.object({ id: z.string(), to: z.string(), subject: z.string(), text: z.string(), html: z.string(), createdAt: z.string() })),
+    messages: z.array(
+      z.object({ id: z.string(), to: z.string(), subject: z.string(), text: z.string(), html: z.string(), createdAt: z.string() }),
+    ),
   })
   .openapi("OutboxMessages");
 
-export const TotpCode = z.string().regex(/^\d{6}$/, "code must be 6 digits").openapi({ example: "123456" });
+export const TotpCode = z
+  .string()
+  .regex(/^\d{6}$/, "code must be 6 digits")
+  .openapi({ example: "123456" });
 
 export const TotpEnrolment = z
   .object({
@@ -49,9 +54,7 @@ export const TotpCodeBody = z.object({ code: TotpCode }).openapi("TotpCodeBody")
 export const RecoveryCodeList = z
   .object({ recoveryCodes: z.array(z.string()).openapi({ description: "Shown once; each works once" }) })
   .openapi("RecoveryCodeList");
-export const MfaStatus = z
-  .object({ totp: z.boolean(), recoveryCodesLeft: z.number().int() })
-  .openapi("MfaStatus");
+export const MfaStatus = z.object({ totp: z.boolean(), recoveryCodesLeft: z.number().int() }).openapi("MfaStatus");
 
 export const MfaChallenge = z
   .object({
@@ -72,10 +75,15 @@ export const MfaLoginBody = z
   .openapi("MfaLoginBody");
 
 /** A WebAuthn response as @simplewebauthn/browser (or navigator.credentials) produces it; the library checks its shape. */
-const WebauthnResponse = z.record(z.string(), z.unknown()).openapi({ description: "The PublicKeyCredential as JSON (RegistrationResponseJSON or AuthenticationResponseJSON)" });
+const WebauthnResponse = z
+  .record(z.string(), z.unknown())
+  .openapi({ description: "The PublicKeyCredential as JSON (RegistrationResponseJSON or AuthenticationResponseJSON)" });
 
 export const WebauthnOptions = z
-  .object({ challengeId: z.string(), options: z.record(z.string(), z.unknown()).openapi({ description: "For navigator.credentials.create()/get() (JSON form)" }) })
+  .object({
+    challengeId: z.string(),
+    options: z.record(z.string(), z.unknown()).openapi({ description: "For navigator.credentials.create()/get() (JSON form)" }),
+  })
   .openapi("WebauthnOptions");
 export const PasskeyRegistrationBody = z
   .object({ challengeId: z.uuid(), response: WebauthnResponse, name: storableText().trim().min(1).max(64).optional() })
@@ -90,7 +98,14 @@ export const PasskeyReauthenticationBody = z
 export const MfaTokenBody = z.object({ mfaToken: z.string().min(1).max(128) }).openapi("MfaTokenBody");
 
 export const Passkey = z
-  .object({ id: z.string(), name: z.string(), createdAt: z.string(), lastUsedAt: z.string().nullable(), backedUp: z.boolean(), deviceType: z.string() })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    backedUp: z.boolean(),
+    deviceType: z.string(),
+  })
   .openapi("Passkey");
 export const PasskeyList = z.object({ passkeys: z.array(Passkey) }).openapi("PasskeyList");
 export const PasskeyIdParam = z.object({ id: z.string().min(1).max(1024) });

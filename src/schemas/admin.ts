@@ -11,6 +11,11 @@ export const ListUsersQuery = z.object({
   cursor: z.string().max(200).optional().openapi({ description: "Opaque cursor from the previous page" }),
 });
 
-export const UserIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: "id", in: "path" } }) });
+export const UserIdParam = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 
 export const ChangeRoleBody = z.object({ role: z.enum(ROLES as [string, ...string[]]) }).openapi("ChangeRoleBody");

@@ -3,9 +3,7 @@ import { ROLES } from "../auth/roles";
 import { storableText } from "./text";
 
 const Role = z.enum(ROLES as [string, ...string[]]);
-const Scope = z
-  .string()
-  .regex(/^[a-z][a-z0-9_.:-]{0,63}$/, "scopes are lower-case words such as `sync:read`");
+const Scope = z.string().regex(/^[a-z][a-z0-9_.:-]{0,63}$/, "scopes are lower-case words such as `sync:read`");
 
 export const CreateApiKeyBody = z
   .object({
@@ -45,9 +43,7 @@ export const ApiKeySummary = z
   })
   .openapi("ApiKeySummary");
 
-export const ApiKeyList = z
-  .object({ keys: z.array(ApiKeySummary), nextCursor: z.string().nullable() })
-  .openapi("ApiKeyList");
+export const ApiKeyList = z.object({ keys: z.array(ApiKeySummary), nextCursor: z.string().nullable() }).openapi("ApiKeyList");
 
 export const ListApiKeysQuery = z.object({
   all: z.enum(["true", "false"]).optional().openapi({ description: "Admins only: every user's keys" }),
@@ -55,4 +51,9 @@ export const ListApiKeysQuery = z.object({
   cursor: z.string().max(80).optional().openapi({ description: "Opaque cursor from the previous page" }),
 });
 
-export const KeyIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: "id", in: "path" } }) });
+export const KeyIdParam = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: "id", in: "path" } }),
+});

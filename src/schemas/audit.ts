@@ -30,12 +30,13 @@ export const ListAuditEventsQuery = z.object({
   from: Time.optional().openapi({ description: "ISO 8601, inclusive" }),
   to: Time.optional().openapi({ description: "ISO 8601, inclusive" }),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().regex(/^\d{1,15}$/, "a cursor from a previous page").optional(),
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/, "a cursor from a previous page")
+    .optional(),
 });
 
-export const AuditEventList = z
-  .object({ events: z.array(AuditEvent), nextCursor: z.string().nullable() })
-  .openapi("AuditEventList");
+export const AuditEventList = z.object({ events: z.array(AuditEvent), nextCursor: z.string().nullable() }).openapi("AuditEventList");
 
 export const LedgerVerificationSchema = z
   .object({
@@ -52,4 +53,9 @@ export const Receipt = z
   .object({ id: z.string(), type: z.string(), receipt: z.string().openapi({ description: "EdDSA compact JWS, typ receipt+jwt" }) })
   .openapi("Receipt");
 
-export const EventIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: "id", in: "path" } }) });
+export const EventIdParam = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: "id", in: "path" } }),
+});

@@ -25,7 +25,10 @@ export const SearchMemoryBody = z
   .openapi("SearchMemoryBody");
 
 /** A partial update of the preferences: the fields it names replace the stored ones. */
-export const UpdatePreferencesBody = PreferencesSchema.refine((patch) => Object.keys(patch).length > 0, "name at least one preference to change");
+export const UpdatePreferencesBody = PreferencesSchema.refine(
+  (patch) => Object.keys(patch).length > 0,
+  "name at least one preference to change",
+);
 
 export const MemoryItemSchema = z
   .object({
@@ -47,10 +50,17 @@ export const MemoryList = z
 
 export const MemorySearchResult = z
   .object({
-    items: z.array(MemoryItemSchema.extend({ distance: z.number().openapi({ description: "Cosine distance to the query: 0 is identical" }) })),
+    items: z.array(
+      MemoryItemSchema.extend({ distance: z.number().openapi({ description: "Cosine distance to the query: 0 is identical" }) }),
+    ),
   })
   .openapi("MemorySearchResult");
 
-export const MemoryIdParam = z.object({ id: z.string().uuid().openapi({ param: { name: "id", in: "path" } }) });
+export const MemoryIdParam = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 
 export const DeletedMemory = z.object({ deleted: z.number().int() }).openapi("DeletedMemory");

@@ -23,6 +23,4 @@ export const PqcReferenceIssued = z
   .object({ reference: z.string().openapi({ description: "43 base64url characters" }), expiresIn: z.number().int() })
   .openapi("PqcReferenceIssued");
 
-export const Jwks = z
-  .object({ keys: z.array(z.record(z.string(), z.unknown())) })
-  .openapi("Jwks");
+export const Jwks = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi("Jwks");

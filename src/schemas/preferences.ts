@@ -7,7 +7,10 @@ import { storableText } from "./text";
  * `PUT /api/memory/preferences` that edits them later, so both accept exactly the same values.
  */
 
-export const DisplayNameSchema = storableText().trim().min(1, "a display name is required").max(80, "a display name has at most 80 characters");
+export const DisplayNameSchema = storableText()
+  .trim()
+  .min(1, "a display name is required")
+  .max(80, "a display name has at most 80 characters");
 
 /** A BCP 47 language tag, stored in its canonical form (`en-gb` becomes `en-GB`). */
 export const LocaleSchema = z

@@ -1,11 +1,15 @@
 import { z } from "@hono/zod-openapi";
 
-const ProviderId = z.string().min(1).max(32).regex(/^[a-z0-9]+$/, "provider must be a provider id such as google").openapi({ example: "google" });
-const RedirectTo = z
+const ProviderId = z
   .string()
-  .max(2048)
-  .optional()
-  .openapi({ description: "Where to send the browser afterwards: exactly one of the allowlisted URLs (origin and path). Defaults to the first.", example: "https://app.heady.systems/signed-in" });
+  .min(1)
+  .max(32)
+  .regex(/^[a-z0-9]+$/, "provider must be a provider id such as google")
+  .openapi({ example: "google" });
+const RedirectTo = z.string().max(2048).optional().openapi({
+  description: "Where to send the browser afterwards: exactly one of the allowlisted URLs (origin and path). Defaults to the first.",
+  example: "https://app.heady.systems/signed-in",
+});
 
 export const StartBody = z.object({ provider: ProviderId, redirectTo: RedirectTo }).openapi("ProviderStartBody");
 export const StartQuery = z.object({ provider: ProviderId, redirectTo: RedirectTo });

@@ -23,13 +23,10 @@ export const IssueNodeTokenBody = z
   .object({
     node_id: NodeId,
     role: z.enum(MESH_ROLES).openapi({ description: "Gives the node its role's default topic permissions (MESH_ROLE_TOPICS)" }),
-    topics: z
-      .union([Patterns, TopicChanges])
-      .optional()
-      .openapi({
-        description:
-          "Per-node changes to the role's defaults: the seed's plain array of allowed topics (the same as `{allow: [...]}`), or `{allow, listen, deny}`. `*` is one whole segment, a final `>` the rest.",
-      }),
+    topics: z.union([Patterns, TopicChanges]).optional().openapi({
+      description:
+        "Per-node changes to the role's defaults: the seed's plain array of allowed topics (the same as `{allow: [...]}`), or `{allow, listen, deny}`. `*` is one whole segment, a final `>` the rest.",
+    }),
     ttlSeconds: z
       .number()
       .int()

@@ -1,4 +1,4 @@
-import { UnavailableError, type Dependency } from "../errors";
+import { type Dependency, UnavailableError } from "../errors";
 
 /**
  * D1 and KV bindings whose outages are typed. What the binding throws when the service cannot
@@ -50,7 +50,10 @@ const statements = new WeakMap<object, D1PreparedStatement>();
 
 function guardStatement(statement: D1PreparedStatement): D1PreparedStatement {
   const proxy = guardMethods(statement, "d1", {
-    bind: (real) => (...values: unknown[]) => guardStatement(real.bind(...values)),
+    bind:
+      (real) =>
+      (...values: unknown[]) =>
+        guardStatement(real.bind(...values)),
   });
   statements.set(proxy, statement);
   return proxy;
@@ -65,7 +68,8 @@ export function guardD1(d1: D1Database): D1Database {
   if (!guardedD1) {
     guardedD1 = guardMethods(d1, "d1", {
       prepare: (real) => (query: string) => guardStatement(real.prepare(query)),
-      batch: (real) => (batch: D1PreparedStatement[]) => guarded("d1", () => real.batch(batch.map((statement) => statements.get(statement) ?? statement))),
+      batch: (real) => (batch: D1PreparedStatement[]) =>
+        guarded("d1", () => real.batch(batch.map((statement) => statements.get(statement) ?? statement))),
     });
     d1s.set(d1, guardedD1);
   }

@@ -1,8 +1,8 @@
-import type { Config } from "../env";
+import { isRole, type Role } from "../auth/roles";
 import { sha256Hex } from "../crypto/digest";
 import { hs256Key } from "../crypto/hmac";
-import { signJwt, TokenError, verifyJwt, type SigningKey, type VerificationKey } from "../crypto/jwt";
-import { isRole, type Role } from "../auth/roles";
+import { type SigningKey, signJwt, TokenError, type VerificationKey, verifyJwt } from "../crypto/jwt";
+import type { Config } from "../env";
 
 /** Access tokens: HS256 JWTs, `typ: at+jwt` (RFC 9068), keyed by `JWT_SECRET`. */
 export const ACCESS_TOKEN_TYP = "at+jwt";
@@ -41,10 +41,7 @@ function accessKey(secret: string): Promise<SigningKey & VerificationKey> {
 }
 
 /** Issues an access token for a signed-in session. */
-export async function issueAccessToken(
-  config: Config,
-  subject: AccessTokenSubject,
-): Promise<{ token: string; expiresIn: number }> {
+export async function issueAccessToken(config: Config, subject: AccessTokenSubject): Promise<{ token: string; expiresIn: number }> {
   const now = Math.floor(Date.now() / 1000);
   const token = await signJwt(
     {

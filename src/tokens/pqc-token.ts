@@ -1,11 +1,11 @@
-import type { Config } from "../env";
 import type { Role } from "../auth/roles";
 import { isRole } from "../auth/roles";
-import { signJwt, THUMBPRINT_KID, TokenError, verifyJwt, type JwtClaims } from "../crypto/jwt";
+import { type JwtClaims, signJwt, THUMBPRINT_KID, TokenError, verifyJwt } from "../crypto/jwt";
+import type { Config } from "../env";
+import { PQC_TOKEN_MAX_TTL_SECONDS } from "../env";
 import { pqcVerificationKey } from "../pqc/keyring";
 import { operationPermissions, type PqcService } from "../pqc/services";
 import { pqcSigner, SigningKeyChangedError } from "../pqc/signer";
-import { PQC_TOKEN_MAX_TTL_SECONDS } from "../env";
 
 /** PQC tokens: ML-DSA-65 compact JWS (RFC 9964), `typ: pqc+jwt`, at most 300 s. */
 export const PQC_TOKEN_TYP = "pqc+jwt";

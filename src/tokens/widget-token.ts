@@ -1,9 +1,9 @@
 import { isRole, type Role } from "../auth/roles";
 import { sha256Hex } from "../crypto/digest";
-import { toBase64Url, fromBase64Url, utf8 } from "../crypto/encoding";
+import { fromBase64Url, toBase64Url, utf8 } from "../crypto/encoding";
 import { hs256Key } from "../crypto/hmac";
-import { signJwt, TokenError, verifyJwt, type SigningKey, type VerificationKey } from "../crypto/jwt";
-import { WIDGET_TOKEN_MAX_TTL_SECONDS, type Config } from "../env";
+import { type SigningKey, signJwt, TokenError, type VerificationKey, verifyJwt } from "../crypto/jwt";
+import { type Config, WIDGET_TOKEN_MAX_TTL_SECONDS } from "../env";
 
 /**
  * Widget tokens: HS256 JWTs of their own kind (`typ: widget+jwt`, `kid` `wt-…`, audience
@@ -86,7 +86,13 @@ export async function verifyWidgetToken(config: Config, token: string): Promise<
     maxLifetimeSeconds: WIDGET_TOKEN_MAX_TTL_SECONDS,
   });
   const { sub, role, origin, sid, jti, exp } = claims;
-  if (typeof sub !== "string" || typeof origin !== "string" || typeof jti !== "string" || !isRole(role) || (sid !== undefined && typeof sid !== "string")) {
+  if (
+    typeof sub !== "string" ||
+    typeof origin !== "string" ||
+    typeof jti !== "string" ||
+    !isRole(role) ||
+    (sid !== undefined && typeof sid !== "string")
+  ) {
     throw new TokenError("bad_claims");
   }
   // A guest has no session and no role above guest; a signed-in widget always names its session.

@@ -1,4 +1,4 @@
-import { chromium, type Browser } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 
 /**
  * Real Chromium for the page tests, with nothing to install by hand. By default the browser comes from
@@ -18,6 +18,14 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: await chromiumExecutable(),
     // The sandbox needs privileges CI containers lack; the other flags stop Chromium's own background traffic.
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
   });
 }

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
 // @ts-expect-error: a plain .mjs script
-import { ENVIRONMENTS, withEnvironments } from "../../scripts/wrangler-environments.mjs";
-// @ts-expect-error: a plain .mjs script
 import { deploymentProblems, LOCAL_ENVIRONMENTS } from "../../scripts/deploy.mjs";
+// @ts-expect-error: a plain .mjs script
+import { ENVIRONMENTS, withEnvironments } from "../../scripts/wrangler-environments.mjs";
 import { LOCAL_ENVIRONMENTS as WORKER_LOCAL_ENVIRONMENTS } from "../../src/local-run";
 
 /**
@@ -37,11 +37,21 @@ describe("wrangler.toml environments", () => {
     ]) {
       expect(new Set(NAMES.map(field)).size).toBe(3);
     }
-    expect(resolved.production!.vars).toMatchObject({ ENVIRONMENT: "production", ISSUER: "https://id.heady.systems", KMS_PQC_KEY_ID: "alias/headykey-pqc-production" });
+    expect(resolved.production!.vars).toMatchObject({
+      ENVIRONMENT: "production",
+      ISSUER: "https://id.heady.systems",
+      KMS_PQC_KEY_ID: "alias/headykey-pqc-production",
+    });
     expect(resolved.staging!.vars.ENVIRONMENT).toBe("production");
     expect(resolved.production!.analytics_engine_datasets).toEqual([expect.objectContaining({ binding: "ANALYTICS" })]);
     for (const name of NAMES) {
-      expect(resolved[name]!.durable_objects.bindings.map((binding: { name: string }) => binding.name).sort()).toEqual(["AUDIT_TALLY", "LEDGER", "LIMITER", "MESH_TOPIC", "METRICS"]);
+      expect(resolved[name]!.durable_objects.bindings.map((binding: { name: string }) => binding.name).sort()).toEqual([
+        "AUDIT_TALLY",
+        "LEDGER",
+        "LIMITER",
+        "MESH_TOPIC",
+        "METRICS",
+      ]);
     }
   });
 
@@ -60,7 +70,11 @@ describe("wrangler.toml environments", () => {
 
 describe("the deploy script's refusal (deploymentProblems)", () => {
   const production = resolved.production!;
-  const withVars = (vars: Record<string, unknown>, sendEmail: unknown[] = production.send_email) => ({ ...production, vars: { ...production.vars, ...vars }, send_email: sendEmail });
+  const withVars = (vars: Record<string, unknown>, sendEmail: unknown[] = production.send_email) => ({
+    ...production,
+    vars: { ...production.vars, ...vars },
+    send_email: sendEmail,
+  });
 
   it("knows the same local-run ENVIRONMENT values as the Worker", () => {
     expect(LOCAL_ENVIRONMENTS).toEqual([...WORKER_LOCAL_ENVIRONMENTS]);
@@ -70,13 +84,17 @@ describe("the deploy script's refusal (deploymentProblems)", () => {
     expect(deploymentProblems(withVars({ MAIL_TRANSPORT: undefined }, []))).toEqual([expect.stringContaining("MAIL_TRANSPORT is not set")]);
     expect(deploymentProblems(withVars({ MAIL_TRANSPORT: "outbox" }))).toEqual([expect.stringContaining('MAIL_TRANSPORT is "outbox"')]);
     expect(deploymentProblems(withVars({}, []))).toEqual(["MAIL_TRANSPORT=send_email needs a [[send_email]] binding named EMAIL"]);
-    expect(deploymentProblems(withVars({}, [{ name: "NOTIFY" }]))).toEqual(["MAIL_TRANSPORT=send_email needs a [[send_email]] binding named EMAIL"]);
+    expect(deploymentProblems(withVars({}, [{ name: "NOTIFY" }]))).toEqual([
+      "MAIL_TRANSPORT=send_email needs a [[send_email]] binding named EMAIL",
+    ]);
     expect(deploymentProblems(withVars({ MAIL_TRANSPORT: "http", MAIL_API_URL: "https://mail.example/send" }, []))).toEqual([]);
   });
 
   it("refuses a local-run ENVIRONMENT", () => {
     for (const environment of LOCAL_ENVIRONMENTS) {
-      expect(deploymentProblems(withVars({ ENVIRONMENT: environment }))).toEqual([expect.stringContaining(`ENVIRONMENT=${environment} is for local runs only`)]);
+      expect(deploymentProblems(withVars({ ENVIRONMENT: environment }))).toEqual([
+        expect.stringContaining(`ENVIRONMENT=${environment} is for local runs only`),
+      ]);
     }
   });
 });
@@ -86,7 +104,10 @@ describe("deploy scripts, with --dry-run", () => {
     it(`npm run deploy:${name} -- --dry-run builds and validates ${name}'s configuration`, { timeout: 120_000 }, () => {
       const outdir = mkdtempSync(join(tmpdir(), `headykey-dry-${name}-`));
       try {
-        const run = spawnSync("npm", ["run", `deploy:${name}`, "--", "--dry-run", "--outdir", outdir], { encoding: "utf8", env: { ...process.env, CI: "1" } });
+        const run = spawnSync("npm", ["run", `deploy:${name}`, "--", "--dry-run", "--outdir", outdir], {
+          encoding: "utf8",
+          env: { ...process.env, CI: "1" },
+        });
         const output = `${run.stdout}\n${run.stderr}`;
         expect(run.status, output).toBe(0);
         expect(output).toContain("--dry-run: exiting now.");

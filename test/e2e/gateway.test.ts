@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { describeRequirement, type Requirement } from "../../src/gateway/routes-config";
-import { AssertionError, createAssertionVerifier, type AssertionClaims } from "../../src/origin/verify-assertion";
+import { type AssertionClaims, AssertionError, createAssertionVerifier } from "../../src/origin/verify-assertion";
 import { baseUrl, call, randomIp, uniqueEmail } from "./client";
 import { gatewayRoutesFor } from "./gateway-origin";
 
@@ -42,7 +42,9 @@ beforeAll(async () => {
       return;
     }
     if (request.url?.startsWith("/api/crash")) {
-      response.writeHead(500, { "Content-Type": "text/plain" }).end("TypeError: boom\n    at handler (/srv/origin/internal/billing.js:42:7)");
+      response
+        .writeHead(500, { "Content-Type": "text/plain" })
+        .end("TypeError: boom\n    at handler (/srv/origin/internal/billing.js:42:7)");
       return;
     }
     if (request.url?.startsWith("/api/slow")) {
@@ -126,7 +128,10 @@ async function operatorAccount(): Promise<Account> {
   expect(registered.status).toBe(201);
   const admin = await call("POST", "/api/auth/login", { body: inject("bootstrapAdmin") });
   expect(admin.status).toBe(200);
-  const promoted = await call("PUT", `/api/admin/users/${registered.body.user.id}/role`, { token: admin.body.accessToken, body: { role: "operator" } });
+  const promoted = await call("PUT", `/api/admin/users/${registered.body.user.id}/role`, {
+    token: admin.body.accessToken,
+    body: { role: "operator" },
+  });
   expect(promoted.status).toBe(200);
   const login = await call("POST", "/api/auth/login", { body: { email, password: PASSWORD } });
   expect(login.body.user.role).toBe("operator");
@@ -179,7 +184,9 @@ describe("gateway against wrangler dev, in front of a real origin: each policy k
     expect(refused(await through("GET", "/api/sync/items"), 401, "unauthorized")).toContain("sync:read");
     refused(await through("GET", "/api/sync/items", { token: user.accessToken }), 401, "unauthorized");
     const pqcOnly = await apiKey(user, ["pqc"]);
-    expect(refused(await through("GET", "/api/sync/items", { headers: { "X-API-Key": pqcOnly.key } }), 403, "forbidden")).toContain("lacks sync:read");
+    expect(refused(await through("GET", "/api/sync/items", { headers: { "X-API-Key": pqcOnly.key } }), 403, "forbidden")).toContain(
+      "lacks sync:read",
+    );
     const reader = await apiKey(user, ["sync:read"]);
     expect(passed(await through("GET", "/api/sync/items", { headers: { "X-API-Key": reader.key } }))).toMatchObject({
       sub: user.userId,
@@ -196,11 +203,22 @@ describe("gateway against wrangler dev, in front of a real origin: each policy k
       headers: { "X-Heady-PQC-Token": await pqcToken(user, "headyme", "privileged-operation") },
     });
     expect(refused(wrongOperation, 403, "pqc_scope_mismatch")).toContain("headyme/privileged-operation");
-    const sync = await through("POST", "/api/sync/privileged-operation", { headers: { "X-Heady-PQC-Token": await pqcToken(user, "headyme", "sync") } });
-    expect(passed(sync)).toMatchObject({ sub: user.userId, cred: "pqc_token", req: "pqc:headyme/sync", service: "headyme", operation: "sync" });
+    const sync = await through("POST", "/api/sync/privileged-operation", {
+      headers: { "X-Heady-PQC-Token": await pqcToken(user, "headyme", "sync") },
+    });
+    expect(passed(sync)).toMatchObject({
+      sub: user.userId,
+      cred: "pqc_token",
+      req: "pqc:headyme/sync",
+      service: "headyme",
+      operation: "sync",
+    });
 
     const clone = await pqcToken(operator, "production", "clone");
-    expect(passed(await through("POST", "/api/repo/clone", { token: clone }))).toMatchObject({ req: "pqc:production/clone", role: "operator" });
+    expect(passed(await through("POST", "/api/repo/clone", { token: clone }))).toMatchObject({
+      req: "pqc:production/clone",
+      role: "operator",
+    });
     expect(refused(await through("POST", "/api/repo/deploy", { token: clone }), 403, "pqc_scope_mismatch")).toContain("production/deploy");
     const deployReference = await pqcToken(operator, "production", "deploy", true);
     expect(passed(await through("POST", "/api/repo/deploy", { token: deployReference }))).toMatchObject({ req: "pqc:production/deploy" });
@@ -434,7 +452,10 @@ describe("gateway against wrangler dev: what the origin saw, read the way origin
       const owner = routes
         .filter((route) => route.keys.every((key, index) => folded[index] === key))
         .sort((a, b) => b.keys.length - a.keys.length)[0]!;
-      expect({ url: arrival.url, req: arrival.claims!.req }).toEqual({ url: arrival.url, req: describeRequirement(owner.require as Requirement) });
+      expect({ url: arrival.url, req: arrival.claims!.req }).toEqual({
+        url: arrival.url,
+        req: describeRequirement(owner.require as Requirement),
+      });
     }
   });
 });

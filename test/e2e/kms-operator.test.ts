@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { randomUUID } from "node:crypto";
+import { promisify } from "node:util";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { akpJwk, rawPublicKeyFromSpki } from "../../src/pqc/akp";
-import { startFakeKms, type FakeKms } from "../kms/fake-kms";
 // @ts-expect-error: a plain .mjs script
 import { createSigningKey, publicJwk, retireSigningKey, rotateSigningKey } from "../../scripts/kms.mjs";
+import { akpJwk, rawPublicKeyFromSpki } from "../../src/pqc/akp";
+import { type FakeKms, startFakeKms } from "../kms/fake-kms";
 
 /**
  * The operator scripts (scripts/kms.mjs, on @aws-sdk/client-kms) against the fake KMS, which checks
@@ -19,7 +19,11 @@ const alias = () => `alias/headykey-pqc-ops-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   fake = await startFakeKms({ region: "us-east-1" });
-  kms = new KMSClient({ region: "us-east-1", endpoint: fake.url, credentials: { accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey } });
+  kms = new KMSClient({
+    region: "us-east-1",
+    endpoint: fake.url,
+    credentials: { accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey },
+  });
 });
 afterAll(() => fake.close());
 
@@ -34,11 +38,17 @@ describe("the KMS operator scripts", () => {
     // The Worker's own thumbprint of the same key (src/pqc/akp.ts) is the same kid.
     const spki = Buffer.from(shown.jwk.pub, "base64url");
     expect((await akpJwk(new Uint8Array(spki))).kid).toBe(created.kid);
-    expect(rawPublicKeyFromSpki(new Uint8Array([...Buffer.from("308207b2300b0609608648016503040312038207a100", "hex"), ...spki]))).toHaveLength(1952);
+    expect(
+      rawPublicKeyFromSpki(new Uint8Array([...Buffer.from("308207b2300b0609608648016503040312038207a100", "hex"), ...spki])),
+    ).toHaveLength(1952);
   });
 
   it("a wrong secret is refused by the fake's SigV4 check", async () => {
-    const wrong = new KMSClient({ region: "us-east-1", endpoint: fake.url, credentials: { accessKeyId: fake.accessKeyId, secretAccessKey: "wrong-secret-wrong-secret-wrong-secret-00" } });
+    const wrong = new KMSClient({
+      region: "us-east-1",
+      endpoint: fake.url,
+      credentials: { accessKeyId: fake.accessKeyId, secretAccessKey: "wrong-secret-wrong-secret-wrong-secret-00" },
+    });
     await expect(createSigningKey(wrong, alias())).rejects.toMatchObject({ name: "InvalidSignatureException" });
   });
 
@@ -58,9 +68,13 @@ describe("the KMS operator scripts", () => {
     const rotatedAt = "2026-03-01T00:00:00.000Z";
     const rotated = await rotateSigningKey(kms, name, new Date(rotatedAt));
     const early = new Date("2026-03-02T23:00:00Z"); // 47 h later, inside the 48 h default overlap
-    await expect(retireSigningKey(kms, { keyId: created.keyId, alias: name, rotatedAt, now: early })).rejects.toThrow(/overlap has not passed/);
+    await expect(retireSigningKey(kms, { keyId: created.keyId, alias: name, rotatedAt, now: early })).rejects.toThrow(
+      /overlap has not passed/,
+    );
     const late = new Date("2026-03-03T01:00:00Z");
-    await expect(retireSigningKey(kms, { keyId: rotated.current.keyId, alias: name, rotatedAt, now: late })).rejects.toThrow(/still .*'s key/);
+    await expect(retireSigningKey(kms, { keyId: rotated.current.keyId, alias: name, rotatedAt, now: late })).rejects.toThrow(
+      /still .*'s key/,
+    );
 
     const retired = await retireSigningKey(kms, { keyId: created.keyId, alias: name, rotatedAt, now: late, pendingDays: 7 });
     expect(retired.keyState).toBe("PendingDeletion");
@@ -75,10 +89,20 @@ describe("the KMS operator scripts", () => {
     const run = (...args: string[]) =>
       promisify(execFile)("node", ["scripts/kms.mjs", ...args], { encoding: "utf8", env }).then(
         (done) => ({ status: 0, stdout: done.stdout, stderr: done.stderr }),
-        (failed: { code: number; stdout: string; stderr: string }) => ({ status: failed.code, stdout: failed.stdout, stderr: failed.stderr }),
+        (failed: { code: number; stdout: string; stderr: string }) => ({
+          status: failed.code,
+          stdout: failed.stdout,
+          stderr: failed.stderr,
+        }),
       );
     const name = alias();
-    const env = { ...process.env, KMS_ENDPOINT: fake.url, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: fake.accessKeyId, AWS_SECRET_ACCESS_KEY: fake.secretAccessKey };
+    const env = {
+      ...process.env,
+      KMS_ENDPOINT: fake.url,
+      AWS_REGION: "us-east-1",
+      AWS_ACCESS_KEY_ID: fake.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: fake.secretAccessKey,
+    };
     const created = await run("create", "--alias", name);
     expect(created.status, created.stderr).toBe(0);
     const { kid } = JSON.parse(created.stdout);

@@ -43,21 +43,36 @@ describe("user memory through wrangler dev", () => {
     expect(listed.status).toBe(200);
     const contents = listed.body.items.map((item: { content: string }) => item.content);
     expect(contents).toHaveLength(3);
-    expect(contents).toEqual(expect.arrayContaining(["I keep bees on the roof", "Prefers dark mode in every app", expect.stringContaining("Interests: beekeeping.")]));
-    expect(listed.body.items.find((item: { kind: string }) => item.kind === "preferences").preferences).toEqual({ interests: ["beekeeping"], plan: "pro" });
+    expect(contents).toEqual(
+      expect.arrayContaining([
+        "I keep bees on the roof",
+        "Prefers dark mode in every app",
+        expect.stringContaining("Interests: beekeeping."),
+      ]),
+    );
+    expect(listed.body.items.find((item: { kind: string }) => item.kind === "preferences").preferences).toEqual({
+      interests: ["beekeeping"],
+      plan: "pro",
+    });
   });
 
   it("serves concurrent requests of several users, each seeing only their own items", async () => {
     const users = await Promise.all(
       [0, 1, 2, 3].map(async (n) => {
-        const response = await call("POST", "/api/auth/register", { body: { email: uniqueEmail(`memory-${n}`), password: `Memory-e2e-${crypto.randomUUID()}` } });
+        const response = await call("POST", "/api/auth/register", {
+          body: { email: uniqueEmail(`memory-${n}`), password: `Memory-e2e-${crypto.randomUUID()}` },
+        });
         return response.body.accessToken as string;
       }),
     );
-    await Promise.all(users.flatMap((token, n) => [0, 1, 2].map((i) => call("POST", "/api/memory", { token, body: { content: `user ${n} note ${i}` } }))));
+    await Promise.all(
+      users.flatMap((token, n) => [0, 1, 2].map((i) => call("POST", "/api/memory", { token, body: { content: `user ${n} note ${i}` } }))),
+    );
     const lists = await Promise.all(users.map((token) => call("GET", "/api/memory", { token })));
     lists.forEach((listed, n) => {
-      expect(listed.body.items.map((item: { content: string }) => item.content).sort()).toEqual([0, 1, 2].map((i) => `user ${n} note ${i}`));
+      expect(listed.body.items.map((item: { content: string }) => item.content).sort()).toEqual(
+        [0, 1, 2].map((i) => `user ${n} note ${i}`),
+      );
     });
   });
 });
@@ -75,7 +90,8 @@ describe("the local memory store launcher", () => {
 
   it("applies the migration: user_memory_t2 with a vector(384) column and a cosine HNSW index", async () => {
     const sql = postgres(memoryDb.connectionString, { max: 1, fetch_types: false });
-    const [column] = await sql`SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'user_memory_t2'::regclass AND attname = 'embedding'`;
+    const [column] =
+      await sql`SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = 'user_memory_t2'::regclass AND attname = 'embedding'`;
     expect(column?.type).toBe("vector(384)");
     const [index] = await sql`SELECT indexdef FROM pg_indexes WHERE indexname = 'user_memory_t2_embedding'`;
     expect(index?.indexdef).toMatch(/USING hnsw \(embedding vector_cosine_ops\)/);
@@ -83,7 +99,9 @@ describe("the local memory store launcher", () => {
   });
 
   it("answers 30 concurrent clients, prepared and unprepared, each with its own rows", async () => {
-    const clients = Array.from({ length: 30 }, (_, n) => postgres(memoryDb.connectionString, { max: 1, fetch_types: false, prepare: n % 2 === 0 }));
+    const clients = Array.from({ length: 30 }, (_, n) =>
+      postgres(memoryDb.connectionString, { max: 1, fetch_types: false, prepare: n % 2 === 0 }),
+    );
     const correct = await Promise.all(
       clients.map(async (sql, n) => {
         let right = 0;

@@ -1,7 +1,7 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
-import { PulseAuth, PulseTransport, type Pulse, type TransportStatus } from "../../src/mesh/client";
+import { type Pulse, PulseAuth, PulseTransport, type TransportStatus } from "../../src/mesh/client";
 import { baseUrl, call } from "./client";
 
 /** PulseMesh against wrangler dev, with real `ws` clients and the SDK over Node's own WebSocket. */
@@ -44,7 +44,9 @@ class RawNode {
       }
       for (const listener of this.listeners.splice(0)) listener();
     });
-    this.closed = new Promise((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })));
+    this.closed = new Promise((resolve) =>
+      socket.on("close", (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })),
+    );
   }
 
   /** Takes the first frame that matches, waiting up to `timeoutMs`. */
@@ -155,13 +157,22 @@ describe("PulseMesh with real ws clients", () => {
     const topics = [`reasoner.${unique("a")}`, `reasoner.${unique("b")}`];
     const nodes: RawNode[] = [];
     for (let n = 0; n < 8; n++) nodes.push(await join(topics[n % 2]!, token));
-    expect(await (await open(`reasoner.${unique("c")}`, token)).closed).toMatchObject({ code: 1013, reason: "too many sockets for this node" });
+    expect(await (await open(`reasoner.${unique("c")}`, token)).closed).toMatchObject({
+      code: 1013,
+      reason: "too many sockets for this node",
+    });
     const first = nodes.shift()!;
     first.socket.close();
     await first.closed;
-    await expect.poll(async () => (await open(topics[0]!, token)).next((frame) => frame?.type === "ack" || frame?.type === "error", 2000).catch(() => undefined), {
-      timeout: 5000,
-    }).toMatchObject({ type: "ack", of: "connect" });
+    await expect
+      .poll(
+        async () =>
+          (await open(topics[0]!, token)).next((frame) => frame?.type === "ack" || frame?.type === "error", 2000).catch(() => undefined),
+        {
+          timeout: 5000,
+        },
+      )
+      .toMatchObject({ type: "ack", of: "connect" });
     for (const node of nodes) node.socket.close();
   });
 
@@ -234,7 +245,10 @@ describe("the PulseAuth / PulseTransport SDK", () => {
   let bootstrapKey: string;
 
   beforeAll(async () => {
-    const created = await call("POST", "/api/auth/api-keys", { token: adminToken, body: { description: "e2e mesh bootstrap", scopes: ["sage:bootstrap"] } });
+    const created = await call("POST", "/api/auth/api-keys", {
+      token: adminToken,
+      body: { description: "e2e mesh bootstrap", scopes: ["sage:bootstrap"] },
+    });
     expect(created.status).toBe(201);
     bootstrapKey = created.body.key;
   });

@@ -15,22 +15,30 @@ async function scrape(path = "/metrics"): Promise<Map<string, number>> {
   return samples;
 }
 
-const delta = (before: Map<string, number>, after: Map<string, number>, series: string) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
+const delta = (before: Map<string, number>, after: Map<string, number>, series: string) =>
+  (after.get(series) ?? 0) - (before.get(series) ?? 0);
 
 describe("/metrics against wrangler dev", () => {
   it("after a known number of issuances and verifications, the scrape shows exactly those counts", async () => {
-    const { body: user } = await call("POST", "/api/auth/register", { body: { email: uniqueEmail("metrics"), password: "violet harbour sextant owl" } });
+    const { body: user } = await call("POST", "/api/auth/register", {
+      body: { email: uniqueEmail("metrics"), password: "violet harbour sextant owl" },
+    });
     const before = await scrape();
     const tokens: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const issued = await call("POST", "/api/auth/request-pqc-token", { token: user.accessToken, body: { service: "headyme", operation: "sync" } });
+      const issued = await call("POST", "/api/auth/request-pqc-token", {
+        token: user.accessToken,
+        body: { service: "headyme", operation: "sync" },
+      });
       expect(issued.status).toBe(200);
       tokens.push(issued.body.pqcToken);
     }
     for (const token of [...tokens, ...tokens.slice(0, 2)]) {
       expect((await call("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": token } })).status).toBe(200);
     }
-    expect((await call("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": `${tokens[0]!.slice(0, -4)}AAAA` } })).status).toBe(401);
+    expect((await call("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": `${tokens[0]!.slice(0, -4)}AAAA` } })).status).toBe(
+      401,
+    );
     const after = await scrape();
 
     expect(delta(before, after, 'heady_pqc_tokens_generated_total{service="headyme",operation="sync"}')).toBe(5);
@@ -39,7 +47,9 @@ describe("/metrics against wrangler dev", () => {
     expect(delta(before, after, 'heady_pqc_verification_duration_seconds_count{service="unknown",result="invalid"}')).toBe(1);
 
     const pqc = await scrape("/metrics/pqc");
-    expect(pqc.get('heady_pqc_tokens_generated_total{service="headyme",operation="sync"}')).toBe(after.get('heady_pqc_tokens_generated_total{service="headyme",operation="sync"}'));
+    expect(pqc.get('heady_pqc_tokens_generated_total{service="headyme",operation="sync"}')).toBe(
+      after.get('heady_pqc_tokens_generated_total{service="headyme",operation="sync"}'),
+    );
     expect([...pqc.keys()].some((series) => series.startsWith("heady_logins_total"))).toBe(false);
   });
 

@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { authenticatorFor } from "../helpers/otp-codes";
-import { call, uniqueEmail } from "./client";
 import { launchChromium } from "./browser";
+import { call, uniqueEmail } from "./client";
 import { personPage, screenshot, signInWithPassword, unexpected, workerUrl } from "./pages";
 
 /**
@@ -59,7 +59,9 @@ describe("sign in and sign out", () => {
       await page.locator("#password").fill(`wrong-${attempt}-${crypto.randomUUID()}`);
       await page.locator("#sign-in button[type=submit]").click();
       await expect.poll(() => message.textContent()).toBe("Email or password is incorrect.");
-      await message.evaluate((element) => { element.textContent = ""; });
+      await message.evaluate((element) => {
+        element.textContent = "";
+      });
     }
     await page.locator("#password").fill(account.password);
     await page.locator("#sign-in button[type=submit]").click();
@@ -79,7 +81,10 @@ describe("sign in and sign out", () => {
     const account = await registered("mfa");
     const enrolled = await call("POST", "/api/auth/mfa/totp/enroll", { token: account.accessToken });
     const authenticator = authenticatorFor(enrolled.body.otpauthUri);
-    expect((await call("POST", "/api/auth/mfa/totp/confirm", { token: account.accessToken, body: { code: await authenticator.code(-1) } })).status).toBe(200);
+    expect(
+      (await call("POST", "/api/auth/mfa/totp/confirm", { token: account.accessToken, body: { code: await authenticator.code(-1) } }))
+        .status,
+    ).toBe(200);
 
     const { page, problems } = await personPage(browser);
     await page.goto(`${workerUrl()}/sign-in?return=%2Fonboarding`);
@@ -118,7 +123,9 @@ describe("register", () => {
 
     await page.locator("#confirm").fill("password1");
     await page.locator("#register button[type=submit]").click();
-    await expect.poll(() => message.textContent()).toBe("Choose another password. This password is among the most commonly used passwords; choose another.");
+    await expect
+      .poll(() => message.textContent())
+      .toBe("Choose another password. This password is among the most commonly used passwords; choose another.");
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("password");
     await screenshot(page, "register-refused");
 
@@ -145,7 +152,9 @@ describe("the account page", () => {
     await page.locator("#create-key button[type=submit]").click();
     await expect.poll(() => page.locator("#new-key").textContent()).toMatch(/^hdy_/);
     const key = (await page.locator("#new-key").textContent())!;
-    expect(await page.locator("#new-key-box .warning").textContent()).toBe("This key is shown once. Store it securely; it cannot be shown again.");
+    expect(await page.locator("#new-key-box .warning").textContent()).toBe(
+      "This key is shown once. Store it securely; it cannot be shown again.",
+    );
     await page.locator('#new-key-box [data-copy="new-key"]').click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(key);
 
@@ -191,7 +200,10 @@ describe("the account page", () => {
 
     // This browser's session ends elsewhere: the next thing the page asks the API sends it to sign in.
     const again = await call("POST", "/api/auth/login", { body: { email: account.email, password: account.password } });
-    const sessions = (await call("GET", "/api/auth/sessions", { token: again.body.accessToken })).body.sessions as { id: string; current: boolean }[];
+    const sessions = (await call("GET", "/api/auth/sessions", { token: again.body.accessToken })).body.sessions as {
+      id: string;
+      current: boolean;
+    }[];
     for (const session of sessions.filter((session) => !session.current)) {
       expect((await call("DELETE", `/api/auth/sessions/${session.id}`, { token: again.body.accessToken })).status).toBe(204);
     }
@@ -219,7 +231,9 @@ describe("the account page", () => {
     await page.locator("#totp-disable-code").fill(await authenticator.code());
     await page.locator("#totp-disable button[type=submit]").click();
     await expect.poll(() => page.locator("#mfa").getAttribute("data-totp")).toBe("false");
-    expect((await call("POST", "/api/auth/login", { body: { email: account.email, password: account.password } })).body.mfaRequired).toBeUndefined();
+    expect(
+      (await call("POST", "/api/auth/login", { body: { email: account.email, password: account.password } })).body.mfaRequired,
+    ).toBeUndefined();
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -230,7 +244,14 @@ function ageAuthentication(email: string): void {
   const write = spawnSync(
     "npx",
     [
-      "wrangler", "d1", "execute", "DB", "--local", "--persist-to", inject("stateDir"), "--command",
+      "wrangler",
+      "d1",
+      "execute",
+      "DB",
+      "--local",
+      "--persist-to",
+      inject("stateDir"),
+      "--command",
       `UPDATE sessions SET authenticated_at = ${Date.now() - 11 * 60_000} WHERE user_id = (SELECT id FROM users WHERE email = '${email}')`,
     ],
     { encoding: "utf8", env: { ...process.env, CI: "1" } },

@@ -29,7 +29,12 @@ const PAGES: PageCase[] = [
   { name: "account", path: "/account", signedIn: true, ready: (page) => page.locator("body[data-loaded=true]").waitFor() },
   { name: "onboarding", path: "/onboarding", signedIn: true, ready: (page) => page.locator("#wizard form[data-stage=identity]").waitFor() },
   { name: "reset-password", path: "/account/reset-password", signedIn: false, ready: (page) => page.locator("#reset").waitFor() },
-  { name: "verify-email", path: "/account/verify-email", signedIn: false, ready: (page) => page.locator("#status[data-kind=error]").waitFor() },
+  {
+    name: "verify-email",
+    path: "/account/verify-email",
+    signedIn: false,
+    ready: (page) => page.locator("#status[data-kind=error]").waitFor(),
+  },
   { name: "docs", path: "/docs", signedIn: false, ready: (page) => page.locator("section.operation").first().waitFor() },
 ];
 
@@ -46,7 +51,10 @@ describe("every hosted page under its CSP, in Chromium", () => {
     const email = uniqueEmail(`csp-${pageCase.name}`);
     const password = `csp-${crypto.randomUUID()}`;
     if (pageCase.signedIn) expect((await call("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
-    for (const [width, viewport] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
+    for (const [width, viewport] of [
+      ["desktop", DESKTOP],
+      ["phone", PHONE],
+    ] as const) {
       const { page, problems } = await personPage(browser, { viewport });
       if (pageCase.signedIn) {
         await page.goto(`${workerUrl()}/sign-in?return=${encodeURIComponent(pageCase.path)}`);

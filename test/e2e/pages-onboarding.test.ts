@@ -55,18 +55,18 @@ describe("register, onboarding to the end, the key shown once and revoked on /ac
     // A reload (or coming back tomorrow) resumes where the person left off, with the saved answers.
     await page.reload();
     await expect.poll(() => stageShown(page)).toBe("buddy_config");
-    expect(await page.locator('#progress li[data-stage=identity]').getAttribute("data-state")).toBe("done");
+    expect(await page.locator("#progress li[data-stage=identity]").getAttribute("data-state")).toBe("done");
     expect(await page.locator("#displayName").inputValue()).toBe("Ada");
     expect(await page.locator("#locale").inputValue()).toBe("en-GB");
     expect(await page.locator("#tags").inputValue()).toBe("music, rust, cooking");
 
     await page.locator("#buddy-name").fill("Pip");
-    await page.locator('input[name=tone][value=playful]').check();
+    await page.locator("input[name=tone][value=playful]").check();
     await page.locator("#persona").fill("Cheerful and brief.");
     await next(page, "buddy_config");
 
     await expect.poll(() => stageShown(page)).toBe("plan");
-    await page.locator('input[name=plan][value=pro]').check();
+    await page.locator("input[name=plan][value=pro]").check();
     await next(page, "plan");
 
     await expect.poll(() => stageShown(page)).toBe("completion");
@@ -74,7 +74,9 @@ describe("register, onboarding to the end, the key shown once and revoked on /ac
 
     await expect.poll(() => page.locator("#api-key").textContent()).toMatch(/^hdy_/);
     const key = (await page.locator("#api-key").textContent())!;
-    expect(await page.locator("#api-key-box .warning").textContent()).toBe("This key is shown once. Store it securely; it cannot be shown again.");
+    expect(await page.locator("#api-key-box .warning").textContent()).toBe(
+      "This key is shown once. Store it securely; it cannot be shown again.",
+    );
     await page.locator('#api-key-box [data-copy="api-key"]').click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(key);
     await screenshot(page, "onboarding-key-shown");

@@ -33,7 +33,8 @@ describe("password reset through the dev outbox, in real Chromium", () => {
     expect(registered.status).toBe(201);
     const second = await call("POST", "/api/auth/login", { body: { email, password } });
     expect(second.status).toBe(200);
-    for (const session of [registered.body, second.body]) expect((await call("GET", "/api/auth/me", { token: session.accessToken })).status).toBe(200);
+    for (const session of [registered.body, second.body])
+      expect((await call("GET", "/api/auth/me", { token: session.accessToken })).status).toBe(200);
 
     expect((await call("POST", "/api/auth/password/forgot", { body: { email } })).status).toBe(202);
     const link = await resetLink(email);

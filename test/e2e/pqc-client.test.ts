@@ -1,5 +1,5 @@
-import { describe, expect, inject, it } from "vitest";
 import { HeadyPQCClient, HeadyPQCError } from "headykey-edge/pqc-client";
+import { describe, expect, inject, it } from "vitest";
 import { baseUrl, call, uniqueEmail } from "./client";
 
 /**
@@ -8,12 +8,15 @@ import { baseUrl, call, uniqueEmail } from "./client";
  * at the Worker while the renewed one goes on working.
  */
 
-const payload = (token: string) => JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { jti: string; iat: number; exp: number };
+const payload = (token: string) =>
+  JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { jti: string; iat: number; exp: number };
 const sleepUntil = (epochMs: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, epochMs - Date.now())));
 
 describe("HeadyPQCClient against wrangler dev", () => {
   it("caches and shares, renews at 80 % of a 60 s life, and the old token then expires at the Worker", { timeout: 120_000 }, async () => {
-    const { body: user } = await call("POST", "/api/auth/register", { body: { email: uniqueEmail("pqc-client"), password: "violet harbour sextant owl" } });
+    const { body: user } = await call("POST", "/api/auth/register", {
+      body: { email: uniqueEmail("pqc-client"), password: "violet harbour sextant owl" },
+    });
     let tokenRequests = 0;
     const client = new HeadyPQCClient({
       baseUrl: baseUrl(),
@@ -56,7 +59,9 @@ describe("HeadyPQCClient against wrangler dev", () => {
   });
 
   it("references instead of tokens, and a refusal that is not retried", async () => {
-    const { body: user } = await call("POST", "/api/auth/register", { body: { email: uniqueEmail("pqc-client"), password: "violet harbour sextant owl" } });
+    const { body: user } = await call("POST", "/api/auth/register", {
+      body: { email: uniqueEmail("pqc-client"), password: "violet harbour sextant owl" },
+    });
     const client = new HeadyPQCClient({ baseUrl: baseUrl(), credential: user.accessToken, references: true });
     const reference = await client.token("headyme", "sync");
     expect(reference).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startFakeKms, type FakeKms } from "../kms/fake-kms";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
 // @ts-expect-error: a plain .mjs script
 import { createSigningKey, rotateSigningKey } from "../../scripts/kms.mjs";
+import { type FakeKms, startFakeKms } from "../kms/fake-kms";
 import { call, uniqueEmail } from "./client";
 import { freePort, launchWranglerDev, type RunningWrangler } from "./wrangler-process";
 
@@ -31,7 +31,11 @@ let firstKid: string;
 
 beforeAll(async () => {
   fake = await startFakeKms({ region: "us-east-1" });
-  kms = new KMSClient({ region: "us-east-1", endpoint: fake.url, credentials: { accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey } });
+  kms = new KMSClient({
+    region: "us-east-1",
+    endpoint: fake.url,
+    credentials: { accessKeyId: fake.accessKeyId, secretAccessKey: fake.secretAccessKey },
+  });
   firstKid = (await createSigningKey(kms, alias)).kid;
 
   stateDir = mkdtempSync(join(tmpdir(), "headykey-rotation-"));
@@ -59,25 +63,40 @@ afterAll(async () => {
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
-const at = (path: string, options: Parameters<typeof call>[2] = {}) => call(options.body === undefined ? "GET" : "POST", path, { ...options, baseUrl: worker.baseUrl });
+const at = (path: string, options: Parameters<typeof call>[2] = {}) =>
+  call(options.body === undefined ? "GET" : "POST", path, { ...options, baseUrl: worker.baseUrl });
 const headerOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as { kid: string };
-const publishedPqcKids = async () => (await at("/.well-known/jwks.json")).body.keys.filter((key: { kty: string }) => key.kty === "AKP").map((key: { kid: string }) => key.kid);
+const publishedPqcKids = async () =>
+  (await at("/.well-known/jwks.json")).body.keys.filter((key: { kty: string }) => key.kty === "AKP").map((key: { kid: string }) => key.kid);
 const verifyStatus = async (pqcToken: string) => (await at("/api/auth/verify", { headers: { "X-Heady-PQC-Token": pqcToken } })).status;
 
 /** A token like `template` (fresh iat, exp and jti), signed by KMS with the key `keyId`: what a holder of the old key could make. */
 async function signWithKmsKey(template: string, keyId: string, kid: string): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  const claims = { ...JSON.parse(Buffer.from(template.split(".")[1]!, "base64url").toString()), iat: now, exp: now + TOKEN_TTL_SECONDS, jti: randomUUID() };
+  const claims = {
+    ...JSON.parse(Buffer.from(template.split(".")[1]!, "base64url").toString()),
+    iat: now,
+    exp: now + TOKEN_TTL_SECONDS,
+    jti: randomUUID(),
+  };
   const signingInput = `${Buffer.from(JSON.stringify({ alg: "ML-DSA-65", typ: "pqc+jwt", kid })).toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}`;
-  const { Signature } = await kms.send(new SignCommand({ KeyId: keyId, Message: Buffer.from(signingInput), MessageType: "RAW", SigningAlgorithm: "ML_DSA_SHAKE_256" }));
+  const { Signature } = await kms.send(
+    new SignCommand({ KeyId: keyId, Message: Buffer.from(signingInput), MessageType: "RAW", SigningAlgorithm: "ML_DSA_SHAKE_256" }),
+  );
   return `${signingInput}.${Buffer.from(Signature!).toString("base64url")}`;
 }
 
 describe("a full PQC key rotation against a KMS-backed wrangler dev", () => {
-  it("publishes both keys during the overlap, verifies the old key's tokens, then refuses the old kid", { timeout: (OVERLAP_SECONDS + 60) * 1000 }, async () => {
-    const user = (await at("/api/auth/register", { body: { email: uniqueEmail("rotation"), password: "violet harbour sextant owl" } })).body;
+  it("publishes both keys during the overlap, verifies the old key's tokens, then refuses the old kid", {
+    timeout: (OVERLAP_SECONDS + 60) * 1000,
+  }, async () => {
+    const user = (await at("/api/auth/register", { body: { email: uniqueEmail("rotation"), password: "violet harbour sextant owl" } }))
+      .body;
     const issue = async () => {
-      const response = await at("/api/auth/request-pqc-token", { token: user.accessToken, body: { service: "headyme", operation: "sync" } });
+      const response = await at("/api/auth/request-pqc-token", {
+        token: user.accessToken,
+        body: { service: "headyme", operation: "sync" },
+      });
       expect(response.status, JSON.stringify(response.body)).toBe(200);
       return response.body.pqcToken as string;
     };

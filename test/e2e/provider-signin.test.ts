@@ -55,7 +55,9 @@ describe("provider sign-in in real Chromium against oidc-provider", () => {
     const again = await (await browser.newContext()).newPage();
     await signInAtDevIdp(again, login);
     await expect.poll(() => again.locator("#status").textContent()).toBe(`Signed in as ${login}@dev.heady.local`);
-    expect(await again.locator("#status").getAttribute("data-signed-in")).toBe(await page.locator("#status").getAttribute("data-signed-in"));
+    expect(await again.locator("#status").getAttribute("data-signed-in")).toBe(
+      await page.locator("#status").getAttribute("data-signed-in"),
+    );
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -11,7 +11,9 @@ import { call, uniqueEmail } from "./client";
 const bound = inject("revocationBoundSeconds");
 
 async function signUp() {
-  const registered = await call("POST", "/api/auth/register", { body: { email: uniqueEmail("revoke"), password: `correct horse ${crypto.randomUUID()}` } });
+  const registered = await call("POST", "/api/auth/register", {
+    body: { email: uniqueEmail("revoke"), password: `correct horse ${crypto.randomUUID()}` },
+  });
   expect(registered.status).toBe(201);
   return registered.body as { accessToken: string; user: { id: string } };
 }
@@ -43,7 +45,17 @@ describe("revocation latency through wrangler dev", () => {
     const writeStarted = Date.now();
     const revoke = spawnSync(
       "npx",
-      ["wrangler", "d1", "execute", "DB", "--local", "--persist-to", inject("stateDir"), "--command", `UPDATE sessions SET revoked_at = ${Date.now()} WHERE user_id = '${user.id}'`],
+      [
+        "wrangler",
+        "d1",
+        "execute",
+        "DB",
+        "--local",
+        "--persist-to",
+        inject("stateDir"),
+        "--command",
+        `UPDATE sessions SET revoked_at = ${Date.now()} WHERE user_id = '${user.id}'`,
+      ],
       { encoding: "utf8", env: { ...process.env, CI: "1" } },
     );
     expect(revoke.status, revoke.stderr).toBe(0);

@@ -57,7 +57,10 @@ describe("a client that hangs up mid-request", () => {
 
     expect(hangingLines() - before).toBe(0);
     // Every flush settled: a scrape (which flushes this isolate first) still answers.
-    const scrape = await fetch(`${baseUrl()}/metrics`, { headers: { Authorization: `Bearer ${inject("metricsToken")}` }, signal: AbortSignal.timeout(10_000) });
+    const scrape = await fetch(`${baseUrl()}/metrics`, {
+      headers: { Authorization: `Bearer ${inject("metricsToken")}` },
+      signal: AbortSignal.timeout(10_000),
+    });
     expect(scrape.status).toBe(200);
     expect(await scrape.text()).toMatch(/heady_logins_total\{result="failed"\} \d+/);
   });
@@ -105,7 +108,11 @@ function nodeProcess(topic: string, token: string) {
       socket.once("close", (code) => process.stdout.write("closed " + code + "\\n"));
     }
     setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ["-e", script], { cwd: process.cwd(), env: { ...process.env, MESH_URL: meshUrl(topic), NODE_TOKEN: token }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["-e", script], {
+    cwd: process.cwd(),
+    env: { ...process.env, MESH_URL: meshUrl(topic), NODE_TOKEN: token },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const connected = new Promise<void>((resolve, reject) => {
     let output = "";
     child.stdout.on("data", (chunk) => {

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
-import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
-// @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { startDevIdp } from "../../scripts/dev-idp.mjs";
+// @ts-expect-error: a plain .mjs module shared with `npm run dev`
+import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { LOCAL_CONNECTION_STRING_VARIABLE, startMemoryDb } from "../../scripts/memory-db.mjs";
 import { gatewayRoutesFor } from "./gateway-origin";
@@ -60,7 +60,13 @@ export default async function startWranglerDev(project: TestProject) {
   const devIdp = await startDevIdp({ ...devClient, redirectUri: `${publicUrl}/api/provider/callback/dev` });
   appendFileSync(
     envFile,
-    [`PUBLIC_URL=${publicUrl}`, `OAUTH_DEV_ISSUER=${devIdp.issuer}`, `OAUTH_DEV_CLIENT_ID=${devClient.clientId}`, `OAUTH_DEV_CLIENT_SECRET=${devClient.clientSecret}`, ""].join("\n"),
+    [
+      `PUBLIC_URL=${publicUrl}`,
+      `OAUTH_DEV_ISSUER=${devIdp.issuer}`,
+      `OAUTH_DEV_CLIENT_ID=${devClient.clientId}`,
+      `OAUTH_DEV_CLIENT_SECRET=${devClient.clientSecret}`,
+      "",
+    ].join("\n"),
   );
 
   // User memory: PGlite with pgvector on loopback, in memory, behind wrangler dev's local MEMORY_DB Hyperdrive.

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -61,14 +61,21 @@ export async function launchWranglerDev(options: {
   const child = spawn(
     "npx",
     [
-      "wrangler", "dev",
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", String(await freePort()),
-      "--persist-to", stateDir,
-      "--env-file", envFile,
+      "wrangler",
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(await freePort()),
+      "--persist-to",
+      stateDir,
+      "--env-file",
+      envFile,
       "--show-interactive-dev-session=false",
-      "--log-level", "info",
+      "--log-level",
+      "info",
     ],
     { env: { ...process.env, CI: "1", ...options.env }, detached: true },
   );

@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { SESSION_COOKIE } from "../../src/auth/session-cookie";
-import { loadConfig, type Config } from "../../src/env";
+import { type Config, loadConfig } from "../../src/env";
 import { issueAccessToken } from "../../src/tokens/access-token";
 
 /** The validated test configuration, exactly as the Worker sees it. */
@@ -60,7 +60,7 @@ export async function request<T = any>(method: string, path: string, options: Re
 /** Reads a response once: JSON parsed where it is JSON, the raw text kept either way. */
 export async function readResponse<T = any>(response: Response): Promise<ApiResponse<T>> {
   const text = await response.text();
-  let parsed: unknown ;
+  let parsed: unknown;
   if (text !== "") {
     try {
       parsed = JSON.parse(text);
@@ -296,7 +296,11 @@ export function hmacSigner(secret: Uint8Array<ArrayBuffer> | string): Signer {
 export const unsigned: Signer = async () => new Uint8Array(0);
 
 /** Builds a compact JWS from any header and payload, signed by `signer`. */
-export async function forgeJwt(header: Record<string, unknown>, payload: Record<string, unknown> | string, signer: Signer): Promise<string> {
+export async function forgeJwt(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown> | string,
+  signer: Signer,
+): Promise<string> {
   const encodedPayload = base64url(typeof payload === "string" ? payload : JSON.stringify(payload));
   const signingInput = `${base64url(JSON.stringify(header))}.${encodedPayload}`;
   const signature = await signer(new TextEncoder().encode(signingInput) as Uint8Array<ArrayBuffer>);

@@ -1,4 +1,4 @@
-import { request, type ApiResponse, type RequestOptions, type SignedIn } from "./identity";
+import { type ApiResponse, type RequestOptions, request, type SignedIn } from "./identity";
 import { STAGE_INPUTS } from "./onboarding-inputs";
 
 export { STAGE_INPUTS };
@@ -15,7 +15,12 @@ export function onboardingStatus(user: SignedIn, options: RequestOptions = {}, m
   return request("GET", `${mount}/status`, as(user, options));
 }
 
-export function completeStage(user: SignedIn, body: unknown, options: RequestOptions = {}, mount: string = MOUNTS[0]): Promise<ApiResponse> {
+export function completeStage(
+  user: SignedIn,
+  body: unknown,
+  options: RequestOptions = {},
+  mount: string = MOUNTS[0],
+): Promise<ApiResponse> {
   return request("POST", `${mount}/complete`, { ...as(user, options), body });
 }
 

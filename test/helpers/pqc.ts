@@ -1,24 +1,24 @@
-import { AwsClient } from "aws4fetch";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { AwsClient } from "aws4fetch";
 import { createApp } from "../../src/app";
 import { nobleMlDsa65 } from "../../src/crypto/ml-dsa";
 import type { Bindings } from "../../src/env";
 import { akpThumbprint } from "../../src/pqc/akp";
 import { PQC_AUDIENCE, PQC_TOKEN_TYP } from "../../src/tokens/pqc-token";
 import {
+  type ApiResponse,
   BASE_URL,
   base64url,
   forgeJwt,
   fromBase64url,
   login,
   randomIp,
+  readResponse,
   registerUser,
+  type SignedIn,
   testConfig,
   updateUser,
-  readResponse,
-  type ApiResponse,
-  type SignedIn,
 } from "./identity";
 
 /**
@@ -106,7 +106,10 @@ export async function userWithRole(role: "guest" | "user" | "operator" | "admin"
 
 /** Creates an API key for `owner` with these scopes (and role, default the route's) and returns the key itself. */
 export async function apiKeyFor(owner: SignedIn, scopes: string[], role?: string): Promise<string> {
-  const created = await call("POST", "/api/auth/api-keys", { token: owner.accessToken, body: { description: "pqc test key", scopes, role } });
+  const created = await call("POST", "/api/auth/api-keys", {
+    token: owner.accessToken,
+    body: { description: "pqc test key", scopes, role },
+  });
   if (created.status !== 201) throw new Error(`API key creation answered ${created.status}: ${created.text}`);
   return created.body.key as string;
 }
@@ -178,7 +181,10 @@ export function pqcClaims(
 }
 
 /** Signs `claims` as a PQC token with `key` (default: the Worker's local key), header overridable. */
-export async function signPqc(claims: Record<string, unknown>, options: { key?: MlDsaTestKey; header?: Record<string, unknown> } = {}): Promise<string> {
+export async function signPqc(
+  claims: Record<string, unknown>,
+  options: { key?: MlDsaTestKey; header?: Record<string, unknown> } = {},
+): Promise<string> {
   const key = options.key ?? (await workerLocalKey());
   return forgeJwt({ alg: "ML-DSA-65", typ: PQC_TOKEN_TYP, kid: key.kid, ...options.header }, claims, key.sign);
 }

@@ -1,5 +1,5 @@
 import { BROWSER_BINDING_COOKIE } from "../../src/providers/browser-binding";
-import { parseSetCookie, randomIp, request, type ApiResponse } from "./identity";
+import { type ApiResponse, parseSetCookie, randomIp, request } from "./identity";
 
 /** A browser, as far as provider sign-in sees one: its binding cookie, its session cookie, its address. */
 export interface Browser {
@@ -25,16 +25,28 @@ function keepCookies(browser: Browser, response: ApiResponse): void {
 }
 
 /** A request to the Worker from this browser: its cookies go along, the ones it is given are kept. */
-export async function browse(browser: Browser, method: string, path: string, options: { body?: unknown; rawBody?: BodyInit; headers?: Record<string, string> } = {}) {
+export async function browse(
+  browser: Browser,
+  method: string,
+  path: string,
+  options: { body?: unknown; rawBody?: BodyInit; headers?: Record<string, string> } = {},
+) {
   const response = await request(method, path, { ...options, ip: browser.ip, headers: { ...cookieHeader(browser), ...options.headers } });
   keepCookies(browser, response);
   return response;
 }
 
 /** `POST /api/provider/start` from this browser; throws unless it answers an authorization URL. */
-export async function startSignIn(browser: Browser, provider: string, extra: { redirectTo?: string; token?: string; path?: string } = {}): Promise<URL> {
+export async function startSignIn(
+  browser: Browser,
+  provider: string,
+  extra: { redirectTo?: string; token?: string; path?: string } = {},
+): Promise<URL> {
   const headers: Record<string, string> = extra.token ? { Authorization: `Bearer ${extra.token}` } : {};
-  const response = await browse(browser, "POST", extra.path ?? "/api/provider/start", { body: { provider, redirectTo: extra.redirectTo }, headers });
+  const response = await browse(browser, "POST", extra.path ?? "/api/provider/start", {
+    body: { provider, redirectTo: extra.redirectTo },
+    headers,
+  });
   if (response.status !== 200) throw new Error(`start: ${response.status} ${response.text}`);
   return new URL(response.body.authorizationUrl);
 }
@@ -61,7 +73,12 @@ export function ticketOf(response: ApiResponse): string {
 }
 
 /** The whole flow: start, approve as `user`, return; answers the callback's response. */
-export async function signInWith(browser: Browser, provider: string, user: Record<string, string>, start: { redirectTo?: string; token?: string; path?: string } = {}) {
+export async function signInWith(
+  browser: Browser,
+  provider: string,
+  user: Record<string, string>,
+  start: { redirectTo?: string; token?: string; path?: string } = {},
+) {
   const callback = await approveAtProvider(await startSignIn(browser, provider, start), user);
   return returnToCallback(browser, callback);
 }

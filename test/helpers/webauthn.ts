@@ -104,7 +104,15 @@ export class SoftAuthenticator {
     const idLength = new Uint8Array([0, this.credentialId.length]);
     const attested = concat(new Uint8Array(16), idLength, this.credentialId, new Uint8Array(cbor(cose)));
     const authData = await this.authData(this.flags(0x40), attested);
-    const attestationObject = new Uint8Array(cbor(new Map<string, Cbor>([["fmt", "none"], ["attStmt", new Map()], ["authData", authData]])));
+    const attestationObject = new Uint8Array(
+      cbor(
+        new Map<string, Cbor>([
+          ["fmt", "none"],
+          ["attStmt", new Map()],
+          ["authData", authData],
+        ]),
+      ),
+    );
     return {
       id: this.id,
       rawId: this.id,
@@ -125,7 +133,9 @@ export class SoftAuthenticator {
     const authData = await this.authData(this.flags());
     const clientDataJSON = this.clientData("webauthn.get", options.challenge);
     const signed = concat(authData, await sha256(clientDataJSON));
-    const raw = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, this.keys.privateKey, signed as Uint8Array<ArrayBuffer>));
+    const raw = new Uint8Array(
+      await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, this.keys.privateKey, signed as Uint8Array<ArrayBuffer>),
+    );
     return {
       id: this.id,
       rawId: this.id,

@@ -1,9 +1,9 @@
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, randomUUID, sign, timingSafeEqual, verify } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
 import { SignatureV4 } from "@smithy/signature-v4";
-import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign, timingSafeEqual, verify, type KeyObject } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 
 /**
  * A local stand-in for AWS KMS, for tests. It speaks the KMS JSON 1.1 protocol
@@ -32,7 +32,14 @@ import type { AddressInfo, Socket } from "node:net";
 export const KMS_OPERATIONS = ["Sign", "Verify", "GetPublicKey"] as const;
 export type KmsOperation = (typeof KMS_OPERATIONS)[number];
 /** What the operator scripts (scripts/kms.mjs) call; not counted in the stats, never troubled by a mode. */
-export const MANAGEMENT_OPERATIONS = ["CreateKey", "DescribeKey", "CreateAlias", "UpdateAlias", "ListAliases", "ScheduleKeyDeletion"] as const;
+export const MANAGEMENT_OPERATIONS = [
+  "CreateKey",
+  "DescribeKey",
+  "CreateAlias",
+  "UpdateAlias",
+  "ListAliases",
+  "ScheduleKeyDeletion",
+] as const;
 export type ManagementOperation = (typeof MANAGEMENT_OPERATIONS)[number];
 export type FakeKmsMode = "ok" | "throttle" | "down" | "destroy" | "slow" | "garbage";
 
@@ -141,7 +148,11 @@ function parseAmzDate(value: string): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-const amzDate = (date: Date) => date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+const amzDate = (date: Date) =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 
 interface ParsedAuthorization {
   accessKeyId: string;
@@ -155,7 +166,12 @@ interface ParsedAuthorization {
 
 function parseAuthorization(header: string): ParsedAuthorization {
   const match = /^AWS4-HMAC-SHA256 (.+)$/.exec(header.trim());
-  if (!match) throw new KmsFault(400, "IncompleteSignatureException", `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=${header}`);
+  if (!match)
+    throw new KmsFault(
+      400,
+      "IncompleteSignatureException",
+      `Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. Authorization=${header}`,
+    );
   const parts = new Map<string, string>();
   for (const part of match[1]!.split(",")) {
     const eq = part.indexOf("=");
@@ -195,7 +211,11 @@ function base64Field(body: Record<string, unknown>, name: string, required = tru
   const value = body[name];
   if (value === undefined && !required) return undefined;
   if (typeof value !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length === 0) {
-    throw new KmsFault(400, "ValidationException", `1 validation error detected: Value at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must be base64 and not empty`);
+    throw new KmsFault(
+      400,
+      "ValidationException",
+      `1 validation error detected: Value at '${name.charAt(0).toLowerCase()}${name.slice(1)}' failed to satisfy constraint: Member must be base64 and not empty`,
+    );
   }
   return Buffer.from(value, "base64");
 }
@@ -244,7 +264,11 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
   /** The key a KeyId names (key id, key ARN, alias name or alias ARN), whatever its state. */
   function findKey(requested: unknown, member = "keyId"): FakeKey {
     if (typeof requested !== "string" || requested.length === 0) {
-      throw new KmsFault(400, "ValidationException", `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`);
+      throw new KmsFault(
+        400,
+        "ValidationException",
+        `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+      );
     }
     const aliasName = requested.startsWith(aliasPrefix) ? requested.slice(aliasPrefix.length) : requested;
     if (aliasName.startsWith("alias/")) {
@@ -253,7 +277,12 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       return keys.get(target)!;
     }
     const key = keys.get(requested.startsWith(keyPrefix) ? requested.slice(keyPrefix.length) : requested);
-    if (!key) throw new KmsFault(400, "NotFoundException", `Key '${requested.includes(":") ? requested : `${keyPrefix}${requested}`}' does not exist`);
+    if (!key)
+      throw new KmsFault(
+        400,
+        "NotFoundException",
+        `Key '${requested.includes(":") ? requested : `${keyPrefix}${requested}`}' does not exist`,
+      );
     return key;
   }
 
@@ -282,7 +311,8 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
     DescribeKey: (body) => ({ KeyMetadata: metadata(findKey(body.KeyId)) }),
     CreateAlias(body) {
       const name = aliasNameOf(body);
-      if (aliases.has(name)) throw new KmsFault(400, "AlreadyExistsException", `An alias with the name ${aliasPrefix}${name} already exists`);
+      if (aliases.has(name))
+        throw new KmsFault(400, "AlreadyExistsException", `An alias with the name ${aliasPrefix}${name} already exists`);
       aliases.set(name, resolveKey({ KeyId: body.TargetKeyId }).keyId);
       return {};
     },
@@ -295,7 +325,10 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
     ListAliases(body) {
       const only = body.KeyId === undefined ? undefined : findKey(body.KeyId).keyId;
       const listed = [...aliases].filter(([, target]) => only === undefined || target === only);
-      return { Aliases: listed.map(([name, target]) => ({ AliasName: name, AliasArn: `${aliasPrefix}${name}`, TargetKeyId: target })), Truncated: false };
+      return {
+        Aliases: listed.map(([name, target]) => ({ AliasName: name, AliasArn: `${aliasPrefix}${name}`, TargetKeyId: target })),
+        Truncated: false,
+      };
     },
     ScheduleKeyDeletion(body) {
       const key = findKey(body.KeyId);
@@ -314,15 +347,27 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
     const algorithm = body.SigningAlgorithm;
     if (algorithm !== SIGNING_ALGORITHM) {
       if (typeof algorithm === "string" && OTHER_SIGNING_ALGORITHMS.has(algorithm)) {
-        throw new KmsFault(400, "InvalidKeyUsageException", `Signing algorithm ${algorithm} is not supported for this key. Supported: ${SIGNING_ALGORITHM}`);
+        throw new KmsFault(
+          400,
+          "InvalidKeyUsageException",
+          `Signing algorithm ${algorithm} is not supported for this key. Supported: ${SIGNING_ALGORITHM}`,
+        );
       }
-      throw new KmsFault(400, "ValidationException", `1 validation error detected: Value '${String(algorithm)}' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set`);
+      throw new KmsFault(
+        400,
+        "ValidationException",
+        `1 validation error detected: Value '${String(algorithm)}' at 'signingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set`,
+      );
     }
     const type = body.MessageType ?? "RAW";
     const message = base64Field(body, "Message")!;
     if (type === "RAW") {
       if (message.length > RAW_MESSAGE_LIMIT) {
-        throw new KmsFault(400, "ValidationException", `1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to ${RAW_MESSAGE_LIMIT}`);
+        throw new KmsFault(
+          400,
+          "ValidationException",
+          `1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to ${RAW_MESSAGE_LIMIT}`,
+        );
       }
       return { message, type };
     }
@@ -332,8 +377,13 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       }
       return { message, type };
     }
-    if (type === "DIGEST") throw new KmsFault(400, "ValidationException", "ML_DSA keys do not support MessageType DIGEST; use RAW or EXTERNAL_MU.");
-    throw new KmsFault(400, "ValidationException", `1 validation error detected: Value '${String(type)}' at 'messageType' failed to satisfy constraint: Member must satisfy enum value set: [EXTERNAL_MU, RAW, DIGEST]`);
+    if (type === "DIGEST")
+      throw new KmsFault(400, "ValidationException", "ML_DSA keys do not support MessageType DIGEST; use RAW or EXTERNAL_MU.");
+    throw new KmsFault(
+      400,
+      "ValidationException",
+      `1 validation error detected: Value '${String(type)}' at 'messageType' failed to satisfy constraint: Member must satisfy enum value set: [EXTERNAL_MU, RAW, DIGEST]`,
+    );
   }
 
   const operations: Record<KmsOperation, (body: Record<string, unknown>) => Record<string, unknown>> = {
@@ -352,7 +402,9 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       const key = resolveKey(body);
       const { message, type } = signingInput(body);
       const signature =
-        type === "RAW" ? sign(null, message, key.privateKey) : Buffer.from(ml_dsa65.internal.sign(message, key.nobleSecretKey, { externalMu: true }));
+        type === "RAW"
+          ? sign(null, message, key.privateKey)
+          : Buffer.from(ml_dsa65.internal.sign(message, key.nobleSecretKey, { externalMu: true }));
       return { KeyId: key.arn, Signature: signature.toString("base64"), SigningAlgorithm: SIGNING_ALGORITHM };
     },
     Verify(body) {
@@ -388,23 +440,43 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
       if (auth.region !== region) throw new KmsFault(400, "InvalidSignatureException", "Credential should be scoped to a valid region.");
       for (const required of ["host", "x-amz-date"]) {
         if (!auth.signedHeaders.includes(required)) {
-          throw new KmsFault(400, "InvalidSignatureException", `'${required === "host" ? "Host" : "X-Amz-Date"}' must be a 'SignedHeader' in the AWS Authorization.`);
+          throw new KmsFault(
+            400,
+            "InvalidSignatureException",
+            `'${required === "host" ? "Host" : "X-Amz-Date"}' must be a 'SignedHeader' in the AWS Authorization.`,
+          );
         }
       }
       const dateHeader = String(request.headers["x-amz-date"] ?? "");
       const signedAt = parseAmzDate(dateHeader);
       if (!signedAt) {
-        throw new KmsFault(400, "IncompleteSignatureException", "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+        throw new KmsFault(
+          400,
+          "IncompleteSignatureException",
+          "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+        );
       }
       if (auth.scopeDate !== dateHeader.slice(0, 8)) {
-        throw new KmsFault(400, "InvalidSignatureException", `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.scopeDate}' != '${dateHeader.slice(0, 8)}', from '${dateHeader}'.`);
+        throw new KmsFault(
+          400,
+          "InvalidSignatureException",
+          `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${auth.scopeDate}' != '${dateHeader.slice(0, 8)}', from '${dateHeader}'.`,
+        );
       }
       const now = Date.now();
       if (signedAt.getTime() < now - MAX_CLOCK_SKEW_MS) {
-        throw new KmsFault(400, "InvalidSignatureException", `Signature expired: ${dateHeader} is now earlier than ${amzDate(new Date(now - MAX_CLOCK_SKEW_MS))} (${amzDate(new Date(now))} - 5 min.)`);
+        throw new KmsFault(
+          400,
+          "InvalidSignatureException",
+          `Signature expired: ${dateHeader} is now earlier than ${amzDate(new Date(now - MAX_CLOCK_SKEW_MS))} (${amzDate(new Date(now))} - 5 min.)`,
+        );
       }
       if (signedAt.getTime() > now + MAX_CLOCK_SKEW_MS) {
-        throw new KmsFault(400, "InvalidSignatureException", `Signature not yet current: ${dateHeader} is still later than ${amzDate(new Date(now + MAX_CLOCK_SKEW_MS))} (${amzDate(new Date(now))} + 5 min.)`);
+        throw new KmsFault(
+          400,
+          "InvalidSignatureException",
+          `Signature not yet current: ${dateHeader} is still later than ${amzDate(new Date(now + MAX_CLOCK_SKEW_MS))} (${amzDate(new Date(now))} + 5 min.)`,
+        );
       }
 
       // The payload hash is always the body's own; a signed x-amz-content-sha256 must agree with it.
@@ -484,7 +556,14 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
     const tenant = tenants.get(body.accessKeyId ?? "");
     if (!tenant) return plain(404, { error: "unknown accessKeyId" });
     if (request.method === "POST" && url.pathname === "/__reset") {
-      Object.assign(tenant, { mode: "ok", operations: new Set(KMS_OPERATIONS), remaining: Infinity, delayMs: 10_000, garbage: GARBAGE_BODY, stats: freshStats() });
+      Object.assign(tenant, {
+        mode: "ok",
+        operations: new Set(KMS_OPERATIONS),
+        remaining: Infinity,
+        delayMs: 10_000,
+        garbage: GARBAGE_BODY,
+        stats: freshStats(),
+      });
       return plain(200, { ok: true });
     }
     if (request.method === "POST" && url.pathname === "/__control") {
@@ -500,7 +579,12 @@ export async function startFakeKms(options: { region?: string; accountId?: strin
   }
 
   /** Applies the tenant's simulated trouble; true when the request was answered (or dropped) here. */
-  async function simulateTrouble(tenant: Tenant, operation: KmsOperation, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+  async function simulateTrouble(
+    tenant: Tenant,
+    operation: KmsOperation,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<boolean> {
     if (tenant.mode === "ok" || !tenant.operations.has(operation) || tenant.remaining <= 0) return false;
     const mode = tenant.mode;
     if (--tenant.remaining <= 0) tenant.mode = "ok";

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from "jose";
+import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
 import { FAKE_IDP_CLIENT, type Tamper } from "./fake-idp-client";
 
 /**
@@ -98,9 +98,11 @@ function redeem(request: IncomingMessage, form: URLSearchParams, grants: Map<str
   const code = form.get("code") ?? "";
   const grant = grants.get(code);
   grants.delete(code);
-  if (!grant || form.get("grant_type") !== "authorization_code" || form.get("redirect_uri") !== grant.redirectUri) return { error: "invalid_grant" };
+  if (!grant || form.get("grant_type") !== "authorization_code" || form.get("redirect_uri") !== grant.redirectUri)
+    return { error: "invalid_grant" };
   const verifier = form.get("code_verifier");
-  if (grant.codeChallenge !== undefined ? !verifier || s256(verifier) !== grant.codeChallenge : verifier !== null) return { error: "invalid_grant" };
+  if (grant.codeChallenge !== undefined ? !verifier || s256(verifier) !== grant.codeChallenge : verifier !== null)
+    return { error: "invalid_grant" };
   return grant;
 }
 
@@ -145,7 +147,11 @@ export async function startFakeIdp(): Promise<FakeIdp> {
         slowOnceAsked.add(slowOnce);
         await new Promise((resolve) => setTimeout(resolve, 1500));
       }
-      return json(response, 200, { issuer: `${oidcIssuer}${slowOnce}`, authorization_endpoint: `${oidcIssuer}/authorize`, token_endpoint: `${oidcIssuer}/token` });
+      return json(response, 200, {
+        issuer: `${oidcIssuer}${slowOnce}`,
+        authorization_endpoint: `${oidcIssuer}/authorize`,
+        token_endpoint: `${oidcIssuer}/token`,
+      });
     }
     switch (`${request.method} ${url.pathname}`) {
       case "GET /.well-known/openid-configuration":
@@ -229,6 +235,7 @@ export async function startFakeIdp(): Promise<FakeIdp> {
   return {
     oidcIssuer,
     githubHost,
-    close: () => Promise.all([oidc, github].map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined),
+    close: () =>
+      Promise.all([oidc, github].map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined),
   };
 }

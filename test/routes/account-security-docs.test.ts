@@ -28,7 +28,9 @@ const ROUTES: [string, string][] = [
 
 describe("account security in /openapi.json", () => {
   it("describes every route, with a summary and its error responses", async () => {
-    const { paths } = (await request("GET", "/openapi.json")).body as { paths: Record<string, Record<string, { summary?: string; responses: Record<string, unknown> }>> };
+    const { paths } = (await request("GET", "/openapi.json")).body as {
+      paths: Record<string, Record<string, { summary?: string; responses: Record<string, unknown> }>>;
+    };
     for (const [method, path] of ROUTES) {
       const operation = paths[path]?.[method];
       expect(operation, `${method.toUpperCase()} ${path}`).toBeDefined();

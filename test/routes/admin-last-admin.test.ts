@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { changeUserRole, disableUser } from "../../src/db/users";
-import { attemptLogin, auditEvents, HASHING_HEAVY, registerUser, request, testConfig, type SignedIn } from "../helpers/identity";
+import { attemptLogin, auditEvents, HASHING_HEAVY, registerUser, request, type SignedIn, testConfig } from "../helpers/identity";
 import { userWithRole } from "../helpers/pqc";
 
 /**
@@ -12,7 +12,8 @@ import { userWithRole } from "../helpers/pqc";
 
 const activeAdmins = async () =>
   (await env.DB.prepare("SELECT count(*) AS n FROM users WHERE role = 'admin' AND disabled_at IS NULL").first<{ n: number }>())!.n;
-const disable = (actor: SignedIn, targetId: string) => request("POST", `/api/admin/users/${targetId}/disable`, { token: actor.accessToken });
+const disable = (actor: SignedIn, targetId: string) =>
+  request("POST", `/api/admin/users/${targetId}/disable`, { token: actor.accessToken });
 const setRole = (actor: SignedIn, targetId: string, role: string) =>
   request("PUT", `/api/admin/users/${targetId}/role`, { token: actor.accessToken, body: { role } });
 
@@ -101,9 +102,13 @@ describe("bootstrap promotion is one guarded transaction", HASHING_HEAVY, () => 
     const pair = testConfig().bootstrapAdmin!;
     const [a, b] = await Promise.all([userWithRole("admin"), userWithRole("admin")]);
     await Promise.all([disable(a, b.userId), disable(b, a.userId)]);
-    const before = await env.DB.prepare("SELECT password_hash FROM users WHERE email = ?").bind(pair.email).first<{ password_hash: string }>();
+    const before = await env.DB.prepare("SELECT password_hash FROM users WHERE email = ?")
+      .bind(pair.email)
+      .first<{ password_hash: string }>();
     await attemptLogin(pair.email, pair.password);
-    const after = await env.DB.prepare("SELECT role, password_hash FROM users WHERE email = ?").bind(pair.email).first<{ role: string; password_hash: string }>();
+    const after = await env.DB.prepare("SELECT role, password_hash FROM users WHERE email = ?")
+      .bind(pair.email)
+      .first<{ role: string; password_hash: string }>();
     expect(after?.role).not.toBe("admin");
     expect(after?.password_hash).toBe(before?.password_hash);
   });

@@ -19,7 +19,11 @@ describe("GET /api/admin/users", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { status: number; text: string; body: { users: Array<{ id: string }>; nextCursor: string | null } } = await request("GET", `/api/admin/users?limit=3${cursor ? `&cursor=${cursor}` : ""}`, { token: admin.accessToken });
+      const page: { status: number; text: string; body: { users: Array<{ id: string }>; nextCursor: string | null } } = await request(
+        "GET",
+        `/api/admin/users?limit=3${cursor ? `&cursor=${cursor}` : ""}`,
+        { token: admin.accessToken },
+      );
       expect(page.status).toBe(200);
       expect(page.text).not.toMatch(/password|pbkdf2/i);
       seen.push(...page.body.users.map((u: { id: string }) => u.id));

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { API_KEY_PATTERN, formatApiKey, generateApiKey, hasValidApiKeyChecksum } from "../../src/crypto/api-key";
 import { API_KEY_CREATION_PER_USER } from "../../src/rate-limit/limits";
-import { auditEvents, registerUser, request, sha256Hex, updateUser, type SignedIn } from "../helpers/identity";
+import { auditEvents, registerUser, request, type SignedIn, sha256Hex, updateUser } from "../helpers/identity";
 import { userWithRole } from "../helpers/pqc";
 
 const createKey = (owner: SignedIn, body: Record<string, unknown> = { description: "test" }) =>
@@ -31,7 +31,14 @@ describe("POST /api/auth/api-keys", () => {
 
     const verified = await verifyKey(created.key);
     expect(verified.status).toBe(200);
-    expect(verified.body).toMatchObject({ valid: true, kind: "api_key", sub: owner.userId, role: "user", keyId: created.id, scopes: ["sync:read"] });
+    expect(verified.body).toMatchObject({
+      valid: true,
+      kind: "api_key",
+      sub: owner.userId,
+      role: "user",
+      keyId: created.id,
+      scopes: ["sync:read"],
+    });
     const [event] = await auditEvents({ subject: created.id, type: "api_key.created" });
     expect(event!.actor).toBe(owner.userId);
     expect(JSON.stringify(event)).not.toContain(created.key.slice(12));
@@ -66,7 +73,13 @@ describe("POST /api/auth/api-keys", () => {
 
   it("refuses bad input with 400 and rate-limits creation per account", async () => {
     const owner = await registerUser();
-    for (const body of [{}, { description: "" }, { description: "x", ttlDays: 0 }, { description: "x", scopes: ["Not A Scope"] }, { description: "x", role: "root" }]) {
+    for (const body of [
+      {},
+      { description: "" },
+      { description: "x", ttlDays: 0 },
+      { description: "x", scopes: ["Not A Scope"] },
+      { description: "x", role: "root" },
+    ]) {
       const response = await createKey(owner, body);
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(response.body.error.code).toBe("invalid_request");
@@ -82,7 +95,10 @@ describe("POST /api/auth/api-keys", () => {
 
 describe("API key scopes come from a fixed list, each grantable only by a role that holds it", () => {
   const issueNodeToken = (key: string, role = "governor") =>
-    request("POST", "/api/sage/token", { headers: { "X-API-Key": key }, body: { node_id: `node-${crypto.randomUUID().slice(0, 8)}`, role } });
+    request("POST", "/api/sage/token", {
+      headers: { "X-API-Key": key },
+      body: { node_id: `node-${crypto.randomUUID().slice(0, 8)}`, role },
+    });
 
   it("refuses a scope nobody defined with 400, naming it", async () => {
     const owner = await registerUser();
@@ -120,7 +136,9 @@ describe("API key scopes come from a fixed list, each grantable only by a role t
   it("a key stored with free-text scopes before the list existed carries none of them", async () => {
     const user = await registerUser();
     const { key, id } = await createdKey(user, { description: "legacy" });
-    await env.DB.prepare("UPDATE api_keys SET scopes = ? WHERE id = ?").bind(JSON.stringify(["sage:bootstrap", "made:up"]), id).run();
+    await env.DB.prepare("UPDATE api_keys SET scopes = ? WHERE id = ?")
+      .bind(JSON.stringify(["sage:bootstrap", "made:up"]), id)
+      .run();
     expect((await verifyKey(key)).body.scopes).toEqual([]);
     expect((await issueNodeToken(key)).status).toBe(403);
   });
@@ -151,7 +169,9 @@ describe("API key verification refuses", () => {
 
     const expiring = await createdKey(owner, { description: "short", ttlDays: 1 });
     expect((await verifyKey(expiring.key)).status).toBe(200);
-    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?").bind(Date.now() - 1, expiring.id).run();
+    await env.DB.prepare("UPDATE api_keys SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1, expiring.id)
+      .run();
     expect((await verifyKey(expiring.key)).status).toBe(401);
   });
 
@@ -180,7 +200,9 @@ describe("API key verification refuses", () => {
     const { key, id } = await createdKey(owner);
     for (let i = 0; i < 5; i++) expect((await verifyKey(key)).status).toBe(200);
     await vi.waitFor(async () => {
-      const row = await env.DB.prepare("SELECT last_used_at, use_count FROM api_keys WHERE id = ?").bind(id).first<{ last_used_at: number; use_count: number }>();
+      const row = await env.DB.prepare("SELECT last_used_at, use_count FROM api_keys WHERE id = ?")
+        .bind(id)
+        .first<{ last_used_at: number; use_count: number }>();
       expect(row!.last_used_at).toBeGreaterThan(0);
       expect(row!.use_count).toBe(1); // the first use wrote; the next four are counted in memory until the minute is up
     });

@@ -118,7 +118,9 @@ describe("AuditLedger", () => {
       expect(event).toMatchObject({ subject: "outbox-user", requestId: "req-outbox" });
     }
     // The receipt-bearing event got its receipt when it finally landed.
-    const roleChange = await env.DB.prepare("SELECT receipt FROM audit_events WHERE type = 'user.role_changed' AND subject = 'outbox-user'").first<{ receipt: string }>();
+    const roleChange = await env.DB.prepare(
+      "SELECT receipt FROM audit_events WHERE type = 'user.role_changed' AND subject = 'outbox-user'",
+    ).first<{ receipt: string }>();
     expect(roleChange!.receipt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect((await verifyLedger(env, db())).valid).toBe(true);
   });

@@ -20,7 +20,9 @@ async function tallied(source: string): Promise<number> {
     const open = state.storage.kv.get<{ kinds: Record<string, { repeats: number }>; overflow: Record<string, { count: number }> }>("open");
     if (!open) return 0;
     const kinds = Object.values(open.kinds);
-    return kinds.length + kinds.reduce((sum, kind) => sum + kind.repeats, 0) + Object.values(open.overflow).reduce((sum, o) => sum + o.count, 0);
+    return (
+      kinds.length + kinds.reduce((sum, kind) => sum + kind.repeats, 0) + Object.values(open.overflow).reduce((sum, o) => sum + o.count, 0)
+    );
   });
 }
 
@@ -72,11 +74,17 @@ describe("failed API keys: a forged key costs the ledger one event per kind and 
   it("still records an event when the tally object is unreachable: it goes to the ledger itself", async () => {
     const broken = {
       ...env,
-      AUDIT_TALLY: { idFromName: () => env.AUDIT_TALLY.idFromName("x"), get: () => ({ tally: () => Promise.reject(new Error("tally unreachable")) }) },
+      AUDIT_TALLY: {
+        idFromName: () => env.AUDIT_TALLY.idFromName("x"),
+        get: () => ({ tally: () => Promise.reject(new Error("tally unreachable")) }),
+      },
     } as unknown as typeof env;
     const pending: Promise<unknown>[] = [];
     const subject = `tally-down-${crypto.randomUUID()}`;
-    await createAuditor(broken, { requestId: "req-tally-down", ip: randomIp() }, (work) => pending.push(work)).recordCoalesced({ type: "api_key.failed", subject });
+    await createAuditor(broken, { requestId: "req-tally-down", ip: randomIp() }, (work) => pending.push(work)).recordCoalesced({
+      type: "api_key.failed",
+      subject,
+    });
     await Promise.all(pending);
     expect(await auditEvents({ subject })).toHaveLength(1);
   });

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { CURRENT_PASSWORD_PARAMS, hashPassword, verifyPassword } from "../../src/crypto/password";
 import { consumeRateLimit, LOGIN_PER_ACCOUNT, LOGIN_PER_ACCOUNT_AND_ADDRESS, LOGIN_PER_IP } from "../../src/rate-limit/limits";
 import {
+  type ApiResponse,
   attemptLogin,
   auditEvents,
   decodePayload,
@@ -19,7 +20,6 @@ import {
   testConfig,
   uniqueEmail,
   updateUser,
-  type ApiResponse,
 } from "../helpers/identity";
 
 /** Everything a client can observe of a refusal, minus the per-request id. */
@@ -227,14 +227,16 @@ describe("POST /api/auth/login: lockout per account and client address", HASHING
     const account = await registerUser();
     const [a, b] = crypto.getRandomValues(new Uint16Array(2));
     const inPrefix = (i: number) => `2001:db8:${a!.toString(16)}:${b!.toString(16)}::${(i + 1).toString(16)}`;
-    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit; i++) await attemptLogin(account.email, `wrong-${i}-password`, { ip: inPrefix(i) });
+    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit; i++)
+      await attemptLogin(account.email, `wrong-${i}-password`, { ip: inPrefix(i) });
     expect((await attemptLogin(account.email, account.password, { ip: inPrefix(99) })).status).toBe(429);
   });
 
   it("locks an unknown address just the same, so a lock reveals nothing", async () => {
     const ghost = uniqueEmail("ghost");
     const ip = randomIp();
-    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit; i++) expect((await attemptLogin(ghost, `wrong-${i}-password`, { ip })).status).toBe(401);
+    for (let i = 0; i < LOGIN_PER_ACCOUNT_AND_ADDRESS.limit; i++)
+      expect((await attemptLogin(ghost, `wrong-${i}-password`, { ip })).status).toBe(401);
     expect((await attemptLogin(ghost, "wrong-again-password", { ip })).status).toBe(429);
   });
 
@@ -290,7 +292,9 @@ describe(`POST /api/auth/login: at most ${LOGIN_PER_ACCOUNT.limit} attempts per 
     const refused = await attemptLogin(account.email, account.password, { ip: randomIp() });
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThan(LOGIN_PER_ACCOUNT.windowSeconds - 120);
-    expect((await auditEvents({ subject: await emailSubject(account.email), type: "login.rate_limited" }))[0]?.details).toMatchObject({ limit: "account" });
+    expect((await auditEvents({ subject: await emailSubject(account.email), type: "login.rate_limited" }))[0]?.details).toMatchObject({
+      limit: "account",
+    });
   });
 
   it("a client address the owner signed in from before still gets in (and still has its own lock)", async () => {
@@ -321,14 +325,17 @@ describe(`POST /api/auth/login: at most ${LOGIN_PER_ACCOUNT.limit} attempts per 
 /** A random /64 under the documentation prefix, as a function of the interface id. */
 function randomSlash64(): (interfaceId: number) => string {
   const [a, b] = crypto.getRandomValues(new Uint16Array(2));
-  return (interfaceId) => `2001:db8:${a!.toString(16)}:${b!.toString(16)}:${(interfaceId >> 16).toString(16)}:${(interfaceId & 0xffff).toString(16)}:0:1`;
+  return (interfaceId) =>
+    `2001:db8:${a!.toString(16)}:${b!.toString(16)}:${(interfaceId >> 16).toString(16)}:${(interfaceId & 0xffff).toString(16)}:0:1`;
 }
 
 describe("POST /api/auth/login: per-IP limits count IPv6 clients by /64", HASHING_HEAVY, () => {
   it(`${LOGIN_PER_IP.limit + 4} attempts from as many addresses of one /64 hit the per-IP limit; another /64 does not`, async () => {
     const inPrefix = randomSlash64();
     const account = await registerUser();
-    const attempts = Array.from({ length: LOGIN_PER_IP.limit }, (_, i) => attemptLogin(uniqueEmail("v6"), "password-guess-1", { ip: inPrefix(i + 1) }));
+    const attempts = Array.from({ length: LOGIN_PER_IP.limit }, (_, i) =>
+      attemptLogin(uniqueEmail("v6"), "password-guess-1", { ip: inPrefix(i + 1) }),
+    );
     expect((await Promise.all(attempts)).map((response) => response.status)).toEqual(Array(LOGIN_PER_IP.limit).fill(401));
     for (let i = 0; i < 4; i++) {
       const limited = await attemptLogin(account.email, account.password, { ip: inPrefix(1000 + i) });
@@ -341,8 +348,15 @@ describe("POST /api/auth/login: per-IP limits count IPv6 clients by /64", HASHIN
   it("two spellings of one address are one client", async () => {
     const address = randomSlash64()(7);
     const [, , a, b] = address.split(":");
-    const spellings = [address, address.toUpperCase(), `2001:0db8:${a!.padStart(4, "0")}:${b!.padStart(4, "0")}:0000:0007:0000:0001`, `[${address}]`];
-    const attempts = Array.from({ length: LOGIN_PER_IP.limit }, (_, i) => attemptLogin(uniqueEmail("spelt"), "password-guess-1", { ip: spellings[i % spellings.length] }));
+    const spellings = [
+      address,
+      address.toUpperCase(),
+      `2001:0db8:${a!.padStart(4, "0")}:${b!.padStart(4, "0")}:0000:0007:0000:0001`,
+      `[${address}]`,
+    ];
+    const attempts = Array.from({ length: LOGIN_PER_IP.limit }, (_, i) =>
+      attemptLogin(uniqueEmail("spelt"), "password-guess-1", { ip: spellings[i % spellings.length] }),
+    );
     expect((await Promise.all(attempts)).every((response) => response.status === 401)).toBe(true);
     expect((await attemptLogin(uniqueEmail("spelt"), "password-guess-1", { ip: spellings[1] })).status).toBe(429);
   });
@@ -381,8 +395,7 @@ describe("bootstrap admin", HASHING_HEAVY, () => {
     if (!pair) throw new Error("the test config must set BOOTSTRAP_ADMIN_EMAIL and BOOTSTRAP_ADMIN_PASSWORD");
     return pair;
   };
-  const adminCount = async () =>
-    (await env.DB.prepare("SELECT count(*) AS n FROM users WHERE role = 'admin'").first<{ n: number }>())?.n;
+  const adminCount = async () => (await env.DB.prepare("SELECT count(*) AS n FROM users WHERE role = 'admin'").first<{ n: number }>())?.n;
   const forgetBootstrapAccount = () => env.DB.prepare("DELETE FROM users WHERE email = ?").bind(bootstrap().email).run();
 
   it("with no admin yet, a login with the bootstrap pair creates the admin account", async () => {

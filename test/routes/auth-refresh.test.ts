@@ -179,13 +179,17 @@ describe("POST /api/auth/refresh: refusals", HASHING_HEAVY, () => {
 
   it("refuses a token past its absolute lifetime", async () => {
     const session = await registerUser();
-    await env.DB.prepare("UPDATE refresh_tokens SET expires_at = ? WHERE family_id = ?").bind(Date.now() - 1000, sessionIdOf(session)).run();
+    await env.DB.prepare("UPDATE refresh_tokens SET expires_at = ? WHERE family_id = ?")
+      .bind(Date.now() - 1000, sessionIdOf(session))
+      .run();
     expectRefused(await refresh(session.refreshToken));
   });
 
   it("refuses a token whose session has expired", async () => {
     const session = await registerUser();
-    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?").bind(Date.now() - 1000, sessionIdOf(session)).run();
+    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1000, sessionIdOf(session))
+      .run();
     expectRefused(await refresh(session.refreshToken));
   });
 

@@ -89,7 +89,9 @@ describe("POST /api/auth/register: happy path", () => {
     const second = await registerUser({ password });
     const firstRow = await findUser(first.email);
     const secondRow = await findUser(second.email);
-    const phc = new RegExp(`^\\$pbkdf2-sha256\\$i=${CURRENT_PASSWORD_PARAMS.iterations},r=${CURRENT_PASSWORD_PARAMS.rounds}\\$[A-Za-z0-9_-]{22}\\$[A-Za-z0-9_-]{43}$`);
+    const phc = new RegExp(
+      `^\\$pbkdf2-sha256\\$i=${CURRENT_PASSWORD_PARAMS.iterations},r=${CURRENT_PASSWORD_PARAMS.rounds}\\$[A-Za-z0-9_-]{22}\\$[A-Za-z0-9_-]{43}$`,
+    );
     expect(firstRow?.password_hash).toMatch(phc);
     expect(firstRow?.password_hash).not.toContain(password);
     expect(firstRow?.password_hash.split("$")[3]).not.toBe(secondRow?.password_hash.split("$")[3]);

@@ -17,7 +17,8 @@ import {
 
 const me = (options: { token?: string; cookie?: string; headers?: Record<string, string> }) => request("GET", "/api/auth/me", options);
 // A browser sends its Origin with every POST; a cookie change without ours is refused (test/routes/cors.test.ts).
-const logout = (options: { token?: string; cookie?: string; ip?: string }) => request("POST", "/api/auth/logout", { ...options, headers: { Origin: BASE_URL } });
+const logout = (options: { token?: string; cookie?: string; ip?: string }) =>
+  request("POST", "/api/auth/logout", { ...options, headers: { Origin: BASE_URL } });
 
 describe("session cookie", () => {
   it.each(["register", "login"] as const)("after %s it is __Host-, HttpOnly, Secure, SameSite=Strict, Path=/, 8 hours", async (flow) => {
@@ -53,7 +54,9 @@ describe("session cookie", () => {
 
   it("stops working after its 8 hours even while the session itself stands", async () => {
     const account = await registerUser();
-    await env.DB.prepare("UPDATE sessions SET cookie_expires_at = ? WHERE id = ?").bind(Date.now() - 1000, sessionIdOf(account)).run();
+    await env.DB.prepare("UPDATE sessions SET cookie_expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1000, sessionIdOf(account))
+      .run();
     const expired = await me({ cookie: account.cookie });
     expect(expired.status).toBe(401);
     expect(expired.body.error.code).toBe("unauthorized");
@@ -61,7 +64,7 @@ describe("session cookie", () => {
   });
 
   it("an unknown or garbled cookie value is 401, never 500", async () => {
-    for (const value of ["not-a-session", "%E0%A4%A", "a".repeat(4000), "\"quoted\""]) {
+    for (const value of ["not-a-session", "%E0%A4%A", "a".repeat(4000), '"quoted"']) {
       const response = await me({ headers: { Cookie: `${SESSION_COOKIE}=${value}` } });
       expect(response.status).toBe(401);
       expect(response.body.error.code).toBe("unauthorized");
@@ -125,7 +128,9 @@ describe("GET /api/auth/me", () => {
 
   it("answers 401 once the session has passed its absolute lifetime", async () => {
     const account = await registerUser();
-    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?").bind(Date.now() - 1000, sessionIdOf(account)).run();
+    await env.DB.prepare("UPDATE sessions SET expires_at = ? WHERE id = ?")
+      .bind(Date.now() - 1000, sessionIdOf(account))
+      .run();
     expect((await me({ token: account.accessToken })).status).toBe(401);
     expect((await me({ cookie: account.cookie })).status).toBe(401);
   });

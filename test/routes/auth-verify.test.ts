@@ -11,12 +11,12 @@ import {
   hmacSigner,
   registerUser,
   request,
+  type SignedIn,
+  type Signer,
   sessionIdOf,
   testConfig,
   unsigned,
   verifyToken,
-  type SignedIn,
-  type Signer,
 } from "../helpers/identity";
 
 let account: SignedIn;
@@ -214,10 +214,13 @@ describe("GET /api/auth/verify: forged and tampered access tokens", () => {
 
   it.each([
     ["four segments", (token: string) => `${token}.e30`],
-    ["JSON serialisation", (token: string) => {
-      const [protectedHeader, payload, signature] = token.split(".");
-      return base64url(JSON.stringify({ protected: protectedHeader, payload, signature }));
-    }],
+    [
+      "JSON serialisation",
+      (token: string) => {
+        const [protectedHeader, payload, signature] = token.split(".");
+        return base64url(JSON.stringify({ protected: protectedHeader, payload, signature }));
+      },
+    ],
     ["padding", (token: string) => `${token}==`],
     ["a header that is not JSON", (token: string) => `${base64url("not json")}.${token.split(".").slice(1).join(".")}`],
     ["a header that is a JSON array", (token: string) => `${base64url("[1]")}.${token.split(".").slice(1).join(".")}`],
@@ -226,7 +229,7 @@ describe("GET /api/auth/verify: forged and tampered access tokens", () => {
   });
 
   it("refuses a correctly signed payload that is not a claims object", async () => {
-    expectInvalidToken(await verifyToken(await forgeJwt(header, "[\"not\",\"claims\"]", key.sign)));
+    expectInvalidToken(await verifyToken(await forgeJwt(header, '["not","claims"]', key.sign)));
     expectInvalidToken(await verifyToken(await forgeJwt(header, "not json at all", key.sign)));
   });
 

@@ -115,18 +115,15 @@ describe("CORS: a sibling origin never gets credentials", () => {
     expect(response.headers.get("Access-Control-Allow-Credentials")).toBeNull();
   });
 
-  it.each([
-    ["/api/auth/me"],
-    ["/api/auth/api-keys"],
-    ["/api/auth/sessions"],
-    ["/api/auth/mfa"],
-    ["/api/memory"],
-  ])("a GET of %s with the cookie from a sibling origin is readable by no script there", async (path) => {
-    const account = await registerUser();
-    const response = await request("GET", path, { cookie: account.cookie, headers: { Origin: ALLOWED_ORIGIN } });
-    expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED_ORIGIN);
-    expect(response.headers.get("Access-Control-Allow-Credentials")).toBeNull();
-  });
+  it.each([["/api/auth/me"], ["/api/auth/api-keys"], ["/api/auth/sessions"], ["/api/auth/mfa"], ["/api/memory"]])(
+    "a GET of %s with the cookie from a sibling origin is readable by no script there",
+    async (path) => {
+      const account = await registerUser();
+      const response = await request("GET", path, { cookie: account.cookie, headers: { Origin: ALLOWED_ORIGIN } });
+      expect(response.headers.get("Access-Control-Allow-Origin")).toBe(ALLOWED_ORIGIN);
+      expect(response.headers.get("Access-Control-Allow-Credentials")).toBeNull();
+    },
+  );
 
   it("a bearer-token call from a sibling (the widget's way) is answered with CORS, without credentials", async () => {
     const account = await registerUser();
@@ -157,7 +154,9 @@ describe("CORS: foreign origins are refused", () => {
     expectForeign(response);
     expect(sessionCookies(response.headers)).toHaveLength(0);
     // A same-origin failure from that address afterwards is the only event it leaves.
-    expect((await request("POST", "/api/auth/login", { body: { email: account.email, password: "wrong-password-1" }, ip })).status).toBe(401);
+    expect((await request("POST", "/api/auth/login", { body: { email: account.email, password: "wrong-password-1" }, ip })).status).toBe(
+      401,
+    );
     const events = await auditEvents({ ip });
     expect(events.map((event) => event.type)).toEqual(["login.failed"]);
   });
@@ -171,7 +170,12 @@ describe("CORS: foreign origins are refused", () => {
 
   it("a cross-site register post creates no account", async () => {
     const email = uniqueEmail();
-    expectForeign(await request("POST", "/api/auth/register", { headers: { Origin: `https://evil${allowedHost}` }, body: { email, password: strongPassword() } }));
+    expectForeign(
+      await request("POST", "/api/auth/register", {
+        headers: { Origin: `https://evil${allowedHost}` },
+        body: { email, password: strongPassword() },
+      }),
+    );
     expect(await findUser(email)).toBeNull();
   });
 });
@@ -194,7 +198,10 @@ describe("changes made with the session cookie come from this origin's own pages
     const account = await registerUser();
     const created = await request("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "kept" } });
     expect(created.status).toBe(201);
-    const response = await request("DELETE", `/api/auth/api-keys/${created.body.id}`, { cookie: account.cookie, headers: { Origin: OTHER_ALLOWED_ORIGIN } });
+    const response = await request("DELETE", `/api/auth/api-keys/${created.body.id}`, {
+      cookie: account.cookie,
+      headers: { Origin: OTHER_ALLOWED_ORIGIN },
+    });
     expect(response.status).toBe(403);
     const listed = await request("GET", "/api/auth/api-keys", { token: account.accessToken });
     expect(listed.body.keys[0].revokedAt).toBeNull();

@@ -10,7 +10,11 @@ const app = createApp();
 
 async function outboxWith(vars: Record<string, string | undefined>, to: string) {
   const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`${BASE_URL}/api/dev/outbox?to=${encodeURIComponent(to)}`), { ...env, ...vars } as Bindings, ctx);
+  const response = await app.fetch(
+    new Request(`${BASE_URL}/api/dev/outbox?to=${encodeURIComponent(to)}`),
+    { ...env, ...vars } as Bindings,
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return readResponse(response);
 }
@@ -45,7 +49,10 @@ describe("GET /api/dev/outbox", () => {
   it("hands out nothing in a development deployment without a real mail transport: the Worker is misconfigured (issue 22)", async () => {
     const account = await registerUser();
     for (const transport of [undefined, "outbox"]) {
-      const response = await outboxWith({ ...PRODUCTION_VARS, ENVIRONMENT: "development", MAIL_TRANSPORT: transport, MAIL_FROM: undefined }, account.email);
+      const response = await outboxWith(
+        { ...PRODUCTION_VARS, ENVIRONMENT: "development", MAIL_TRANSPORT: transport, MAIL_FROM: undefined },
+        account.email,
+      );
       expect(response.status).toBe(503);
       expect(response.body.error.code).toBe("misconfigured");
       expect(response.text).not.toContain(account.email);
@@ -65,7 +72,11 @@ describe("a deployment without a real mail transport", () => {
       for (const email of [account.email, "nobody-at-all@example.test"]) {
         const ctx = createExecutionContext();
         const response = await app.fetch(
-          new Request(`${BASE_URL}/api/auth/password/forgot`, { method: "POST", headers: { "Content-Type": "application/json", "CF-Connecting-IP": "10.9.9.9" }, body: JSON.stringify({ email }) }),
+          new Request(`${BASE_URL}/api/auth/password/forgot`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json", "CF-Connecting-IP": "10.9.9.9" },
+            body: JSON.stringify({ email }),
+          }),
           { ...env, ...PRODUCTION_VARS, ENVIRONMENT: environment, MAIL_TRANSPORT: undefined, MAIL_FROM: undefined } as Bindings,
           ctx,
         );
@@ -77,9 +88,11 @@ describe("a deployment without a real mail transport", () => {
         expect(answer.body.error.code).toBe("misconfigured");
       }
       // Nothing reached the outbox, where anyone could have read it.
-      expect((await request("GET", `/api/dev/outbox?to=${encodeURIComponent(account.email)}`)).body.messages.map((m: { subject: string }) => m.subject)).toEqual([
-        "Confirm your email address",
-      ]);
+      expect(
+        (await request("GET", `/api/dev/outbox?to=${encodeURIComponent(account.email)}`)).body.messages.map(
+          (m: { subject: string }) => m.subject,
+        ),
+      ).toEqual(["Confirm your email address"]);
     });
   }
 });

@@ -6,19 +6,26 @@ const revokeOne = (accessToken: string, id: string) => request("DELETE", `/api/a
 const revokeOthers = (accessToken: string) => request("POST", "/api/auth/sessions/revoke-others", { token: accessToken });
 
 describe("GET /api/auth/sessions", () => {
-  it("lists the live sessions newest first, with created, last seen, user agent and the address's network only", HASHING_HEAVY, async () => {
-    const account = await registerUser({ ip: "203.0.113.77" });
-    const phone = await login(account.email, account.password, { ip: "2001:db8:abcd:12::1", headers: { "User-Agent": "HeadyPhone/1.0" } });
-    const response = await list(phone.accessToken);
-    expect(response.status).toBe(200);
-    const [newest, oldest] = response.body.sessions;
-    expect(response.body.sessions).toHaveLength(2);
-    expect(newest).toMatchObject({ id: sessionIdOf(phone), current: true, userAgent: "HeadyPhone/1.0", ipPrefix: "2001:db8:abcd::/48" });
-    expect(oldest).toMatchObject({ id: sessionIdOf(account), current: false, ipPrefix: "203.0.113.0/24" });
-    expect(Date.parse(newest.createdAt)).toBeGreaterThanOrEqual(Date.parse(oldest.createdAt));
-    expect(Date.parse(newest.lastSeenAt)).toBe(Date.parse(newest.createdAt));
-    expect(response.text).not.toContain("203.0.113.77");
-  });
+  it(
+    "lists the live sessions newest first, with created, last seen, user agent and the address's network only",
+    HASHING_HEAVY,
+    async () => {
+      const account = await registerUser({ ip: "203.0.113.77" });
+      const phone = await login(account.email, account.password, {
+        ip: "2001:db8:abcd:12::1",
+        headers: { "User-Agent": "HeadyPhone/1.0" },
+      });
+      const response = await list(phone.accessToken);
+      expect(response.status).toBe(200);
+      const [newest, oldest] = response.body.sessions;
+      expect(response.body.sessions).toHaveLength(2);
+      expect(newest).toMatchObject({ id: sessionIdOf(phone), current: true, userAgent: "HeadyPhone/1.0", ipPrefix: "2001:db8:abcd::/48" });
+      expect(oldest).toMatchObject({ id: sessionIdOf(account), current: false, ipPrefix: "203.0.113.0/24" });
+      expect(Date.parse(newest.createdAt)).toBeGreaterThanOrEqual(Date.parse(oldest.createdAt));
+      expect(Date.parse(newest.lastSeenAt)).toBe(Date.parse(newest.createdAt));
+      expect(response.text).not.toContain("203.0.113.77");
+    },
+  );
 
   it("last seen moves with a token refresh", async () => {
     const account = await registerUser();

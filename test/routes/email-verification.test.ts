@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { auditEvents, decodePayload, login, refresh, registerUser, request, sha256Hex } from "../helpers/identity";
-import { mailTo, mailedToken, tokenInMail, VERIFY_SUBJECT } from "../helpers/mail";
+import { mailedToken, mailTo, tokenInMail, VERIFY_SUBJECT } from "../helpers/mail";
 
 const verifyEmail = (token: string) => request("POST", "/api/auth/verify-email", { body: { token } });
 const resend = (accessToken: string) => request("POST", "/api/auth/verify-email/resend", { token: accessToken });
@@ -21,7 +21,9 @@ describe("email verification", () => {
   it("keeps only the token's SHA-256, with a 24-hour life", async () => {
     const account = await registerUser();
     const token = await mailedToken(account.email, VERIFY_SUBJECT);
-    const row = await env.DB.prepare("SELECT token_hash, created_at, expires_at FROM email_tokens WHERE user_id = ? AND purpose = 'verify_email'")
+    const row = await env.DB.prepare(
+      "SELECT token_hash, created_at, expires_at FROM email_tokens WHERE user_id = ? AND purpose = 'verify_email'",
+    )
       .bind(account.userId)
       .first<{ token_hash: string; created_at: number; expires_at: number }>();
     expect(row!.token_hash).toBe(await sha256Hex(token));
@@ -54,7 +56,9 @@ describe("email verification", () => {
   it("an expired token, an unknown one and a malformed one are refused alike", async () => {
     const account = await registerUser();
     const token = await mailedToken(account.email, VERIFY_SUBJECT);
-    await env.DB.prepare("UPDATE email_tokens SET expires_at = ? WHERE user_id = ?").bind(Date.now() - 1, account.userId).run();
+    await env.DB.prepare("UPDATE email_tokens SET expires_at = ? WHERE user_id = ?")
+      .bind(Date.now() - 1, account.userId)
+      .run();
     for (const candidate of [token, "A".repeat(43), "not a token"]) {
       const response = await verifyEmail(candidate);
       expect(response.status).toBe(400);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/app";
 import { ERROR_STATUS } from "../../src/errors";
-import { registerUser, request, type ApiResponse } from "../helpers/identity";
+import { type ApiResponse, registerUser, request } from "../helpers/identity";
 
 /** Asserts the one error envelope, that its requestId is the X-Request-Id, and returns the code. */
 function expectEnvelope(response: ApiResponse, status: number, code: keyof typeof ERROR_STATUS) {
@@ -53,7 +53,10 @@ describe("request bodies", () => {
   it(`a body over ${MAX_BODY_BYTES} bytes is 413 payload_too_large, with Content-Length`, async () => {
     const body = JSON.stringify({ email: "a@example.test", password: "p".repeat(MAX_BODY_BYTES) });
     expect(body.length).toBeGreaterThan(MAX_BODY_BYTES);
-    const response = await request("POST", "/api/auth/login", { rawBody: body, headers: { ...jsonHeaders, "Content-Length": String(body.length) } });
+    const response = await request("POST", "/api/auth/login", {
+      rawBody: body,
+      headers: { ...jsonHeaders, "Content-Length": String(body.length) },
+    });
     expectEnvelope(response, 413, "payload_too_large");
   });
 
@@ -156,7 +159,12 @@ describe("bad input never yields a 500", () => {
   });
 
   it("invalid UTF-8 inside a JSON string is decoded with replacement characters and then validated (400, not 500)", async () => {
-    const rawBody = new Uint8Array([...new TextEncoder().encode('{"email":"'), 0xff, 0xfe, ...new TextEncoder().encode('","password":"x"}')]);
+    const rawBody = new Uint8Array([
+      ...new TextEncoder().encode('{"email":"'),
+      0xff,
+      0xfe,
+      ...new TextEncoder().encode('","password":"x"}'),
+    ]);
     expectEnvelope(await request("POST", "/api/auth/login", { rawBody, headers: jsonHeaders }), 400, "invalid_request");
   });
 

@@ -1,17 +1,17 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Bindings } from "../../src/env";
-import { createAssertionVerifier, type AssertionClaims } from "../../src/origin/verify-assertion";
-import { auditEvents, BASE_URL, registerUser, SESSION_COOKIE, updateUser, type SignedIn } from "../helpers/identity";
+import { type AssertionClaims, createAssertionVerifier } from "../../src/origin/verify-assertion";
+import { auditEvents, BASE_URL, registerUser, SESSION_COOKIE, type SignedIn, updateUser } from "../helpers/identity";
 import {
   appWith,
+  type CallOptions,
   call,
   clientCertificate,
   randomFingerprint,
   requestPqcToken,
   userWithRole,
   x5tS256,
-  type CallOptions,
 } from "../helpers/pqc";
 
 /**
@@ -29,7 +29,12 @@ const ROUTES = [
   { prefix: "/api", methods: ["GET", "POST"], origin: ORIGIN, require: { kind: "public" } },
   { prefix: "/api/reports", methods: ["GET"], origin: ORIGIN, require: { kind: "jwt", minRole: "operator" } },
   { prefix: "/api/sync", methods: ["GET"], origin: ORIGIN, require: { kind: "api_key", scopes: ["sync:read"] } },
-  { prefix: "/api/sync/privileged-operation", methods: ["POST"], origin: ORIGIN, require: { kind: "pqc", service: "headyme", operation: "sync" } },
+  {
+    prefix: "/api/sync/privileged-operation",
+    methods: ["POST"],
+    origin: ORIGIN,
+    require: { kind: "pqc", service: "headyme", operation: "sync" },
+  },
   { prefix: "/api/repo", methods: ["GET"], origin: ORIGIN, require: { kind: "jwt", minRole: "user" } },
   { prefix: "/api/repo/clone", methods: ["POST"], origin: ORIGIN, require: { kind: "pqc", service: "production", operation: "clone" } },
   { prefix: "/api/repo/deploy", methods: ["POST"], origin: ORIGIN, require: { kind: "pqc", service: "production", operation: "deploy" } },
@@ -102,8 +107,16 @@ beforeAll(async () => {
   [user, operator] = await Promise.all([registerUser(), userWithRole("operator")]);
 });
 
-async function pqcToken(account: SignedIn, service: string, operation: string, options: { reference?: boolean; cf?: Record<string, unknown> } = {}) {
-  const issued = await requestPqcToken({ service, operation, reference: options.reference }, { token: account.accessToken, cf: options.cf });
+async function pqcToken(
+  account: SignedIn,
+  service: string,
+  operation: string,
+  options: { reference?: boolean; cf?: Record<string, unknown> } = {},
+) {
+  const issued = await requestPqcToken(
+    { service, operation, reference: options.reference },
+    { token: account.accessToken, cf: options.cf },
+  );
   expect(issued.status, issued.text).toBe(200);
   return (options.reference ? issued.body.reference : issued.body.pqcToken) as string;
 }
@@ -128,7 +141,9 @@ describe("gateway: public", () => {
 describe("gateway: jwt with a minimum role", () => {
   it("no credential: 401 naming the role", async () => {
     const response = await via("GET", "/api/reports/q3");
-    expect(refused(response, 401, "unauthorized")).toBe("This route requires a signed-in user (access token or session) with the operator role or higher.");
+    expect(refused(response, 401, "unauthorized")).toBe(
+      "This route requires a signed-in user (access token or session) with the operator role or higher.",
+    );
     expect(response.headers.get("WWW-Authenticate")).toBe('Bearer realm="heady", scope="jwt:operator"');
   });
 
@@ -273,7 +288,11 @@ describe("gateway: mtls (only workerd can present a client certificate)", () => 
   it("no certificate, or one the edge did not verify: 403 naming the requirement", async () => {
     const message = refused(await via("GET", "/devices/7"), 403, "forbidden");
     expect(message).toBe("This route requires a client certificate verified at the edge (mTLS); this connection presented none.");
-    refused(await via("GET", "/devices/7", { cf: clientCertificate(randomFingerprint(), "FAILED:self signed certificate") }), 403, "forbidden");
+    refused(
+      await via("GET", "/devices/7", { cf: clientCertificate(randomFingerprint(), "FAILED:self signed certificate") }),
+      403,
+      "forbidden",
+    );
   });
 
   it("a verified certificate passes; the assertion names it (sub and cnf)", async () => {
@@ -328,7 +347,12 @@ describe("gateway: what reaches the origin", () => {
 
   it("the origin may not answer in the identity layer's name, nor replace the request id", async () => {
     answer = () => {
-      const headers = new Headers({ "X-Heady-Receipt": "forged", "Content-Type": "text/plain", "X-Request-Id": "origin-id", Vary: "Accept-Encoding" });
+      const headers = new Headers({
+        "X-Heady-Receipt": "forged",
+        "Content-Type": "text/plain",
+        "X-Request-Id": "origin-id",
+        Vary: "Accept-Encoding",
+      });
       headers.append("Set-Cookie", `${SESSION_COOKIE}=planted; Path=/; Secure; HttpOnly`);
       headers.append("Set-Cookie", "origin_pref=1");
       return new Response("ok", { headers });
@@ -391,14 +415,11 @@ describe("gateway: paths that could reach another rule's space are refused befor
     ["/api/%EF%BD%92epo/clone", "protected"], // full-width ｒ
   ];
 
-  it.each(POST_CLONE)(
-    "POST %s is %s, never forwarded under the public /api",
-    async (path, outcome) => {
-      const response = await via("POST", path);
-      if (outcome === "refused") expect(refused(response, 400, "invalid_request")).toMatch(/^Refused path: /);
-      else expect(refused(response, 401, "pqc_required")).toBe("This route requires a PQC token for production/clone.");
-    },
-  );
+  it.each(POST_CLONE)("POST %s is %s, never forwarded under the public /api", async (path, outcome) => {
+    const response = await via("POST", path);
+    if (outcome === "refused") expect(refused(response, 400, "invalid_request")).toMatch(/^Refused path: /);
+    else expect(refused(response, 401, "pqc_required")).toBe("This route requires a PQC token for production/clone.");
+  });
 
   it.each([
     ["/api/reports.json", "protected"],

@@ -20,12 +20,19 @@ const storeDown = { ...env, MEMORY_DB: env.MEMORY_DB_DOWN } as Bindings;
 /** Runs savePreferencesDurably and waits for its background write, as the runtime would. */
 async function save(bindings: Bindings, userId: string, patch: Parameters<typeof savePreferencesDurably>[3]) {
   const background: Promise<unknown>[] = [];
-  await savePreferencesDurably(bindings, (promise) => background.push(promise), userId, patch, createAuditor(bindings, { requestId: "test-durable-preferences" }, (promise) => background.push(promise)));
+  await savePreferencesDurably(
+    bindings,
+    (promise) => background.push(promise),
+    userId,
+    patch,
+    createAuditor(bindings, { requestId: "test-durable-preferences" }, (promise) => background.push(promise)),
+  );
   await Promise.all(background);
 }
 
 const pending = (userId: string) => listPendingPreferences(database(env.DB), userId);
-const storedPreferences = async (token: string) => (await call("GET", "/api/memory", { token })).body.items.find((item: { kind: string }) => item.kind === "preferences")?.preferences;
+const storedPreferences = async (token: string) =>
+  (await call("GET", "/api/memory", { token })).body.items.find((item: { kind: string }) => item.kind === "preferences")?.preferences;
 
 describe("savePreferencesDurably", () => {
   it("writes to memory at once when the store is up, leaving nothing pending", async () => {
@@ -79,12 +86,9 @@ async function insertUsers(count: number): Promise<string[]> {
   const now = Date.now();
   await env.DB.batch(
     ids.map((id) =>
-      env.DB.prepare("INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (?, ?, 'no-password', 'user', ?, ?)").bind(
-        id,
-        `${id}@pending.heady.test`,
-        now,
-        now,
-      ),
+      env.DB.prepare(
+        "INSERT INTO users (id, email, password_hash, role, created_at, updated_at) VALUES (?, ?, 'no-password', 'user', ?, ?)",
+      ).bind(id, `${id}@pending.heady.test`, now, now),
     ),
   );
   return ids;
@@ -95,12 +99,15 @@ async function insertUsers(count: number): Promise<string[]> {
  * more: written into D1 as onboarding did then. Postgres refuses it as bad data for ever.
  */
 async function queueUnstorablePatch(userId: string, patch: Record<string, unknown>): Promise<void> {
-  await env.DB.prepare("INSERT INTO pending_memory_preferences (user_id, patch, created_at) VALUES (?, ?, ?)").bind(userId, JSON.stringify(patch), Date.now()).run();
+  await env.DB.prepare("INSERT INTO pending_memory_preferences (user_id, patch, created_at) VALUES (?, ?, ?)")
+    .bind(userId, JSON.stringify(patch), Date.now())
+    .run();
 }
 
 const NUL_NAME = { displayName: "Ada\u0000Lovelace", locale: "en" };
 const LONE_SURROGATE_BUDDY = { buddy: { name: "Pip\uD83D", tone: "friendly", persona: "" } };
-const storedFor = async (userId: string) => (await openMemory(env).store.list(userId)).find((item) => item.kind === "preferences")?.preferences;
+const storedFor = async (userId: string) =>
+  (await openMemory(env).store.list(userId)).find((item) => item.kind === "preferences")?.preferences;
 
 describe("a queued patch the memory store refuses as bad data", () => {
   it("is dropped with an audit event, the patches around it are applied, and every memory route answers again", async () => {
@@ -113,7 +120,10 @@ describe("a queued patch the memory store refuses as bad data", () => {
 
     const listed = await call("GET", "/api/memory", { token: user.accessToken });
     expect(listed.status, listed.text).toBe(200);
-    expect(listed.body.items.find((item: { kind: string }) => item.kind === "preferences").preferences).toEqual({ locale: "de", plan: "pro" });
+    expect(listed.body.items.find((item: { kind: string }) => item.kind === "preferences").preferences).toEqual({
+      locale: "de",
+      plan: "pro",
+    });
     expect(await pending(user.userId)).toEqual([]);
 
     const dropped = await auditEvents({ subject: user.userId, type: "memory.preferences_dropped" }, { atLeast: 2 });
@@ -141,7 +151,9 @@ describe("a queued patch the memory store refuses as bad data", () => {
 });
 
 describe("the cron's queue", () => {
-  it(`with more than ${PENDING_PREFERENCES_USERS_PER_RUN} users whose patches the store refuses, still applies everyone else's`, { timeout: 120_000 }, async () => {
+  it(`with more than ${PENDING_PREFERENCES_USERS_PER_RUN} users whose patches the store refuses, still applies everyone else's`, {
+    timeout: 120_000,
+  }, async () => {
     const refused = await insertUsers(PENDING_PREFERENCES_USERS_PER_RUN + 5);
     for (const userId of refused) await queueUnstorablePatch(userId, NUL_NAME);
     const [good] = await insertUsers(1);
@@ -153,7 +165,9 @@ describe("the cron's queue", () => {
     for (const userId of refused) expect(await pending(userId)).toEqual([]);
   });
 
-  it("puts users whose last attempt failed behind those not yet tried, so they cannot take every run's places", { timeout: 120_000 }, async () => {
+  it("puts users whose last attempt failed behind those not yet tried, so they cannot take every run's places", {
+    timeout: 120_000,
+  }, async () => {
     // Queued while the store was down: each one's first attempt failed.
     const failedBefore = await insertUsers(PENDING_PREFERENCES_USERS_PER_RUN + 1);
     for (const userId of failedBefore) await save(storeDown, userId, { locale: "fr" });

@@ -11,8 +11,10 @@ import { apiKeyFor, appWith, call, type Handler } from "../helpers/pqc";
  * pgvector (vitest.config.ts), embedding with the local embedder (no AI binding in tests).
  */
 
-const add = (user: SignedIn, content: string, handler?: Handler) => call("POST", "/api/memory", { token: user.accessToken, body: { content }, handler });
-const search = (user: SignedIn, query: string, k?: number) => call("POST", "/api/memory/search", { token: user.accessToken, body: { query, k } });
+const add = (user: SignedIn, content: string, handler?: Handler) =>
+  call("POST", "/api/memory", { token: user.accessToken, body: { content }, handler });
+const search = (user: SignedIn, query: string, k?: number) =>
+  call("POST", "/api/memory/search", { token: user.accessToken, body: { query, k } });
 const list = (user: SignedIn) => call("GET", "/api/memory", { token: user.accessToken });
 
 let alice: SignedIn;
@@ -48,7 +50,12 @@ describe("text memories", () => {
 
   it("trims the text and refuses an empty one, one over the size limit, and unknown fields (400)", async () => {
     expect((await add(alice, "  padded  ")).body.content).toBe("padded");
-    for (const body of [{ content: "   " }, { content: "x".repeat(MAX_MEMORY_TEXT_CHARS + 1) }, { content: "ok", userId: bob.userId }, {}]) {
+    for (const body of [
+      { content: "   " },
+      { content: "x".repeat(MAX_MEMORY_TEXT_CHARS + 1) },
+      { content: "ok", userId: bob.userId },
+      {},
+    ]) {
       const response = await call("POST", "/api/memory", { token: alice.accessToken, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(response.body.error.code).toBe("invalid_request");
@@ -93,7 +100,12 @@ describe("preferences", () => {
     expect(first.status, first.text).toBe(200);
     expect(first.body).toMatchObject({
       kind: "preferences",
-      preferences: { displayName: "Ada", locale: "en-GB", interests: ["python", "chess"], buddy: { name: "Bolt", tone: "playful", persona: "" } },
+      preferences: {
+        displayName: "Ada",
+        locale: "en-GB",
+        interests: ["python", "chess"],
+        buddy: { name: "Bolt", tone: "playful", persona: "" },
+      },
     });
     const second = await call("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "pro", interests: ["go"] } });
     expect(second.status).toBe(200);
@@ -114,15 +126,33 @@ describe("preferences", () => {
 
   it("keeps every field of concurrent partial updates (none is lost)", async () => {
     const user = await registerUser();
-    const patches = [{ displayName: "Grace" }, { locale: "fr" }, { plan: "team" }, { interests: ["cobol"] }, { buddy: { name: "Byte", tone: "concise" } }];
+    const patches = [
+      { displayName: "Grace" },
+      { locale: "fr" },
+      { plan: "team" },
+      { interests: ["cobol"] },
+      { buddy: { name: "Byte", tone: "concise" } },
+    ];
     const responses = await Promise.all(patches.map((body) => call("PUT", "/api/memory/preferences", { token: user.accessToken, body })));
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
     const [stored] = (await list(user)).body.items;
-    expect(stored.preferences).toEqual({ displayName: "Grace", locale: "fr", plan: "team", interests: ["cobol"], buddy: { name: "Byte", tone: "concise", persona: "" } });
+    expect(stored.preferences).toEqual({
+      displayName: "Grace",
+      locale: "fr",
+      plan: "team",
+      interests: ["cobol"],
+      buddy: { name: "Byte", tone: "concise", persona: "" },
+    });
   });
 
   it("refuses an empty update, an unknown field, an unknown plan and a bad locale (400)", async () => {
-    for (const body of [{}, { favouriteColour: "blue" }, { plan: "platinum" }, { locale: "not a locale!" }, { buddy: { name: "x", tone: "sarcastic" } }]) {
+    for (const body of [
+      {},
+      { favouriteColour: "blue" },
+      { plan: "platinum" },
+      { locale: "not a locale!" },
+      { buddy: { name: "x", tone: "sarcastic" } },
+    ]) {
       const response = await call("PUT", "/api/memory/preferences", { token: alice.accessToken, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(response.body.error.code).toBe("invalid_request");
@@ -137,7 +167,9 @@ describe("deletion", () => {
     await add(user, "a note about roses");
     const deleted = await call("DELETE", `/api/memory/${item.body.id}`, { token: user.accessToken });
     expect(deleted.status).toBe(204);
-    expect((await search(user, "temporary note about tulips", MAX_SEARCH_K)).body.items.map((hit: { id: string }) => hit.id)).not.toContain(item.body.id);
+    expect((await search(user, "temporary note about tulips", MAX_SEARCH_K)).body.items.map((hit: { id: string }) => hit.id)).not.toContain(
+      item.body.id,
+    );
     expect((await list(user)).body.items).toHaveLength(1);
     expect((await call("DELETE", `/api/memory/${item.body.id}`, { token: user.accessToken })).status).toBe(404);
     const [event] = await auditEvents({ subject: user.userId, type: "memory.deleted" });
@@ -174,7 +206,8 @@ describe("the item limit", () => {
     // Fill to one below the limit straight through the store's own table: 499 requests would only be slow.
     const { store, embedder } = openMemory(env);
     const [vector] = await embedder.embed(["filler"]);
-    for (let i = 0; i < MAX_TEXT_MEMORIES_PER_USER - 2; i++) await store.addText(user.userId, `filler ${i}`, { vector: vector!, model: embedder.model }, MAX_TEXT_MEMORIES_PER_USER);
+    for (let i = 0; i < MAX_TEXT_MEMORIES_PER_USER - 2; i++)
+      await store.addText(user.userId, `filler ${i}`, { vector: vector!, model: embedder.model }, MAX_TEXT_MEMORIES_PER_USER);
     const racing = await Promise.all([add(user, "a"), add(user, "b"), add(user, "c"), add(user, "d")]);
     expect(racing.map((response) => response.status).sort()).toEqual([201, 201, 409, 409]);
     const refused = racing.find((response) => response.status === 409)!;
@@ -186,8 +219,16 @@ describe("the item limit", () => {
 
 describe("credentials", () => {
   it("needs a credential (401) and accepts the session cookie", async () => {
-    for (const [method, path] of [["GET", "/api/memory"], ["POST", "/api/memory"], ["POST", "/api/memory/search"], ["PUT", "/api/memory/preferences"], ["DELETE", "/api/memory"]] as const) {
-      const response = await call(method, path, { body: method === "GET" || method === "DELETE" ? undefined : { content: "x", query: "x" } });
+    for (const [method, path] of [
+      ["GET", "/api/memory"],
+      ["POST", "/api/memory"],
+      ["POST", "/api/memory/search"],
+      ["PUT", "/api/memory/preferences"],
+      ["DELETE", "/api/memory"],
+    ] as const) {
+      const response = await call(method, path, {
+        body: method === "GET" || method === "DELETE" ? undefined : { content: "x", query: "x" },
+      });
       expect(response.status, `${method} ${path}`).toBe(401);
     }
     const viaCookie = await call("GET", "/api/memory", { headers: { Cookie: `__Host-heady_session=${alice.cookie}` } });
@@ -201,7 +242,10 @@ describe("credentials", () => {
     expect((await call("GET", "/api/memory", { apiKey: reader })).status).toBe(200);
     const found = await call("POST", "/api/memory/search", { apiKey: reader, body: { query: "alice reads this through her key", k: 1 } });
     expect(found.body.items[0].content).toBe("alice reads this through her key");
-    for (const response of [await call("GET", "/api/memory", { apiKey: plain }), await call("POST", "/api/memory/search", { apiKey: plain, body: { query: "x" } })]) {
+    for (const response of [
+      await call("GET", "/api/memory", { apiKey: plain }),
+      await call("POST", "/api/memory/search", { apiKey: plain, body: { query: "x" } }),
+    ]) {
       expect(response.status).toBe(403);
       expect(response.headers.get("WWW-Authenticate")).toContain('scope="memory:read"');
     }
@@ -238,7 +282,9 @@ describe("a memory store that is down", () => {
     }
   });
 
-  it("gives up on a store that accepts the connection and never answers (503, bounded by the connect timeout)", { timeout: 30_000 }, async () => {
+  it("gives up on a store that accepts the connection and never answers (503, bounded by the connect timeout)", {
+    timeout: 30_000,
+  }, async () => {
     const hanging = appWith({ ...env, MEMORY_DB: env.MEMORY_DB_SILENT } as Bindings);
     const response = await call("GET", "/api/memory", { token: alice.accessToken, handler: hanging });
     expect(response.status, response.text).toBe(503);
@@ -247,7 +293,9 @@ describe("a memory store that is down", () => {
 
   it("keeps no pending write behind a PUT that answered 503", async () => {
     const user = await registerUser();
-    expect((await call("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "team" }, handler: down })).status).toBe(503);
+    expect((await call("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "team" }, handler: down })).status).toBe(
+      503,
+    );
     expect((await list(user)).body.items).toEqual([]);
   });
 });

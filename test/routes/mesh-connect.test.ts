@@ -111,7 +111,11 @@ describe("GET /ws/mesh/:topic: refused connects close with 1008", () => {
 
   it("refuses a validly signed token SAGE never registered", async () => {
     const config = testConfig();
-    const { token } = await issueNodeToken(config, { nodeId: uniqueNodeId(), role: "ui", permissions: nodePermissions(config.mesh.roleTopics.ui) });
+    const { token } = await issueNodeToken(config, {
+      nodeId: uniqueNodeId(),
+      role: "ui",
+      permissions: nodePermissions(config.mesh.roleTopics.ui),
+    });
     await expectRefused(await connect("mirror.intent", { token }), "invalid token");
   });
 

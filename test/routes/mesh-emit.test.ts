@@ -3,8 +3,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { MAX_FRAME_BYTES } from "../../src/mesh/frames";
-import { ATTACHMENT_MAX_BYTES } from "../../src/mesh/socket-state";
 import { revokeToken } from "../../src/mesh/node-registry";
+import { ATTACHMENT_MAX_BYTES } from "../../src/mesh/socket-state";
 import { join, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic, withMeshVars } from "./mesh-support";
 
 describe("pulses: emit and fan-out", () => {
@@ -113,7 +113,11 @@ describe("pulses: emit and fan-out", () => {
     const frame = JSON.stringify({ type: "pulse", data: "€".repeat(60_000), id: "wide" });
     expect(new TextEncoder().encode(frame).length).toBeGreaterThan(180_000);
     sender.send(frame);
-    expect(await sender.nextOfType("error")).toEqual({ type: "error", code: "bad_frame", message: `A frame may be at most ${MAX_FRAME_BYTES} bytes.` });
+    expect(await sender.nextOfType("error")).toEqual({
+      type: "error",
+      code: "bad_frame",
+      message: `A frame may be at most ${MAX_FRAME_BYTES} bytes.`,
+    });
     await expect(peer.nextOfType("pulse", 300)).rejects.toThrow(/timed out/);
     sender.close();
     peer.close();
@@ -131,7 +135,9 @@ describe("pulses: emit and fan-out", () => {
     const client = await join(topic, (await nodeToken(uniqueNodeId(), "reasoner")).token);
     client.send("ping");
     expect(await client.next((frame) => frame === "pong")).toBe("pong");
-    const answeredAt = await runInDurableObject(topicStub(topic), (_, state) => state.getWebSocketAutoResponseTimestamp(state.getWebSockets()[0]!));
+    const answeredAt = await runInDurableObject(topicStub(topic), (_, state) =>
+      state.getWebSocketAutoResponseTimestamp(state.getWebSockets()[0]!),
+    );
     expect(answeredAt).toBeInstanceOf(Date);
     client.close();
   });
@@ -150,7 +156,13 @@ describe("sockets: tags and attachments", () => {
     expect(seen[0]!.tags).toEqual([`node:${nodeId}`, "role:hermes"]);
     expect(new TextEncoder().encode(seen[0]!.attachment).length).toBeLessThanOrEqual(ATTACHMENT_MAX_BYTES);
     const state = JSON.parse(seen[0]!.attachment);
-    expect(state).toMatchObject({ nodeId, role: "hermes", stub: false, subscribed: true, permissions: { deny: ["governor.>", "mirror.secret"] } });
+    expect(state).toMatchObject({
+      nodeId,
+      role: "hermes",
+      stub: false,
+      subscribed: true,
+      permissions: { deny: ["governor.>", "mirror.secret"] },
+    });
     expect(state.exp - state.iat).toBe(claims.exp - claims.iat);
     expect(JSON.stringify(state)).not.toContain("eyJ"); // the token itself is never kept
     client.close();
@@ -196,8 +208,18 @@ describe("refresh over the open socket", () => {
   });
 
   it.each([
-    ["a token for another node", async () => (await nodeToken(uniqueNodeId(), "reasoner")).token, "refresh_refused", "A refresh token must be for the same node and role; reconnect to change them."],
-    ["a token of another role", async (nodeId: string) => (await nodeToken(nodeId, "governor")).token, "refresh_refused", "A refresh token must be for the same node and role; reconnect to change them."],
+    [
+      "a token for another node",
+      async () => (await nodeToken(uniqueNodeId(), "reasoner")).token,
+      "refresh_refused",
+      "A refresh token must be for the same node and role; reconnect to change them.",
+    ],
+    [
+      "a token of another role",
+      async (nodeId: string) => (await nodeToken(nodeId, "governor")).token,
+      "refresh_refused",
+      "A refresh token must be for the same node and role; reconnect to change them.",
+    ],
     ["garbage", async () => "not.a.token", "refresh_refused", "The new token is not valid."],
     [
       "an expired token",

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { MeshTopic } from "../../src/durable-objects/mesh-topic";
 import type { AdmittedNode } from "../../src/mesh/socket-state";
 import { handoffRequest } from "../../src/mesh/topic-handoff";
-import { MeshClient, join, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic } from "./mesh-support";
+import { join, MeshClient, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic } from "./mesh-support";
 
 /** Marks the live instance, so a test can tell a fresh (re-constructed) instance from the old one. */
 const MARK = Symbol.for("mesh-test-instance-mark");

@@ -14,38 +14,34 @@ describe("the rate rule: over 1,000 pulses a minute", () => {
     expect(testConfig().mesh).toMatchObject({ rateLimitPerMinute: 1000, rateAction: "throttle" });
   });
 
-  it(
-    "delivers 1,000 pulses, then flags the node once and throttles what follows",
-    { timeout: 30_000 },
-    async () => {
-      const topic = uniqueTopic("reasoner");
-      const busy = uniqueNodeId("busy");
-      const sender = await join(topic, (await nodeToken(busy, "reasoner")).token);
-      const receiver = await join(topic, (await nodeToken(uniqueNodeId(), "reasoner")).token);
-      await awayFromWindowEdge();
+  it("delivers 1,000 pulses, then flags the node once and throttles what follows", { timeout: 30_000 }, async () => {
+    const topic = uniqueTopic("reasoner");
+    const busy = uniqueNodeId("busy");
+    const sender = await join(topic, (await nodeToken(busy, "reasoner")).token);
+    const receiver = await join(topic, (await nodeToken(uniqueNodeId(), "reasoner")).token);
+    await awayFromWindowEdge();
 
-      for (let n = 1; n <= 1000; n++) sender.send({ type: "pulse", data: n });
-      sender.send({ type: "pulse", data: 1001, id: "over" });
-      sender.send({ type: "pulse", data: 1002, id: "still-over" });
+    for (let n = 1; n <= 1000; n++) sender.send({ type: "pulse", data: n });
+    sender.send({ type: "pulse", data: 1001, id: "over" });
+    sender.send({ type: "pulse", data: 1002, id: "still-over" });
 
-      expect(await sender.nextOfType("error")).toEqual({
-        type: "error",
-        code: "rate_limited",
-        message: "Over 1000 pulses a minute; slow down.",
-        id: "over",
-      });
-      expect((await sender.nextOfType("error")).id).toBe("still-over");
-      for (let n = 1; n <= 1000; n++) expect((await receiver.nextOfType("pulse")).data).toBe(n);
-      await expect(receiver.nextOfType("pulse", 300)).rejects.toThrow(/timed out/);
-      expect(sender.isClosed).toBe(false);
+    expect(await sender.nextOfType("error")).toEqual({
+      type: "error",
+      code: "rate_limited",
+      message: "Over 1000 pulses a minute; slow down.",
+      id: "over",
+    });
+    expect((await sender.nextOfType("error")).id).toBe("still-over");
+    for (let n = 1; n <= 1000; n++) expect((await receiver.nextOfType("pulse")).data).toBe(n);
+    await expect(receiver.nextOfType("pulse", 300)).rejects.toThrow(/timed out/);
+    expect(sender.isClosed).toBe(false);
 
-      const flagged = await nodeAuditEvents("mesh.access_denied", busy);
-      expect(flagged).toHaveLength(1);
-      expect(flagged[0]!.details).toMatchObject({ event: "rate_flagged", topic, limitPerMinute: 1000, action: "throttle" });
-      sender.close();
-      receiver.close();
-    },
-  );
+    const flagged = await nodeAuditEvents("mesh.access_denied", busy);
+    expect(flagged).toHaveLength(1);
+    expect(flagged[0]!.details).toMatchObject({ event: "rate_flagged", topic, limitPerMinute: 1000, action: "throttle" });
+    sender.close();
+    receiver.close();
+  });
 
   it("counts per node: another node in the same topic is not throttled", async () => {
     const topic = uniqueTopic("reasoner");

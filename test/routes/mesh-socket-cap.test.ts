@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
+import { database } from "../../src/db/client";
 import { SOCKET_HANDOFF_GRACE_MS } from "../../src/mesh/admission";
 import { revokeToken } from "../../src/mesh/node-registry";
-import { database } from "../../src/db/client";
 import { testConfig } from "../helpers/identity";
-import { connect, join, nodeToken, uniqueNodeId, uniqueTopic, type MeshClient } from "./mesh-support";
+import { connect, join, type MeshClient, nodeToken, uniqueNodeId, uniqueTopic } from "./mesh-support";
 
 const CAP = 8;
 
@@ -60,7 +60,10 @@ describe("MESH_MAX_SOCKETS_PER_NODE: a node's sockets are capped across topics",
     const clients = await Promise.all(Array.from({ length: 20 }, () => connect(topic, { token })));
     const outcomes = await Promise.all(
       clients.map((client) =>
-        Promise.race([client.nextOfType("ack").then(() => "admitted"), client.closed().then((closed) => `${closed.code} ${closed.reason}`)]),
+        Promise.race([
+          client.nextOfType("ack").then(() => "admitted"),
+          client.closed().then((closed) => `${closed.code} ${closed.reason}`),
+        ]),
       ),
     );
     expect(outcomes.filter((outcome) => outcome === "admitted")).toHaveLength(CAP);

@@ -1,24 +1,24 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
+import type { Role } from "../../src/auth/roles";
 import { database } from "../../src/db/client";
 import type { MeshTopic } from "../../src/durable-objects/mesh-topic";
-import { loadConfig, type Bindings } from "../../src/env";
+import { type Bindings, loadConfig } from "../../src/env";
 import { registerNodeToken } from "../../src/mesh/node-registry";
 import { issueNodeToken, type NodeClaims } from "../../src/mesh/node-token";
-import { nodePermissions, type MeshRole, type TopicPermissions } from "../../src/mesh/permissions";
-import type { Role } from "../../src/auth/roles";
+import { type MeshRole, nodePermissions, type TopicPermissions } from "../../src/mesh/permissions";
 import { issueAccessToken } from "../../src/tokens/access-token";
 import {
-  BASE_URL,
+  type AuditRow,
   auditEvents,
+  BASE_URL,
   randomIp,
   registerUser,
   request,
   sessionIdOf,
   testConfig,
   updateUser,
-  type AuditRow,
 } from "../helpers/identity";
 
 /** Shared by the PulseMesh route tests: node tokens, real WebSocket clients inside workerd, waiting. */
@@ -101,7 +101,8 @@ export class MeshClient {
       const value = check();
       if (value !== undefined) return value;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; inbox: ${JSON.stringify(this.inbox)}; close: ${JSON.stringify(this.closeInfo)}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${what}; inbox: ${JSON.stringify(this.inbox)}; close: ${JSON.stringify(this.closeInfo)}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -214,13 +215,21 @@ export interface Account {
 export async function accountWithRole(role: Role): Promise<Account> {
   const account = await registerUser();
   await updateUser(account.userId, { role });
-  const { token } = await issueAccessToken(testConfig(), { userId: account.userId, email: account.email, role, sessionId: sessionIdOf(account) });
+  const { token } = await issueAccessToken(testConfig(), {
+    userId: account.userId,
+    email: account.email,
+    role,
+    sessionId: sessionIdOf(account),
+  });
   return { userId: account.userId, token };
 }
 
 /** Creates an API key for `owner` with `scopes`; returns the key itself. */
 export async function apiKeyFor(owner: Account, scopes: string[]): Promise<string> {
-  const response = await request("POST", "/api/auth/api-keys", { token: owner.token, body: { description: "mesh node bootstrap", scopes } });
+  const response = await request("POST", "/api/auth/api-keys", {
+    token: owner.token,
+    body: { description: "mesh node bootstrap", scopes },
+  });
   if (response.status !== 201) throw new Error(`API key creation answered ${response.status}: ${response.text}`);
   return response.body.key as string;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { ALLOWED_ORIGIN, request, type ApiResponse } from "../helpers/identity";
+import { ALLOWED_ORIGIN, type ApiResponse, request } from "../helpers/identity";
 
 /**
  * A path that exists, asked with a method it does not take, is 405 `method_not_allowed` with an

@@ -2,12 +2,30 @@ import { createExecutionContext, runInDurableObject, waitOnExecutionContext } fr
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
-import type { Bindings } from "../../src/env";
-import { countMetric, drainMetrics, FLUSH_ABANDONED_AFTER_MS, flushMetrics, forgetMetricsFlushForTests, hasUnflushedMetrics } from "../../src/metrics/batch";
 import { METRICS_AGGREGATOR_NAME } from "../../src/durable-objects/metrics-aggregator";
-import { attemptLogin, registerUser, type SignedIn } from "../helpers/identity";
+import type { Bindings } from "../../src/env";
+import {
+  countMetric,
+  drainMetrics,
+  FLUSH_ABANDONED_AFTER_MS,
+  flushMetrics,
+  forgetMetricsFlushForTests,
+  hasUnflushedMetrics,
+} from "../../src/metrics/batch";
 import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
-import { apiKeyFor, appWith, call, decodeHeader, kmsBindings, kmsMode, kmsTenant, requestPqcToken, userWithRole, verifyCall } from "../helpers/pqc";
+import { attemptLogin, registerUser, type SignedIn } from "../helpers/identity";
+import {
+  apiKeyFor,
+  appWith,
+  call,
+  decodeHeader,
+  kmsBindings,
+  kmsMode,
+  kmsTenant,
+  requestPqcToken,
+  userWithRole,
+  verifyCall,
+} from "../helpers/pqc";
 import { connect, join, nodeToken, uniqueNodeId } from "./mesh-support";
 
 /**
@@ -36,8 +54,8 @@ async function scrape(path = "/metrics"): Promise<Map<string, number>> {
   return samples;
 }
 
-const delta = (before: Map<string, number>, after: Map<string, number>, series: string) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
-
+const delta = (before: Map<string, number>, after: Map<string, number>, series: string) =>
+  (after.get(series) ?? 0) - (before.get(series) ?? 0);
 
 describe("who may read /metrics", () => {
   it("the METRICS_TOKEN bearer: Prometheus text", async () => {
@@ -145,7 +163,10 @@ describe("exact counts", () => {
     expect(delta(before, after, 'heady_kms_request_duration_seconds_count{operation="Sign"}')).toBe(2);
     // This file's D1 also serves the local signer, and adopting the KMS key retired the local key, which
     // then signs nothing more: undo the adoption, so that the tests after this one issue as before.
-    await env.DB.batch([env.DB.prepare("DELETE FROM pqc_keys WHERE kid = ?").bind(decodeHeader(issued.body.pqcToken).kid), env.DB.prepare("UPDATE pqc_keys SET retires_at = NULL")]);
+    await env.DB.batch([
+      env.DB.prepare("DELETE FROM pqc_keys WHERE kid = ?").bind(decodeHeader(issued.body.pqcToken).kid),
+      env.DB.prepare("UPDATE pqc_keys SET retires_at = NULL"),
+    ]);
   });
 
   it("/metrics/pqc carries the PQC families only", async () => {
@@ -251,7 +272,6 @@ describe("the flush across requests", () => {
 
   afterEach(() => vi.useRealTimers());
 
-
   const failedLogin = () =>
     new Request("https://id.heady.test/api/auth/login", {
       method: "POST",
@@ -272,7 +292,10 @@ describe("the flush across requests", () => {
     expect((await app.fetch(failedLogin(), env, ctxB)).status).toBe(401);
 
     // B's waitUntil holds nothing of A's: it settles while A's flush is still held.
-    const b = await Promise.race([waitOnExecutionContext(ctxB).then(() => "settled"), new Promise((resolve) => setTimeout(resolve, 1000, "waiting"))]);
+    const b = await Promise.race([
+      waitOnExecutionContext(ctxB).then(() => "settled"),
+      new Promise((resolve) => setTimeout(resolve, 1000, "waiting")),
+    ]);
     expect(b).toBe("settled");
     expect(held.calls).toHaveLength(1);
 

@@ -53,9 +53,15 @@ describe("TOTP enrolment", () => {
     expect((await attemptLogin(account.email, account.password)).body.accessToken).toBeDefined();
 
     const authenticator = authenticatorFor(enrolled.body.otpauthUri);
-    const wrong = await request("POST", "/api/auth/mfa/totp/confirm", { token: account.accessToken, body: { code: await hotp(authenticator.secret, currentStep(5)) } });
+    const wrong = await request("POST", "/api/auth/mfa/totp/confirm", {
+      token: account.accessToken,
+      body: { code: await hotp(authenticator.secret, currentStep(5)) },
+    });
     expect(wrong.status).toBe(400);
-    const confirmed = await request("POST", "/api/auth/mfa/totp/confirm", { token: account.accessToken, body: { code: await authenticator.code() } });
+    const confirmed = await request("POST", "/api/auth/mfa/totp/confirm", {
+      token: account.accessToken,
+      body: { code: await authenticator.code() },
+    });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.recoveryCodes).toHaveLength(10);
     expect(new Set(confirmed.body.recoveryCodes).size).toBe(10);
@@ -65,7 +71,9 @@ describe("TOTP enrolment", () => {
 
   it("keeps only hashes of the recovery codes", async () => {
     const { account, recoveryCodes } = await accountWithTotp();
-    const { results } = await env.DB.prepare("SELECT code_hash FROM recovery_codes WHERE user_id = ?").bind(account.userId).all<{ code_hash: string }>();
+    const { results } = await env.DB.prepare("SELECT code_hash FROM recovery_codes WHERE user_id = ?")
+      .bind(account.userId)
+      .all<{ code_hash: string }>();
     expect(results).toHaveLength(10);
     const stored = JSON.stringify(results);
     for (const code of recoveryCodes) expect(stored).not.toContain(code.replace("-", ""));
@@ -103,14 +111,18 @@ describe("login with TOTP on", () => {
     expect(replay.status).toBe(401);
     expect(replay.body.error.code).toBe("invalid_credentials");
     // An earlier step's code is no good either once a later one was accepted.
-    expect((await mfaLogin({ mfaToken: await passwordStep(account.email, account.password), code: await authenticator.code(-1) })).status).toBe(401);
+    expect(
+      (await mfaLogin({ mfaToken: await passwordStep(account.email, account.password), code: await authenticator.code(-1) })).status,
+    ).toBe(401);
   });
 
   it("accepts the next step's code (±1 window) but not one two steps away", async () => {
     const { account, authenticator } = await accountWithTotp();
     const far = await mfaLogin({ mfaToken: await passwordStep(account.email, account.password), code: await authenticator.code(2) });
     expect(far.status).toBe(401);
-    expect((await mfaLogin({ mfaToken: await passwordStep(account.email, account.password), code: await authenticator.code(1) })).status).toBe(200);
+    expect(
+      (await mfaLogin({ mfaToken: await passwordStep(account.email, account.password), code: await authenticator.code(1) })).status,
+    ).toBe(200);
   });
 
   it("a recovery code works once", async () => {
@@ -128,14 +140,19 @@ describe("login with TOTP on", () => {
   it("another account's recovery code does not work", async () => {
     const { account } = await accountWithTotp();
     const other = await accountWithTotp();
-    const response = await mfaLogin({ mfaToken: await passwordStep(account.email, account.password), recoveryCode: other.recoveryCodes[0]! });
+    const response = await mfaLogin({
+      mfaToken: await passwordStep(account.email, account.password),
+      recoveryCode: other.recoveryCodes[0]!,
+    });
     expect(response.status).toBe(401);
   });
 
   it("a challenge used after its 5 minutes is refused, even with the right code", async () => {
     const { account, authenticator } = await accountWithTotp();
     const mfaToken = await passwordStep(account.email, account.password);
-    await env.DB.prepare("UPDATE mfa_challenges SET expires_at = ? WHERE user_id = ?").bind(Date.now() - 1, account.userId).run();
+    await env.DB.prepare("UPDATE mfa_challenges SET expires_at = ? WHERE user_id = ?")
+      .bind(Date.now() - 1, account.userId)
+      .run();
     const response = await mfaLogin({ mfaToken, code: await authenticator.code() });
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe("invalid_token");
@@ -152,7 +169,8 @@ describe("login with TOTP on", () => {
   it("a challenge takes 5 wrong codes, then is dead", async () => {
     const { account, authenticator } = await accountWithTotp();
     const mfaToken = await passwordStep(account.email, account.password);
-    for (let i = 0; i < 5; i++) expect((await mfaLogin({ mfaToken, code: await hotp(authenticator.secret, currentStep(10 + i)) }, randomIp())).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await mfaLogin({ mfaToken, code: await hotp(authenticator.secret, currentStep(10 + i)) }, randomIp())).status).toBe(401);
     const dead = await mfaLogin({ mfaToken, code: await authenticator.code() });
     expect(dead.body.error.code).toBe("invalid_token");
   });
@@ -185,8 +203,13 @@ describe("disabling TOTP", () => {
     const { account, authenticator, recoveryCodes } = await accountWithTotp();
     const used = await authenticator.code(-1); // the confirming code
     expect((await request("POST", "/api/auth/mfa/totp/disable", { token: account.accessToken, body: { code: used } })).status).toBe(400);
-    expect((await request("POST", "/api/auth/mfa/totp/disable", { token: account.accessToken, body: { code: recoveryCodes[0] } })).status).toBe(400);
-    const off = await request("POST", "/api/auth/mfa/totp/disable", { token: account.accessToken, body: { code: await authenticator.code() } });
+    expect(
+      (await request("POST", "/api/auth/mfa/totp/disable", { token: account.accessToken, body: { code: recoveryCodes[0] } })).status,
+    ).toBe(400);
+    const off = await request("POST", "/api/auth/mfa/totp/disable", {
+      token: account.accessToken,
+      body: { code: await authenticator.code() },
+    });
     expect(off.status).toBe(204);
     expect((await attemptLogin(account.email, account.password)).body.accessToken).toBeDefined();
     expect((await request("GET", "/api/auth/mfa", { token: account.accessToken })).body).toEqual({ totp: false, recoveryCodesLeft: 0 });

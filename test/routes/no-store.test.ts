@@ -1,18 +1,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   ALLOWED_ORIGIN,
+  type ApiResponse,
   attemptLogin,
   BASE_URL,
   HASHING_HEAVY,
+  login,
   refresh,
   registerUser,
   request,
+  type SignedIn,
   strongPassword,
   uniqueEmail,
   updateUser,
-  login,
-  type ApiResponse,
-  type SignedIn,
 } from "../helpers/identity";
 import { completeStage, MOUNTS, saveDataStages } from "../helpers/onboarding";
 import { apiKeyFor, requestPqcToken } from "../helpers/pqc";
@@ -54,7 +54,12 @@ async function mfaToken(account: SignedIn): Promise<string> {
 
 /** [what, how the response is made, its status, the field (or header) that holds the secret]. */
 const TOKEN_RESPONSES: [string, () => Promise<ApiResponse>, number, string][] = [
-  ["POST /api/auth/register", () => request("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() } }), 201, "accessToken"],
+  [
+    "POST /api/auth/register",
+    () => request("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() } }),
+    201,
+    "accessToken",
+  ],
   [
     "POST /api/auth/login",
     async () => {
@@ -140,7 +145,12 @@ const TOKEN_RESPONSES: [string, () => Promise<ApiResponse>, number, string][] = 
     200,
     "apiKey",
   ]),
-  ["POST /api/auth/mfa/totp/enroll", async () => request("POST", "/api/auth/mfa/totp/enroll", { token: (await registerUser()).accessToken }), 200, "secret"],
+  [
+    "POST /api/auth/mfa/totp/enroll",
+    async () => request("POST", "/api/auth/mfa/totp/enroll", { token: (await registerUser()).accessToken }),
+    200,
+    "secret",
+  ],
   [
     "POST /api/auth/mfa/totp/confirm",
     async () => {
@@ -170,7 +180,10 @@ const TOKEN_RESPONSES: [string, () => Promise<ApiResponse>, number, string][] = 
       const account = await registerUser();
       await updateUser(account.userId, { role: "operator" });
       const operator = await login(account.email, account.password);
-      return request("POST", "/api/sage/token", { token: operator.accessToken, body: { node_id: `node-${crypto.randomUUID().slice(0, 8)}`, role: "ui" } });
+      return request("POST", "/api/sage/token", {
+        token: operator.accessToken,
+        body: { node_id: `node-${crypto.randomUUID().slice(0, 8)}`, role: "ui" },
+      });
     },
     200,
     "token",
@@ -218,11 +231,19 @@ describe("no-store is the default, not a per-route header", () => {
 
   it.each([
     ["a person's own data", () => request("GET", "/api/auth/me", { token: account.accessToken }), 200],
-    ["what an API key is told about its owner", async () => request("GET", "/api/auth/me", { headers: { "X-API-Key": await apiKeyFor(account, []) } }), 200],
+    [
+      "what an API key is told about its owner",
+      async () => request("GET", "/api/auth/me", { headers: { "X-API-Key": await apiKeyFor(account, []) } }),
+      200,
+    ],
     ["an error", () => request("POST", "/api/auth/login", { body: { email: uniqueEmail(), password: "wrong-password-1" } }), 401],
     ["an unknown path", () => request("GET", "/api/nothing-here"), 404],
     ["a hosted page", () => request("GET", "/account"), 200],
-    ["a CORS preflight", () => request("OPTIONS", "/api/auth/login", { headers: { Origin: ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST" } }), 204],
+    [
+      "a CORS preflight",
+      () => request("OPTIONS", "/api/auth/login", { headers: { Origin: ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST" } }),
+      204,
+    ],
   ])("%s is no-store", async (_, respond, status) => {
     const response = await respond();
     expect(response.status).toBe(status);

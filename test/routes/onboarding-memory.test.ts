@@ -5,7 +5,7 @@ import { listPendingPreferences } from "../../src/db/pending-memory-preferences"
 import type { Bindings } from "../../src/env";
 import { runMaintenance } from "../../src/scheduled";
 import { ALLOWED_ORIGIN, OTHER_ALLOWED_ORIGIN, registerUser, request, type SignedIn } from "../helpers/identity";
-import { saveDataStages, STAGE_INPUTS } from "../helpers/onboarding";
+import { STAGE_INPUTS, saveDataStages } from "../helpers/onboarding";
 import { appWith, call } from "../helpers/pqc";
 
 /**
@@ -36,8 +36,12 @@ describe("onboarding writes its stages into user memory", () => {
     expect(await memoryPreferences(user)).toEqual(ONBOARDED_PREFERENCES);
     expect(await listPendingPreferences(database(env.DB), user.userId)).toEqual([]);
 
-    expect((await request("POST", "/api/auth/logout", { token: user.accessToken, body: { refreshToken: user.refreshToken } })).status).toBe(204);
-    const again = await call<{ accessToken: string; refreshToken: string }>("POST", "/api/auth/login", { body: { email: user.email, password: user.password } });
+    expect((await request("POST", "/api/auth/logout", { token: user.accessToken, body: { refreshToken: user.refreshToken } })).status).toBe(
+      204,
+    );
+    const again = await call<{ accessToken: string; refreshToken: string }>("POST", "/api/auth/login", {
+      body: { email: user.email, password: user.password },
+    });
     expect(again.status).toBe(200);
     expect(await memoryPreferences({ ...user, accessToken: again.body.accessToken })).toEqual(ONBOARDED_PREFERENCES);
   });
@@ -65,7 +69,10 @@ describe("onboarding writes its stages into user memory", () => {
 
 describe("a widget token on user memory", () => {
   async function widget(user: SignedIn | undefined): Promise<string> {
-    const started = await request("POST", "/api/session/start", { ...(user ? { token: user.accessToken } : {}), headers: { Origin: ALLOWED_ORIGIN } });
+    const started = await request("POST", "/api/session/start", {
+      ...(user ? { token: user.accessToken } : {}),
+      headers: { Origin: ALLOWED_ORIGIN },
+    });
     expect(started.status, started.text).toBe(201);
     return started.body.token;
   }
@@ -74,7 +81,9 @@ describe("a widget token on user memory", () => {
 
   it("reads and searches its person's memory from its own origin", async () => {
     const user = await registerUser();
-    expect((await call("POST", "/api/memory", { token: user.accessToken, body: { content: "Ada prefers Rust for systems work" } })).status).toBe(201);
+    expect(
+      (await call("POST", "/api/memory", { token: user.accessToken, body: { content: "Ada prefers Rust for systems work" } })).status,
+    ).toBe(201);
     const token = await widget(user);
 
     const listed = await asWidget("GET", "/api/memory", token);

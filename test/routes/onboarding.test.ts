@@ -5,7 +5,7 @@ import { PLANS } from "../../src/onboarding/plans";
 import { preferencesFromStage } from "../../src/onboarding/preferences";
 import { STAGES } from "../../src/onboarding/stages";
 import { auditEvents, BASE_URL, registerUser, request, type SignedIn } from "../helpers/identity";
-import { completeStage, MOUNTS, onboardingStatus, saveDataStages, STAGE_INPUTS } from "../helpers/onboarding";
+import { completeStage, MOUNTS, onboardingStatus, STAGE_INPUTS, saveDataStages } from "../helpers/onboarding";
 import { apiKeyFor, requestPqcToken, userWithRole } from "../helpers/pqc";
 
 const onboardingKeys = async (user: SignedIn) => {
@@ -79,7 +79,9 @@ describe("POST /onboarding/complete", () => {
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({ kind: "api_key", sub: user.userId, keyId: apiKey.id });
     const listed = await request("GET", "/api/auth/api-keys", { token: user.accessToken });
-    expect(listed.body.keys.map((key: { id: string; description: string }) => [key.id, key.description])).toEqual([[apiKey.id, "Onboarding key"]]);
+    expect(listed.body.keys.map((key: { id: string; description: string }) => [key.id, key.description])).toEqual([
+      [apiKey.id, "Onboarding key"],
+    ]);
 
     // Sent again: the same status, without a key, and no second key.
     const again = await completeStage(user, { stage: "completion", data: {} }, {}, MOUNTS[1]);
@@ -155,7 +157,11 @@ describe("POST /onboarding/complete", () => {
       expect(response.body.error.code).toBe("invalid_request");
       expect(response.body.error.message, JSON.stringify(body)).toMatch(field);
     }
-    const notJson = await request("POST", "/onboarding/complete", { token: user.accessToken, rawBody: "{", headers: { "Content-Type": "application/json" } });
+    const notJson = await request("POST", "/onboarding/complete", {
+      token: user.accessToken,
+      rawBody: "{",
+      headers: { "Content-Type": "application/json" },
+    });
     expect(notJson.status).toBe(400);
     // Nothing of it was saved: the stages hold what saveDataStages sent.
     expect((await onboardingStatus(user)).body.data.plan).toEqual({ plan: "pro" });
@@ -165,7 +171,9 @@ describe("POST /onboarding/complete", () => {
     const user = await registerUser();
     await saveDataStages(user);
     const responses = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => completeStage(user, { stage: "completion" }, i % 2 ? { cookie: user.cookie, headers: { Origin: BASE_URL } } : {}, MOUNTS[i % 2])),
+      Array.from({ length: 6 }, (_, i) =>
+        completeStage(user, { stage: "completion" }, i % 2 ? { cookie: user.cookie, headers: { Origin: BASE_URL } } : {}, MOUNTS[i % 2]),
+      ),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(6).fill(200));
     const withKey = responses.filter((response) => response.body.apiKey !== undefined);

@@ -115,7 +115,10 @@ describe("hosted pages: pages for a signed-in person", () => {
     const page = await request("GET", "/account", { cookie: account.cookie });
     const linkReturn = /id="link-providers" data-return="([^"]+)"/.exec(page.text)?.[1];
     expect(linkReturn).toBe(`${BASE_URL}/account`);
-    const started = await request("POST", "/api/provider/link", { token: account.accessToken, body: { provider: "oidc", redirectTo: linkReturn } });
+    const started = await request("POST", "/api/provider/link", {
+      token: account.accessToken,
+      body: { provider: "oidc", redirectTo: linkReturn },
+    });
     expect(started.status).toBe(200);
     expect(started.body.authorizationUrl).toMatch(/^http/);
   });

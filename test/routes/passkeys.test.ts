@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { attemptLogin, auditEvents, BASE_URL, registerUser, request, sessionCookie, type SignedIn } from "../helpers/identity";
+import { attemptLogin, auditEvents, BASE_URL, registerUser, request, type SignedIn, sessionCookie } from "../helpers/identity";
 import { SoftAuthenticator } from "../helpers/webauthn";
 
 const RP = { origin: BASE_URL, rpId: new URL(BASE_URL).hostname };
@@ -24,7 +24,8 @@ async function signInOptions() {
   return response.body as { challengeId: string; options: { challenge: string; rpId: string; userVerification: string } };
 }
 
-const signIn = (challengeId: string, response: unknown) => request("POST", "/api/auth/passkeys/login/verify", { body: { challengeId, response } });
+const signIn = (challengeId: string, response: unknown) =>
+  request("POST", "/api/auth/passkeys/login/verify", { body: { challengeId, response } });
 
 describe("passkey registration", () => {
   it("takes the RP from config, requires a discoverable credential with user verification, and lists the passkey", async () => {
@@ -61,7 +62,11 @@ describe("passkey registration", () => {
     const other = await registerUser();
     const started = await request("POST", "/api/auth/passkeys/register/options", { token: account.accessToken });
     const response = await new SoftAuthenticator(RP).register(started.body.options);
-    const verify = (as: SignedIn) => request("POST", "/api/auth/passkeys/register/verify", { token: as.accessToken, body: { challengeId: started.body.challengeId, response } });
+    const verify = (as: SignedIn) =>
+      request("POST", "/api/auth/passkeys/register/verify", {
+        token: as.accessToken,
+        body: { challengeId: started.body.challengeId, response },
+      });
     const stolen = await verify(other);
     expect(stolen.status).toBe(400);
     expect(stolen.body.error.code).toBe("invalid_request");
@@ -143,7 +148,11 @@ describe("passkey as the second factor", () => {
     expect(started.status).toBe(200);
     expect(started.body.options.allowCredentials).toEqual([expect.objectContaining({ id: authenticator.id })]);
     const finished = await request("POST", "/api/auth/login/mfa/passkey", {
-      body: { mfaToken: first.body.mfaToken, challengeId: started.body.challengeId, response: await authenticator.assert(started.body.options) },
+      body: {
+        mfaToken: first.body.mfaToken,
+        challengeId: started.body.challengeId,
+        response: await authenticator.assert(started.body.options),
+      },
     });
     expect(finished.status, finished.text).toBe(200);
     expect(finished.body.user.id).toBe(account.userId);
@@ -157,11 +166,17 @@ describe("passkey as the second factor", () => {
     const first = await attemptLogin(account.email, account.password);
     const started = await request("POST", "/api/auth/login/mfa/passkey/options", { body: { mfaToken: first.body.mfaToken } });
     const finished = await request("POST", "/api/auth/login/mfa/passkey", {
-      body: { mfaToken: first.body.mfaToken, challengeId: started.body.challengeId, response: await intruderKey.assert(started.body.options) },
+      body: {
+        mfaToken: first.body.mfaToken,
+        challengeId: started.body.challengeId,
+        response: await intruderKey.assert(started.body.options),
+      },
     });
     expect(finished.status).toBe(401);
     // The assertion was valid for the intruder's passkey (counter 1), but nothing of it reached that passkey's row.
-    const row = await env.DB.prepare("SELECT counter, last_used_at FROM passkeys WHERE id = ?").bind(intruderKey.id).first<{ counter: number; last_used_at: number | null }>();
+    const row = await env.DB.prepare("SELECT counter, last_used_at FROM passkeys WHERE id = ?")
+      .bind(intruderKey.id)
+      .first<{ counter: number; last_used_at: number | null }>();
     expect(row).toEqual({ counter: 0, last_used_at: null });
   });
 
@@ -174,11 +189,19 @@ describe("passkey as the second factor", () => {
     const started = await request("POST", "/api/auth/login/mfa/passkey/options", { body: { mfaToken: first.body.mfaToken } });
     const intruderLogin = await attemptLogin(intruder.email, intruder.password);
     const stolen = await request("POST", "/api/auth/login/mfa/passkey", {
-      body: { mfaToken: intruderLogin.body.mfaToken, challengeId: started.body.challengeId, response: await intruderKey.assert(started.body.options) },
+      body: {
+        mfaToken: intruderLogin.body.mfaToken,
+        challengeId: started.body.challengeId,
+        response: await intruderKey.assert(started.body.options),
+      },
     });
     expect(stolen.status).toBe(401);
     const finished = await request("POST", "/api/auth/login/mfa/passkey", {
-      body: { mfaToken: first.body.mfaToken, challengeId: started.body.challengeId, response: await authenticator.assert(started.body.options) },
+      body: {
+        mfaToken: first.body.mfaToken,
+        challengeId: started.body.challengeId,
+        response: await authenticator.assert(started.body.options),
+      },
     });
     expect(finished.status, finished.text).toBe(200);
     expect(finished.body.user.id).toBe(account.userId);

@@ -13,7 +13,7 @@ import {
   strongPassword,
   uniqueEmail,
 } from "../helpers/identity";
-import { mailTo, mailedToken, RESET_SUBJECT } from "../helpers/mail";
+import { mailedToken, mailTo, RESET_SUBJECT } from "../helpers/mail";
 
 const forgot = (email: string, ip?: string) => request("POST", "/api/auth/password/forgot", { body: { email }, ip });
 const reset = (token: string, password: string) => request("POST", "/api/auth/password/reset", { body: { token, password } });
@@ -46,7 +46,9 @@ describe("POST /api/auth/password/forgot", () => {
     expect(message!.text).toContain(`https://id.heady.test/account/reset-password#token=${token}`);
     expect(message!.html).toContain(token);
     expect(message!.text).not.toContain(account.password);
-    const row = await env.DB.prepare("SELECT token_hash, created_at, expires_at FROM email_tokens WHERE user_id = ? AND purpose = 'reset_password'")
+    const row = await env.DB.prepare(
+      "SELECT token_hash, created_at, expires_at FROM email_tokens WHERE user_id = ? AND purpose = 'reset_password'",
+    )
       .bind(account.userId)
       .first<{ token_hash: string; created_at: number; expires_at: number }>();
     expect(row!.token_hash).toBe(await sha256Hex(token));
@@ -124,7 +126,9 @@ describe("POST /api/auth/password/reset", () => {
   it("an expired token is refused", async () => {
     const account = await registerUser();
     const token = await resetToken(account.email);
-    await env.DB.prepare("UPDATE email_tokens SET expires_at = ? WHERE user_id = ? AND purpose = 'reset_password'").bind(Date.now() - 1, account.userId).run();
+    await env.DB.prepare("UPDATE email_tokens SET expires_at = ? WHERE user_id = ? AND purpose = 'reset_password'")
+      .bind(Date.now() - 1, account.userId)
+      .run();
     const response = await reset(token, strongPassword());
     expect(response.status).toBe(400);
     expect(response.body.error.code).toBe("invalid_email_token");
@@ -178,7 +182,12 @@ describe("POST /api/auth/password/change", () => {
   it("wrong current passwords count against the login lockout of that client", HASHING_HEAVY, async () => {
     const account = await registerUser();
     const ip = "10.200.1.1";
-    const attempt = () => request("POST", "/api/auth/password/change", { token: account.accessToken, ip, body: { currentPassword: "wrong-guess-123456", newPassword: strongPassword() } });
+    const attempt = () =>
+      request("POST", "/api/auth/password/change", {
+        token: account.accessToken,
+        ip,
+        body: { currentPassword: "wrong-guess-123456", newPassword: strongPassword() },
+      });
     for (let i = 0; i < 5; i++) expect((await attempt()).status).toBe(403);
     expect((await attempt()).status).toBe(429);
   });

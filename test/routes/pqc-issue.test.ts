@@ -1,23 +1,23 @@
 import { env } from "cloudflare:workers";
 import { calculateJwkThumbprint } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { nobleMlDsa65 } from "../../src/crypto/ml-dsa";
 import { sha256Hex } from "../../src/crypto/digest";
+import { nobleMlDsa65 } from "../../src/crypto/ml-dsa";
 import { PQC_ISSUE_PER_CALLER } from "../../src/rate-limit/limits";
-import { decodePayload, fromBase64url, registerUser, testConfig, type SignedIn } from "../helpers/identity";
+import { decodePayload, fromBase64url, registerUser, type SignedIn, testConfig } from "../helpers/identity";
 import {
   apiKeyFor,
   appWith,
   clientCertificate,
   decodeHeader,
+  type JwksKey,
   jwks,
+  pqcClaims,
   randomFingerprint,
   requestPqcToken,
   signPqc,
-  pqcClaims,
   userWithRole,
   x5tS256,
-  type JwksKey,
 } from "../helpers/pqc";
 
 /** POST /api/auth/request-pqc-token: who may ask, for what, and exactly what comes back. */
@@ -51,7 +51,12 @@ describe("a token for an access-token caller", () => {
 
   it("answers exactly {pqcToken, expiresIn, service, operation}, not cacheable", () => {
     expect(response.status, response.text).toBe(200);
-    expect(response.body).toEqual({ pqcToken: expect.any(String), expiresIn: testConfig().pqc.tokenTtlSeconds, service: "headyme", operation: "sync" });
+    expect(response.body).toEqual({
+      pqcToken: expect.any(String),
+      expiresIn: testConfig().pqc.tokenTtlSeconds,
+      service: "headyme",
+      operation: "sync",
+    });
     expect(response.headers.get("Cache-Control")).toBe("no-store");
   });
 
@@ -118,7 +123,10 @@ describe("a token for an access-token caller", () => {
 
 describe("the lifetime is configuration, never more than 300 s", () => {
   it("PQC_TOKEN_TTL_SECONDS=120 gives 120-second tokens", async () => {
-    const response = await requestPqcToken(headyme, { token: user.accessToken, handler: appWith({ ...env, PQC_TOKEN_TTL_SECONDS: "120" }) });
+    const response = await requestPqcToken(headyme, {
+      token: user.accessToken,
+      handler: appWith({ ...env, PQC_TOKEN_TTL_SECONDS: "120" }),
+    });
     expect(response.status, response.text).toBe(200);
     expect(response.body.expiresIn).toBe(120);
     const claims = decodePayload(response.body.pqcToken);
@@ -126,7 +134,10 @@ describe("the lifetime is configuration, never more than 300 s", () => {
   });
 
   it("a configured lifetime over 300 s stops the Worker (503 misconfigured) rather than issuing such a token", async () => {
-    const response = await requestPqcToken(headyme, { token: user.accessToken, handler: appWith({ ...env, PQC_TOKEN_TTL_SECONDS: "301" }) });
+    const response = await requestPqcToken(headyme, {
+      token: user.accessToken,
+      handler: appWith({ ...env, PQC_TOKEN_TTL_SECONDS: "301" }),
+    });
     expectError(response, 503, "misconfigured");
     expect(response.body).not.toHaveProperty("pqcToken");
   });
@@ -222,9 +233,17 @@ describe("bad requests", () => {
   });
 
   it("names Object.prototype holds are no services or operations: constructor is a 400, never a token or a 500", async () => {
-    expectError(await requestPqcToken({ service: "headyme", operation: "constructor" }, { token: user.accessToken }), 400, "invalid_request");
+    expectError(
+      await requestPqcToken({ service: "headyme", operation: "constructor" }, { token: user.accessToken }),
+      400,
+      "invalid_request",
+    );
     expectError(await requestPqcToken({ service: "constructor", operation: "sync" }, { token: user.accessToken }), 400, "invalid_request");
-    expectError(await requestPqcToken({ service: "constructor", operation: "constructor" }, { token: user.accessToken }), 400, "invalid_request");
+    expectError(
+      await requestPqcToken({ service: "constructor", operation: "constructor" }, { token: user.accessToken }),
+      400,
+      "invalid_request",
+    );
   });
 
   it("no credential is a 401 with WWW-Authenticate", async () => {
@@ -260,7 +279,10 @@ describe("mTLS client certificates", () => {
   });
 
   it("a certificate the edge did not verify counts as none", async () => {
-    const response = await requestPqcToken({ service: "production", operation: "clone" }, { cf: clientCertificate(randomFingerprint(), "FAILED:self signed certificate") });
+    const response = await requestPqcToken(
+      { service: "production", operation: "clone" },
+      { cf: clientCertificate(randomFingerprint(), "FAILED:self signed certificate") },
+    );
     expectError(response, 401, "unauthorized");
   });
 

@@ -3,28 +3,28 @@ import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { clearPqcCacheForTests } from "../../src/auth/pqc-cache";
 import { nobleMlDsa65 } from "../../src/crypto/ml-dsa";
-import { loadConfig, type Bindings } from "../../src/env";
+import { type Bindings, loadConfig } from "../../src/env";
 import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../../src/kv-keys";
 import { rawPublicKeyFromSpki } from "../../src/pqc/akp";
 import { pqcVerificationKey, resetPqcKeyringForTests, SIGNER_REFETCH_INTERVAL_MS } from "../../src/pqc/keyring";
-import { pqcSigner } from "../../src/pqc/signer";
 import { KmsClient } from "../../src/pqc/kms-client";
+import { pqcSigner } from "../../src/pqc/signer";
 import { base64url, decodePayload, fromBase64url, registerUser, type SignedIn } from "../helpers/identity";
+import { kvDown } from "../helpers/outages";
 import {
   appWith,
   call,
   decodeHeader,
+  type Handler,
   jwks,
+  type KmsTenant,
   kmsBindings,
   kmsMode,
   kmsStats,
   kmsTenant,
   requestPqcToken,
   verifyCall,
-  type Handler,
-  type KmsTenant,
 } from "../helpers/pqc";
-import { kvDown } from "../helpers/outages";
 
 /**
  * The Worker with PQC_SIGNER=kms against the fake KMS (test/kms/fake-kms.ts), which checks the
@@ -119,7 +119,13 @@ describe("a token signed through KMS, end to end", () => {
   it("is verified by the Worker", async () => {
     const response = await verifyCall({ pqc: token, handler: worker.handler });
     expect(response.status, response.text).toBe(200);
-    expect(response.body).toMatchObject({ valid: true, kind: "pqc_token", sub: user.userId, service: "headyme", jti: decodePayload(token).jti });
+    expect(response.body).toMatchObject({
+      valid: true,
+      kind: "pqc_token",
+      sub: user.userId,
+      service: "headyme",
+      jti: decodePayload(token).jti,
+    });
   });
 
   it("is verified by noble from the test side with the JWKS's pub alone", async () => {
@@ -128,11 +134,19 @@ describe("a token signed through KMS, end to end", () => {
     const [header, payload, signature] = token.split(".") as [string, string, string];
     const verify = await nobleMlDsa65.verifier(fromBase64url(key!.pub!));
     expect(await verify(new TextEncoder().encode(`${header}.${payload}`) as Uint8Array<ArrayBuffer>, fromBase64url(signature))).toBe(true);
-    expect(await verify(new TextEncoder().encode(`${header}.${payload}.`) as Uint8Array<ArrayBuffer>, fromBase64url(signature))).toBe(false);
+    expect(await verify(new TextEncoder().encode(`${header}.${payload}.`) as Uint8Array<ArrayBuffer>, fromBase64url(signature))).toBe(
+      false,
+    );
   });
 
   it("caches the public key in KV for 24 h under its kid", async () => {
-    expect(await env.CACHE.get(kvKeys.pqcPublicKey(kmsKid), "json")).toEqual({ kty: "AKP", alg: "ML-DSA-65", pub: base64url(kmsPublicKey), kid: kmsKid, use: "sig" });
+    expect(await env.CACHE.get(kvKeys.pqcPublicKey(kmsKid), "json")).toEqual({
+      kty: "AKP",
+      alg: "ML-DSA-65",
+      pub: base64url(kmsPublicKey),
+      kid: kmsKid,
+      use: "sig",
+    });
     const { keys } = await env.CACHE.list({ prefix: kvKeys.pqcPublicKey(kmsKid) });
     const expected = Date.now() / 1000 + PUBLIC_KEY_CACHE_TTL_SECONDS;
     expect(Math.abs(keys[0]!.expiration! - expected)).toBeLessThan(60);
@@ -360,7 +374,7 @@ describe("an uncached kid: single flight", () => {
     } finally {
       vi.useRealTimers();
     }
-    expect((await stuck.first as Awaited<ReturnType<typeof pqcVerificationKey>>)?.kid).toBe(kmsKid);
+    expect(((await stuck.first) as Awaited<ReturnType<typeof pqcVerificationKey>>)?.kid).toBe(kmsKid);
     expect((await kmsStats(stuck.cold.tenant)).calls.GetPublicKey).toBe(2);
   });
 

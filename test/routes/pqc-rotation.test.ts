@@ -14,6 +14,7 @@ import {
   appWith,
   call,
   decodeHeader,
+  type Handler,
   jwks,
   kmsBindings,
   kmsManage,
@@ -24,7 +25,6 @@ import {
   signPqc,
   userWithRole,
   verifyCall,
-  type Handler,
 } from "../helpers/pqc";
 
 /**
@@ -190,7 +190,11 @@ describe("PQC key rotation with overlap", () => {
     const after = deployment({ SAGE_TOKEN_ALG: "ML-DSA-65" });
     const operator = await userWithRole("operator");
     const nodeToken = (from: Deployment) =>
-      call("POST", "/api/sage/token", { token: operator.accessToken, body: { node_id: `node-${crypto.randomUUID().slice(0, 8)}`, role: "ui" }, handler: from.handler });
+      call("POST", "/api/sage/token", {
+        token: operator.accessToken,
+        body: { node_id: `node-${crypto.randomUUID().slice(0, 8)}`, role: "ui" },
+        handler: from.handler,
+      });
     newIsolate();
     await issue(user, before);
     newIsolate();
@@ -241,9 +245,12 @@ describe("PQC key rotation with overlap", () => {
 });
 
 describe("the KMS alias moved back to a retired key (a hurried rollback, against the runbook)", () => {
-  it("keeps the newer key current in the JWKS and drops the old one at its retirement, refuses issuance with 503, and the newer key's tokens verify", { timeout: 30_000 }, async () => {
+  it("keeps the newer key current in the JWKS and drops the old one at its retirement, refuses issuance with 503, and the newer key's tokens verify", {
+    timeout: 30_000,
+  }, async () => {
     const tenant = await kmsTenant();
-    const createKey = async () => (await kmsManage(tenant, "CreateKey", { KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY" })).KeyMetadata.Arn as string;
+    const createKey = async () =>
+      (await kmsManage(tenant, "CreateKey", { KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY" })).KeyMetadata.Arn as string;
     const keyA = await createKey();
     const keyB = await createKey();
     const alias = `alias/headykey-pqc-rollback-${crypto.randomUUID().slice(0, 8)}`;
@@ -251,9 +258,14 @@ describe("the KMS alias moved back to a retired key (a hurried rollback, against
     // The shortest lifetimes allowed, so that A's retirement comes within the fake KMS's 5-minute SigV4 clock skew.
     const bindings = kmsBindings(tenant, { KMS_PQC_KEY_ID: alias, PQC_TOKEN_TTL_SECONDS: "60", PQC_KEY_OVERLAP_SECONDS: "90" });
     const worker = { handler: appWith(bindings) };
-    const kmsKey = (keyId: string) => new KmsClient({ ...tenant, region: env.AWS_REGION ?? "us-east-1", keyId, endpoint: env.TEST_KMS_ENDPOINT });
+    const kmsKey = (keyId: string) =>
+      new KmsClient({ ...tenant, region: env.AWS_REGION ?? "us-east-1", keyId, endpoint: env.TEST_KMS_ENDPOINT });
     const signedByKms = (keyId: string, kid: string) =>
-      forgeJwt({ alg: "ML-DSA-65", typ: "pqc+jwt", kid }, pqcClaims({ sub: user.userId }, "headyme", "sync", { exp: Math.floor(Date.now() / 1000) + 60 }), async (input) => (await kmsKey(keyId).sign(input)).signature);
+      forgeJwt(
+        { alg: "ML-DSA-65", typ: "pqc+jwt", kid },
+        pqcClaims({ sub: user.userId }, "headyme", "sync", { exp: Math.floor(Date.now() / 1000) + 60 }),
+        async (input) => (await kmsKey(keyId).sign(input)).signature,
+      );
 
     newIsolate();
     const a = await issue(user, worker);
@@ -271,7 +283,9 @@ describe("the KMS alias moved back to a retired key (a hurried rollback, against
     expect(refused.body.error.message).toMatch(/retired by a key rotation/);
     expect(refused.headers.get("Retry-After")).toBeNull();
     expect(refused.text).not.toMatch(/eyJ[A-Za-z0-9_-]+\.eyJ/);
-    expect(errors.mock.calls.map(([line]) => String(line)).find((line) => line.includes(a.kid))).toMatch(/refusing to issue a token with a retired key/);
+    expect(errors.mock.calls.map(([line]) => String(line)).find((line) => line.includes(a.kid))).toMatch(
+      /refusing to issue a token with a retired key/,
+    );
     // Nothing moved back in D1: B stays current, A keeps its retirement time.
     expect(await keyRow(b.kid)).toMatchObject({ retires_at: null });
     expect((await keyRow(a.kid))!.retires_at).toBe(retiresAt);

@@ -13,9 +13,9 @@ import {
   forgeJwt,
   hmacSigner,
   registerUser,
+  type SignedIn,
   testConfig,
   unsigned,
-  type SignedIn,
 } from "../helpers/identity";
 import {
   appWith,
@@ -26,6 +26,7 @@ import {
   kmsMode,
   kmsStats,
   kmsTenant,
+  type MlDsaTestKey,
   mlDsaKeyFromSeed,
   pqcClaims,
   randomFingerprint,
@@ -34,7 +35,6 @@ import {
   verifyCall,
   workerLocalKey,
   x5tS256,
-  type MlDsaTestKey,
 } from "../helpers/pqc";
 
 /** GET /api/auth/verify with PQC tokens and references: what passes, and everything that must not. */
@@ -148,7 +148,13 @@ describe("tampered, truncated and expired tokens are refused", () => {
 
   it("another issuer or audience, or a missing required claim", async () => {
     const claims = (overrides: Record<string, unknown>) => pqcClaims({ sub: user.userId }, "headyme", "sync", overrides);
-    for (const overrides of [{ iss: "https://evil.test" }, { aud: "heady-api" }, { heady_ctx: undefined }, { jti: undefined }, { role: "root" }]) {
+    for (const overrides of [
+      { iss: "https://evil.test" },
+      { aud: "heady-api" },
+      { heady_ctx: undefined },
+      { jti: undefined },
+      { role: "root" },
+    ]) {
       await expectRefusedEitherWay(await signPqc(claims(overrides)));
     }
   });
@@ -176,7 +182,9 @@ describe("kid and alg: the key decides, never the header", () => {
     const claims = pqcClaims({ sub: user.userId });
     const header = { alg: "HS256", typ: "pqc+jwt", kid: local.kid };
     await expectRefusedEitherWay(await forgeJwt(header, claims, hmacSigner(local.publicKey as Uint8Array<ArrayBuffer>)));
-    await expectRefusedEitherWay(await forgeJwt(header, claims, hmacSigner(new TextEncoder().encode(base64url(local.publicKey)) as Uint8Array<ArrayBuffer>)));
+    await expectRefusedEitherWay(
+      await forgeJwt(header, claims, hmacSigner(new TextEncoder().encode(base64url(local.publicKey)) as Uint8Array<ArrayBuffer>)),
+    );
     await expectRefusedEitherWay(await forgeJwt(header, claims, (await accessTokenKey()).sign));
     const none = await forgeJwt({ alg: "none", typ: "pqc+jwt", kid: local.kid }, claims, unsigned);
     await expectRefusedEitherWay(none);
@@ -269,7 +277,13 @@ describe("certificate-bound tokens (cnf x5t#S256)", () => {
   it("is refused with another certificate, or with the right one unverified", async () => {
     expectRefused(await verifyCall({ pqc: bound, cf: clientCertificate(randomFingerprint()) }), boundMessage);
     expectRefused(await verifyCall({ pqc: bound, cf: clientCertificate(fingerprint, "FAILED:certificate has expired") }), boundMessage);
-    expectRefused(await verifyCall({ pqc: bound, cf: { tlsClientAuth: { certPresented: "0", certVerified: "NONE", certFingerprintSHA256: fingerprint } } }), boundMessage);
+    expectRefused(
+      await verifyCall({
+        pqc: bound,
+        cf: { tlsClientAuth: { certPresented: "0", certVerified: "NONE", certFingerprintSHA256: fingerprint } },
+      }),
+      boundMessage,
+    );
   });
 
   it("is accepted with the right certificate (as Cloudflare reports its fingerprint)", async () => {
@@ -288,14 +302,18 @@ describe("certificate-bound tokens (cnf x5t#S256)", () => {
 
 /** The token a reference stands for, as D1 holds it. */
 async function storedToken(reference: string): Promise<string | undefined> {
-  const row = await env.DB.prepare("SELECT token FROM pqc_references WHERE reference_hash = ?").bind(await sha256Hex(reference)).first<{ token: string }>();
+  const row = await env.DB.prepare("SELECT token FROM pqc_references WHERE reference_hash = ?")
+    .bind(await sha256Hex(reference))
+    .first<{ token: string }>();
   return row?.token;
 }
 
 describe("references: stored in D1, expiring with their token", () => {
   const db = () => database(env.DB);
   const rowCount = async (reference: string) =>
-    (await env.DB.prepare("SELECT count(*) AS n FROM pqc_references WHERE reference_hash = ?").bind(await sha256Hex(reference)).first<{ n: number }>())!.n;
+    (await env.DB.prepare("SELECT count(*) AS n FROM pqc_references WHERE reference_hash = ?")
+      .bind(await sha256Hex(reference))
+      .first<{ n: number }>())!.n;
 
   it("an issued reference resolves on the very next request, with KV out of the picture", async () => {
     const issued = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken });
@@ -329,7 +347,9 @@ describe("references: stored in D1, expiring with their token", () => {
 
   it("a reference whose row is gone, or that never existed, is refused", async () => {
     const issued = await requestPqcToken({ ...headyme, reference: true }, { token: user.accessToken });
-    await env.DB.prepare("DELETE FROM pqc_references WHERE reference_hash = ?").bind(await sha256Hex(issued.body.reference)).run();
+    await env.DB.prepare("DELETE FROM pqc_references WHERE reference_hash = ?")
+      .bind(await sha256Hex(issued.body.reference))
+      .run();
     const message = "The PQC reference is unknown or expired.";
     expectRefused(await verifyCall({ pqc: issued.body.reference }), message);
     expectRefused(await verifyCall({ token: base64url(crypto.getRandomValues(new Uint8Array(32))) }), message);

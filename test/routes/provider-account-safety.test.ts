@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import {
+  type ApiResponse,
   attemptLogin,
   auditEvents,
   BASE_URL,
@@ -12,10 +13,18 @@ import {
   strongPassword,
   uniqueEmail,
   updateUser,
-  type ApiResponse,
 } from "../helpers/identity";
 import { mailedToken, RESET_SUBJECT, VERIFY_SUBJECT } from "../helpers/mail";
-import { approveAtProvider, browse, newBrowser, returnToCallback, signInWith, startSignIn, ticketOf, type Browser } from "../helpers/providers";
+import {
+  approveAtProvider,
+  type Browser,
+  browse,
+  newBrowser,
+  returnToCallback,
+  signInWith,
+  startSignIn,
+  ticketOf,
+} from "../helpers/providers";
 import { enableTotp } from "../helpers/totp";
 import { SoftAuthenticator } from "../helpers/webauthn";
 
@@ -34,7 +43,9 @@ function providerUser(overrides: Record<string, string> = {}) {
 
 /** The identities linked to an account, read from D1 (the caller's token may be dead by then). */
 async function identitiesOf(userId: string): Promise<{ provider: string; subject: string }[]> {
-  const { results } = await env.DB.prepare("SELECT provider, subject FROM user_identities WHERE user_id = ?").bind(userId).all<{ provider: string; subject: string }>();
+  const { results } = await env.DB.prepare("SELECT provider, subject FROM user_identities WHERE user_id = ?")
+    .bind(userId)
+    .all<{ provider: string; subject: string }>();
   return results;
 }
 
@@ -73,7 +84,9 @@ describe("a link flow dies with the session that started it (item 4)", () => {
 });
 
 async function liveSessionCount(userId: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE user_id = ? AND revoked_at IS NULL").bind(userId).first<{ n: number }>();
+  const row = await env.DB.prepare("SELECT count(*) AS n FROM sessions WHERE user_id = ? AND revoked_at IS NULL")
+    .bind(userId)
+    .first<{ n: number }>();
   return row!.n;
 }
 
@@ -81,7 +94,9 @@ describe("a provider sign-in stops for the second factor, as a password login do
   it("with TOTP on: no session or cookie at the callback, the ticket answers the MFA challenge, and a code finishes it", SLOW, async () => {
     const user = providerUser();
     const first = newBrowser();
-    const tokens = await browse(first, "POST", "/api/provider/tokens", { body: { ticket: ticketOf(await signInWith(first, "oidc", user)) } });
+    const tokens = await browse(first, "POST", "/api/provider/tokens", {
+      body: { ticket: ticketOf(await signInWith(first, "oidc", user)) },
+    });
     expect(tokens.status, tokens.text).toBe(200);
     const userId: string = tokens.body.user.id;
     const { authenticator } = await enableTotp(tokens.body.accessToken);
@@ -104,7 +119,9 @@ describe("a provider sign-in stops for the second factor, as a password login do
     // The second step is the password login's own.
     const wrong = await browse(browser, "POST", "/api/auth/login/mfa", { body: { mfaToken: challenge.body.mfaToken, code: "000000" } });
     expect(wrong.status).toBe(401);
-    const done = await browse(browser, "POST", "/api/auth/login/mfa", { body: { mfaToken: challenge.body.mfaToken, code: await authenticator.code() } });
+    const done = await browse(browser, "POST", "/api/auth/login/mfa", {
+      body: { mfaToken: challenge.body.mfaToken, code: await authenticator.code() },
+    });
     expect(done.status, done.text).toBe(200);
     expect(done.body.user.id).toBe(userId);
     expect(browser.cookies.has(SESSION_COOKIE)).toBe(true);
@@ -131,44 +148,56 @@ async function preHijacked() {
   const victim = uniqueEmail("victim");
   const attacker = providerUser({ email: victim, email_verified: "false" });
   const attackerBrowser = newBrowser();
-  const attackerIn = await browse(attackerBrowser, "POST", "/api/provider/tokens", { body: { ticket: ticketOf(await signInWith(attackerBrowser, "oidc", attacker)) } });
+  const attackerIn = await browse(attackerBrowser, "POST", "/api/provider/tokens", {
+    body: { ticket: ticketOf(await signInWith(attackerBrowser, "oidc", attacker)) },
+  });
   expect(attackerIn.status, attackerIn.text).toBe(200);
   return { victim, attacker, attackerBrowser, attackerIn, accountId: attackerIn.body.user.id as string };
 }
 
 describe("confirming the address by mail ends what a non-verifying provider attached (item 6)", () => {
-  it("pre-hijacking: the owner cannot register, resets the password, and the attacker's identity no longer signs in", HASHING_HEAVY, async () => {
-    const { victim, attacker, attackerBrowser, attackerIn, accountId } = await preHijacked();
-    // While holding the account, the attacker links a second identity of their own (a verified, other address).
-    const second = providerUser({ email: uniqueEmail("attacker") });
-    expect((await signInWith(attackerBrowser, "github", second, { path: "/api/provider/link", token: attackerIn.body.accessToken })).status).toBe(302);
-    expect(await identitiesOf(accountId)).toHaveLength(2);
+  it(
+    "pre-hijacking: the owner cannot register, resets the password, and the attacker's identity no longer signs in",
+    HASHING_HEAVY,
+    async () => {
+      const { victim, attacker, attackerBrowser, attackerIn, accountId } = await preHijacked();
+      // While holding the account, the attacker links a second identity of their own (a verified, other address).
+      const second = providerUser({ email: uniqueEmail("attacker") });
+      expect(
+        (await signInWith(attackerBrowser, "github", second, { path: "/api/provider/link", token: attackerIn.body.accessToken })).status,
+      ).toBe(302);
+      expect(await identitiesOf(accountId)).toHaveLength(2);
 
-    // The owner cannot register, so they use forgot-password, which mails the owner.
-    expect((await request("POST", "/api/auth/register", { body: { email: victim, password: strongPassword() } })).status).toBe(409);
-    expect((await request("POST", "/api/auth/password/forgot", { body: { email: victim } })).status).toBe(202);
-    const password = strongPassword();
-    expect((await request("POST", "/api/auth/password/reset", { body: { token: await mailedToken(victim, RESET_SUBJECT), password } })).status).toBe(204);
+      // The owner cannot register, so they use forgot-password, which mails the owner.
+      expect((await request("POST", "/api/auth/register", { body: { email: victim, password: strongPassword() } })).status).toBe(409);
+      expect((await request("POST", "/api/auth/password/forgot", { body: { email: victim } })).status).toBe(202);
+      const password = strongPassword();
+      expect(
+        (await request("POST", "/api/auth/password/reset", { body: { token: await mailedToken(victim, RESET_SUBJECT), password } })).status,
+      ).toBe(204);
 
-    // Neither of the attacker's identities signs in to the owner's account any more.
-    expect(await identitiesOf(accountId)).toEqual([]);
-    const unlinked = await auditEvents({ type: "provider.unlinked", subject: accountId });
-    expect(unlinked.map((event) => [event.details.provider, event.details.reason]).sort()).toEqual([
-      ["github", "address_confirmed"],
-      ["oidc", "address_confirmed"],
-    ]);
-    const again = newBrowser();
-    const refused = await signInWith(again, "oidc", attacker);
-    expectRefusal(refused, 409, "account_link_required");
-    const github = newBrowser();
-    const other = await browse(github, "POST", "/api/provider/tokens", { body: { ticket: ticketOf(await signInWith(github, "github", second)) } });
-    expect(other.body.user.id).not.toBe(accountId);
-    expect((await request("GET", "/api/auth/me", { token: attackerIn.body.accessToken })).status).toBe(401);
-    // The owner's way in is the password they set.
-    const owner = await attemptLogin(victim, password);
-    expect(owner.status, owner.text).toBe(200);
-    expect(owner.body.user).toMatchObject({ id: accountId, emailVerified: true });
-  });
+      // Neither of the attacker's identities signs in to the owner's account any more.
+      expect(await identitiesOf(accountId)).toEqual([]);
+      const unlinked = await auditEvents({ type: "provider.unlinked", subject: accountId });
+      expect(unlinked.map((event) => [event.details.provider, event.details.reason]).sort()).toEqual([
+        ["github", "address_confirmed"],
+        ["oidc", "address_confirmed"],
+      ]);
+      const again = newBrowser();
+      const refused = await signInWith(again, "oidc", attacker);
+      expectRefusal(refused, 409, "account_link_required");
+      const github = newBrowser();
+      const other = await browse(github, "POST", "/api/provider/tokens", {
+        body: { ticket: ticketOf(await signInWith(github, "github", second)) },
+      });
+      expect(other.body.user.id).not.toBe(accountId);
+      expect((await request("GET", "/api/auth/me", { token: attackerIn.body.accessToken })).status).toBe(401);
+      // The owner's way in is the password they set.
+      const owner = await attemptLogin(victim, password);
+      expect(owner.status, owner.text).toBe(200);
+      expect(owner.body.user).toMatchObject({ id: accountId, emailVerified: true });
+    },
+  );
 
   it("pre-hijacking: a passkey, TOTP and an API key the attacker planted end at the owner's reset too", HASHING_HEAVY, async () => {
     const { victim, attackerIn, accountId } = await preHijacked();
@@ -187,7 +216,9 @@ describe("confirming the address by mail ends what a non-verifying provider atta
 
     expect((await request("POST", "/api/auth/password/forgot", { body: { email: victim } })).status).toBe(202);
     const password = strongPassword();
-    expect((await request("POST", "/api/auth/password/reset", { body: { token: await mailedToken(victim, RESET_SUBJECT), password } })).status).toBe(204);
+    expect(
+      (await request("POST", "/api/auth/password/reset", { body: { token: await mailedToken(victim, RESET_SUBJECT), password } })).status,
+    ).toBe(204);
 
     const count = async (table: string) =>
       (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE user_id = ?`).bind(accountId).first<{ n: number }>())!.n;
@@ -203,30 +234,42 @@ describe("confirming the address by mail ends what a non-verifying provider atta
     expect(owner.body.accessToken).toBeDefined();
   });
 
-  it("email verification of an unconfirmed account keeps only identities vouched for that address, and ends its sessions", SLOW, async () => {
-    const owner = await registerUser();
-    const vouched = providerUser({ email: owner.email });
-    const otherAddress = providerUser({ email: uniqueEmail("other") });
-    const unverified = providerUser({ email: owner.email, email_verified: "false" });
-    for (const [provider, user] of [["oidc", vouched], ["oidc", unverified], ["github", otherAddress]] as const) {
-      expect((await signInWith(newBrowser(), provider, user, { path: "/api/provider/link", token: owner.accessToken })).status).toBe(302);
-    }
-    expect(await identitiesOf(owner.userId)).toHaveLength(3);
+  it(
+    "email verification of an unconfirmed account keeps only identities vouched for that address, and ends its sessions",
+    SLOW,
+    async () => {
+      const owner = await registerUser();
+      const vouched = providerUser({ email: owner.email });
+      const otherAddress = providerUser({ email: uniqueEmail("other") });
+      const unverified = providerUser({ email: owner.email, email_verified: "false" });
+      for (const [provider, user] of [
+        ["oidc", vouched],
+        ["oidc", unverified],
+        ["github", otherAddress],
+      ] as const) {
+        expect((await signInWith(newBrowser(), provider, user, { path: "/api/provider/link", token: owner.accessToken })).status).toBe(302);
+      }
+      expect(await identitiesOf(owner.userId)).toHaveLength(3);
 
-    const verified = await request("POST", "/api/auth/verify-email", { body: { token: await mailedToken(owner.email, VERIFY_SUBJECT) } });
-    expect(verified.status, verified.text).toBe(200);
-    expect(await identitiesOf(owner.userId)).toEqual([{ provider: "oidc", subject: vouched.sub }]);
-    expect((await request("GET", "/api/auth/me", { token: owner.accessToken })).status).toBe(401);
-    expect((await attemptLogin(owner.email, owner.password)).body.user.emailVerified).toBe(true);
-  });
+      const verified = await request("POST", "/api/auth/verify-email", { body: { token: await mailedToken(owner.email, VERIFY_SUBJECT) } });
+      expect(verified.status, verified.text).toBe(200);
+      expect(await identitiesOf(owner.userId)).toEqual([{ provider: "oidc", subject: vouched.sub }]);
+      expect((await request("GET", "/api/auth/me", { token: owner.accessToken })).status).toBe(401);
+      expect((await attemptLogin(owner.email, owner.password)).body.user.emailVerified).toBe(true);
+    },
+  );
 
   it("an account whose address is already confirmed keeps its linked identities at a reset", HASHING_HEAVY, async () => {
     const owner = await registerUser();
-    expect((await request("POST", "/api/auth/verify-email", { body: { token: await mailedToken(owner.email, VERIFY_SUBJECT) } })).status).toBe(200);
+    expect(
+      (await request("POST", "/api/auth/verify-email", { body: { token: await mailedToken(owner.email, VERIFY_SUBJECT) } })).status,
+    ).toBe(200);
     const linked = providerUser({ email: uniqueEmail("other"), email_verified: "false" });
     expect((await signInWith(newBrowser(), "github", linked, { path: "/api/provider/link", token: owner.accessToken })).status).toBe(302);
     expect((await request("POST", "/api/auth/password/forgot", { body: { email: owner.email } })).status).toBe(202);
-    const reset = await request("POST", "/api/auth/password/reset", { body: { token: await mailedToken(owner.email, RESET_SUBJECT), password: strongPassword() } });
+    const reset = await request("POST", "/api/auth/password/reset", {
+      body: { token: await mailedToken(owner.email, RESET_SUBJECT), password: strongPassword() },
+    });
     expect(reset.status).toBe(204);
     expect(await identitiesOf(owner.userId)).toEqual([{ provider: "github", subject: linked.sub }]);
   });

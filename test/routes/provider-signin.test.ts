@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Tamper } from "../providers/fake-idp-client";
 import {
+  type ApiResponse,
   attemptLogin,
   auditEvents,
   findUser,
@@ -12,10 +12,20 @@ import {
   sha256Hex,
   uniqueEmail,
   updateUser,
-  type ApiResponse,
 } from "../helpers/identity";
 import { mailedToken, VERIFY_SUBJECT } from "../helpers/mail";
-import { approveAtProvider, BROWSER_BINDING_COOKIE, browse, newBrowser, returnToCallback, signInWith, startSignIn, ticketOf, type Browser } from "../helpers/providers";
+import {
+  approveAtProvider,
+  BROWSER_BINDING_COOKIE,
+  type Browser,
+  browse,
+  newBrowser,
+  returnToCallback,
+  signInWith,
+  startSignIn,
+  ticketOf,
+} from "../helpers/providers";
+import type { Tamper } from "../providers/fake-idp-client";
 
 const APP_PAGE = "https://app.heady.test/signed-in";
 
@@ -51,7 +61,13 @@ describe("provider sign-in: OIDC (discovery, loopback IdP)", () => {
     const response = await request("GET", "/api/provider/list");
     expect(response.status).toBe(200);
     expect(response.body.providers.map((provider: { id: string }) => provider.id).sort()).toEqual(["apple", "dev", "github", "oidc"]);
-    expect(response.body.providers).toContainEqual({ id: "oidc", name: "OpenID Connect", protocol: "oidc", pkce: true, startUrl: "/api/provider/start?provider=oidc" });
+    expect(response.body.providers).toContainEqual({
+      id: "oidc",
+      name: "OpenID Connect",
+      protocol: "oidc",
+      pkce: true,
+      startUrl: "/api/provider/start?provider=oidc",
+    });
   });
 
   it("starts with code flow, exact redirect_uri, state, nonce and PKCE S256, and binds the browser with a __Host- Lax cookie", async () => {
@@ -69,7 +85,13 @@ describe("provider sign-in: OIDC (discovery, loopback IdP)", () => {
     expect(url.searchParams.get("nonce")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const [binding] = response.headers.getSetCookie().map(parseSetCookie);
     expect(binding?.name).toBe(BROWSER_BINDING_COOKIE);
-    expect(Object.fromEntries(binding!.attributes)).toMatchObject({ secure: "", httponly: "", samesite: "Lax", path: "/", "max-age": "600" });
+    expect(Object.fromEntries(binding!.attributes)).toMatchObject({
+      secure: "",
+      httponly: "",
+      samesite: "Lax",
+      path: "/",
+      "max-age": "600",
+    });
   });
 
   it("the GET form answers 302 to the provider", async () => {
@@ -128,11 +150,18 @@ describe("provider sign-in: OIDC (discovery, loopback IdP)", () => {
     const owner = await registerUser();
     await verifyOwnEmail(owner.email);
     const unverified = newBrowser();
-    expectRefusal(await signInWith(unverified, "oidc", providerUser({ email: owner.email, email_verified: "false" })), 409, "account_link_required");
+    expectRefusal(
+      await signInWith(unverified, "oidc", providerUser({ email: owner.email, email_verified: "false" })),
+      409,
+      "account_link_required",
+    );
     expect(await failureReasons(unverified)).toEqual(["email_unverified"]);
 
     const verified = newBrowser();
-    const tokens = await collectTokens(verified, await signInWith(verified, "oidc", providerUser({ email: owner.email, email_verified: "true" })));
+    const tokens = await collectTokens(
+      verified,
+      await signInWith(verified, "oidc", providerUser({ email: owner.email, email_verified: "true" })),
+    );
     expect(tokens.body.user.id).toBe(owner.userId);
   });
 
@@ -140,7 +169,11 @@ describe("provider sign-in: OIDC (discovery, loopback IdP)", () => {
     // Someone registers the victim's address with a password of their own, and never verifies it.
     const squatter = await registerUser();
     const browser = newBrowser();
-    expectRefusal(await signInWith(browser, "oidc", providerUser({ email: squatter.email, email_verified: "true" })), 409, "account_link_required");
+    expectRefusal(
+      await signInWith(browser, "oidc", providerUser({ email: squatter.email, email_verified: "true" })),
+      409,
+      "account_link_required",
+    );
     expect(await failureReasons(browser)).toEqual(["account_email_unverified"]);
     const identities = await request("GET", "/api/provider/identities", { token: squatter.accessToken });
     expect(identities.body.identities).toEqual([]);
@@ -180,7 +213,10 @@ describe("provider sign-in: GitHub-style OAuth 2.0 (code exchange, then the user
     const tokens = await collectTokens(browser, callback);
     expect(tokens.body.user.email).toBe(user.email);
     const identities = await request("GET", "/api/provider/identities", { token: tokens.body.accessToken });
-    expect(identities.body).toMatchObject({ hasPassword: false, identities: [{ provider: "github", subject: user.sub, email: user.email, emailVerified: true }] });
+    expect(identities.body).toMatchObject({
+      hasPassword: false,
+      identities: [{ provider: "github", subject: user.sub, email: user.email, emailVerified: true }],
+    });
   });
 
   it("a user API that refuses the access token is a provider error (400), not an outage", async () => {
@@ -193,7 +229,11 @@ describe("provider sign-in: GitHub-style OAuth 2.0 (code exchange, then the user
     const owner = await registerUser();
     await verifyOwnEmail(owner.email);
     const browser = newBrowser();
-    expectRefusal(await signInWith(browser, "github", providerUser({ email: owner.email, email_verified: "false" })), 409, "account_link_required");
+    expectRefusal(
+      await signInWith(browser, "github", providerUser({ email: owner.email, email_verified: "false" })),
+      409,
+      "account_link_required",
+    );
   });
 });
 
@@ -330,7 +370,11 @@ describe("provider sign-in: the form_post callback (Apple's response mode)", () 
     const headers = { "Content-Type": "application/x-www-form-urlencoded", Origin: "https://appleid.apple.com" };
     expectRefusal(await browse(browser, "POST", "/api/provider/callback/oidc", { headers, rawBody: "code=x" }), 400, "invalid_request");
     const callback = await approveAtProvider(await startSignIn(newBrowser(), "oidc"), providerUser());
-    expectRefusal(await browse(browser, "POST", callback.pathname, { headers, rawBody: callback.searchParams.toString() }), 400, "invalid_request");
+    expectRefusal(
+      await browse(browser, "POST", callback.pathname, { headers, rawBody: callback.searchParams.toString() }),
+      400,
+      "invalid_request",
+    );
     expect(await failureReasons(browser)).toEqual(["state_missing", "browser_mismatch"]);
   });
 });
@@ -387,7 +431,9 @@ describe("provider identities: list, link, unlink", () => {
   it("a ticket whose session has ended collects nothing", async () => {
     const browser = newBrowser();
     const callback = await signInWith(browser, "oidc", providerUser());
-    await env.DB.prepare("UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND id = (SELECT session_id FROM sign_in_tickets WHERE ticket_hash = ?)")
+    await env.DB.prepare(
+      "UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL AND id = (SELECT session_id FROM sign_in_tickets WHERE ticket_hash = ?)",
+    )
       .bind(Date.now(), await sha256Hex(ticketOf(callback)))
       .run();
     expectRefusal(await collectTokens(browser, callback), 401, "invalid_token");
@@ -406,7 +452,9 @@ describe("provider identities: list, link, unlink", () => {
 describe("provider sign-in in the API description", () => {
   it("/openapi.json describes every provider route", async () => {
     const { paths } = (await request("GET", "/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
-    const operations = Object.entries(paths).flatMap(([path, methods]) => Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`));
+    const operations = Object.entries(paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method.toUpperCase()} ${path}`),
+    );
     expect(operations.filter((operation) => operation.includes("/api/provider/")).sort()).toEqual([
       "DELETE /api/provider/identities/{id}",
       "GET /api/provider/callback/{provider}",

@@ -2,8 +2,8 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROUTE_CREDENTIALS } from "../../src/auth/route-credentials";
 import { ROLES, type Role } from "../../src/auth/roles";
+import { ROUTE_CREDENTIALS } from "../../src/auth/route-credentials";
 import type { AppEnv } from "../../src/context";
 import { renderError } from "../../src/error-handler";
 import { requestContext } from "../../src/middleware/request-context";
@@ -19,10 +19,10 @@ import {
   registerUser,
   request,
   SESSION_COOKIE,
+  type SignedIn,
   sessionIdOf,
   testConfig,
   updateUser,
-  type SignedIn,
 } from "../helpers/identity";
 import { requestPqcToken, userWithRole } from "../helpers/pqc";
 
@@ -112,7 +112,12 @@ describe("requireRole: authentication comes first", () => {
   it("a token whose session was revoked is 401, whatever role it names", async () => {
     const account = await registerUser();
     await updateUser(account.userId, { role: "admin" });
-    const { token } = await issueAccessToken(testConfig(), { userId: account.userId, email: account.email, role: "admin", sessionId: sessionIdOf(account) });
+    const { token } = await issueAccessToken(testConfig(), {
+      userId: account.userId,
+      email: account.email,
+      role: "admin",
+      sessionId: sessionIdOf(account),
+    });
     expect((await callApp("/admin", { token })).status).toBe(200);
     expect((await request("POST", "/api/auth/logout", { token: account.accessToken })).status).toBe(204);
     expect((await callApp("/admin", { token })).status).toBe(401);

@@ -2,9 +2,9 @@ import { getTableName, is } from "drizzle-orm";
 import { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
 import readme from "../../README.md?raw";
-import wranglerToml from "../../wrangler.toml?raw";
 import * as schema from "../../src/db/schema";
 import { kvKeys } from "../../src/kv-keys";
+import wranglerToml from "../../wrangler.toml?raw";
 import { registerUser } from "../helpers/identity";
 import { requestPqcToken } from "../helpers/pqc";
 
@@ -38,7 +38,11 @@ describe("README Storage schema", () => {
       .filter((value) => is(value, SQLiteTable))
       .map((table) => getTableName(table as SQLiteTable))
       .sort();
-    expect(firstColumn(storage, "table").filter((name) => name !== "user_memory_t2").sort()).toEqual(tables);
+    expect(
+      firstColumn(storage, "table")
+        .filter((name) => name !== "user_memory_t2")
+        .sort(),
+    ).toEqual(tables);
   });
 
   it("lists every KV key the Worker writes, and no other", () => {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RECENT_AUTHENTICATION_SECONDS } from "../../src/auth/recent-authentication";
-import { auditEvents, BASE_URL, HASHING_HEAVY, registerUser, request, sessionIdOf, type SignedIn } from "../helpers/identity";
+import { auditEvents, BASE_URL, HASHING_HEAVY, registerUser, request, type SignedIn, sessionIdOf } from "../helpers/identity";
 import { completeStage, saveDataStages } from "../helpers/onboarding";
 import { enableTotp } from "../helpers/totp";
 import { SoftAuthenticator } from "../helpers/webauthn";
@@ -52,16 +52,25 @@ describe("a way in needs a recent sign-in", () => {
     expect((await request("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "fresh" } })).status).toBe(201);
 
     await ageAuthentication(account);
-    expect((await request("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "automation" } })).status).toBe(401);
+    expect((await request("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "automation" } })).status).toBe(
+      401,
+    );
     const wrong = await request("POST", "/api/auth/reauthenticate", { token: account.accessToken, body: { password: "not the password" } });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error.code).toBe("invalid_credentials");
-    expect((await request("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "automation" } })).status).toBe(401);
+    expect((await request("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "automation" } })).status).toBe(
+      401,
+    );
 
-    const confirmed = await request("POST", "/api/auth/reauthenticate", { token: account.accessToken, body: { password: account.password } });
+    const confirmed = await request("POST", "/api/auth/reauthenticate", {
+      token: account.accessToken,
+      body: { password: account.password },
+    });
     expect(confirmed.status, confirmed.text).toBe(200);
     expect(Date.parse(confirmed.body.recentUntil) - Date.parse(confirmed.body.authenticatedAt)).toBe(RECENT_AUTHENTICATION_SECONDS * 1000);
-    expect((await request("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "automation" } })).status).toBe(201);
+    expect((await request("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "automation" } })).status).toBe(
+      201,
+    );
     expect(await auditEvents({ subject: account.userId, type: "reauthentication.failed" })).toHaveLength(1);
     expect(await auditEvents({ subject: account.userId, type: "session.reauthenticated" })).toHaveLength(1);
   });
@@ -71,7 +80,9 @@ describe("a way in needs a recent sign-in", () => {
     const other = await request("POST", "/api/auth/login", { body: { email: account.email, password: account.password } });
     await ageAuthentication(account);
     await env.DB.prepare("UPDATE sessions SET authenticated_at = 0 WHERE user_id = ?").bind(account.userId).run();
-    expect((await request("POST", "/api/auth/reauthenticate", { token: account.accessToken, body: { password: account.password } })).status).toBe(200);
+    expect(
+      (await request("POST", "/api/auth/reauthenticate", { token: account.accessToken, body: { password: account.password } })).status,
+    ).toBe(200);
     const fromOther = await request("POST", "/api/auth/mfa/totp/enroll", { token: other.body.accessToken });
     expect(fromOther.body.error.code).toBe("reauthentication_required");
     expect((await request("POST", "/api/auth/mfa/totp/enroll", { token: account.accessToken })).status).toBe(200);
@@ -94,7 +105,12 @@ describe("a way in needs a recent sign-in", () => {
     const started = await request("POST", "/api/auth/passkeys/register/options", { token: account.accessToken });
     const response = await authenticator.register(started.body.options);
     expect(
-      (await request("POST", "/api/auth/passkeys/register/verify", { token: account.accessToken, body: { challengeId: started.body.challengeId, response } })).status,
+      (
+        await request("POST", "/api/auth/passkeys/register/verify", {
+          token: account.accessToken,
+          body: { challengeId: started.body.challengeId, response },
+        })
+      ).status,
     ).toBe(201);
     const stranger = await registerUser();
     await ageAuthentication(account);

@@ -7,7 +7,7 @@ import { renderError } from "../../src/error-handler";
 import { requestContext } from "../../src/middleware/request-context";
 import { requirePQC } from "../../src/middleware/require-pqc";
 import { decodePayload, flipSignatureByte, registerUser, type SignedIn } from "../helpers/identity";
-import { call, decodeHeader, pqcClaims, requestPqcToken, signPqc, userWithRole, type CallOptions, type Handler } from "../helpers/pqc";
+import { type CallOptions, call, decodeHeader, type Handler, pqcClaims, requestPqcToken, signPqc, userWithRole } from "../helpers/pqc";
 
 /** requirePQC("headyme", "sync") on a small app with the project's request context and error renderer. */
 
@@ -106,7 +106,9 @@ describe("requirePQC(headyme, sync)", () => {
     expect(tampered.body.error.code).toBe("invalid_token");
 
     const now = Math.floor(Date.now() / 1000);
-    const expired = await sync({ pqc: await signPqc(pqcClaims({ sub: user.userId }, "headyme", "sync", { iat: now - 400, exp: now - 100 })) });
+    const expired = await sync({
+      pqc: await signPqc(pqcClaims({ sub: user.userId }, "headyme", "sync", { iat: now - 400, exp: now - 100 })),
+    });
     expect(expired.status).toBe(401);
     expect(expired.body.error.code).toBe("invalid_token");
   });

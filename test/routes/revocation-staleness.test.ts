@@ -1,12 +1,23 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { clearLiveStateForTests } from "../../src/auth/live-state";
 import { createApp } from "../../src/app";
+import { clearLiveStateForTests } from "../../src/auth/live-state";
 import type { Bindings } from "../../src/env";
-import { userWithRole } from "../helpers/pqc";
-import { BASE_URL, HASHING_HEAVY, login, randomIp, readResponse, registerUser, sessionIdOf, strongPassword, updateUser, type SignedIn } from "../helpers/identity";
+import {
+  BASE_URL,
+  HASHING_HEAVY,
+  login,
+  randomIp,
+  readResponse,
+  registerUser,
+  type SignedIn,
+  sessionIdOf,
+  strongPassword,
+  updateUser,
+} from "../helpers/identity";
 import { mailedToken, RESET_SUBJECT } from "../helpers/mail";
+import { userWithRole } from "../helpers/pqc";
 
 /**
  * Verification at the edge without a central read (REVOCATION_MAX_STALENESS_SECONDS): the state
@@ -40,7 +51,8 @@ function countingD1(d1: D1Database, count: () => void): D1Database {
   return new Proxy(d1, {
     get(target, property) {
       if (property === "prepare") return (query: string) => countingStatement(target.prepare(query), count);
-      if (property === "withSession") return (constraint?: string) => countingD1(target.withSession(constraint) as unknown as D1Database, count);
+      if (property === "withSession")
+        return (constraint?: string) => countingD1(target.withSession(constraint) as unknown as D1Database, count);
       if (property === "batch") {
         return (statements: D1PreparedStatement[]) => {
           count();
@@ -155,7 +167,10 @@ describe("verification within REVOCATION_MAX_STALENESS_SECONDS", () => {
     await revokeElsewhere(user);
     expect((await call(bindings, "GET", "/api/auth/verify", bearer(user.accessToken))).status).toBe(200);
     expect((await call(bindings, "POST", "/api/auth/api-keys", bearer(user.accessToken), { name: "late" })).status).toBe(401);
-    expect((await call(bindings, "POST", "/api/auth/request-pqc-token", bearer(user.accessToken), { service: "headyme", operation: "sync" })).status).toBe(401);
+    expect(
+      (await call(bindings, "POST", "/api/auth/request-pqc-token", bearer(user.accessToken), { service: "headyme", operation: "sync" }))
+        .status,
+    ).toBe(401);
   });
 });
 
@@ -198,7 +213,9 @@ describe("a revocation in this isolate applies at once, whatever the bound", () 
       const admin = await userWithRole("admin");
       const fresh = await userWithRole("operator");
       expect((await call(bindings, "GET", "/api/auth/verify", bearer(fresh.accessToken))).body.role).toBe("operator");
-      expect((await call(bindings, "PUT", `/api/admin/users/${fresh.userId}/role`, bearer(admin.accessToken), { role: "user" })).status).toBe(200);
+      expect(
+        (await call(bindings, "PUT", `/api/admin/users/${fresh.userId}/role`, bearer(admin.accessToken), { role: "user" })).status,
+      ).toBe(200);
       expect((await call(bindings, "GET", "/api/auth/verify", bearer(fresh.accessToken))).body.role).toBe("user");
 
       const { key } = await createKey(bindings, user);
@@ -238,7 +255,8 @@ describe("account security revocations in this isolate apply at once, whatever t
   it("ending one device session, and all the others", HASHING_HEAVY, async () => {
     const { bindings } = bindingsWithBound(30);
     const [second, third] = [await login(user.email, user.password), await login(user.email, user.password)];
-    for (const session of [second, third]) expect((await call(bindings, "GET", "/api/auth/verify", bearer(session.accessToken))).status).toBe(200);
+    for (const session of [second, third])
+      expect((await call(bindings, "GET", "/api/auth/verify", bearer(session.accessToken))).status).toBe(200);
     expect((await call(bindings, "DELETE", `/api/auth/sessions/${sessionIdOf(second)}`, bearer(user.accessToken))).status).toBe(204);
     expect((await call(bindings, "GET", "/api/auth/verify", bearer(second.accessToken))).status).toBe(401);
     expect((await call(bindings, "GET", "/api/auth/verify", bearer(third.accessToken))).status).toBe(200);

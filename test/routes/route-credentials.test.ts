@@ -5,9 +5,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import readme from "../../README.md?raw";
 import {
   CREDENTIAL_KINDS,
+  type CredentialKind,
   ROUTE_CREDENTIALS,
   routeCredentialsTable,
-  type CredentialKind,
   type StateFreshness,
 } from "../../src/auth/route-credentials";
 import type { AppEnv } from "../../src/context";
@@ -16,7 +16,7 @@ import { authenticate } from "../../src/middleware/authenticate";
 import { requestContext } from "../../src/middleware/request-context";
 import { requireRole } from "../../src/middleware/require-role";
 import { HASHING_HEAVY, registerUser, type SignedIn } from "../helpers/identity";
-import { apiKeyFor, call, requestPqcToken, userWithRole, type CallOptions } from "../helpers/pqc";
+import { apiKeyFor, type CallOptions, call, requestPqcToken, userWithRole } from "../helpers/pqc";
 
 /**
  * A scoped credential (a PQC token for one service operation) is no general identity credential,
@@ -37,7 +37,8 @@ beforeAll(async () => {
   [admin, user] = await Promise.all([userWithRole("admin"), registerUser()]);
   const issued = await requestPqcToken({ service: "headyme", operation: "sync" }, { token: admin.accessToken });
   adminPqc = issued.body.pqcToken;
-  adminPqcReference = (await requestPqcToken({ service: "headyme", operation: "sync", reference: true }, { token: admin.accessToken })).body.reference;
+  adminPqcReference = (await requestPqcToken({ service: "headyme", operation: "sync", reference: true }, { token: admin.accessToken })).body
+    .reference;
   userPqc = (await requestPqcToken({ service: "headyme", operation: "sync" }, { token: user.accessToken })).body.pqcToken;
   adminKey = await apiKeyFor(admin, ["pqc", "sync:read"], "admin");
   expect([adminPqc, adminPqcReference, userPqc, adminKey].every(Boolean)).toBe(true);
@@ -54,7 +55,9 @@ describe("a PQC token (or its reference) is not a general identity credential", 
 
   it("cannot create API keys, nor read the profile", async () => {
     for (const credential of [userPqc, adminPqc, adminPqcReference]) {
-      expect(refusedKind(await call("POST", "/api/auth/api-keys", { ...asPqc(credential), body: { description: "escalation" } }))).toMatch(/PQC token/);
+      expect(refusedKind(await call("POST", "/api/auth/api-keys", { ...asPqc(credential), body: { description: "escalation" } }))).toMatch(
+        /PQC token/,
+      );
       refusedKind(await call("GET", "/api/auth/api-keys", asPqc(credential)));
       refusedKind(await call("GET", "/api/auth/me", asPqc(credential)));
     }
@@ -72,7 +75,9 @@ describe("a PQC token (or its reference) is not a general identity credential", 
       refusedKind(await call("GET", "/api/audit/verify", asPqc(credential)));
       refusedKind(await call("POST", "/api/sage/revoke", { ...asPqc(credential), body: { node_id: "n1" } }));
       refusedKind(await call("POST", "/api/sage/token", { ...asPqc(credential), body: { node_id: "n1", role: "ui" } }));
-      refusedKind(await call("POST", "/api/auth/request-pqc-token", { ...asPqc(credential), body: { service: "headyme", operation: "sync" } }));
+      refusedKind(
+        await call("POST", "/api/auth/request-pqc-token", { ...asPqc(credential), body: { service: "headyme", operation: "sync" } }),
+      );
       refusedKind(await call("POST", "/api/auth/logout", asPqc(credential)));
     }
   });

@@ -3,7 +3,17 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { database } from "../../src/db/client";
 import { topicsOfNode } from "../../src/mesh/connections";
 import { HASHING_HEAVY, request } from "../helpers/identity";
-import { accountWithRole, apiKeyFor, connect, join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic, type Account } from "./mesh-support";
+import {
+  type Account,
+  accountWithRole,
+  apiKeyFor,
+  connect,
+  join,
+  nodeAuditEvents,
+  nodeToken,
+  uniqueNodeId,
+  uniqueTopic,
+} from "./mesh-support";
 
 let operator: Account;
 let user: Account;
@@ -15,7 +25,11 @@ beforeAll(async () => {
 }, HASHING_HEAVY.timeout);
 
 const revoke = (body: unknown, credential: { token?: string; apiKey?: string } = { token: operator.token }) =>
-  request("POST", "/api/sage/revoke", { body, token: credential.token, headers: credential.apiKey ? { "X-API-Key": credential.apiKey } : {} });
+  request("POST", "/api/sage/revoke", {
+    body,
+    token: credential.token,
+    headers: credential.apiKey ? { "X-API-Key": credential.apiKey } : {},
+  });
 
 describe("POST /api/sage/revoke {node_id}", () => {
   it("closes the node's live sockets in every topic within the request, and leaves other nodes alone", async () => {
@@ -31,7 +45,11 @@ describe("POST /api/sage/revoke {node_id}", () => {
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ revoked: "node", node_id: nodeId, topicsNotified: 2, topicsUnreachable: 0, socketsClosed: 2 });
     for (const socket of [inA, inB]) {
-      expect(await socket.nextOfType("error")).toEqual({ type: "error", code: "token_revoked", message: "The node token has been revoked." });
+      expect(await socket.nextOfType("error")).toEqual({
+        type: "error",
+        code: "token_revoked",
+        message: "The node token has been revoked.",
+      });
       expect(await socket.closed()).toEqual({ code: 1008, reason: "token revoked" });
     }
     expect(Date.now() - started).toBeLessThan(2000);
@@ -88,7 +106,14 @@ describe("POST /api/sage/revoke {jti}", () => {
     const survivor = await join(topic, kept.token);
 
     const response = await revoke({ jti: revoked.claims.jti });
-    expect(response.body).toEqual({ revoked: "token", node_id: nodeId, jti: revoked.claims.jti, topicsNotified: 1, topicsUnreachable: 0, socketsClosed: 1 });
+    expect(response.body).toEqual({
+      revoked: "token",
+      node_id: nodeId,
+      jti: revoked.claims.jti,
+      topicsNotified: 1,
+      topicsUnreachable: 0,
+      socketsClosed: 1,
+    });
     expect(await doomed.closed()).toEqual({ code: 1008, reason: "token revoked" });
     survivor.send({ type: "pulse", data: 1, id: "ok" });
     expect((await survivor.nextOfType("ack")).of).toBe("pulse");

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:workers";
-import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type JWK } from "jose";
+import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NODE_TOKEN_ISSUE_PER_CALLER } from "../../src/routes/sage";
-import { HASHING_HEAVY, decodePayload, request, testConfig } from "../helpers/identity";
-import { accountWithRole, apiKeyFor, nodeAuditEvents, uniqueNodeId, type Account } from "./mesh-support";
+import { decodePayload, HASHING_HEAVY, request, testConfig } from "../helpers/identity";
+import { type Account, accountWithRole, apiKeyFor, nodeAuditEvents, uniqueNodeId } from "./mesh-support";
 
 let operator: Account;
 let admin: Account;
@@ -77,7 +77,9 @@ describe("POST /api/sage/token: issuing", () => {
   it("registers the token in D1 and audits token_issued with the operator as actor", async () => {
     const nodeId = uniqueNodeId();
     const response = await issue({ node_id: nodeId, role: "scribe" });
-    const row = await env.DB.prepare("SELECT node_id, role, issued_by, revoked_at FROM mesh_node_tokens WHERE jti = ?").bind(response.body.jti).first();
+    const row = await env.DB.prepare("SELECT node_id, role, issued_by, revoked_at FROM mesh_node_tokens WHERE jti = ?")
+      .bind(response.body.jti)
+      .first();
     expect(row).toEqual({ node_id: nodeId, role: "scribe", issued_by: operator.userId, revoked_at: null });
     const [event] = await nodeAuditEvents("mesh.node_token_issued", nodeId);
     expect(event!.actor).toBe(operator.userId);
@@ -92,7 +94,11 @@ describe("POST /api/sage/token: issuing", () => {
     expect(receipt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const { keys } = (await request("GET", "/.well-known/jwks.json")).body as { keys: (JWK & { kid: string })[] };
     const receiptJwk = keys.find((key) => key.kty === "OKP" && key.kid === decodeProtectedHeader(receipt!).kid)!;
-    const { payload } = await jwtVerify(receipt!, await importJWK(receiptJwk, "EdDSA"), { algorithms: ["EdDSA"], typ: "receipt+jwt", issuer: testConfig().issuer });
+    const { payload } = await jwtVerify(receipt!, await importJWK(receiptJwk, "EdDSA"), {
+      algorithms: ["EdDSA"],
+      typ: "receipt+jwt",
+      issuer: testConfig().issuer,
+    });
     const [event] = await nodeAuditEvents("mesh.node_token_issued", nodeId);
     expect(payload).toMatchObject({ evt: "mesh.node_token_issued", sub: `node:${nodeId}`, jti: event!.id });
   });
@@ -224,7 +230,9 @@ describe("POST /api/sage/token: a fleet bootstrapping under one key", () => {
     let refused: Awaited<ReturnType<typeof issue>> | undefined;
     // In waves of 20, as restarting nodes would ask, until the key is refused.
     while (!refused && issued <= burst * 2) {
-      const wave = await Promise.all(Array.from({ length: 20 }, () => issue({ node_id: uniqueNodeId("fleet"), role: "ui" }, { apiKey: fleetKey })));
+      const wave = await Promise.all(
+        Array.from({ length: 20 }, () => issue({ node_id: uniqueNodeId("fleet"), role: "ui" }, { apiKey: fleetKey })),
+      );
       for (const response of wave) {
         if (response.status === 200) issued += 1;
         else refused ??= response;

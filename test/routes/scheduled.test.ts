@@ -7,9 +7,9 @@ import { findEvent } from "../../src/db/audit-events";
 import { database } from "../../src/db/client";
 import { PRUNE_BATCH, PRUNE_BATCHES_PER_TABLE, PRUNE_GRACE_MS } from "../../src/db/prune";
 import { LEDGER_NAME } from "../../src/durable-objects/audit-ledger";
+import worker from "../../src/index";
 import { NODE_TOKEN_MAX_TTL_SECONDS } from "../../src/mesh/config";
 import { MAINTENANCE_CRON } from "../../src/scheduled";
-import worker from "../../src/index";
 import { registerUser } from "../helpers/identity";
 
 /** Runs the Worker's scheduled handler as the Cron Trigger would. */
@@ -33,7 +33,10 @@ describe("the Cron Trigger", () => {
   it("drains the audit outbox into the chain on its own, with no later append to set an alarm", async () => {
     const unreachable = {
       ...env,
-      LEDGER: { idFromName: () => env.LEDGER.idFromName(LEDGER_NAME), get: () => ({ append: () => Promise.reject(new Error("ledger unreachable")) }) },
+      LEDGER: {
+        idFromName: () => env.LEDGER.idFromName(LEDGER_NAME),
+        get: () => ({ append: () => Promise.reject(new Error("ledger unreachable")) }),
+      },
     } as unknown as typeof env;
     const pending: Promise<unknown>[] = [];
     const auditor = createAuditor(unreachable, { requestId: "req-cron-outbox" }, (work) => pending.push(work));
@@ -46,7 +49,10 @@ describe("the Cron Trigger", () => {
     expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_outbox").first<{ n: number }>())!.n).toBe(0);
     // verifyLedger flushes the ledger's export to D1 first.
     expect((await verifyLedger(env, database(env.DB))).valid).toBe(true);
-    expect(await findEvent(database(env.DB), parked.results[0]!.id)).toMatchObject({ subject: "cron-outbox-user", requestId: "req-cron-outbox" });
+    expect(await findEvent(database(env.DB), parked.results[0]!.id)).toMatchObject({
+      subject: "cron-outbox-user",
+      requestId: "req-cron-outbox",
+    });
   });
 
   it("deletes expired sessions, refresh tokens, node tokens, node revocations and socket rows, and keeps live ones", async () => {
@@ -58,11 +64,15 @@ describe("the Cron Trigger", () => {
       .bind(deadSession, live.userId, crypto.randomUUID(), longAgo(), longAgo(), longAgo())
       .run();
     const deadRefresh = crypto.randomUUID();
-    await env.DB.prepare("INSERT INTO refresh_tokens (id, token_hash, family_id, user_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)")
+    await env.DB.prepare(
+      "INSERT INTO refresh_tokens (id, token_hash, family_id, user_id, expires_at, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
       .bind(deadRefresh, crypto.randomUUID(), deadSession, live.userId, longAgo(), longAgo())
       .run();
     const token = (jti: string, expiresAt: number) =>
-      env.DB.prepare("INSERT INTO mesh_node_tokens (jti, node_id, role, issued_by, issued_at, expires_at) VALUES (?, 'prune-node', 'ui', 'test', 0, ?)")
+      env.DB.prepare(
+        "INSERT INTO mesh_node_tokens (jti, node_id, role, issued_by, issued_at, expires_at) VALUES (?, 'prune-node', 'ui', 'test', 0, ?)",
+      )
         .bind(jti, expiresAt)
         .run();
     const [deadJti, liveJti, justExpiredJti] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
@@ -71,13 +81,17 @@ describe("the Cron Trigger", () => {
     // Expired, but within the grace a verifier's clock skew might still need.
     await token(justExpiredJti, Date.now() - 1000);
     const revocation = (nodeId: string, revokedBefore: number) =>
-      env.DB.prepare("INSERT INTO mesh_node_revocations (node_id, revoked_before, revoked_by, revoked_at) VALUES (?, ?, 'test', 0)").bind(nodeId, revokedBefore).run();
+      env.DB.prepare("INSERT INTO mesh_node_revocations (node_id, revoked_before, revoked_by, revoked_at) VALUES (?, ?, 'test', 0)")
+        .bind(nodeId, revokedBefore)
+        .run();
     const nowSeconds = Math.floor(Date.now() / 1000);
     await revocation("prune-old-revocation", nowSeconds - NODE_TOKEN_MAX_TTL_SECONDS - PRUNE_GRACE_MS / 1000 - 60);
     // Its node may still hold a token issued a day before the revocation, alive for days more.
     await revocation("prune-live-revocation", nowSeconds - 24 * 3600);
     const socket = (socketId: string, expiresAt: number) =>
-      env.DB.prepare("INSERT INTO mesh_sockets (socket_id, node_id, topic, connected_at, expires_at) VALUES (?, 'prune-node', 't', 0, ?)").bind(socketId, expiresAt).run();
+      env.DB.prepare("INSERT INTO mesh_sockets (socket_id, node_id, topic, connected_at, expires_at) VALUES (?, 'prune-node', 't', 0, ?)")
+        .bind(socketId, expiresAt)
+        .run();
     const [deadSocket, liveSocket] = [crypto.randomUUID(), crypto.randomUUID()];
     await socket(deadSocket, longAgo());
     await socket(liveSocket, later());
@@ -91,8 +105,12 @@ describe("the Cron Trigger", () => {
     expect(await exists("mesh_sockets", "socket_id", deadSocket)).toBe(false);
 
     expect(await exists("users", "id", live.userId)).toBe(true);
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?").bind(live.userId).first<{ n: number }>())!.n).toBe(1);
-    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM refresh_tokens WHERE user_id = ?").bind(live.userId).first<{ n: number }>())!.n).toBe(1);
+    expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?").bind(live.userId).first<{ n: number }>())!.n).toBe(
+      1,
+    );
+    expect(
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM refresh_tokens WHERE user_id = ?").bind(live.userId).first<{ n: number }>())!.n,
+    ).toBe(1);
     expect(await exists("mesh_node_tokens", "jti", liveJti)).toBe(true);
     expect(await exists("mesh_node_tokens", "jti", justExpiredJti)).toBe(true);
     expect(await exists("mesh_node_revocations", "node_id", "prune-live-revocation")).toBe(true);
@@ -102,13 +120,21 @@ describe("the Cron Trigger", () => {
   it("deletes expired mailed tokens, MFA challenges and WebAuthn challenges, and keeps live ones", async () => {
     const user = await registerUser();
     const emailToken = (hash: string, expiresAt: number) =>
-      env.DB.prepare("INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at) VALUES (?, 'reset_password', ?, ?, 0, ?)")
+      env.DB.prepare(
+        "INSERT INTO email_tokens (token_hash, purpose, user_id, email, created_at, expires_at) VALUES (?, 'reset_password', ?, ?, 0, ?)",
+      )
         .bind(hash, user.userId, user.email, expiresAt)
         .run();
     const challenge = (hash: string, expiresAt: number) =>
-      env.DB.prepare("INSERT INTO mfa_challenges (challenge_hash, user_id, created_at, expires_at) VALUES (?, ?, 0, ?)").bind(hash, user.userId, expiresAt).run();
+      env.DB.prepare("INSERT INTO mfa_challenges (challenge_hash, user_id, created_at, expires_at) VALUES (?, ?, 0, ?)")
+        .bind(hash, user.userId, expiresAt)
+        .run();
     const ceremony = (id: string, expiresAt: number) =>
-      env.DB.prepare("INSERT INTO webauthn_challenges (id, challenge, purpose, user_id, created_at, expires_at) VALUES (?, 'c', 'sign_in', NULL, 0, ?)").bind(id, expiresAt).run();
+      env.DB.prepare(
+        "INSERT INTO webauthn_challenges (id, challenge, purpose, user_id, created_at, expires_at) VALUES (?, 'c', 'sign_in', NULL, 0, ?)",
+      )
+        .bind(id, expiresAt)
+        .run();
     const [dead, live] = [crypto.randomUUID(), crypto.randomUUID()];
     for (const insert of [emailToken, challenge, ceremony]) {
       await insert(`${dead}-${insert.name}`, longAgo());
@@ -133,7 +159,8 @@ describe("the Cron Trigger", () => {
     )
       .bind(total, longAgo())
       .run();
-    const left = async () => (await env.DB.prepare("SELECT COUNT(*) AS n FROM mesh_sockets WHERE node_id = 'bulk-node'").first<{ n: number }>())!.n;
+    const left = async () =>
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM mesh_sockets WHERE node_id = 'bulk-node'").first<{ n: number }>())!.n;
     expect(await left()).toBe(total);
     await runCron();
     expect(await left()).toBe(500);

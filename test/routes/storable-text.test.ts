@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { listPendingPreferences } from "../../src/db/pending-memory-preferences";
 import { resolveAccount } from "../../src/providers/accounts";
-import { registerUser, request, strongPassword, uniqueEmail, type ApiResponse } from "../helpers/identity";
+import { type ApiResponse, registerUser, request, strongPassword, uniqueEmail } from "../helpers/identity";
 import { completeStage } from "../helpers/onboarding";
 
 /**
@@ -54,7 +54,11 @@ describe.each(UNSTORABLE)("text with %s", (_name, text, message) => {
     expectRefused(await completeStage(user, { stage: "identity", data: { displayName: text, locale: "en" } }), "data.displayName", message);
     expect((await completeStage(user, { stage: "identity", data: { displayName: "Ada", locale: "en" } })).status).toBe(200);
     expect((await completeStage(user, { stage: "interests", data: { tags: ["rust"] } })).status).toBe(200);
-    expectRefused(await completeStage(user, { stage: "buddy_config", data: { name: "Pip", tone: "friendly", persona: text } }), "data.persona", message);
+    expectRefused(
+      await completeStage(user, { stage: "buddy_config", data: { name: "Pip", tone: "friendly", persona: text } }),
+      "data.persona",
+      message,
+    );
     // The memory request applies whatever the saved stages left pending, and nothing is left.
     const listed = await request("GET", "/api/memory", { token: user.accessToken });
     expect(listed.status, listed.text).toBe(200);
@@ -64,13 +68,24 @@ describe.each(UNSTORABLE)("text with %s", (_name, text, message) => {
 
   it("is refused as the display name at registration, an API key's description and a passkey's name", async () => {
     const email = uniqueEmail("storable");
-    expectRefused(await request("POST", "/api/auth/register", { body: { email, password: strongPassword(), displayName: text } }), "displayName", message);
+    expectRefused(
+      await request("POST", "/api/auth/register", { body: { email, password: strongPassword(), displayName: text } }),
+      "displayName",
+      message,
+    );
     expect(await env.DB.prepare("SELECT 1 FROM users WHERE email = ?").bind(email).first()).toBeNull();
 
     const user = await registerUser();
-    expectRefused(await request("POST", "/api/auth/api-keys", { token: user.accessToken, body: { description: text } }), "description", message);
     expectRefused(
-      await request("POST", "/api/auth/passkeys/register/verify", { token: user.accessToken, body: { challengeId: crypto.randomUUID(), response: {}, name: text } }),
+      await request("POST", "/api/auth/api-keys", { token: user.accessToken, body: { description: text } }),
+      "description",
+      message,
+    );
+    expectRefused(
+      await request("POST", "/api/auth/passkeys/register/verify", {
+        token: user.accessToken,
+        body: { challengeId: crypto.randomUUID(), response: {}, name: text },
+      }),
       "name",
       message,
     );
@@ -82,7 +97,10 @@ describe("storable text", () => {
     const decomposed = "Zoe\u0301 Cafe\u0301";
     const user = await registerUser({ displayName: decomposed });
     expect(user.response.body.user.displayName).toBe("Zoé Café");
-    const put = await request("PUT", "/api/memory/preferences", { token: user.accessToken, body: { displayName: decomposed, interests: ["cafe\u0301", "café"] } });
+    const put = await request("PUT", "/api/memory/preferences", {
+      token: user.accessToken,
+      body: { displayName: decomposed, interests: ["cafe\u0301", "café"] },
+    });
     expect(put.status, put.text).toBe(200);
     expect(put.body.preferences).toEqual({ displayName: "Zoé Café", interests: ["café"] });
   });
@@ -98,7 +116,12 @@ describe("storable text", () => {
 describe("a provider's name as a new account's display name", () => {
   async function signUpWithName(name: string): Promise<string | null> {
     const email = uniqueEmail("provider-name");
-    const resolved = await resolveAccount(database(env.DB), "oidc", { subject: crypto.randomUUID(), email, emailVerified: true, name }, null);
+    const resolved = await resolveAccount(
+      database(env.DB),
+      "oidc",
+      { subject: crypto.randomUUID(), email, emailVerified: true, name },
+      null,
+    );
     expect(resolved.outcome).toBe("signed_in");
     const row = await env.DB.prepare("SELECT display_name FROM users WHERE email = ?").bind(email).first<{ display_name: string | null }>();
     return row!.display_name;

@@ -2,9 +2,9 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Bindings } from "../../src/env";
 import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
-import { registerUser, strongPassword, uniqueEmail, type SignedIn } from "../helpers/identity";
+import { registerUser, type SignedIn, strongPassword, uniqueEmail } from "../helpers/identity";
 import { kvDown } from "../helpers/outages";
-import { appWith, call, jwks, requestPqcToken, type Handler } from "../helpers/pqc";
+import { appWith, call, type Handler, jwks, requestPqcToken } from "../helpers/pqc";
 
 /**
  * Storage outages are a 503 `unavailable` with Retry-After, not a 500. workerd's local D1, KV and
@@ -17,7 +17,13 @@ import { appWith, call, jwks, requestPqcToken, type Handler } from "../helpers/p
 function d1Down(d1: D1Database): D1Database {
   const outage = () => Promise.reject(new Error("D1_ERROR: Network connection lost."));
   const failing = (statement: D1PreparedStatement): D1PreparedStatement =>
-    ({ bind: (...values: unknown[]) => failing(statement.bind(...values)), first: outage, all: outage, run: outage, raw: outage }) as unknown as D1PreparedStatement;
+    ({
+      bind: (...values: unknown[]) => failing(statement.bind(...values)),
+      first: outage,
+      all: outage,
+      run: outage,
+      raw: outage,
+    }) as unknown as D1PreparedStatement;
   return { prepare: (query: string) => failing(d1.prepare(query)), batch: outage, exec: outage } as unknown as D1Database;
 }
 
@@ -51,7 +57,9 @@ beforeAll(async () => {
 describe("D1 unreachable: 503 unavailable", () => {
   it("login, registration and refresh", async () => {
     expectUnavailable(await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: withoutD1 }));
-    expectUnavailable(await call("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() }, handler: withoutD1 }));
+    expectUnavailable(
+      await call("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() }, handler: withoutD1 }),
+    );
     expectUnavailable(await call("POST", "/api/auth/refresh", { body: { refreshToken: user.refreshToken }, handler: withoutD1 }));
   });
 
@@ -77,7 +85,10 @@ describe("D1 unreachable: 503 unavailable", () => {
 describe("a bug is still a bug: 500", () => {
   it("a statement the real D1 rejects (a table that is not there, as after a missed migration) is 500 internal_error, not 503", async () => {
     const d1 = env.DB;
-    const missingTable = { prepare: (query: string) => d1.prepare(query.replaceAll('"users"', '"users_not_migrated"')), batch: (s: D1PreparedStatement[]) => d1.batch(s) };
+    const missingTable = {
+      prepare: (query: string) => d1.prepare(query.replaceAll('"users"', '"users_not_migrated"')),
+      batch: (s: D1PreparedStatement[]) => d1.batch(s),
+    };
     const broken = appWith({ ...env, DB: missingTable as unknown as D1Database } as Bindings);
     const response = await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: broken });
     expect(response.status, response.text).toBe(500);
@@ -101,7 +112,11 @@ describe("KV unreachable: PQC keys come from the signer instead", () => {
 
 describe("the rate limiter unreachable: 503 unavailable", () => {
   it("login and registration, which are rate limited before anything else", async () => {
-    expectUnavailable(await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: withoutLimiter }));
-    expectUnavailable(await call("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() }, handler: withoutLimiter }));
+    expectUnavailable(
+      await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: withoutLimiter }),
+    );
+    expectUnavailable(
+      await call("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() }, handler: withoutLimiter }),
+    );
   });
 });

@@ -1,13 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loadConfig, type Bindings } from "../../src/env";
 import { TokenError } from "../../src/crypto/jwt";
+import { type Bindings, loadConfig } from "../../src/env";
 import { WIDGET_GUEST_PER_IP } from "../../src/rate-limit/limits";
 import { verifyAccessToken } from "../../src/tokens/access-token";
 import { issueWidgetToken, verifyWidgetToken } from "../../src/tokens/widget-token";
 import {
-  accessTokenKey,
   ALLOWED_ORIGIN,
+  accessTokenKey,
   auditEvents,
   BASE_URL,
   decodeHeader,
@@ -15,13 +15,13 @@ import {
   flipSignatureByte,
   forgeJwt,
   OTHER_ALLOWED_ORIGIN,
+  type RequestOptions,
   randomIp,
   registerUser,
   request,
+  type SignedIn,
   testConfig,
   unsigned,
-  type RequestOptions,
-  type SignedIn,
 } from "../helpers/identity";
 import { apiKeyFor, requestPqcToken, userWithRole } from "../helpers/pqc";
 
@@ -77,7 +77,15 @@ describe("POST /api/session/start", () => {
     expect(me.body.id).toBe(user.userId);
     const verified = await asWidget("GET", "/api/auth/verify", started.body.token);
     expect(verified.status).toBe(200);
-    expect(verified.body).toMatchObject({ valid: true, kind: "widget_token", sub: user.userId, role: "user", origin: ALLOWED_ORIGIN, sid: claims.sid, jti: claims.jti });
+    expect(verified.body).toMatchObject({
+      valid: true,
+      kind: "widget_token",
+      sub: user.userId,
+      role: "user",
+      origin: ALLOWED_ORIGIN,
+      sid: claims.sid,
+      jti: claims.jti,
+    });
 
     const [event] = await auditEvents({ subject: user.userId, type: "widget.session_started" });
     expect(event!.details).toMatchObject({ origin: ALLOWED_ORIGIN, role: "user", guest: false, jti: claims.jti });
@@ -207,7 +215,11 @@ describe("a widget token", () => {
       refused(await asWidget("GET", "/api/auth/verify", forged), 401, "invalid_token");
     }
     // A widget's claims relabelled as an access token are refused too (wrong key, wrong audience).
-    const asAccess = await forgeJwt({ alg: "HS256", typ: "at+jwt", kid }, { ...claims, aud: config.accessTokenAudience }, async () => new Uint8Array(32));
+    const asAccess = await forgeJwt(
+      { alg: "HS256", typ: "at+jwt", kid },
+      { ...claims, aud: config.accessTokenAudience },
+      async () => new Uint8Array(32),
+    );
     refused(await request("GET", "/api/auth/verify", { token: asAccess }), 401, "invalid_token");
     refused(await asWidget("GET", "/api/auth/verify", flipSignatureByte(token)), 401, "invalid_token");
   });

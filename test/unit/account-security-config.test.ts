@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, type Bindings } from "../../src/env";
+import { type Bindings, ConfigError, loadConfig } from "../../src/env";
 import { PRODUCTION_VARS } from "../helpers/production";
 
 const withVars = (vars: Partial<Record<keyof Bindings, unknown>>) => ({ ...env, ...vars }) as Bindings;
@@ -34,7 +34,9 @@ describe("mail configuration", () => {
       transport: "send_email",
       from: "no-reply@heady.systems",
     });
-    expect(configError({ ...PRODUCTION, MAIL_TRANSPORT: "http", MAIL_FROM: "no-reply@heady.systems" })).toContain("needs MAIL_API_URL and MAIL_API_KEY");
+    expect(configError({ ...PRODUCTION, MAIL_TRANSPORT: "http", MAIL_FROM: "no-reply@heady.systems" })).toContain(
+      "needs MAIL_API_URL and MAIL_API_KEY",
+    );
     expect(configError({ MAIL_API_URL: "http://mail.example.com/send" })).toContain("MAIL_API_URL must be an https URL");
     expect(configError({ MAIL_TRANSPORT: "smtp" })).not.toBe("");
   });
@@ -46,7 +48,9 @@ describe("passkey (WebAuthn) configuration", () => {
   });
 
   it("takes a parent domain as RP ID and several origins under it", () => {
-    const webauthn = loadConfig(withVars({ WEBAUTHN_RP_ID: "heady.test", WEBAUTHN_ORIGINS: "https://id.heady.test,https://app.heady.test" })).webauthn;
+    const webauthn = loadConfig(
+      withVars({ WEBAUTHN_RP_ID: "heady.test", WEBAUTHN_ORIGINS: "https://id.heady.test,https://app.heady.test" }),
+    ).webauthn;
     expect(webauthn).toMatchObject({ rpId: "heady.test", origins: ["https://id.heady.test", "https://app.heady.test"] });
   });
 

@@ -1,9 +1,9 @@
 import { calculateJwkThumbprint } from "jose";
 import { describe, expect, it } from "vitest";
 import { ML_DSA_65 } from "../../src/crypto/ml-dsa";
-import { akpJwk, akpThumbprint, publicKeyFromJwk, rawPublicKeyFromSpki, type AkpJwk } from "../../src/pqc/akp";
-import vectors from "../vectors/wycheproof/mldsa_65_verify_test.json";
+import { type AkpJwk, akpJwk, akpThumbprint, publicKeyFromJwk, rawPublicKeyFromSpki } from "../../src/pqc/akp";
 import { base64url, fromBase64url } from "../helpers/identity";
+import vectors from "../vectors/wycheproof/mldsa_65_verify_test.json";
 
 /** AKP JWKs (RFC 9964), their RFC 7638 thumbprints, and ML-DSA-65 SubjectPublicKeyInfo parsing. */
 
@@ -20,7 +20,7 @@ async function sha256Base64url(text: string): Promise<string> {
 }
 
 describe("akpThumbprint (RFC 7638 over alg, kty, pub)", () => {
-  it("is the SHA-256 of exactly {\"alg\",\"kty\",\"pub\"} in that order, without whitespace", async () => {
+  it('is the SHA-256 of exactly {"alg","kty","pub"} in that order, without whitespace', async () => {
     const canonical = `{"alg":"ML-DSA-65","kty":"AKP","pub":"${base64url(publicKey)}"}`;
     expect(await akpThumbprint(publicKey)).toBe(await sha256Base64url(canonical));
   });

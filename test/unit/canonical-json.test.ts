@@ -1,12 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../../src/audit/canonical-json";
-import { eventHash, GENESIS_HASH, verifyChainRun, type ChainedEvent, type LedgerEvent } from "../../src/audit/chain";
+import { type ChainedEvent, eventHash, GENESIS_HASH, type LedgerEvent, verifyChainRun } from "../../src/audit/chain";
 
 describe("RFC 8785 canonical JSON", () => {
   it("sorts keys by UTF-16 code units at every depth and drops whitespace", () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: null, y: true }], c: "x" } })).toBe(
-      '{"a":{"c":"x","d":[3,{"y":true,"z":null}]},"b":1}',
-    );
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: null, y: true }], c: "x" } })).toBe('{"a":{"c":"x","d":[3,{"y":true,"z":null}]},"b":1}');
     // RFC 8785 §3.2.3: "\u20ac" (U+20AC) sorts after "\r" and before "\ud83d\ude00" by code unit.
     expect(canonicalJson({ "\u20ac": 1, "\r": 2, "\ud83d\ude00": 3, "1": 4 })).toBe('{"\\r":2,"1":4,"€":1,"😀":3}');
   });
@@ -23,7 +21,9 @@ describe("canonical JSON of values that are not plain JSON", () => {
   it("uses toJSON as JSON.stringify does, so a Date hashes as the string the stored row holds", () => {
     const at = new Date(1_700_000_000_000);
     const value = { at, nested: [{ at }], custom: { toJSON: (key: string) => `custom:${key}` } };
-    expect(canonicalJson(value)).toBe('{"at":"2023-11-14T22:13:20.000Z","custom":"custom:custom","nested":[{"at":"2023-11-14T22:13:20.000Z"}]}');
+    expect(canonicalJson(value)).toBe(
+      '{"at":"2023-11-14T22:13:20.000Z","custom":"custom:custom","nested":[{"at":"2023-11-14T22:13:20.000Z"}]}',
+    );
     expect(canonicalJson(value)).toBe(canonicalJson(JSON.parse(JSON.stringify(value))));
   });
 
@@ -48,7 +48,12 @@ describe("canonical JSON of values that are not plain JSON", () => {
   it.each([
     ["a Map", new Map([["a", 1]])],
     ["a Set", new Set([1])],
-    ["a class instance", new (class Point { x = 1 })()],
+    [
+      "a class instance",
+      new (class Point {
+        x = 1;
+      })(),
+    ],
     ["a typed array", new Uint8Array([1])],
     ["a bigint", 1n],
     ["a function", () => 1],

@@ -4,12 +4,12 @@ import { receiptKey } from "../../src/audit/receipts";
 import { ed25519FromSeed } from "../../src/crypto/ed25519";
 import { signJwt } from "../../src/crypto/jwt";
 import { loadConfig } from "../../src/env";
-import { signAssertion, type AssertedRequest, type CallerClaims } from "../../src/gateway/assertion";
+import { type AssertedRequest, type CallerClaims, signAssertion } from "../../src/gateway/assertion";
 import {
   AssertionError,
   AssertionKeysUnavailableError,
-  createAssertionVerifier,
   type AssertionVerifierOptions,
+  createAssertionVerifier,
 } from "../../src/origin/verify-assertion";
 import { decodeHeader } from "../helpers/pqc";
 
@@ -19,11 +19,25 @@ const ORIGIN = "https://repos.heady.test";
 
 const config = () => loadConfig(env);
 
-const asked: AssertedRequest = { origin: ORIGIN, method: "POST", path: "/api/repo/clone", requirement: "pqc:production/clone", requestId: "" };
-const caller: CallerClaims = { cred: "pqc_token", sub: "user-1", role: "operator", service: "production", operation: "clone", permissions: ["repo:read"] };
+const asked: AssertedRequest = {
+  origin: ORIGIN,
+  method: "POST",
+  path: "/api/repo/clone",
+  requirement: "pqc:production/clone",
+  requestId: "",
+};
+const caller: CallerClaims = {
+  cred: "pqc_token",
+  sub: "user-1",
+  role: "operator",
+  service: "production",
+  operation: "clone",
+  permissions: ["repo:read"],
+};
 
 /** A fresh assertion for `asked`, with its own request id. */
-const assertion = (overrides: Partial<AssertedRequest> = {}) => signAssertion(config(), { ...asked, requestId: crypto.randomUUID(), ...overrides }, caller);
+const assertion = (overrides: Partial<AssertedRequest> = {}) =>
+  signAssertion(config(), { ...asked, requestId: crypto.randomUUID(), ...overrides }, caller);
 
 /** The request as the origin sees it. */
 const atOrigin = (token: string | undefined, url = `${ORIGIN}/api/repo/clone`, method = "POST") =>
@@ -64,7 +78,9 @@ describe("the assertion the gateway signs", () => {
     expect(header).toEqual({ alg: "EdDSA", typ: "assertion+jwt", kid: expect.any(String) });
     const { keys } = (await (await exports.default.fetch(new Request(JWKS_URL))).json()) as { keys: Array<Record<string, unknown>> };
     const published = keys.filter((key) => key.kid === header.kid);
-    expect(published).toEqual([{ kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig", kid: header.kid, x: expect.any(String), token_typ: "assertion+jwt" }]);
+    expect(published).toEqual([
+      { kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig", kid: header.kid, x: expect.any(String), token_typ: "assertion+jwt" },
+    ]);
     // The receipt key is Ed25519 too, but a different key, and not marked for assertions.
     const receipt = (await receiptKey(config())).jwk;
     expect(receipt.kid).not.toBe(header.kid);
@@ -98,9 +114,15 @@ describe("the assertion the gateway signs", () => {
 
   it("works on a Node-style request (headers as a record, url as path and query)", async () => {
     const token = await assertion();
-    const claims = await verifier().verify({ method: "post", url: "/api/repo/clone?depth=1", headers: { "x-heady-assertion": token, host: "repos" } });
+    const claims = await verifier().verify({
+      method: "post",
+      url: "/api/repo/clone?depth=1",
+      headers: { "x-heady-assertion": token, host: "repos" },
+    });
     expect(claims.sub).toBe("user-1");
-    expect(await refusal(verifier().verify({ method: "POST", url: "/api/repo/clone", headers: { "x-heady-assertion": [token, token] } }))).toBe("malformed");
+    expect(
+      await refusal(verifier().verify({ method: "POST", url: "/api/repo/clone", headers: { "x-heady-assertion": [token, token] } })),
+    ).toBe("malformed");
   });
 });
 
@@ -133,7 +155,10 @@ describe("the helper refuses", () => {
   it("a tampered assertion", async () => {
     const [header, payload, signature] = (await assertion()).split(".") as [string, string, string];
     const claims = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/")));
-    const escalated = btoa(JSON.stringify({ ...claims, role: "admin" })).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const escalated = btoa(JSON.stringify({ ...claims, role: "admin" }))
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_")
+      .replace(/=+$/, "");
     expect(await refusal(verifier().verify(atOrigin(`${header}.${escalated}.${signature}`)))).toBe("bad_signature");
   });
 
@@ -144,7 +169,17 @@ describe("the helper refuses", () => {
 
   it("an assertion signed by another key: the receipt key, or a key not in the JWKS", async () => {
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: ISSUER, aud: ORIGIN, cred: "none", req: "public", htm: "POST", htu: `${ORIGIN}/api/repo/clone`, jti: crypto.randomUUID(), iat: now, exp: now + 60 };
+    const claims = {
+      iss: ISSUER,
+      aud: ORIGIN,
+      cred: "none",
+      req: "public",
+      htm: "POST",
+      htu: `${ORIGIN}/api/repo/clone`,
+      jti: crypto.randomUUID(),
+      iat: now,
+      exp: now + 60,
+    };
     const byReceiptKey = await signJwt(claims, (await receiptKey(config())).signing, "assertion+jwt");
     expect(await refusal(verifier().verify(atOrigin(byReceiptKey)))).toBe("unknown_kid");
     const stranger = await ed25519FromSeed("c3RyYW5nZXItc3RyYW5nZXItc3RyYW5nZXItc3RyYW4");
@@ -154,8 +189,18 @@ describe("the helper refuses", () => {
   it("an expired one, one living longer than 60 s, one of another typ or issuer", async () => {
     const key = (await ed25519FromSeed(env.ASSERTION_SEED!)).signing;
     const now = Math.floor(Date.now() / 1000);
-    const base = { iss: ISSUER, aud: ORIGIN, cred: "none", req: "public", htm: "POST", htu: `${ORIGIN}/api/repo/clone`, iat: now, exp: now + 60 };
-    const forge = (overrides: Record<string, unknown>, typ = "assertion+jwt") => signJwt({ ...base, jti: crypto.randomUUID(), ...overrides }, key, typ);
+    const base = {
+      iss: ISSUER,
+      aud: ORIGIN,
+      cred: "none",
+      req: "public",
+      htm: "POST",
+      htu: `${ORIGIN}/api/repo/clone`,
+      iat: now,
+      exp: now + 60,
+    };
+    const forge = (overrides: Record<string, unknown>, typ = "assertion+jwt") =>
+      signJwt({ ...base, jti: crypto.randomUUID(), ...overrides }, key, typ);
     // The forged baseline passes, so each refusal below is about its one change.
     await expect(verifier().verify(atOrigin(await forge({})))).resolves.toMatchObject({ req: "public" });
     expect(await refusal(verifier().verify(atOrigin(await forge({ iat: now - 120, exp: now - 60 }))))).toBe("expired");

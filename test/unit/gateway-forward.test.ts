@@ -91,10 +91,20 @@ describe("headersForClient", () => {
 
 describe("originRequest", () => {
   const incoming = (init: RequestInit & { url?: string } = {}) =>
-    new Request(init.url ?? "https://id.heady.test/gw/api/Repo/%72x?ref=main&x=1", { method: "POST", headers: CLIENT_HEADERS, body: '{"a":1}', ...init });
+    new Request(init.url ?? "https://id.heady.test/gw/api/Repo/%72x?ref=main&x=1", {
+      method: "POST",
+      headers: CLIENT_HEADERS,
+      body: '{"a":1}',
+      ...init,
+    });
 
   it("targets the origin plus the raw path and query, with the assertion and the body", async () => {
-    const request = originRequest(incoming(), { origin: "https://repos.test", path: "/api/Repo/%72x", search: "?ref=main&x=1" }, "signed.assertion.jws", false);
+    const request = originRequest(
+      incoming(),
+      { origin: "https://repos.test", path: "/api/Repo/%72x", search: "?ref=main&x=1" },
+      "signed.assertion.jws",
+      false,
+    );
     expect(request.url).toBe("https://repos.test/api/Repo/%72x?ref=main&x=1");
     expect(request.method).toBe("POST");
     expect(request.redirect).toBe("manual");
@@ -104,12 +114,22 @@ describe("originRequest", () => {
   });
 
   it("a path that looks protocol-relative cannot change the host", () => {
-    const request = originRequest(incoming({ method: "GET", body: null }), { origin: "https://repos.test", path: "//evil.test/x", search: "" }, "a.b.c", false);
+    const request = originRequest(
+      incoming({ method: "GET", body: null }),
+      { origin: "https://repos.test", path: "//evil.test/x", search: "" },
+      "a.b.c",
+      false,
+    );
     expect(new URL(request.url).host).toBe("repos.test");
   });
 
   it("GET and HEAD carry no body", () => {
-    const request = originRequest(incoming({ method: "GET", body: null }), { origin: "http://127.0.0.1:8080", path: "/x", search: "" }, "a.b.c", false);
+    const request = originRequest(
+      incoming({ method: "GET", body: null }),
+      { origin: "http://127.0.0.1:8080", path: "/x", search: "" },
+      "a.b.c",
+      false,
+    );
     expect(request.body).toBeNull();
     expect(request.url).toBe("http://127.0.0.1:8080/x");
   });

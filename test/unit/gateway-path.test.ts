@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { allowedMethods, allowsMethod, matchRoute } from "../../src/gateway/match";
-import { parseGatewayPath, type GatewayPath } from "../../src/gateway/path";
-import { GatewayRoutesSchema, type GatewayRoute } from "../../src/gateway/routes-config";
+import { type GatewayPath, parseGatewayPath } from "../../src/gateway/path";
+import { type GatewayRoute, GatewayRoutesSchema } from "../../src/gateway/routes-config";
 
 function accepted(raw: string): GatewayPath {
   const parsed = parseGatewayPath(raw);
@@ -166,7 +166,10 @@ describe("matchRoute: longest prefix on whole segments", () => {
   });
 
   it("a prefix spelt with its suffix wins over the suffix reading of a shorter word", () => {
-    const dotted = table([route("/api/v1", { require: { kind: "public" } }), route("/api/v1.2", { require: { kind: "jwt", minRole: "admin" } })]);
+    const dotted = table([
+      route("/api/v1", { require: { kind: "public" } }),
+      route("/api/v1.2", { require: { kind: "jwt", minRole: "admin" } }),
+    ]);
     expect(matchRoute(dotted, accepted("/api/v1.2/x"))?.prefix).toBe("/api/v1.2");
     expect(matchRoute(dotted, accepted("/api/v1.2.json"))?.prefix).toBe("/api/v1.2");
     expect(matchRoute(dotted, accepted("/api/v1.json"))?.prefix).toBe("/api/v1");

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, type Bindings } from "../../src/env";
+import { type Bindings, ConfigError, loadConfig } from "../../src/env";
 import { describeRequirement } from "../../src/gateway/routes-config";
 
 /** The test bindings with another route table (and whatever else is overridden). */
@@ -42,7 +42,9 @@ describe("GATEWAY_ROUTES: the wrangler.toml table", () => {
   });
 
   it("accepts the same table as a JSON string (the dashboard's form) and normalises prefixes", () => {
-    const config = loadConfig(bindingsWith({ GATEWAY_ROUTES: JSON.stringify([route({ prefix: "/API/Thing/", methods: ["get", "post"] })]) }));
+    const config = loadConfig(
+      bindingsWith({ GATEWAY_ROUTES: JSON.stringify([route({ prefix: "/API/Thing/", methods: ["get", "post"] })]) }),
+    );
     const [only] = config.gateway.routes;
     expect(only?.prefix).toBe("/API/Thing");
     expect(only?.keys).toEqual(["api", "thing"]);
@@ -59,7 +61,11 @@ describe("GATEWAY_ROUTES: a bad table is a ConfigError that says what is wrong",
   it.each([
     ["not JSON", "{routes", /GATEWAY_ROUTES must be an array/],
     ["an object", { prefix: "/x" }, /GATEWAY_ROUTES must be an array/],
-    ["a prefix without /", [route({ prefix: "api/thing" })], /GATEWAY_ROUTES\[0\] \(api\/thing\): prefix: prefix "api\/thing": the path must start with \//],
+    [
+      "a prefix without /",
+      [route({ prefix: "api/thing" })],
+      /GATEWAY_ROUTES\[0\] \(api\/thing\): prefix: prefix "api\/thing": the path must start with \//,
+    ],
     ["a prefix with ..", [route({ prefix: "/api/../admin" })], /dot segments/],
     ["a prefix with //", [route({ prefix: "/api//thing" })], /empty path segments/],
     ["a prefix with a trailing dot", [route({ prefix: "/api/thing." })], /trailing dots or spaces/],
@@ -76,7 +82,11 @@ describe("GATEWAY_ROUTES: a bad table is a ConfigError that says what is wrong",
     ["a stray member in a requirement", [route({ require: { kind: "public", minRole: "admin" } })], /require/],
     ["a zero rate limit", [route({ rateLimit: { limit: 0, windowSeconds: 60 } })], /rateLimit.limit/],
     ["a huge timeout", [route({ timeoutMs: 600_000 })], /timeoutMs/],
-    ["a duplicate prefix (as matched)", [route(), route({ prefix: "/API/thing/" })], /GATEWAY_ROUTES\[1\] \(\/API\/thing\/\): prefix \/API\/thing is already routed by GATEWAY_ROUTES\[0\]/],
+    [
+      "a duplicate prefix (as matched)",
+      [route(), route({ prefix: "/API/thing/" })],
+      /GATEWAY_ROUTES\[1\] \(\/API\/thing\/\): prefix \/API\/thing is already routed by GATEWAY_ROUTES\[0\]/,
+    ],
   ])("%s", (_, routes, message) => {
     expect(configError(routes)).toMatch(message);
   });

@@ -1,8 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import vectors from "../vectors/wycheproof/json_web_signature_test.json";
 import { hs256Key } from "../../src/crypto/hmac";
-import { signJwt, TokenError, verifyJwt, type JwsAlgorithm, type SigningKey, type TokenKind, type VerificationKey } from "../../src/crypto/jwt";
-import { base64url, decodeHeader, flipSignatureByte, forgeJwt, hmacSigner, unsigned, type Signer } from "../helpers/identity";
+import {
+  type JwsAlgorithm,
+  type SigningKey,
+  signJwt,
+  TokenError,
+  type TokenKind,
+  type VerificationKey,
+  verifyJwt,
+} from "../../src/crypto/jwt";
+import { base64url, decodeHeader, flipSignatureByte, forgeJwt, hmacSigner, type Signer, unsigned } from "../helpers/identity";
+import vectors from "../vectors/wycheproof/json_web_signature_test.json";
 
 const ISSUER = "https://id.heady.test";
 const AUDIENCE = "unit-audience";
@@ -212,7 +220,7 @@ describe("verifyJwt refuses", () => {
   });
 
   it("a correctly signed payload that is not a JSON object", async () => {
-    for (const payload of ["[1,2]", "null", "\"claims\"", "not json"]) {
+    for (const payload of ["[1,2]", "null", '"claims"', "not json"]) {
       expect(await refusal(await forgeJwt(header(), payload, hmacSign))).toBe("malformed_payload");
     }
   });
@@ -257,7 +265,8 @@ describe("verifyJwt against algorithm confusion", () => {
     const rsKind: TokenKind = { ...edKind, key: (kid) => (kid === "rs-1" ? rsKey : undefined) };
     const jwk = JSON.stringify(await crypto.subtle.exportKey("jwk", pair.publicKey));
     expect(await refusal(await forgeJwt({ alg: "HS256", typ: TYP, kid: "rs-1" }, claims(), hmacSigner(jwk)), rsKind)).toBe("wrong_alg");
-    const rsSigner: Signer = async (input) => new Uint8Array(await crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, pair.privateKey, input));
+    const rsSigner: Signer = async (input) =>
+      new Uint8Array(await crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, pair.privateKey, input));
     expect((await verifyJwt(await forgeJwt({ alg: "RS256", typ: TYP, kid: "rs-1" }, claims(), rsSigner), rsKind)).sub).toBe("user-1");
   });
 });
@@ -287,7 +296,16 @@ interface WycheproofGroup {
   tests: WycheproofTest[];
 }
 
-const REFUSED_BEFORE_THE_SIGNATURE = new Set(["malformed", "malformed_header", "wrong_typ", "missing_kid", "malformed_kid", "unknown_kid", "wrong_alg", "bad_signature"]);
+const REFUSED_BEFORE_THE_SIGNATURE = new Set([
+  "malformed",
+  "malformed_header",
+  "wrong_typ",
+  "missing_kid",
+  "malformed_kid",
+  "unknown_kid",
+  "wrong_alg",
+  "bad_signature",
+]);
 const refusedBeforeSignature = (reason: string) =>
   REFUSED_BEFORE_THE_SIGNATURE.has(reason) || reason.startsWith("forbidden_header_") || reason.endsWith("_encoding");
 
@@ -358,8 +376,16 @@ describe("Wycheproof json_web_signature_test.json", () => {
     for (const group of groups) {
       const key = await admitKey(group);
       if (!key || !["HS256", "RS256", "ES256"].includes(key.alg)) continue;
-      const wycheproofKind: TokenKind = { typ: undefined as unknown as string, issuer: ISSUER, audience: AUDIENCE, kidPattern: ANY_KID, key: (kid) => (kid === key.kid ? key : undefined) };
-      for (const test of group.tests.filter((candidate) => candidate.result === "valid" && /^(acceptsValid|ValidMac|valid)$/.test(candidate.comment))) {
+      const wycheproofKind: TokenKind = {
+        typ: undefined as unknown as string,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        kidPattern: ANY_KID,
+        key: (kid) => (kid === key.kid ? key : undefined),
+      };
+      for (const test of group.tests.filter(
+        (candidate) => candidate.result === "valid" && /^(acceptsValid|ValidMac|valid)$/.test(candidate.comment),
+      )) {
         expect(await refusal(test.jws, wycheproofKind), `tcId ${test.tcId}`).toBe("malformed_payload");
         checked.push(test.tcId);
       }

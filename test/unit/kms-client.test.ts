@@ -1,10 +1,10 @@
-import { AwsClient } from "aws4fetch";
 import { env } from "cloudflare:workers";
+import { AwsClient } from "aws4fetch";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ML_DSA_65, nobleMlDsa65, webCryptoMlDsa65 } from "../../src/crypto/ml-dsa";
 import { rawPublicKeyFromSpki } from "../../src/pqc/akp";
-import { KMS_RAW_MESSAGE_LIMIT, KmsClient, KmsUnavailableError, type KmsSettings } from "../../src/pqc/kms-client";
-import { kmsMode, kmsStats, kmsTenant, type KmsTenant } from "../helpers/pqc";
+import { KMS_RAW_MESSAGE_LIMIT, KmsClient, type KmsSettings, KmsUnavailableError } from "../../src/pqc/kms-client";
+import { type KmsTenant, kmsMode, kmsStats, kmsTenant } from "../helpers/pqc";
 
 /**
  * The Worker's KMS client (aws4fetch SigV4 + our retries) against the fake KMS, which recomputes
@@ -78,13 +78,24 @@ describe("KmsClient against the fake KMS: SigV4 accepted", () => {
     for (const impl of [webCryptoMlDsa65, nobleMlDsa65]) {
       const verify = await impl.verifier(publicKey);
       expect(await verify(message, signature as Uint8Array<ArrayBuffer>)).toBe(true);
-      expect(await verify(new TextEncoder().encode("something else") as Uint8Array<ArrayBuffer>, signature as Uint8Array<ArrayBuffer>)).toBe(false);
+      expect(
+        await verify(new TextEncoder().encode("something else") as Uint8Array<ArrayBuffer>, signature as Uint8Array<ArrayBuffer>),
+      ).toBe(false);
     }
-    expect(await kmsStats(tenant)).toMatchObject({ calls: { Sign: 1, GetPublicKey: 1 }, succeeded: { Sign: 1, GetPublicKey: 1 }, errors: {} });
+    expect(await kmsStats(tenant)).toMatchObject({
+      calls: { Sign: 1, GetPublicKey: 1 },
+      succeeded: { Sign: 1, GetPublicKey: 1 },
+      errors: {},
+    });
   });
 
   it("sends the KMS JSON 1.1 request KMS documents for ML-DSA (RAW, ML_DSA_SHAKE_256) and gets KMS's answer shape", async () => {
-    const body = { KeyId: env.TEST_KMS_KEY_ID, Message: btoa(String.fromCharCode(...message)), MessageType: "RAW", SigningAlgorithm: "ML_DSA_SHAKE_256" };
+    const body = {
+      KeyId: env.TEST_KMS_KEY_ID,
+      Message: btoa(String.fromCharCode(...message)),
+      MessageType: "RAW",
+      SigningAlgorithm: "ML_DSA_SHAKE_256",
+    };
     const signed = await rawKmsCall("Sign", body);
     expect(signed.status).toBe(200);
     expect(signed.headers.get("Content-Type")).toBe("application/x-amz-json-1.1");
@@ -94,7 +105,12 @@ describe("KmsClient against the fake KMS: SigV4 accepted", () => {
 
     const described = await rawKmsCall("GetPublicKey", { KeyId: signed.body.KeyId });
     expect(described.status).toBe(200);
-    expect(described.body).toMatchObject({ KeyId: signed.body.KeyId, KeySpec: "ML_DSA_65", KeyUsage: "SIGN_VERIFY", SigningAlgorithms: ["ML_DSA_SHAKE_256"] });
+    expect(described.body).toMatchObject({
+      KeyId: signed.body.KeyId,
+      KeySpec: "ML_DSA_65",
+      KeyUsage: "SIGN_VERIFY",
+      SigningAlgorithms: ["ML_DSA_SHAKE_256"],
+    });
 
     // KMS's own Verify agrees with the signature the alias produced.
     const verified = await rawKmsCall("Verify", { ...body, KeyId: signed.body.KeyId, Signature: signed.body.Signature });
@@ -160,9 +176,17 @@ describe("wrong credentials are refused exactly as AWS refuses them", () => {
     expect(old.status).toBe(400);
     expect(old.body.__type).toBe("InvalidSignatureException");
     expect(old.body.message).toMatch(/^Signature expired: \d{8}T\d{6}Z is now earlier than/);
-    const future = await rawKmsCall("GetPublicKey", { KeyId: env.TEST_KMS_KEY_ID }, { datetime: amzDate(new Date(Date.now() + 6 * 60_000)) });
+    const future = await rawKmsCall(
+      "GetPublicKey",
+      { KeyId: env.TEST_KMS_KEY_ID },
+      { datetime: amzDate(new Date(Date.now() + 6 * 60_000)) },
+    );
     expect(future.body.message).toMatch(/^Signature not yet current/);
-    const recent = await rawKmsCall("GetPublicKey", { KeyId: env.TEST_KMS_KEY_ID }, { datetime: amzDate(new Date(Date.now() - 4 * 60_000)) });
+    const recent = await rawKmsCall(
+      "GetPublicKey",
+      { KeyId: env.TEST_KMS_KEY_ID },
+      { datetime: amzDate(new Date(Date.now() - 4 * 60_000)) },
+    );
     expect(recent.status).toBe(200);
   });
 
@@ -243,7 +267,11 @@ describe("KmsClient: a 200 that is not KMS's answer is a KMS failure, never a Sy
     ["JSON null", "null", 2],
     ["a JSON array", "[]", 2],
     // KMS's own JSON, but wrong: another attempt would not help.
-    ["a Signature that is not base64", JSON.stringify({ KeyId: "k", SigningAlgorithm: "ML_DSA_SHAKE_256", Signature: "%%%not base64%%%" }), 1],
+    [
+      "a Signature that is not base64",
+      JSON.stringify({ KeyId: "k", SigningAlgorithm: "ML_DSA_SHAKE_256", Signature: "%%%not base64%%%" }),
+      1,
+    ],
   ])("Sign answered with %s: KmsUnavailableError (after %s attempts)", async (_, body, attempts) => {
     await kmsMode(tenant, "garbage", { operations: ["Sign"], ...(body === undefined ? {} : { body }) });
     const error = await rejection(client({ attempts: 2 }).sign(message));
@@ -254,7 +282,10 @@ describe("KmsClient: a 200 that is not KMS's answer is a KMS failure, never a Sy
   it("GetPublicKey answered with an HTML page or a PublicKey that is not base64: KmsUnavailableError", async () => {
     await kmsMode(tenant, "garbage", { operations: ["GetPublicKey"] });
     expect((await rejection(client({ attempts: 1 }).getPublicKey())).message).toMatch(/^KMS GetPublicKey answered 200 with /);
-    await kmsMode(tenant, "garbage", { operations: ["GetPublicKey"], body: JSON.stringify({ KeyId: "k", KeySpec: "ML_DSA_65", PublicKey: "%%%" }) });
+    await kmsMode(tenant, "garbage", {
+      operations: ["GetPublicKey"],
+      body: JSON.stringify({ KeyId: "k", KeySpec: "ML_DSA_65", PublicKey: "%%%" }),
+    });
     expect((await rejection(client({ attempts: 1 }).getPublicKey())).message).toMatch(/^KMS GetPublicKey answered 200 with /);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EMBEDDING_DIMENSIONS } from "../../src/memory/embedder";
-import { embedLocally, localEmbedder, LOCAL_EMBEDDER_MODEL } from "../../src/memory/local-embedder";
+import { embedLocally, LOCAL_EMBEDDER_MODEL, localEmbedder } from "../../src/memory/local-embedder";
 
 const cosineDistance = (a: number[], b: number[]) => 1 - a.reduce((sum, value, i) => sum + value * b[i]!, 0);
 const norm = (vector: number[]) => Math.hypot(...vector);
@@ -22,7 +22,15 @@ describe("the deterministic local embedder", () => {
     expect(localEmbedder.model).toBe(LOCAL_EMBEDDER_MODEL);
     // Pinned: a change to the hashing would silently make stored vectors incomparable (bump the model name then).
     const nonZero = embedLocally("pinned").flatMap((value, index) => (value === 0 ? [] : [[index, Number(value.toFixed(6))]]));
-    expect(nonZero).toEqual([[18, 0.316228], [146, 0.316228], [174, -0.316228], [194, -0.316228], [218, 0.316228], [230, -0.632456], [252, -0.316228]]);
+    expect(nonZero).toEqual([
+      [18, 0.316228],
+      [146, 0.316228],
+      [174, -0.316228],
+      [194, -0.316228],
+      [218, 0.316228],
+      [230, -0.632456],
+      [252, -0.316228],
+    ]);
   });
 
   it("ignores case, punctuation and spacing", () => {

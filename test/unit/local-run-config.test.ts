@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, type Bindings } from "../../src/env";
+import { type Bindings, ConfigError, loadConfig } from "../../src/env";
 import { PRODUCTION_VARS } from "../helpers/production";
 
 /**
@@ -23,16 +23,30 @@ function configError(vars: Vars): string {
 
 /** Each development-only switch, as the test bindings (a local run) carry it, and what refuses it. */
 const SWITCHES: Record<string, { vars: Vars; refusal: string }> = {
-  "no mail transport": { vars: { MAIL_TRANSPORT: undefined, MAIL_FROM: undefined }, refusal: "a deployment needs MAIL_TRANSPORT=send_email or http" },
+  "no mail transport": {
+    vars: { MAIL_TRANSPORT: undefined, MAIL_FROM: undefined },
+    refusal: "a deployment needs MAIL_TRANSPORT=send_email or http",
+  },
   "the mail outbox": { vars: { MAIL_TRANSPORT: "outbox" }, refusal: "a deployment needs MAIL_TRANSPORT=send_email or http" },
-  "the local PQC signer": { vars: { PQC_SIGNER: "local", PQC_LOCAL_SEED: env.PQC_LOCAL_SEED }, refusal: "PQC_SIGNER=local is for local runs only" },
+  "the local PQC signer": {
+    vars: { PQC_SIGNER: "local", PQC_LOCAL_SEED: env.PQC_LOCAL_SEED },
+    refusal: "PQC_SIGNER=local is for local runs only",
+  },
   "stub mesh auth": { vars: { PULSE_AUTH_MODE: "stub" }, refusal: "PULSE_AUTH_MODE=stub is for local runs only" },
   "the dev sign-in provider": {
-    vars: { OAUTH_DEV_ISSUER: env.OAUTH_DEV_ISSUER, OAUTH_DEV_CLIENT_ID: env.OAUTH_DEV_CLIENT_ID, OAUTH_DEV_CLIENT_SECRET: env.OAUTH_DEV_CLIENT_SECRET },
+    vars: {
+      OAUTH_DEV_ISSUER: env.OAUTH_DEV_ISSUER,
+      OAUTH_DEV_CLIENT_ID: env.OAUTH_DEV_CLIENT_ID,
+      OAUTH_DEV_CLIENT_SECRET: env.OAUTH_DEV_CLIENT_SECRET,
+    },
     refusal: "the dev provider is for local runs only",
   },
   "a plain-http loopback provider": {
-    vars: { OAUTH_OIDC_ISSUER: env.OAUTH_OIDC_ISSUER, OAUTH_OIDC_CLIENT_ID: env.OAUTH_OIDC_CLIENT_ID, OAUTH_OIDC_CLIENT_SECRET: env.OAUTH_OIDC_CLIENT_SECRET },
+    vars: {
+      OAUTH_OIDC_ISSUER: env.OAUTH_OIDC_ISSUER,
+      OAUTH_OIDC_CLIENT_ID: env.OAUTH_OIDC_CLIENT_ID,
+      OAUTH_OIDC_CLIENT_SECRET: env.OAUTH_OIDC_CLIENT_SECRET,
+    },
     refusal: "OAUTH_OIDC_ISSUER must use https outside a local run",
   },
 };

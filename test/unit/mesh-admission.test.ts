@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
-import { loadConfig, type Bindings } from "../../src/env";
-import { admitNode, worthAuditing, type ConnectAttempt } from "../../src/mesh/admission";
+import { type Bindings, loadConfig } from "../../src/env";
+import { admitNode, type ConnectAttempt, worthAuditing } from "../../src/mesh/admission";
 import { registerNodeToken } from "../../src/mesh/node-registry";
 import { issueNodeToken } from "../../src/mesh/node-token";
 import { nodePermissions } from "../../src/mesh/permissions";
@@ -19,7 +19,8 @@ const attempt = (fields: Partial<ConnectAttempt>): ConnectAttempt => ({
   ...fields,
 });
 const inMode = (mode: string) => loadConfig({ ...env, PULSE_AUTH_MODE: mode } as Bindings);
-const admit = (config: ReturnType<typeof loadConfig>, fields: Partial<ConnectAttempt>) => admitNode(config, database(env.DB), env.CACHE, attempt(fields));
+const admit = (config: ReturnType<typeof loadConfig>, fields: Partial<ConnectAttempt>) =>
+  admitNode(config, database(env.DB), env.CACHE, attempt(fields));
 
 async function registeredToken(nodeId: string) {
   const config = testConfig();
@@ -49,11 +50,15 @@ describe("admitNode in token mode", () => {
 
   it("ignores stub parameters: no token, no entry", async () => {
     const result = await admit(testConfig(), { stubNodeId: "legacy" });
-    expect(result).toEqual({ refused: { reason: "token required", closeCode: 1008, event: "unauthorized_access", nodeId: undefined, detail: "no_token" } });
+    expect(result).toEqual({
+      refused: { reason: "token required", closeCode: 1008, event: "unauthorized_access", nodeId: undefined, detail: "no_token" },
+    });
   });
 
   it("checks the Origin before anything else, and lets the Worker's own origin in", async () => {
-    expect(await admit(testConfig(), { origin: "https://evil.example", topic: "bad..topic" })).toMatchObject({ refused: { reason: "origin not allowed" } });
+    expect(await admit(testConfig(), { origin: "https://evil.example", topic: "bad..topic" })).toMatchObject({
+      refused: { reason: "origin not allowed" },
+    });
     expect(await admit(testConfig(), { origin: OWN_ORIGIN })).toMatchObject({ refused: { reason: "token required" } });
   });
 });
@@ -81,12 +86,16 @@ describe("admitNode in dual mode", () => {
 
 describe("admitNode in stub mode", () => {
   it("needs no token and defaults the role to ui", async () => {
-    expect(await admit(inMode("stub"), { stubNodeId: "dev-box" })).toMatchObject({ admitted: { nodeId: "stub:dev-box", role: "ui", stub: true } });
+    expect(await admit(inMode("stub"), { stubNodeId: "dev-box" })).toMatchObject({
+      admitted: { nodeId: "stub:dev-box", role: "ui", stub: true },
+    });
   });
 
   it("still refuses bad topic names and foreign origins", async () => {
     expect(await admit(inMode("stub"), { stubNodeId: "dev", topic: "a..b" })).toMatchObject({ refused: { reason: "invalid topic name" } });
-    expect(await admit(inMode("stub"), { stubNodeId: "dev", origin: "https://evil.example" })).toMatchObject({ refused: { reason: "origin not allowed" } });
+    expect(await admit(inMode("stub"), { stubNodeId: "dev", origin: "https://evil.example" })).toMatchObject({
+      refused: { reason: "origin not allowed" },
+    });
   });
 });
 
@@ -95,6 +104,8 @@ describe("worthAuditing", () => {
     expect(worthAuditing({ reason: "token required", closeCode: 1008, event: "unauthorized_access", detail: "no_token" })).toBe(false);
     expect(worthAuditing({ reason: "invalid token", closeCode: 1008, event: "unauthorized_access", detail: "bad_signature" })).toBe(false);
     expect(worthAuditing({ reason: "token expired", closeCode: 1008, event: "token_expired", detail: "expired" })).toBe(true);
-    expect(worthAuditing({ reason: "topic not allowed", closeCode: 1008, event: "unauthorized_access", nodeId: "n", detail: "topic x" })).toBe(true);
+    expect(
+      worthAuditing({ reason: "topic not allowed", closeCode: 1008, event: "unauthorized_access", nodeId: "n", detail: "topic x" }),
+    ).toBe(true);
   });
 });

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, type Bindings } from "../../src/env";
-import { issueNodeToken } from "../../src/mesh/node-token";
+import { type Bindings, ConfigError, loadConfig } from "../../src/env";
 import { NO_ROLE_TOPICS } from "../../src/mesh/config";
+import { issueNodeToken } from "../../src/mesh/node-token";
 
 const withVars = (vars: Partial<Record<keyof Bindings, unknown>>) => ({ ...env, ...vars }) as Bindings;
 
@@ -62,9 +62,9 @@ describe("PulseMesh configuration", () => {
     // Same shape and prefix, corrupted body: passes the shape check, fails WebCrypto's import.
     const corrupted = real.slice(0, 80) + "A".repeat(real.length - 80);
     const config = loadConfig(withVars({ SAGE_PRIVATE_KEY: corrupted }));
-    await expect(issueNodeToken(config, { nodeId: "n", role: "ui", permissions: { allow: [], listen: [], deny: [] } })).rejects.toBeInstanceOf(
-      ConfigError,
-    );
+    await expect(
+      issueNodeToken(config, { nodeId: "n", role: "ui", permissions: { allow: [], listen: [], deny: [] } }),
+    ).rejects.toBeInstanceOf(ConfigError);
   });
 
   it("refuses a role table with a bad pattern or a missing role, and denies everything without one", () => {

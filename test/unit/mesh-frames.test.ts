@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { ackFrame, closeReason, errorFrame, FrameError, MAX_CLOSE_REASON_BYTES, MAX_FRAME_BYTES, parseClientFrame, pulseFrame } from "../../src/mesh/frames";
+import {
+  ackFrame,
+  closeReason,
+  errorFrame,
+  FrameError,
+  MAX_CLOSE_REASON_BYTES,
+  MAX_FRAME_BYTES,
+  parseClientFrame,
+  pulseFrame,
+} from "../../src/mesh/frames";
 
 describe("parseClientFrame", () => {
   it("reads the four client frame types, with an optional id", () => {
@@ -69,7 +78,14 @@ describe("parseClientFrame: the size limit is in UTF-8 bytes", () => {
 describe("server frames", () => {
   it("builds pulse, ack and error frames", () => {
     expect(JSON.parse(pulseFrame("t", "n", { x: 1 }, 5, false))).toEqual({ type: "pulse", topic: "t", from: "n", data: { x: 1 }, ts: 5 });
-    expect(JSON.parse(pulseFrame("t", "stub:n", null, 5, true))).toEqual({ type: "pulse", topic: "t", from: "stub:n", data: null, ts: 5, stub: true });
+    expect(JSON.parse(pulseFrame("t", "stub:n", null, 5, true))).toEqual({
+      type: "pulse",
+      topic: "t",
+      from: "stub:n",
+      data: null,
+      ts: 5,
+      stub: true,
+    });
     expect(JSON.parse(ackFrame("refresh", { exp: 9 }, "r"))).toEqual({ type: "ack", of: "refresh", exp: 9, id: "r" });
     expect(JSON.parse(errorFrame("bad_frame", "no"))).toEqual({ type: "error", code: "bad_frame", message: "no" });
   });

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { fromBase64Url } from "../../src/crypto/encoding";
 import { TokenError } from "../../src/crypto/jwt";
 import { rs256KeyPairFromPkcs8 } from "../../src/crypto/rsa";
-import { fromBase64Url } from "../../src/crypto/encoding";
 import { loadConfig } from "../../src/env";
 import { issueNodeToken, verifyNodeToken } from "../../src/mesh/node-token";
 import { nodeTokenSigningKey, sagePublicJwk } from "../../src/mesh/sage-keys";

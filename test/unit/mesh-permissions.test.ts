@@ -3,10 +3,10 @@ import {
   isMeshRole,
   MeshRoleTopicsSchema,
   nodePermissions,
-  permissionsSize,
   PERMISSIONS_MAX_BYTES,
-  topicAccess,
+  permissionsSize,
   type TopicPermissions,
+  topicAccess,
 } from "../../src/mesh/permissions";
 import { testConfig } from "../helpers/identity";
 
@@ -78,7 +78,9 @@ describe("MESH_ROLE_TOPICS", () => {
   it("refuses a role whose patterns would not fit in a socket attachment", () => {
     const big = Array.from({ length: 32 }, (_, i) => `area${i}.${"x".repeat(50)}`);
     expect(permissionsSize(permissions({ allow: big }))).toBeGreaterThan(PERMISSIONS_MAX_BYTES);
-    const table = Object.fromEntries(["ui", "reasoner", "governor", "scribe", "hermes"].map((role) => [role, { allow: role === "ui" ? big : [] }]));
+    const table = Object.fromEntries(
+      ["ui", "reasoner", "governor", "scribe", "hermes"].map((role) => [role, { allow: role === "ui" ? big : [] }]),
+    );
     expect(MeshRoleTopicsSchema.safeParse(table).success).toBe(false);
   });
 });

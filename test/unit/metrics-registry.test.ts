@@ -24,7 +24,10 @@ describe("the metric registry", () => {
   });
 
   it("a histogram observation adds to every bucket at or above it, +Inf, _sum and _count", () => {
-    const sums = totals([...histogramSeries("heady_pqc_token_size_bytes", {}, 4618), ...histogramSeries("heady_pqc_token_size_bytes", {}, 2000)]);
+    const sums = totals([
+      ...histogramSeries("heady_pqc_token_size_bytes", {}, 4618),
+      ...histogramSeries("heady_pqc_token_size_bytes", {}, 2000),
+    ]);
     const text = renderPrometheus(sums, { pqcOnly: true });
     expect(text).toContain(
       [

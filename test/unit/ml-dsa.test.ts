@@ -1,6 +1,6 @@
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
 import { describe, expect, it } from "vitest";
-import { ML_DSA_65, mlDsa65, nobleMlDsa65, webCryptoMlDsa65, type MlDsa65 } from "../../src/crypto/ml-dsa";
+import { ML_DSA_65, type MlDsa65, mlDsa65, nobleMlDsa65, webCryptoMlDsa65 } from "../../src/crypto/ml-dsa";
 import vectors from "../vectors/wycheproof/mldsa_65_verify_test.json";
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { PqcPrincipal } from "../../src/auth/principal";
 import { cachedPqcPrincipal, clearPqcCacheForTests, pqcCacheKey, rememberPqcPrincipal } from "../../src/auth/pqc-cache";
+import type { PqcPrincipal } from "../../src/auth/principal";
 
 const principal = (expiresAt: number, jti = crypto.randomUUID()): PqcPrincipal => ({
   kind: "pqc_token",

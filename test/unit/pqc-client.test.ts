@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { HeadyPQCClient, HeadyPQCError, PQC_TOKEN_HEADER, retryAfterMs, type HeadyPQCClientOptions } from "../../src/pqc/client";
+import { HeadyPQCClient, type HeadyPQCClientOptions, HeadyPQCError, PQC_TOKEN_HEADER, retryAfterMs } from "../../src/pqc/client";
 import { BASE_URL, decodePayload, registerUser, type SignedIn } from "../helpers/identity";
 import { apiKeyFor, worker } from "../helpers/pqc";
 
@@ -55,7 +55,8 @@ const lifeMs = (token: string) => {
   const { iat, exp } = decodePayload(token) as { iat: number; exp: number };
   return (exp - iat) * 1000;
 };
-const serviceUnavailable = () => Response.json({ error: { code: "unavailable", message: "try again" } }, { status: 503, headers: { "Retry-After": "1" } });
+const serviceUnavailable = () =>
+  Response.json({ error: { code: "unavailable", message: "try again" } }, { status: 503, headers: { "Retry-After": "1" } });
 
 describe("tokens: cached, shared, renewed", () => {
   it("asks once and serves the cached token after that", async () => {
@@ -148,7 +149,8 @@ describe("retries", () => {
   });
 
   it("honours Retry-After on 429, and gives up at once on one longer than it will wait", async () => {
-    const limited = (after: string) => Response.json({ error: { code: "rate_limited", message: "slow down" } }, { status: 429, headers: { "Retry-After": after } });
+    const limited = (after: string) =>
+      Response.json({ error: { code: "rate_limited", message: "slow down" } }, { status: 429, headers: { "Retry-After": after } });
     const { client, sleeps } = harness({}, [limited("7")]);
     await client.token("headyme", "sync");
     expect(sleeps).toEqual([7000]);

@@ -20,7 +20,8 @@ describe("SingleFlight: one call at a time, shared by its outcome", () => {
 
     const failing = [flight.run(work), flight.run(work)];
     settle(false);
-    for (const outcome of await Promise.allSettled(failing)) expect(outcome).toMatchObject({ status: "rejected", reason: { message: "call 2 failed" } });
+    for (const outcome of await Promise.allSettled(failing))
+      expect(outcome).toMatchObject({ status: "rejected", reason: { message: "call 2 failed" } });
     const again = flight.run(work);
     settle(true);
     expect(await again).toBe(3);

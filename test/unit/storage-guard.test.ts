@@ -29,7 +29,11 @@ describe("guardD1 over the real D1", () => {
       () => d1.prepare("SELECT * FROM no_such_table").all(),
       () => d1.prepare("SELEC 1").first(),
       () => d1.prepare("INSERT INTO users (id) VALUES ('x')").run(),
-      () => d1.prepare("SELECT ?").bind(undefined as unknown as null).all(),
+      () =>
+        d1
+          .prepare("SELECT ?")
+          .bind(undefined as unknown as null)
+          .all(),
     ]) {
       const error = await failure(Promise.resolve().then(run as () => Promise<unknown>));
       expect(error).toBeInstanceOf(Error);
@@ -39,7 +43,10 @@ describe("guardD1 over the real D1", () => {
 
   it("an outage is an UnavailableError naming D1, with the runtime's error as its cause", async () => {
     const lost = new Error("D1_ERROR: Network connection lost.");
-    const d1 = guardD1({ prepare: () => ({ bind: () => ({}), first: () => Promise.reject(lost) }), batch: () => Promise.reject(lost) } as unknown as D1Database);
+    const d1 = guardD1({
+      prepare: () => ({ bind: () => ({}), first: () => Promise.reject(lost) }),
+      batch: () => Promise.reject(lost),
+    } as unknown as D1Database);
     const error = await failure(d1.prepare("SELECT 1").first());
     expect(error).toBeInstanceOf(UnavailableError);
     expect((error as UnavailableError).dependency).toBe("d1");

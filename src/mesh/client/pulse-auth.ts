@@ -50,7 +50,11 @@ export class PulseAuth {
       headers: { "Content-Type": "application/json", ...(await credentialHeaders(credential)) },
       body: JSON.stringify({ node_id: nodeId, role, ...(topics ? { topics } : {}), ...(ttlSeconds ? { ttlSeconds } : {}) }),
     });
-    const body = (await response.json().catch(() => ({}))) as { token?: string; expiresIn?: number; error?: { code?: string; message?: string } };
+    const body = (await response.json().catch(() => ({}))) as {
+      token?: string;
+      expiresIn?: number;
+      error?: { code?: string; message?: string };
+    };
     if (!response.ok || typeof body.token !== "string" || typeof body.expiresIn !== "number") {
       throw new PulseAuthError(response.status, body.error?.code ?? "unknown", body.error?.message ?? `SAGE answered ${response.status}`);
     }

@@ -1,6 +1,6 @@
 import { BEARER_SUBPROTOCOL_PREFIX, CLOSE_CODES, MESH_SUBPROTOCOL } from "../frames";
-import { DEFAULT_BACKOFF, fullJitterDelay, type BackoffOptions } from "./backoff";
-import { PulseAuthError, type PulseAuth } from "./pulse-auth";
+import { type BackoffOptions, DEFAULT_BACKOFF, fullJitterDelay } from "./backoff";
+import { type PulseAuth, PulseAuthError } from "./pulse-auth";
 
 /** A pulse as the mesh delivers it, with typed `data`. */
 export interface Pulse<T> {

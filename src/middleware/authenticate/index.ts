@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Principal } from "../../auth/principal";
 import { verifyCredential } from "../../auth/credentials";
+import type { Principal } from "../../auth/principal";
 import { assertCredentialAccepted, assertCredentialPolicy, type CredentialPolicy } from "../../auth/route-credentials";
 import type { AppEnv } from "../../context";
 import { ApiError } from "../../errors";

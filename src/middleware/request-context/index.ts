@@ -23,7 +23,10 @@ export function requestContext() {
     };
     c.set("db", db);
     c.set("meta", meta);
-    c.set("audit", createAuditor(c.env, meta, (work) => c.executionCtx.waitUntil(work)));
+    c.set(
+      "audit",
+      createAuditor(c.env, meta, (work) => c.executionCtx.waitUntil(work)),
+    );
     await next();
   });
 }

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
+import { isRole, ROLE_LEVELS, type Role, roleAtLeast } from "../../auth/roles";
 import type { CredentialPolicy } from "../../auth/route-credentials";
-import { isRole, ROLE_LEVELS, roleAtLeast, type Role } from "../../auth/roles";
 import type { AppEnv } from "../../context";
 import { ApiError } from "../../errors";
 import { authenticate } from "../authenticate";

@@ -1,4 +1,4 @@
-import { fullJitterDelay, type BackoffOptions } from "../../mesh/client/backoff";
+import { type BackoffOptions, fullJitterDelay } from "../../mesh/client/backoff";
 import { SingleFlight } from "../../single-flight";
 
 /**
@@ -82,7 +82,8 @@ export class HeadyPQCClient {
    * with "Promise will never complete." once that one is cancelled (src/single-flight.ts).
    */
   private readonly inFlight: SingleFlight<Held>;
-  private readonly options: Required<Omit<HeadyPQCClientOptions, "credential" | "baseUrl">> & Pick<HeadyPQCClientOptions, "credential" | "baseUrl">;
+  private readonly options: Required<Omit<HeadyPQCClientOptions, "credential" | "baseUrl">> &
+    Pick<HeadyPQCClientOptions, "credential" | "baseUrl">;
 
   constructor(options: HeadyPQCClientOptions) {
     if (!options.baseUrl) throw new TypeError("HeadyPQCClient: baseUrl is required");
@@ -182,7 +183,12 @@ export class HeadyPQCClient {
     if (credential.startsWith("hdy_")) headers.set("X-API-Key", credential);
     else headers.set("Authorization", `Bearer ${credential}`);
     const body = JSON.stringify(this.options.references ? { service, operation, reference: true } : { service, operation });
-    return this.options.fetch(new URL("/api/auth/request-pqc-token", this.options.baseUrl), { method: "POST", headers, body, signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS) });
+    return this.options.fetch(new URL("/api/auth/request-pqc-token", this.options.baseUrl), {
+      method: "POST",
+      headers,
+      body,
+      signal: AbortSignal.timeout(ATTEMPT_TIMEOUT_MS),
+    });
   }
 
   private heldFrom(body: TokenAnswer | undefined): Held {
