@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { type GatewayRoute, GatewayRoutesSchema, undefinedPqcRequirements } from "./gateway/routes-config";
 import { isLocalRun, LOCAL_ENVIRONMENTS } from "./local-run";
-import type { MailConfig } from "./mail/mailer";
+import type { MailConfig } from "./mail/config";
 import {
   FORBIDDEN_EMIT_ACTIONS,
   MESH_DEFAULT_MAX_SOCKETS_PER_NODE,
@@ -20,70 +20,25 @@ import { MeshRoleTopicsSchema } from "./mesh/permissions";
 import { type PqcServices, PqcServicesSchema } from "./pqc/services";
 import { loadProvidersConfig, type ProvidersConfig } from "./providers/config";
 
-/** The Worker's bindings, exactly as wrangler.toml and the secrets declare them. */
-export interface Bindings {
-  DB: D1Database;
-  CACHE: KVNamespace;
-  LIMITER: DurableObjectNamespace<import("./durable-objects/rate-limiter").RateLimiter>;
-  MESH_TOPIC: DurableObjectNamespace<import("./durable-objects/mesh-topic").MeshTopic>;
-  LEDGER: DurableObjectNamespace<import("./durable-objects/audit-ledger").AuditLedger>;
-  AUDIT_TALLY: DurableObjectNamespace<import("./durable-objects/audit-tally").AuditTally>;
-  METRICS: DurableObjectNamespace<import("./durable-objects/metrics-aggregator").MetricsAggregator>;
-  /** User memory: Postgres with pgvector through Hyperdrive (PGlite on loopback locally; src/memory). */
-  MEMORY_DB: Hyperdrive;
-  /** Workers AI, bound in production only: memory embeddings with bge-small-en-v1.5; without it, the local embedder. */
-  AI?: Ai;
-  /** Workers Analytics Engine, where bound (production): flushed metric batches are written there too. */
-  ANALYTICS?: AnalyticsEngineDataset;
-  /** The bearer secret Prometheus scrapes `/metrics` with; without it only admins can read them. */
-  METRICS_TOKEN?: string;
-  ENVIRONMENT?: string;
-  ISSUER?: string;
-  ACCESS_TOKEN_AUDIENCE?: string;
-  ACCESS_TOKEN_TTL_SECONDS?: string;
-  REVOCATION_MAX_STALENESS_SECONDS?: string;
-  WIDGET_SESSION_TTL_SECONDS?: string;
-  ALLOWED_ORIGINS?: string;
-  PULSE_AUTH_MODE?: string;
-  SAGE_PRIVATE_KEY?: string;
-  SAGE_TOKEN_ALG?: string;
-  SAGE_TOKEN_TTL_SECONDS?: string;
-  MESH_ROLE_TOPICS?: string | Record<string, unknown>;
-  MESH_FORBIDDEN_EMIT?: string;
-  MESH_RATE_LIMIT_PER_MINUTE?: string;
-  MESH_RATE_ACTION?: string;
-  MESH_MAX_SOCKETS_PER_NODE?: string;
-  JWT_SECRET?: string;
-  RECEIPT_SEED?: string;
-  ASSERTION_SEED?: string;
-  GATEWAY_ROUTES?: string | unknown[];
-  BOOTSTRAP_ADMIN_EMAIL?: string;
-  BOOTSTRAP_ADMIN_PASSWORD?: string;
-  PQC_SIGNER?: string;
-  PQC_LOCAL_SEED?: string;
-  PQC_TOKEN_TTL_SECONDS?: string;
-  PQC_KEY_OVERLAP_SECONDS?: string;
-  PQC_SERVICES?: string | Record<string, unknown>;
-  AWS_REGION?: string;
-  KMS_PQC_KEY_ID?: string;
-  KMS_ENDPOINT?: string;
-  AWS_ACCESS_KEY_ID?: string;
-  AWS_SECRET_ACCESS_KEY?: string;
-  PUBLIC_URL?: string;
-  PROVIDER_REDIRECT_URLS?: string;
-  /** Mail: `outbox` (D1, local runs only), `send_email` (the EMAIL binding) or `http` (an email API). */
-  MAIL_TRANSPORT?: string;
-  MAIL_FROM?: string;
-  MAIL_API_URL?: string;
-  MAIL_API_KEY?: string;
-  EMAIL?: SendEmail;
-  /** Passkeys: the WebAuthn relying party id (a registrable domain of the page's host) and the page origins. */
-  WEBAUTHN_RP_ID?: string;
-  WEBAUTHN_RP_NAME?: string;
-  WEBAUTHN_ORIGINS?: string;
-  /** Sign-in providers: `OAUTH_<PROVIDER>_CLIENT_ID`, `_CLIENT_SECRET` and the provider's setting (src/providers/config.ts). */
+/**
+ * The Worker's bindings. Those wrangler.toml declares come from `wrangler types`
+ * (worker-configuration.d.ts; `npm run types` writes it and `npm run lint` fails when it is stale);
+ * the secrets and the per-deployment vars no config file lists are the rest of `configSchema`'s
+ * keys, and the provider variables are named by pattern (src/providers/config.ts).
+ *
+ * Durable Object namespaces are plain here: the module that owns each class types its own stub,
+ * so this file imports no Durable Object and no import circle runs through it.
+ */
+export type Bindings = Omit<Env, DurableObjectBindingName | ObjectVarName> & {
+  [Name in DurableObjectBindingName]: DurableObjectNamespace;
+} & { [Name in ObjectVarName]?: string | object } & { [Name in Exclude<keyof z.input<typeof configSchema>, keyof Env>]?: string } & {
   [providerVariable: `OAUTH_${string}`]: string | undefined;
-}
+};
+
+type DurableObjectBindingName = { [Name in keyof Env]-?: Env[Name] extends DurableObjectNamespace<infer _> ? Name : never }[keyof Env];
+
+/** Object-valued vars: tables in wrangler.toml, JSON strings when set in the dashboard (see `jsonVar`). */
+type ObjectVarName = "GATEWAY_ROUTES" | "PQC_SERVICES" | "MESH_ROLE_TOPICS";
 
 /** Revocation reaches every isolate within this many seconds unless configured otherwise (design.md). */
 export const DEFAULT_REVOCATION_MAX_STALENESS_SECONDS = 30;

@@ -1,9 +1,20 @@
 import type { D1Migration } from "cloudflare:test";
+import type { AuditLedger } from "../src/durable-objects/audit-ledger";
+import type { AuditTally } from "../src/durable-objects/audit-tally";
+import type { MeshTopic } from "../src/durable-objects/mesh-topic";
+import type { MetricsAggregator } from "../src/durable-objects/metrics-aggregator";
+import type { RateLimiter } from "../src/durable-objects/rate-limiter";
 import type { Bindings } from "../src/env";
 
 declare global {
   namespace Cloudflare {
     interface Env extends Bindings {
+      /** Tests reach each Durable Object directly; the Worker's own code types them where each class lives. */
+      LIMITER: DurableObjectNamespace<RateLimiter>;
+      MESH_TOPIC: DurableObjectNamespace<MeshTopic>;
+      LEDGER: DurableObjectNamespace<AuditLedger>;
+      AUDIT_TALLY: DurableObjectNamespace<AuditTally>;
+      METRICS: DurableObjectNamespace<MetricsAggregator>;
       TEST_MIGRATIONS: D1Migration[];
       /** The fake KMS of vitest.config.ts (test/kms/fake-kms.ts): its URL, key alias and test credentials. */
       TEST_KMS_ENDPOINT: string;
@@ -17,7 +28,6 @@ declare global {
     }
     interface GlobalProps {
       mainModule: typeof import("../src/index");
-      durableNamespaces: "RateLimiter" | "AuditLedger" | "AuditTally" | "MeshTopic" | "MetricsAggregator";
     }
   }
 }

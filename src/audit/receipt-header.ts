@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
-import type { AuthEvent } from "./record";
+import type { AuthEvent } from "./event";
 
 export const RECEIPT_HEADER = "X-Heady-Receipt";
 

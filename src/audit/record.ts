@@ -1,70 +1,12 @@
-import { parkInOutbox } from "../db/audit-events";
-import { database } from "../db/client";
-import { LEDGER_NAME, type LedgerEntry } from "../durable-objects/audit-ledger";
+import { type LedgerEntry, ledgerObject } from "../durable-objects/audit-ledger";
+import { tallyObject } from "../durable-objects/audit-tally";
 import type { Bindings } from "../env";
 import { countAuditEvent } from "../metrics/audit-counters";
 import { flushMetrics } from "../metrics/batch";
 import { addressKey } from "../rate-limit/client-address";
 import { withTimeout } from "../with-timeout";
-
-/** Every auth event type the system records. */
-export type AuthEventType =
-  | "user.registered"
-  | "user.bootstrapped_admin"
-  | "login.succeeded"
-  | "login.failed"
-  | "login.rate_limited"
-  | "token.refreshed"
-  | "refresh.reuse_detected"
-  | "refresh.failed"
-  | "logout"
-  | "api_key.created"
-  | "api_key.revoked"
-  | "api_key.used"
-  | "api_key.failed"
-  | "user.role_changed"
-  | "user.disabled"
-  | "pqc.token_issued"
-  | "mesh.node_token_issued"
-  | "mesh.node_revoked"
-  | "mesh.access_denied"
-  | "mesh.connected"
-  | "gateway.denied"
-  | "provider.login_failed"
-  | "provider.linked"
-  | "provider.unlinked"
-  | "account.planted_access_removed"
-  | "email.verification_sent"
-  | "email.verified"
-  | "password.reset_requested"
-  | "password.reset"
-  | "password.changed"
-  | "password.change_failed"
-  | "session.revoked"
-  | "session.revoked_others"
-  | "session.reauthenticated"
-  | "reauthentication.failed"
-  | "login.mfa_required"
-  | "mfa.enabled"
-  | "mfa.disabled"
-  | "mfa.recovery_code_used"
-  | "passkey.added"
-  | "passkey.removed"
-  | "onboarding.stage_saved"
-  | "onboarding.completed"
-  | "widget.session_started"
-  | "memory.deleted"
-  | "memory.cleared"
-  | "memory.preferences_dropped";
-
-export interface AuthEvent {
-  type: AuthEventType;
-  /** Who the event is about: a user id, or for unknown accounts a hash of the email. */
-  subject?: string | undefined;
-  /** Who caused it, when not the subject. */
-  actor?: string | undefined;
-  details?: Record<string, unknown>;
-}
+import { deliverToLedger } from "./delivery";
+import type { AuthEvent } from "./event";
 
 /** Where a request came from, as the audit trail records it. */
 export interface RequestMeta {
@@ -104,11 +46,6 @@ export function tallySource(meta: RequestMeta, entry: Pick<LedgerEntry, "subject
   return meta.ip !== undefined ? `ip:${addressKey(meta.ip)}` : (entry.subject ?? "anonymous");
 }
 
-/** The tally object of one source. */
-export function tallyObject(env: Bindings, source: string) {
-  return env.AUDIT_TALLY.get(env.AUDIT_TALLY.idFromName(source));
-}
-
 /** Tallies an entry; if the tally object is unreachable, the entry goes to the ledger itself rather than nowhere. */
 async function tallyOrDeliver(env: Bindings, source: string, entry: LedgerEntry): Promise<void> {
   try {
@@ -118,31 +55,7 @@ async function tallyOrDeliver(env: Bindings, source: string, entry: LedgerEntry)
   }
 }
 
-const DELIVERY_ATTEMPTS = 3;
-const DELIVERY_BACKOFF_MS = 50;
 const RECEIPT_WAIT_MS = 2000;
-
-function ledger(env: Bindings) {
-  return env.LEDGER.get(env.LEDGER.idFromName(LEDGER_NAME));
-}
-
-/** Delivers an entry to the ledger, retrying; parks it in D1's outbox if the ledger stays unreachable. */
-export async function deliverToLedger(env: Bindings, entry: LedgerEntry): Promise<void> {
-  for (let attempt = 0; attempt < DELIVERY_ATTEMPTS; attempt++) {
-    try {
-      await ledger(env).append(entry);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, DELIVERY_BACKOFF_MS * 4 ** attempt));
-    }
-  }
-  try {
-    await parkInOutbox(database(env.DB), entry.id, entry);
-  } catch (error) {
-    // Both the ledger and D1 are down: the log line is the last copy of the event.
-    console.error(JSON.stringify({ msg: "audit event could not be stored", event: entry, error: String(error) }));
-  }
-}
 
 /** An auditor for one request (or one Durable Object event), stamping each event with `meta`. */
 export function createAuditor(env: Bindings, meta: RequestMeta, waitUntil: (work: Promise<unknown>) => void): Auditor {
@@ -174,7 +87,7 @@ export function createAuditor(env: Bindings, meta: RequestMeta, waitUntil: (work
     async recordWithReceipt(event) {
       const entry = stamp(event);
       try {
-        return (await withTimeout(ledger(env).append(entry), RECEIPT_WAIT_MS)).receipt ?? undefined;
+        return (await withTimeout(ledgerObject(env).append(entry), RECEIPT_WAIT_MS)).receipt ?? undefined;
       } catch {
         waitUntil(deliverToLedger(env, entry));
         return undefined;

@@ -1,6 +1,6 @@
 import { eventsFromSeq } from "../db/audit-events";
 import type { Database } from "../db/client";
-import { LEDGER_NAME, type LedgerHead } from "../durable-objects/audit-ledger";
+import { type LedgerHead, ledgerObject } from "../durable-objects/audit-ledger";
 import type { Bindings } from "../env";
 import { type ChainBreak, GENESIS_HASH, verifyChainRun } from "./chain";
 
@@ -12,11 +12,6 @@ export interface LedgerVerification {
   head: LedgerHead;
   eventsChecked: number;
   firstBreak: ChainBreak | null;
-}
-
-/** The ledger object, for flushing and reading its head. */
-export function ledgerObject(env: Bindings) {
-  return env.LEDGER.get(env.LEDGER.idFromName(LEDGER_NAME));
 }
 
 /**

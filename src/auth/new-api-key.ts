@@ -1,4 +1,4 @@
-import type { AuthEvent } from "../audit/record";
+import type { AuthEvent } from "../audit/event";
 import { generateApiKey } from "../crypto/api-key";
 import { sha256Hex } from "../crypto/digest";
 import { type NewApiKey, newApiKeyRow } from "../db/api-keys";

@@ -1,5 +1,5 @@
 import { desc, eq } from "drizzle-orm";
-import type { MailMessage } from "../mail/mailer";
+import type { MailMessage } from "../mail/message";
 import type { Database } from "./client";
 import { devOutbox } from "./schema";
 

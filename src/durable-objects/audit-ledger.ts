@@ -164,3 +164,9 @@ export class AuditLedger extends DurableObject<Bindings> {
     }
   }
 }
+
+/** The one ledger object, typed: the binding itself is a plain namespace (src/env.ts). */
+export function ledgerObject(env: Bindings): DurableObjectStub<AuditLedger> {
+  const namespace = env.LEDGER as DurableObjectNamespace<AuditLedger>;
+  return namespace.get(namespace.idFromName(LEDGER_NAME));
+}

@@ -1,7 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { canonicalJson } from "../audit/canonical-json";
-import { deliverToLedger } from "../audit/record";
+import { deliverToLedger } from "../audit/delivery";
 import { toHex, utf8 } from "../crypto/encoding";
 import type { Bindings } from "../env";
 import type { LedgerEntry } from "./audit-ledger";
@@ -135,4 +135,10 @@ function aggregates(window: TallyWindow, now: number): LedgerEntry[] {
     createdAt: now,
   }));
   return [...repeated, ...overflowed];
+}
+
+/** The tally object of one source, typed: the binding itself is a plain namespace (src/env.ts). */
+export function tallyObject(env: Bindings, source: string): DurableObjectStub<AuditTally> {
+  const namespace = env.AUDIT_TALLY as DurableObjectNamespace<AuditTally>;
+  return namespace.get(namespace.idFromName(source));
 }

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
-import { type AuthEvent, createAuditor } from "../audit/record";
+import type { AuthEvent } from "../audit/event";
+import { createAuditor } from "../audit/record";
 import { TokenError } from "../crypto/jwt";
 import { database } from "../db/client";
 import { type Bindings, type Config, loadConfig } from "../env";
@@ -328,4 +329,10 @@ export class MeshTopic extends DurableObject<Bindings> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || at < current) await this.ctx.storage.setAlarm(at);
   }
+}
+
+/** The one object for `topic`, addressed by name and typed: the binding itself is a plain namespace (src/env.ts). */
+export function topicObject(env: Bindings, topic: string): DurableObjectStub<MeshTopic> {
+  const namespace = env.MESH_TOPIC as DurableObjectNamespace<MeshTopic>;
+  return namespace.get(namespace.idFromName(topic));
 }

@@ -44,3 +44,9 @@ export class MetricsAggregator extends DurableObject<Bindings> {
       .map((row) => [row.name, row.value]);
   }
 }
+
+/** The one aggregator object, typed: the binding itself is a plain namespace (src/env.ts). */
+export function aggregatorObject(env: Bindings): DurableObjectStub<MetricsAggregator> {
+  const namespace = env.METRICS as DurableObjectNamespace<MetricsAggregator>;
+  return namespace.get(namespace.idFromName(METRICS_AGGREGATOR_NAME));
+}

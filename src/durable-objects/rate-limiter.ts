@@ -1,4 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
+import type { Bindings } from "../env";
 
 export interface WindowDecision {
   allowed: boolean;
@@ -81,4 +82,10 @@ export class RateLimiter extends DurableObject {
     }
     await this.ctx.storage.deleteAll();
   }
+}
+
+/** The limiter object of one rule and key, typed: the binding itself is a plain namespace (src/env.ts). */
+export function limiterObject(env: Bindings, name: string): DurableObjectStub<RateLimiter> {
+  const namespace = env.LIMITER as DurableObjectNamespace<RateLimiter>;
+  return namespace.get(namespace.idFromName(name));
 }

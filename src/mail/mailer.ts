@@ -2,28 +2,12 @@ import { database } from "../db/client";
 import { insertOutboxMessage } from "../db/dev-outbox";
 import type { Bindings, Config } from "../env";
 import { ApiError } from "../errors";
-
-/** One message: always both a plain-text and an HTML body. No message ever carries a password. */
-export interface MailMessage {
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-}
+import type { MailConfig } from "./config";
+import type { MailMessage } from "./message";
 
 /** The one seam mail goes through; the transport is chosen by `MAIL_TRANSPORT`. */
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
-}
-
-/** Where mail goes: the D1 dev outbox, Cloudflare's `send_email` binding, or an HTTP email API. */
-export type MailTransport = "outbox" | "send_email" | "http";
-
-export interface MailConfig {
-  transport: MailTransport;
-  from: string;
-  apiUrl?: string | undefined;
-  apiKey?: string | undefined;
 }
 
 /** Local runs only (`npm run dev`, the tests): mail is kept in D1 and read at `GET /api/dev/outbox`. */

@@ -1,4 +1,4 @@
-import type { MailMessage } from "./mailer";
+import type { MailMessage } from "./message";
 
 /** The hosted pages a mailed link opens; the token rides in the fragment, which no server or Referer sees. */
 export const VERIFY_EMAIL_PAGE_PATH = "/account/verify-email";

@@ -1,4 +1,4 @@
-import type { AuthEvent, AuthEventType } from "../audit/record";
+import type { AuthEvent, AuthEventType } from "../audit/event";
 
 /**
  * The PulseAuth spec's audit events, and the ledger types they are recorded as. The spec's name

@@ -1,4 +1,3 @@
-import type { Bindings } from "../env";
 import type { AdmittedNode } from "./socket-state";
 
 /**
@@ -8,11 +7,6 @@ import type { AdmittedNode } from "./socket-state";
  */
 const TOPIC_HEADER = "X-Mesh-Topic";
 const ADMISSION_HEADER = "X-Mesh-Admission";
-
-/** The one object for `topic`, addressed by name. */
-export function topicObject(env: Bindings, topic: string) {
-  return env.MESH_TOPIC.get(env.MESH_TOPIC.idFromName(topic));
-}
 
 /** The upgrade request the Worker sends to the topic object for an admitted node. */
 export function handoffRequest(topic: string, admitted: AdmittedNode): Request {

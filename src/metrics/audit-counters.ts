@@ -1,4 +1,4 @@
-import type { AuthEvent, AuthEventType } from "../audit/record";
+import type { AuthEvent, AuthEventType } from "../audit/event";
 import { countMetric } from "./batch";
 import type { CounterName, MetricLabels } from "./registry";
 

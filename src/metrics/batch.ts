@@ -1,4 +1,4 @@
-import { METRICS_AGGREGATOR_NAME } from "../durable-objects/metrics-aggregator";
+import { aggregatorObject } from "../durable-objects/metrics-aggregator";
 import type { Bindings } from "../env";
 import { withTimeout } from "../with-timeout";
 import { type CounterName, counterSeries, type HistogramName, histogramSeries, type MetricLabels } from "./registry";
@@ -55,10 +55,6 @@ export function hasUnflushedMetrics(): boolean {
   return pending.size > 0 || unsent.length > 0;
 }
 
-function aggregator(env: Bindings) {
-  return env.METRICS.get(env.METRICS.idFromName(METRICS_AGGREGATOR_NAME));
-}
-
 function writeToAnalytics(env: Bindings, batch: MetricsBatch): void {
   if (!env.ANALYTICS) return;
   for (const [series, amount] of batch.entries) {
@@ -94,7 +90,7 @@ async function drain(env: Bindings, marker?: FlushMarker): Promise<void> {
       try {
         // Bounded, so a stuck aggregator cannot stall every later flush; a batch that timed out
         // but was applied after all is refused as a duplicate when it is sent again.
-        await withTimeout(aggregator(env).add(batch.id, batch.entries), FLUSH_TIMEOUT_MS);
+        await withTimeout(aggregatorObject(env).add(batch.id, batch.entries), FLUSH_TIMEOUT_MS);
       } catch (error) {
         if (unsent.length > MAX_UNSENT_BATCHES) {
           const dropped = unsent.shift()!;
@@ -141,6 +137,6 @@ export async function metricTotals(env: Bindings): Promise<Map<string, number>> 
   await drainMetrics(env);
   const totals = new Map<string, number>();
   // RPC widens tuples to arrays in its types; the object returns [name, total] pairs.
-  for (const [series, value] of (await aggregator(env).snapshot()) as [string, number][]) totals.set(series, value);
+  for (const [series, value] of (await aggregatorObject(env).snapshot()) as [string, number][]) totals.set(series, value);
   return totals;
 }

@@ -1,5 +1,5 @@
 import type { RequestMeta } from "../audit/record";
-import type { WindowDecision } from "../durable-objects/rate-limiter";
+import { limiterObject, type WindowDecision } from "../durable-objects/rate-limiter";
 import type { Bindings } from "../env";
 import { ApiError, UnavailableError } from "../errors";
 import { addressKey } from "./client-address";
@@ -51,7 +51,7 @@ export function clientIpKey(meta: RequestMeta): string {
 }
 
 function limiterFor(env: Bindings, rule: RateLimitRule | TokenBucketRule, key: string) {
-  return env.LIMITER.get(env.LIMITER.idFromName(`${rule.name}:${key}`));
+  return limiterObject(env, `${rule.name}:${key}`);
 }
 
 /** A limiter object that cannot answer (overloaded, reset, unreachable) is an outage: 503, never a silent pass. */

@@ -1,9 +1,10 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { ledgerObject, verifyLedger } from "../audit/verify-ledger";
+import { verifyLedger } from "../audit/verify-ledger";
 import { roleAtLeast } from "../auth/roles";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
 import { type ExportedEvent, findEvent, listEvents } from "../db/audit-events";
+import { ledgerObject } from "../durable-objects/audit-ledger";
 import { ApiError } from "../errors";
 import { authenticate } from "../middleware/authenticate";
 import { requireRole } from "../middleware/require-role";

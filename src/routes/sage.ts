@@ -6,6 +6,7 @@ import type { Principal } from "../auth/principal";
 import { roleAtLeast } from "../auth/roles";
 import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
+import { topicObject } from "../durable-objects/mesh-topic";
 import { ApiError } from "../errors";
 import { meshAuditEvent } from "../mesh/audit-events";
 import { topicsOfNode } from "../mesh/connections";
@@ -13,7 +14,6 @@ import { nodeRevokedBefore, registerNodeToken, revokeNode, revokeToken } from ".
 import { issueNodeToken } from "../mesh/node-token";
 import { type MeshRole, nodePermissions, PERMISSIONS_MAX_BYTES, permissionsSize } from "../mesh/permissions";
 import type { RevocationNotice } from "../mesh/revocation-list";
-import { topicObject } from "../mesh/topic-handoff";
 import { authenticate } from "../middleware/authenticate";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
