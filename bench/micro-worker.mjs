@@ -10,12 +10,12 @@ import { jwtVerify, SignJWT } from "bench-optional:jose";
 import { ml_dsa65 as nobleMlDsa65 } from "bench-optional:noble-ml-dsa";
 import { eventHash, GENESIS_HASH } from "../src/audit/chain.ts";
 import { signReceipt } from "../src/audit/receipts.ts";
+import { issueAccessToken, verifyAccessToken } from "../src/credentials/access-token.ts";
 import { generateApiKey } from "../src/crypto/api-key.ts";
 import { sha256Hex } from "../src/crypto/digest.ts";
 import { fromBase64Url, toBase64Url } from "../src/crypto/encoding.ts";
 import { CURRENT_PASSWORD_PARAMS, hashPassword, verifyPassword } from "../src/crypto/password.ts";
-import { issueAccessToken, verifyAccessToken } from "../src/tokens/access-token.ts";
-import { issuePqcToken, verifyPqcToken } from "../src/tokens/pqc-token.ts";
+import { issuePqcToken, verifyPqcToken } from "../src/pqc/token.ts";
 
 const SECRET = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
 const SECRET_B64URL = btoa(String.fromCharCode(...SECRET))
@@ -60,7 +60,7 @@ const PASSWORD = "correct horse battery staple 42";
  */
 const OPS = {
   "hs256-verify-project": {
-    about: "HS256 access-token verify as /api/auth/verify does it (src/tokens/access-token.ts: header, kid, HMAC, claims)",
+    about: "HS256 access-token verify as /api/auth/verify does it (src/credentials/access-token.ts: header, kid, HMAC, claims)",
     async setup() {
       const { token } = await issueAccessToken(CONFIG, {
         userId: "u-bench",
@@ -88,7 +88,7 @@ const OPS = {
   },
   "pqc-token-verify-project": {
     about:
-      "PQC token verify as /api/auth/verify does it (src/tokens/pqc-token.ts: split and decode the ~5 KB JWS, kid, isolate-cached key, native ML-DSA-65, claims)",
+      "PQC token verify as /api/auth/verify does it (src/pqc/token.ts: split and decode the ~5 KB JWS, kid, isolate-cached key, native ML-DSA-65, claims)",
     async setup() {
       const service = {
         serviceId: "svc-headyme-sync",

@@ -262,7 +262,7 @@ export function whereTimeGoes(run) {
   const d1 = floor ? floor.load.workerdCpuMsPerRequest - c : null;
   // What each route does beyond the ceiling: its D1 reads and its main cryptographic operation.
   const anatomy = {
-    // Warm, the session's and the key's state come from the isolate cache (src/auth/live-state.ts): no
+    // Warm, the session's and the key's state come from the isolate cache (src/credentials/revocable-state.ts): no
     // D1 read on the request path, only a background refresh from half the staleness bound on.
     "verify-hs256": { d1Reads: 0, op: "hs256-verify-project", what: "the HS256 verify" },
     "verify-api-key": { d1Reads: 0, op: "sha256-api-key", what: "SHA-256 of the key" },
@@ -310,7 +310,7 @@ export function whereTimeGoes(run) {
     lines.push(
       `- ${row.title}: ${ratioText(row.refRatio)} ${row.referenceLabel} in throughput, ${ratioText(row.refCpuRatio)} in workerd CPU per pulse ` +
         `(${fixed(row.load.workerdCpuMsPerRequest * 1000, 1)} against ${fixed((run.scenarios.find((r) => r.id === row.reference)?.load?.workerdCpuMsPerRequest ?? NaN) * 1000, 1)} µs). ` +
-        "After the connect, the emit path is the same code in both modes (src/durable-objects/mesh-topic.ts: expiry and revocation checks per socket, the fan-out); a token-mode pulse frame is only the `stub` flag shorter. " +
+        "After the connect, the emit path is the same code in both modes (src/mesh/topic-object.ts: expiry and revocation checks per socket, the fan-out); a token-mode pulse frame is only the `stub` flag shorter. " +
         "Interleaved, the same Worker in token mode against itself came out within ~3% (CPU per pulse) during development; a larger gap that the CPU ratio shows too is worth a profile of the topic object.",
     );
   }

@@ -257,7 +257,7 @@ export const SCENARIOS = [
     id: "gw-pqc",
     title: "GET /gw/bench/pqc/…, PQC token (headyme/sync)",
     about:
-      "the same proxy behind a PQC token in X-Heady-PQC-Token; the gateway caches a verified PQC credential per isolate until its exp (src/auth/pqc-cache.ts)",
+      "the same proxy behind a PQC token in X-Heady-PQC-Token; the gateway caches a verified PQC credential per isolate until its exp (src/pqc/verified-cache.ts)",
     reference: "gw-bare",
     referenceLabel: "× bare proxy",
     load: async (fx) => get("/gw/bench/pqc/item", { "x-heady-pqc-token": (await fx.pqc()).value }),

@@ -1,4 +1,4 @@
-// Regenerates src/auth/common-passwords.ts: the 3,000 most common passwords that our
+// Regenerates src/account-security/common-passwords.ts: the 3,000 most common passwords that our
 // length rule (>= 8 characters) does not already refuse, in frequency order.
 // Source: the ranked password list of @zxcvbn-ts/language-common (MIT, from the xato corpus).
 import { execFileSync } from "node:child_process";

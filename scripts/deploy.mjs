@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { unstable_readConfig } from "wrangler";
 import { ENVIRONMENTS, withEnvironments } from "./wrangler-environments.mjs";
 
-/** The ENVIRONMENT values of a local run, as src/local-run.ts has them (test/e2e/environments.test.ts keeps the two equal). */
+/** The ENVIRONMENT values of a local run, as src/platform/local-run.ts has them (test/e2e/environments.test.ts keeps the two equal). */
 export const LOCAL_ENVIRONMENTS = ["local", "test"];
 
 /**

@@ -13,7 +13,7 @@ const rsaPrivateKey = () =>
 /** Fresh values for every secret the Worker needs, plus a bootstrap admin pair. */
 export function freshDevVars(overrides = {}) {
   return {
-    // The local-run opt-in (src/local-run.ts): only with it may the Worker use the mail outbox, the
+    // The local-run opt-in (src/platform/local-run.ts): only with it may the Worker use the mail outbox, the
     // local PQC signer and the other development-only switches. wrangler.toml never sets it.
     ENVIRONMENT: "local",
     JWT_SECRET: secret(),

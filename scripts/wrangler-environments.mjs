@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 /**
  * What differs per environment: worker name, identity, origins, KMS key alias, mail sender, D1, KV
  * and the user memory's Hyperdrive (placeholder ids: `wrangler hyperdrive create`, see README "User memory").
- * Every environment here is a deployment: never a local-run ENVIRONMENT (src/local-run.ts), and
+ * Every environment here is a deployment: never a local-run ENVIRONMENT (src/platform/local-run.ts), and
  * mail always goes out through Cloudflare Email Service (`mailFrom` is the sender, on a domain
  * onboarded to it), so the outbox can never answer there.
  */

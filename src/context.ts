@@ -1,5 +1,5 @@
 import type { Auditor, RequestMeta } from "./audit/record";
-import type { Principal } from "./auth/principal";
+import type { Principal } from "./credentials/principal";
 import type { Database } from "./db/client";
 import type { Bindings, Config } from "./env";
 import type { Memory } from "./memory/open";

@@ -1,9 +1,10 @@
 import { z } from "zod";
+import { DEFAULT_REVOCATION_MAX_STALENESS_SECONDS } from "./credentials/revocable-state-cache";
 import { type GatewayRoute, GatewayRoutesSchema, undefinedPqcRequirements } from "./gateway/routes-config";
-import { isLocalRun, LOCAL_ENVIRONMENTS } from "./local-run";
 import type { MailConfig } from "./mail/config";
 import {
   FORBIDDEN_EMIT_ACTIONS,
+  MESH_AUTH_MODES,
   MESH_DEFAULT_MAX_SOCKETS_PER_NODE,
   MESH_DEFAULT_RATE_LIMIT_PER_MINUTE,
   MESH_MAX_SOCKETS_PER_NODE_LIMIT,
@@ -12,13 +13,15 @@ import {
   NODE_TOKEN_ALGORITHMS,
   NODE_TOKEN_DEFAULT_TTL_SECONDS,
   NODE_TOKEN_MAX_TTL_SECONDS,
-  PULSE_AUTH_MODES,
   RATE_ACTIONS,
   rsaPrivateKeySecret,
 } from "./mesh/config";
 import { MeshRoleTopicsSchema } from "./mesh/permissions";
+import { isLocalRun, LOCAL_ENVIRONMENTS } from "./platform/local-run";
+import { PQC_KEY_OVERLAP_DEFAULT_SECONDS, PQC_KEY_OVERLAP_MARGIN_SECONDS, PQC_TOKEN_MAX_TTL_SECONDS } from "./pqc/lifetimes";
 import { type PqcServices, PqcServicesSchema } from "./pqc/services";
 import { loadProvidersConfig, type ProvidersConfig } from "./providers/config";
+import { WIDGET_TOKEN_MAX_TTL_SECONDS } from "./widget/lifetime";
 
 /**
  * The Worker's bindings. Those wrangler.toml declares come from `wrangler types`
@@ -39,11 +42,6 @@ type DurableObjectBindingName = { [Name in keyof Env]-?: Env[Name] extends Durab
 
 /** Object-valued vars: tables in wrangler.toml, JSON strings when set in the dashboard (see `jsonVar`). */
 type ObjectVarName = "GATEWAY_ROUTES" | "PQC_SERVICES" | "MESH_ROLE_TOPICS";
-
-/** Revocation reaches every isolate within this many seconds unless configured otherwise (design.md). */
-export const DEFAULT_REVOCATION_MAX_STALENESS_SECONDS = 30;
-/** The longest `WIDGET_SESSION_TTL_SECONDS` accepted, and the lifetime cap the widget-token verifier enforces. */
-export const WIDGET_TOKEN_MAX_TTL_SECONDS = 3600;
 
 /** A secret must carry at least 256 bits; shorter ones are refused rather than padded. */
 const MIN_SECRET_BYTES = 32;
@@ -72,17 +70,6 @@ const jsonVar = <T extends z.ZodType>(schema: T) =>
       return value;
     }
   }, schema);
-
-/** At most 300 s: PQC tokens are for single high-security operations. */
-export const PQC_TOKEN_MAX_TTL_SECONDS = 300;
-
-/**
- * How long a rotated-out PQC key still verifies after the Worker first sees the new one (README,
- * "Key rotation"). At least the token lifetime plus PQC_KEY_OVERLAP_MARGIN_SECONDS, so that every
- * token signed before the alias moved verifies until it expires.
- */
-export const PQC_KEY_OVERLAP_DEFAULT_SECONDS = 900;
-export const PQC_KEY_OVERLAP_MARGIN_SECONDS = 30;
 
 const origin = z.string().refine((value) => {
   try {
@@ -142,7 +129,7 @@ const configSchema = z
     KMS_ENDPOINT: z.url().optional(),
     AWS_ACCESS_KEY_ID: z.string().min(16).optional(),
     AWS_SECRET_ACCESS_KEY: z.string().min(16).optional(),
-    PULSE_AUTH_MODE: z.enum(PULSE_AUTH_MODES).default("token"),
+    PULSE_AUTH_MODE: z.enum(MESH_AUTH_MODES).default("token"),
     SAGE_TOKEN_ALG: z.enum(NODE_TOKEN_ALGORITHMS).default("RS256"),
     SAGE_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(NODE_TOKEN_MAX_TTL_SECONDS).default(NODE_TOKEN_DEFAULT_TTL_SECONDS),
     SAGE_PRIVATE_KEY: rsaPrivateKeySecret("SAGE_PRIVATE_KEY").optional(),
@@ -331,7 +318,7 @@ export function loadConfig(env: Bindings): Config {
       authMode: value.PULSE_AUTH_MODE,
       tokenAlgorithm: value.SAGE_TOKEN_ALG,
       tokenTtlSeconds: value.SAGE_TOKEN_TTL_SECONDS,
-      sagePrivateKey: value.SAGE_PRIVATE_KEY,
+      nodeTokenPrivateKey: value.SAGE_PRIVATE_KEY,
       roleTopics: value.MESH_ROLE_TOPICS,
       forbiddenEmit: value.MESH_FORBIDDEN_EMIT,
       rateLimitPerMinute: value.MESH_RATE_LIMIT_PER_MINUTE,

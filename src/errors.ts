@@ -67,7 +67,7 @@ export type Dependency = "d1" | "kv" | "kms" | "rate_limiter" | "memory_store" |
 /**
  * A dependency could not serve the request (unreachable, overloaded, answering garbage): not a
  * bug, so the error handler answers 503 `unavailable` with Retry-After. Thrown by the storage
- * guards (`src/storage/guard.ts`), the KMS client, the rate limiter and the memory store
+ * guards (`src/db/guard.ts`), the KMS client, the rate limiter and the memory store
  * (`src/memory/postgres.ts`) and embedder, never by route code.
  */
 export class UnavailableError extends Error {

@@ -1,11 +1,11 @@
 import { createApp } from "./app";
 import { runMaintenance } from "./scheduled";
 
-export { AuditLedger } from "./durable-objects/audit-ledger";
-export { AuditTally } from "./durable-objects/audit-tally";
-export { MeshTopic } from "./durable-objects/mesh-topic";
-export { MetricsAggregator } from "./durable-objects/metrics-aggregator";
-export { RateLimiter } from "./durable-objects/rate-limiter";
+export { AuditLedger } from "./audit/ledger";
+export { AuditTally } from "./audit/tally";
+export { MeshTopic } from "./mesh/topic-object";
+export { MetricsAggregator } from "./metrics/aggregator";
+export { RateLimiter } from "./rate-limit/limiter";
 
 const app = createApp();
 

@@ -1,6 +1,6 @@
+import { ledgerObject } from "./audit/ledger";
 import { database } from "./db/client";
 import { pruneExpiredRows } from "./db/prune";
-import { ledgerObject } from "./durable-objects/audit-ledger";
 import { type Bindings, loadConfig } from "./env";
 import { retryPendingPreferences } from "./memory/durable-preferences";
 import { maintainPqcKeys } from "./pqc/keyring";

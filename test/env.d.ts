@@ -1,10 +1,10 @@
 import type { D1Migration } from "cloudflare:test";
-import type { AuditLedger } from "../src/durable-objects/audit-ledger";
-import type { AuditTally } from "../src/durable-objects/audit-tally";
-import type { MeshTopic } from "../src/durable-objects/mesh-topic";
-import type { MetricsAggregator } from "../src/durable-objects/metrics-aggregator";
-import type { RateLimiter } from "../src/durable-objects/rate-limiter";
+import type { AuditLedger } from "../src/audit/ledger";
+import type { AuditTally } from "../src/audit/tally";
 import type { Bindings } from "../src/env";
+import type { MeshTopic } from "../src/mesh/topic-object";
+import type { MetricsAggregator } from "../src/metrics/aggregator";
+import type { RateLimiter } from "../src/rate-limit/limiter";
 
 declare global {
   namespace Cloudflare {

@@ -1,7 +1,7 @@
-import { parkInOutbox } from "../db/audit-events";
 import { database } from "../db/client";
-import { type LedgerEntry, ledgerObject } from "../durable-objects/audit-ledger";
 import type { Bindings } from "../env";
+import { type LedgerEntry, ledgerObject } from "./ledger";
+import { parkInOutbox } from "./store";
 
 const DELIVERY_ATTEMPTS = 3;
 const DELIVERY_BACKOFF_MS = 50;

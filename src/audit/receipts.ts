@@ -33,7 +33,7 @@ export interface ReceiptClaims {
   chain_hash: string;
 }
 
-// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/single-flight.ts says why I/O differs).
+// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/platform/single-flight.ts says why I/O differs).
 const keys = new Map<string, Promise<Ed25519KeyPair>>();
 
 /** The receipt key pair for `RECEIPT_SEED`, derived once per isolate. */

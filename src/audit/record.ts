@@ -1,12 +1,12 @@
-import { type LedgerEntry, ledgerObject } from "../durable-objects/audit-ledger";
-import { tallyObject } from "../durable-objects/audit-tally";
 import type { Bindings } from "../env";
 import { countAuditEvent } from "../metrics/audit-counters";
 import { flushMetrics } from "../metrics/batch";
+import { withTimeout } from "../platform/with-timeout";
 import { addressKey } from "../rate-limit/client-address";
-import { withTimeout } from "../with-timeout";
 import { deliverToLedger } from "./delivery";
 import type { AuthEvent } from "./event";
+import { type LedgerEntry, ledgerObject } from "./ledger";
+import { tallyObject } from "./tally";
 
 /** Where a request came from, as the audit trail records it. */
 export interface RequestMeta {

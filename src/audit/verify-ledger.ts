@@ -1,8 +1,8 @@
-import { eventsFromSeq } from "../db/audit-events";
 import type { Database } from "../db/client";
-import { type LedgerHead, ledgerObject } from "../durable-objects/audit-ledger";
 import type { Bindings } from "../env";
 import { type ChainBreak, GENESIS_HASH, verifyChainRun } from "./chain";
+import { type LedgerHead, ledgerObject } from "./ledger";
+import { eventsFromSeq } from "./store";
 
 const PAGE = 500;
 

@@ -74,7 +74,7 @@ export const nobleMlDsa65: MlDsa65 = {
   },
 };
 
-// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/single-flight.ts says why I/O differs).
+// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/platform/single-flight.ts says why I/O differs).
 let selected: Promise<MlDsa65> | undefined;
 
 /** The fastest implementation this runtime has, chosen once per isolate. */

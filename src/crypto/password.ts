@@ -1,4 +1,4 @@
-import { isWellFormedText } from "../auth/password-policy";
+import { isWellFormedText } from "../account-security/password-policy";
 import { constantTimeEqual } from "./digest";
 import { fromBase64Url, toBase64Url, utf8 } from "./encoding";
 import { randomBytes } from "./random";
@@ -98,7 +98,7 @@ export async function verifyPassword(password: string, phc: string): Promise<Pas
  * A hash of a password nobody knows, verified when the email is unknown so that an unknown
  * account and a wrong password cost the same time.
  */
-// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/single-flight.ts says why I/O differs).
+// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/platform/single-flight.ts says why I/O differs).
 let decoyHash: Promise<string> | undefined;
 export function decoyPasswordHash(): Promise<string> {
   decoyHash ??= hashPassword(toBase64Url(randomBytes(24)));

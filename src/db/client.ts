@@ -1,5 +1,5 @@
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import { guardD1 } from "../storage/guard";
+import { guardD1 } from "./guard";
 import * as schema from "./schema";
 
 export type Database = DrizzleD1Database<typeof schema>;

@@ -1,7 +1,7 @@
 /**
  * The contract between the gateway and its origins: the `X-Heady-Assertion` header, a compact JWS
  * (EdDSA, `typ: assertion+jwt`) that says who the caller is and what the gateway checked. Shared by
- * the signer (src/gateway/assertion.ts) and the origins' verifier (src/origin/verify-assertion.ts).
+ * the signer (src/gateway/assertion.ts) and the origins' verifier (src/clients/origin/verify-assertion.ts).
  */
 
 export const ASSERTION_HEADER = "X-Heady-Assertion";

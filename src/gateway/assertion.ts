@@ -18,7 +18,7 @@ export interface AssertedRequest {
 
 export type AssertionJwk = OkpJwk & typeof ASSERTION_JWK_MARKER;
 
-// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/single-flight.ts says why I/O differs).
+// Shared across requests as a promise: safe, since it waits on WebCrypto only, no I/O (src/platform/single-flight.ts says why I/O differs).
 const keys = new Map<string, Promise<Ed25519KeyPair>>();
 
 /** The assertion key pair for `ASSERTION_SEED`, derived once per isolate (as the receipt key is). */

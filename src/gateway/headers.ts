@@ -1,5 +1,5 @@
-import { PQC_HEADER } from "../auth/pqc-credential";
-import { SESSION_COOKIE } from "../auth/session-cookie";
+import { SESSION_COOKIE } from "../identity/session-cookie";
+import { PQC_HEADER } from "../pqc/credential";
 
 /**
  * Which headers cross the gateway, in each direction.

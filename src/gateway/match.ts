@@ -1,4 +1,4 @@
-import { allowHeader, HTTP_METHODS } from "../http-methods";
+import { allowHeader, HTTP_METHODS } from "../platform/http-methods";
 import type { GatewayPath } from "./path";
 import type { GatewayRoute } from "./routes-config";
 

@@ -1,10 +1,10 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { verifiedClientCertificate } from "../auth/client-certificate";
-import { verifyCredential } from "../auth/credentials";
-import { ROLE_LEVELS, type Role, roleAtLeast } from "../auth/roles";
-import { acceptsKind, ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
+import { verifiedClientCertificate } from "../credentials/client-certificate";
+import { verifyCredential } from "../credentials/readers";
+import { acceptsKind, ROUTE_CREDENTIALS } from "../credentials/route-credentials";
 import { ApiError } from "../errors";
+import { ROLE_LEVELS, type Role, roleAtLeast } from "../identity/roles";
 import { requirePQC } from "../middleware/require-pqc";
 import type { CallerClaims } from "./assertion";
 import { describeRequirement, type GatewayRoute } from "./routes-config";

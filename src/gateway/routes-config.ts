@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { ROLES, type Role } from "../auth/roles";
-import { HTTP_METHODS } from "../http-methods";
+import { ROLES, type Role } from "../identity/roles";
+import { HTTP_METHODS } from "../platform/http-methods";
 import { findServiceOperation, type PqcServices } from "../pqc/services";
 import { parseGatewayPath } from "./path";
 

@@ -1,8 +1,8 @@
 import { database } from "../db/client";
-import { insertOutboxMessage } from "../db/dev-outbox";
 import type { Bindings, Config } from "../env";
 import { ApiError } from "../errors";
 import type { MailConfig } from "./config";
+import { insertOutboxMessage } from "./dev-outbox";
 import type { MailMessage } from "./message";
 
 /** The one seam mail goes through; the transport is chosen by `MAIL_TRANSPORT`. */

@@ -1,6 +1,10 @@
 import { type Auditor, createAuditor } from "../audit/record";
 import type { Database } from "../db/client";
 import { database } from "../db/client";
+import type { PendingMemoryPreferencesRow } from "../db/schema";
+import type { Bindings } from "../env";
+import { unavailableCause } from "../errors";
+import { type Memory, openMemory } from "./open";
 import {
   clearPendingPreferences,
   discardPendingPreferences,
@@ -9,13 +13,9 @@ import {
   markPendingPreferencesFailed,
   recordPendingPreferences,
   usersWithPendingPreferences,
-} from "../db/pending-memory-preferences";
-import type { PendingMemoryPreferencesRow } from "../db/schema";
-import type { Bindings } from "../env";
-import { unavailableCause } from "../errors";
-import type { Preferences } from "../schemas/preferences";
-import { type Memory, openMemory } from "./open";
+} from "./pending-preferences";
 import { refusedDataCode } from "./postgres";
+import type { Preferences } from "./preference-schemas";
 import { preferencesText } from "./preferences-text";
 import type { MemoryItem } from "./store";
 

@@ -1,6 +1,6 @@
 import type postgres from "postgres";
-import type { Preferences } from "../schemas/preferences";
 import { guardedMemoryCall, type Sql } from "./postgres";
+import type { Preferences } from "./preference-schemas";
 import type { Embedding, MemoryItem, MemoryKind, MemoryStore, PreferencesRow, ScoredMemoryItem } from "./store";
 
 /** user_memory_t2 (migrations-postgres/0001_user_memory_t2.sql) as postgres.js returns it. */

@@ -1,6 +1,6 @@
 import postgres from "postgres";
 import { ApiError, UnavailableError } from "../errors";
-import { withTimeout } from "../with-timeout";
+import { withTimeout } from "../platform/with-timeout";
 import { workerdSocket } from "./workerd-socket";
 
 /**

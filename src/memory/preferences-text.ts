@@ -1,4 +1,4 @@
-import type { Preferences } from "../schemas/preferences";
+import type { Preferences } from "./preference-schemas";
 
 /** The preferences as one text, which is what their row embeds (so a search for "python" finds the interest). */
 export function preferencesText(preferences: Preferences): string {

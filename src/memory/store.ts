@@ -1,4 +1,4 @@
-import type { Preferences } from "../schemas/preferences";
+import type { Preferences } from "./preference-schemas";
 
 export type MemoryKind = "preferences" | "text";
 

@@ -6,7 +6,7 @@ import { MESH_ROLES, type MeshRoleTopics } from "./permissions";
  * PulseMesh settings, validated in `src/env.ts` with everything else:
  * - `PULSE_AUTH_MODE`: `token` (only valid node tokens; the default, in dev too), `dual` (tokens
  *   verified when present, token-less "stub" nodes accepted and marked) or `stub` (no auth;
- *   local runs only, src/local-run.ts).
+ *   local runs only, src/platform/local-run.ts).
  * - `SAGE_TOKEN_ALG`: `RS256` (the spec; key `SAGE_PRIVATE_KEY`) or `ML-DSA-65` (signed by the
  *   PQC signer, KMS in production). Exactly one algorithm is accepted at a time (RFC 8725).
  * - `MESH_ROLE_TOPICS`: each role's default topic permissions (a wrangler.toml table).
@@ -18,8 +18,8 @@ import { MESH_ROLES, type MeshRoleTopics } from "./permissions";
  * - `MESH_MAX_SOCKETS_PER_NODE`: how many sockets one node may hold open at once, across all
  *   topics; a connect past it is closed with 1013 (try again later).
  */
-export const PULSE_AUTH_MODES = ["stub", "dual", "token"] as const;
-export type PulseAuthMode = (typeof PULSE_AUTH_MODES)[number];
+export const MESH_AUTH_MODES = ["stub", "dual", "token"] as const;
+export type MeshAuthMode = (typeof MESH_AUTH_MODES)[number];
 
 export const NODE_TOKEN_ALGORITHMS = ["RS256", "ML-DSA-65"] as const;
 export type NodeTokenAlgorithm = (typeof NODE_TOKEN_ALGORITHMS)[number];
@@ -36,11 +36,11 @@ export const MESH_DEFAULT_MAX_SOCKETS_PER_NODE = 8;
 export const MESH_MAX_SOCKETS_PER_NODE_LIMIT = 64;
 
 export interface MeshConfig {
-  authMode: PulseAuthMode;
+  authMode: MeshAuthMode;
   tokenAlgorithm: NodeTokenAlgorithm;
   tokenTtlSeconds: number;
   /** PKCS#8 DER, base64url; present whenever `tokenAlgorithm` is RS256. */
-  sagePrivateKey?: string | undefined;
+  nodeTokenPrivateKey?: string | undefined;
   roleTopics: MeshRoleTopics;
   forbiddenEmit: (typeof FORBIDDEN_EMIT_ACTIONS)[number];
   rateLimitPerMinute: number;

@@ -1,8 +1,8 @@
 import { type JwtClaims, signJwt, THUMBPRINT_KID, TokenError, verifyJwt } from "../crypto/jwt";
 import type { Config } from "../env";
 import { NODE_TOKEN_MAX_TTL_SECONDS } from "./config";
+import { nodeTokenSigningKey, nodeTokenVerificationKey } from "./node-token-keys";
 import { isMeshRole, type MeshRole, type TopicPermissions } from "./permissions";
-import { nodeTokenSigningKey, nodeTokenVerificationKey } from "./sage-keys";
 import { topicPatternProblem } from "./topics";
 
 /** Node tokens: `typ: mesh+jwt`, audience `heady-mesh`, signed by SAGE (RS256, or ML-DSA-65 by config). */

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { utf8 } from "../crypto/encoding";
 import { TopicPatternSchema, topicMatches } from "./topics";
 
-/** The node roles of the PulseAuth spec. A node role is not an account role (`src/auth/roles.ts`). */
+/** The node roles of the PulseAuth spec. A node role is not an account role (`src/identity/roles.ts`). */
 export const MESH_ROLES = ["ui", "reasoner", "governor", "scribe", "hermes"] as const;
 export type MeshRole = (typeof MESH_ROLES)[number];
 

@@ -1,6 +1,6 @@
-import { aggregatorObject } from "../durable-objects/metrics-aggregator";
 import type { Bindings } from "../env";
-import { withTimeout } from "../with-timeout";
+import { withTimeout } from "../platform/with-timeout";
+import { aggregatorObject } from "./aggregator";
 import { type CounterName, counterSeries, type HistogramName, histogramSeries, type MetricLabels } from "./registry";
 
 /**

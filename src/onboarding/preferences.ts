@@ -1,4 +1,4 @@
-import type { Preferences } from "../schemas/preferences";
+import type { Preferences } from "../memory/preference-schemas";
 import type { Stage, StageData } from "./stages";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { BuddyConfigSchema, DisplayNameSchema, InterestsSchema, LocaleSchema, PlanIdSchema } from "../schemas/preferences";
+import { BuddyConfigSchema, DisplayNameSchema, InterestsSchema, LocaleSchema, PlanIdSchema } from "../memory/preference-schemas";
 
 /** The five onboarding stages, in the order they must be completed. */
 export const STAGES = ["identity", "interests", "buddy_config", "plan", "completion"] as const;
@@ -8,7 +8,7 @@ export type Stage = (typeof STAGES)[number];
 /** The stages that carry data; `completion` only confirms. */
 export type DataStage = Exclude<Stage, "completion">;
 
-/** What each stage accepts; the field schemas are the preferences' own (src/schemas/preferences.ts). */
+/** What each stage accepts; the field schemas are the preferences' own (src/memory/preference-schemas.ts). */
 export const STAGE_DATA = {
   identity: z.object({ displayName: DisplayNameSchema, locale: LocaleSchema }).strict().openapi("OnboardingIdentity"),
   interests: z.object({ tags: InterestsSchema }).strict().openapi("OnboardingInterests"),

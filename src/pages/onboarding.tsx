@@ -1,5 +1,5 @@
+import { BUDDY_TONES } from "../memory/preference-schemas";
 import { PLANS } from "../onboarding/plans";
-import { BUDDY_TONES } from "../schemas/preferences";
 import { API_KEY_WARNING, Field, ShownOnce, Status } from "./components";
 import { Layout } from "./layout";
 

@@ -1,4 +1,4 @@
-import { PASSWORD_MIN_CHARACTERS } from "../auth/password-policy";
+import { PASSWORD_MIN_CHARACTERS } from "../account-security/password-policy";
 import { Field, Status } from "./components";
 import { Layout } from "./layout";
 

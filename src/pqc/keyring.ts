@@ -1,13 +1,13 @@
 import { peekHeader, THUMBPRINT_KID, type VerificationKey } from "../crypto/jwt";
 import { mlDsa65 } from "../crypto/ml-dsa";
 import { database } from "../db/client";
-import { adoptSigningKey, keyRetirement, keysToPublish, type RetiringKey, retiredKeysSince } from "../db/pqc-keys";
+import { guardKv } from "../db/guard";
+import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../db/kv-keys";
 import type { Bindings, Config } from "../env";
 import { ApiError, UnavailableError } from "../errors";
-import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../kv-keys";
-import { SingleFlight } from "../single-flight";
-import { guardKv } from "../storage/guard";
+import { SingleFlight } from "../platform/single-flight";
 import { type AkpJwk, akpJwk, publicKeyFromJwk } from "./akp";
+import { adoptSigningKey, keyRetirement, keysToPublish, type RetiringKey, retiredKeysSince } from "./key-store";
 import { pqcSigner, SIGNER_FETCH_ABANDONED_MS } from "./signer";
 
 /**
@@ -17,7 +17,7 @@ import { pqcSigner, SIGNER_FETCH_ABANDONED_MS } from "./signer";
  *    key was cached does not stop verification;
  * 3. the signer (KMS GetPublicKey), single-flight per isolate so that a burst of unknown `kid`s
  *    makes one call, and at most once a minute, so junk `kid`s cannot spend our KMS quota (the
- *    others wait for the call's outcome in their own request, see src/single-flight.ts);
+ *    others wait for the call's outcome in their own request, see src/platform/single-flight.ts);
  * 4. when the signer cannot answer, KV's record of the signer's current key (`pqc:jwk:current`,
  *    no expiry), so an outage that outlasts the 24 h entry still verifies the current key.
  *
@@ -25,7 +25,7 @@ import { pqcSigner, SIGNER_FETCH_ABANDONED_MS } from "./signer";
  * KMS down KV does. Only when neither can answer is the check a 503, since neither can tell.
  *
  * Rotation: D1 (`pqc_keys`) records every key signed with; when a new one appears, the older keys
- * get a retirement time PQC_KEY_OVERLAP_SECONDS ahead (src/db/pqc-keys.ts). That time travels to
+ * get a retirement time PQC_KEY_OVERLAP_SECONDS ahead (src/pqc/key-store.ts). That time travels to
  * the edge as a KV marker (`pqc:retires:<kid>`), which each isolate re-reads for the keys it uses
  * every KEY_STATUS_REFRESH_MS, so every isolate knows a retirement long before it takes effect and
  * refuses the old `kid` from that moment on, with no central read on the hot path.

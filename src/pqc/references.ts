@@ -1,7 +1,9 @@
+import { and, eq, gt, sql } from "drizzle-orm";
 import { sha256Hex } from "../crypto/digest";
 import { randomBase64Url } from "../crypto/random";
 import type { Database } from "../db/client";
-import { findLiveReferenceToken, insertReference } from "../db/pqc-references";
+import { preparedPerDatabase } from "../db/prepared";
+import { pqcReferences } from "../db/schema";
 
 /** 32 random bytes, base64url: 43 characters instead of a ~4.9 KB token. */
 export const REFERENCE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
@@ -23,4 +25,22 @@ export async function createReference(db: Database, token: string, claims: { jti
 export async function resolveReference(db: Database, reference: string): Promise<string | undefined> {
   if (!REFERENCE_PATTERN.test(reference)) return undefined;
   return findLiveReferenceToken(db, await sha256Hex(reference));
+}
+
+/** Stores the token a reference stands for, under the reference's hash, until `expiresAt` (ms). */
+async function insertReference(db: Database, row: { referenceHash: string; token: string; jti: string; expiresAt: number }): Promise<void> {
+  await db.insert(pqcReferences).values({ ...row, createdAt: Date.now() });
+}
+
+const liveReferenceQuery = preparedPerDatabase((db) =>
+  db
+    .select({ token: pqcReferences.token })
+    .from(pqcReferences)
+    .where(and(eq(pqcReferences.referenceHash, sql.placeholder("referenceHash")), gt(pqcReferences.expiresAt, sql.placeholder("now"))))
+    .prepare(),
+);
+
+/** The token stored under a reference hash, while its row has not expired. */
+async function findLiveReferenceToken(db: Database, referenceHash: string, now = Date.now()): Promise<string | undefined> {
+  return (await liveReferenceQuery(db).get({ referenceHash, now }))?.token;
 }

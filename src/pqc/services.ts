@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ROLES, type Role } from "../auth/roles";
+import { ROLES, type Role } from "../identity/roles";
 
 /**
  * Service contexts are configuration (`PQC_SERVICES` in wrangler.toml), not code: each names the

@@ -2,7 +2,7 @@ import { fromBase64Url } from "../crypto/encoding";
 import type { SigningKey } from "../crypto/jwt";
 import { mlDsa65 } from "../crypto/ml-dsa";
 import type { Config } from "../env";
-import { SingleFlight } from "../single-flight";
+import { SingleFlight } from "../platform/single-flight";
 import { akpThumbprint, rawPublicKeyFromSpki } from "./akp";
 import { KmsClient } from "./kms-client";
 

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import type { Database } from "../db/client";
-import { findIdentity, insertIdentity, touchIdentity } from "../db/identities";
 import type { UserRow } from "../db/schema";
-import { findUserByEmail, findUserById, insertUser, isEmailVerified, NO_PASSWORD } from "../db/users";
-import { UserDisplayName } from "../schemas/auth";
+import { UserDisplayName } from "../identity/schemas";
+import { findUserByEmail, findUserById, insertUser, isEmailVerified, NO_PASSWORD } from "../identity/users";
 import type { ProviderProfile } from "./definition";
+import { findIdentity, insertIdentity, touchIdentity } from "./identities";
 
 /** How a provider identity maps onto an account, or why it does not. */
 export type AccountResolution =

@@ -3,7 +3,7 @@ import { getCookie, setCookie } from "hono/cookie";
 import { constantTimeEqual, sha256Hex } from "../crypto/digest";
 import { utf8 } from "../crypto/encoding";
 import { randomBase64Url } from "../crypto/random";
-import { OAUTH_FLOW_TTL_MS } from "../db/oauth-flows";
+import { OAUTH_FLOW_TTL_MS } from "./flow-store";
 
 /**
  * Binds a flow's `state` to the browser that started it (RFC 9700 §4.7.1): the flow row holds the

@@ -1,4 +1,4 @@
-import { isLocalRun } from "../local-run";
+import { isLocalRun } from "../platform/local-run";
 import type { ProviderDefinition } from "./definition";
 import { PROVIDERS } from "./registry";
 

@@ -57,6 +57,6 @@ export interface ProviderDefinition {
   expectedIssuer?: (claims: Record<string, unknown>, setting: string | undefined) => string;
   /** Maps what the provider returned onto our profile. */
   profile(source: ProfileSource): ProviderProfile | Promise<ProviderProfile>;
-  /** Only for local runs (the dev IdP); refused unless ENVIRONMENT is local or test (src/local-run.ts). */
+  /** Only for local runs (the dev IdP); refused unless ENVIRONMENT is local or test (src/platform/local-run.ts). */
   developmentOnly?: boolean;
 }

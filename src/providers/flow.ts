@@ -1,16 +1,16 @@
 import type { Context } from "hono";
+import { mfaMethods } from "../account-security/mfa-challenge";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
-import { mfaMethods } from "../auth/mfa-challenge";
-import { setSessionCookie } from "../auth/session-cookie";
 import type { AppEnv } from "../context";
 import { randomBase64Url } from "../crypto/random";
-import { consumeFlow, insertFlow, insertSignInTicket } from "../db/oauth-flows";
-import { createSessionWithoutRefreshToken, findLiveSession } from "../db/sessions";
 import { ApiError, type ErrorCode } from "../errors";
+import { setSessionCookie } from "../identity/session-cookie";
+import { createSessionWithoutRefreshToken, findLiveSession } from "../identity/sessions";
 import { clientIpKey, consumeRateLimit, PROVIDER_START_PER_IP } from "../rate-limit/limits";
 import { type AccountResolution, resolveAccount } from "./accounts";
 import { bindBrowser, isSameBrowser } from "./browser-binding";
 import { type EnabledProvider, exactRedirectTarget } from "./config";
+import { consumeFlow, insertFlow, insertSignInTicket } from "./flow-store";
 import {
   authorizationServer,
   authorizationUrl,

@@ -1,7 +1,7 @@
 import * as oauth from "oauth4webapi";
 import type { Config } from "../env";
-import { isLocalRun } from "../local-run";
-import { SingleFlight } from "../single-flight";
+import { isLocalRun } from "../platform/local-run";
+import { SingleFlight } from "../platform/single-flight";
 import type { EnabledProvider } from "./config";
 import type { ProviderProfile } from "./definition";
 

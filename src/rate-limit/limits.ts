@@ -1,8 +1,8 @@
 import type { RequestMeta } from "../audit/record";
-import { limiterObject, type WindowDecision } from "../durable-objects/rate-limiter";
 import type { Bindings } from "../env";
 import { ApiError, UnavailableError } from "../errors";
 import { addressKey } from "./client-address";
+import { limiterObject, type WindowDecision } from "./limiter";
 
 /** A named limit: at most `limit` attempts per `windowSeconds` for one key. */
 export interface RateLimitRule {

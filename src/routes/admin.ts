@@ -1,17 +1,17 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
-import { forgetUser } from "../auth/live-state";
-import { ROLE_LEVELS, type Role, roleAtLeast } from "../auth/roles";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
+import { evictCachedUser } from "../credentials/revocable-state";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
 import { decodeCursor, page } from "../db/cursor";
 import type { UserRow } from "../db/schema";
-import { changeUserRole, countActiveAdmins, disableUser, findUserById, listUsers, publicProfile } from "../db/users";
 import { ApiError } from "../errors";
+import { AdminUser, ChangeRoleBody, ListUsersQuery, UserIdParam, UserList } from "../identity/admin-schemas";
+import { ROLE_LEVELS, type Role, roleAtLeast } from "../identity/roles";
+import { changeUserRole, countActiveAdmins, disableUser, findUserById, listUsers, publicProfile } from "../identity/users";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
-import { AdminUser, ChangeRoleBody, ListUsersQuery, UserIdParam, UserList } from "../schemas/admin";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 
 export const adminRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -93,7 +93,7 @@ adminRoutes.openapi(
     }
     if (target.role !== role) {
       if (!(await changeUserRole(c.get("db"), target, role, actor))) throw await refusedChange(c);
-      forgetUser(target.id);
+      evictCachedUser(target.id);
       await recordWithReceiptHeader(c, {
         type: "user.role_changed",
         subject: target.id,
@@ -125,7 +125,7 @@ adminRoutes.openapi(
     if (id === actor.id) throw new ApiError("forbidden", "You cannot disable your own account.");
     await targetUser(c, id);
     if (await disableUser(c.get("db"), id, actor)) {
-      forgetUser(id);
+      evictCachedUser(id);
       await c.get("audit").record({ type: "user.disabled", subject: id, actor: actor.id });
     }
     const after = await targetUser(c, id);

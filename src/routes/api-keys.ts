@@ -1,21 +1,21 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { apiKeyCreatedEvent, createdApiKeyBody, mintApiKey } from "../api-keys/create";
+import { ApiKeyList, CreateApiKeyBody, CreatedApiKey, KeyIdParam, ListApiKeysQuery } from "../api-keys/schemas";
+import { assertGrantableScopes } from "../api-keys/scopes";
+import { findApiKeyById, insertApiKey, listApiKeys, revokeApiKey } from "../api-keys/store";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
-import { assertGrantableScopes } from "../auth/api-key-scopes";
-import { forgetApiKey } from "../auth/live-state";
-import { apiKeyCreatedEvent, createdApiKeyBody, mintApiKey } from "../auth/new-api-key";
-import { isRole, lowerRole, type Role, roleAtLeast } from "../auth/roles";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
-import { findApiKeyById, insertApiKey, listApiKeys, revokeApiKey } from "../db/api-keys";
+import { evictCachedApiKey } from "../credentials/revocable-state";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
 import { decodeCursor, page } from "../db/cursor";
 import type { ApiKeyRow } from "../db/schema";
-import { findUserById } from "../db/users";
 import { ApiError } from "../errors";
+import { isRole, lowerRole, type Role, roleAtLeast } from "../identity/roles";
+import { findUserById } from "../identity/users";
 import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { API_KEY_CREATION_PER_USER, consumeRateLimit } from "../rate-limit/limits";
-import { ApiKeyList, CreateApiKeyBody, CreatedApiKey, KeyIdParam, ListApiKeysQuery } from "../schemas/api-keys";
 import { errorResponses, isoTime, jsonBody, jsonResponse } from "../schemas/common";
 
 export const apiKeyRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -137,7 +137,7 @@ apiKeyRoutes.openapi(
       throw new ApiError("not_found", "No such API key.");
     }
     if (await revokeApiKey(db, id)) {
-      forgetApiKey(id);
+      evictCachedApiKey(id);
       await recordWithReceiptHeader(c, {
         type: "api_key.revoked",
         subject: id,

@@ -1,15 +1,15 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { ledgerObject } from "../audit/ledger";
+import { AuditEventList, EventIdParam, LedgerVerificationSchema, ListAuditEventsQuery, Receipt } from "../audit/schemas";
+import { type ExportedEvent, findEvent, listEvents } from "../audit/store";
 import { verifyLedger } from "../audit/verify-ledger";
-import { roleAtLeast } from "../auth/roles";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
-import { type ExportedEvent, findEvent, listEvents } from "../db/audit-events";
-import { ledgerObject } from "../durable-objects/audit-ledger";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
 import { ApiError } from "../errors";
+import { roleAtLeast } from "../identity/roles";
 import { authenticate } from "../middleware/authenticate";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
-import { AuditEventList, EventIdParam, LedgerVerificationSchema, ListAuditEventsQuery, Receipt } from "../schemas/audit";
 import { errorResponses, jsonResponse } from "../schemas/common";
 
 export const auditRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

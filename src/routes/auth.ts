@@ -1,30 +1,38 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { admitLoginAttempt, forgetLoginFailures } from "../account-security/login-throttle";
+import { mfaChallengeResponse, mfaMethods } from "../account-security/mfa-challenge";
+import { assertAcceptablePassword } from "../account-security/password-policy";
+import { MfaChallenge } from "../account-security/schemas";
+import { emailSubject } from "../audit/email-subject";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
-import { bootstrapAdminOnLogin } from "../auth/bootstrap-admin";
-import { emailSubject } from "../auth/email-subject";
-import { forgetSession } from "../auth/live-state";
-import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
-import { sendVerificationMail } from "../auth/mailed-tokens";
-import { mfaChallengeResponse, mfaMethods } from "../auth/mfa-challenge";
-import { assertAcceptablePassword } from "../auth/password-policy";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { clearSessionCookie } from "../auth/session-cookie";
-import { startSession } from "../auth/sign-in";
 import type { AppEnv } from "../context";
+import { issueAccessToken } from "../credentials/access-token";
+import { evictCachedSession } from "../credentials/revocable-state";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
-import { rotateRefreshToken } from "../db/refresh-tokens";
 import type { UserRow } from "../db/schema";
-import { findLiveSession, revokeSession } from "../db/sessions";
-import { findUserByEmail, findUserById, hasPassword, insertUser, isEmailVerified, publicProfile, updatePasswordHash } from "../db/users";
 import { ApiError } from "../errors";
+import { bootstrapAdminOnLogin } from "../identity/bootstrap-admin";
+import { sendVerificationMail } from "../identity/mailed-tokens";
+import { rotateRefreshToken } from "../identity/refresh-tokens";
+import { LoginBody, RefreshBody, RefreshedTokens, RegisterBody, SessionTokens, User, Verification } from "../identity/schemas";
+import { clearSessionCookie } from "../identity/session-cookie";
+import { findLiveSession, revokeSession } from "../identity/sessions";
+import { startSession } from "../identity/sign-in";
+import {
+  findUserByEmail,
+  findUserById,
+  hasPassword,
+  insertUser,
+  isEmailVerified,
+  publicProfile,
+  updatePasswordHash,
+} from "../identity/users";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
 import { clientIpKey, consumeRateLimit, REFRESH_PER_IP, REGISTER_PER_IP } from "../rate-limit/limits";
-import { MfaChallenge } from "../schemas/account-security";
-import { LoginBody, RefreshBody, RefreshedTokens, RegisterBody, SessionTokens, User, Verification } from "../schemas/auth";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
-import { issueAccessToken } from "../tokens/access-token";
 
 export const authRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -133,7 +141,7 @@ authRoutes.openapi(
     await consumeRateLimit(c.env, REFRESH_PER_IP, clientKey(c));
     const result = await rotateRefreshToken(db, refreshToken);
     if (result.outcome === "reused") {
-      forgetSession(result.sessionId);
+      evictCachedSession(result.sessionId);
       await c.get("audit").record({
         type: "refresh.reuse_detected",
         subject: result.userId,
@@ -172,7 +180,7 @@ authRoutes.openapi(
     // ROUTE_CREDENTIALS.logout admits sessions only; this narrows the type.
     if (principal.kind !== "access_token" && principal.kind !== "session_cookie") throw new Error("logout without a session");
     await revokeSession(c.get("db"), principal.sessionId);
-    forgetSession(principal.sessionId);
+    evictCachedSession(principal.sessionId);
     clearSessionCookie(c);
     await c.get("audit").record({
       type: "logout",

@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
+import { OutboxMessages, OutboxQuery } from "../account-security/schemas";
 import type { AppEnv } from "../context";
-import { outboxMessagesTo } from "../db/dev-outbox";
 import { ApiError } from "../errors";
-import { isLocalRun } from "../local-run";
+import { outboxMessagesTo } from "../mail/dev-outbox";
 import { validationHook } from "../middleware/validation";
-import { OutboxMessages, OutboxQuery } from "../schemas/account-security";
+import { isLocalRun } from "../platform/local-run";
 import { errorResponses, jsonResponse } from "../schemas/common";
 
 /** The dev outbox: the mail the `outbox` transport kept, for `npm run dev` and tests. Never in a deployment. */

@@ -1,15 +1,15 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { forgetSession, forgetUser } from "../auth/live-state";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { clearSessionCookie } from "../auth/session-cookie";
-import { sessionPrincipal } from "../auth/session-principal";
+import { DeviceSessionList, RevokedCount, SessionIdParam } from "../account-security/schemas";
 import type { AppEnv } from "../context";
-import { liveSessionsOfUser, revokeOtherSessions, revokeSessionOfUser } from "../db/sessions";
+import { evictCachedSession, evictCachedUser } from "../credentials/revocable-state";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
+import { sessionPrincipal } from "../credentials/session-principal";
 import { ApiError } from "../errors";
+import { clearSessionCookie } from "../identity/session-cookie";
+import { liveSessionsOfUser, revokeOtherSessions, revokeSessionOfUser } from "../identity/sessions";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
 import { addressPrefix } from "../rate-limit/client-address";
-import { DeviceSessionList, RevokedCount, SessionIdParam } from "../schemas/account-security";
 import { errorResponses, isoTime, jsonResponse } from "../schemas/common";
 
 /** A person's sign-ins, one per device or browser: listed, ended one at a time or all but this one. */
@@ -62,7 +62,7 @@ deviceSessionRoutes.openapi(
     const principal = sessionPrincipal(c);
     const { id } = c.req.valid("param");
     if (!(await revokeSessionOfUser(c.get("db"), principal.userId, id))) throw new ApiError("not_found", "No such session.");
-    forgetSession(id);
+    evictCachedSession(id);
     if (id === principal.sessionId) clearSessionCookie(c);
     await c.get("audit").record({ type: "session.revoked", subject: principal.userId, details: { sessionId: id } });
     return c.body(null, 204);
@@ -81,7 +81,7 @@ deviceSessionRoutes.openapi(
   async (c) => {
     const principal = sessionPrincipal(c);
     const ended = await revokeOtherSessions(c.get("db"), principal.userId, principal.sessionId);
-    forgetUser(principal.userId);
+    evictCachedUser(principal.userId);
     await c
       .get("audit")
       .record({ type: "session.revoked_others", subject: principal.userId, details: { kept: principal.sessionId, revoked: ended.length } });

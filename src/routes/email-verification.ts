@@ -1,17 +1,17 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { confirmMailedAddress } from "../auth/address-confirmation";
-import { forgetUser } from "../auth/live-state";
-import { sendVerificationMail } from "../auth/mailed-tokens";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { callerAccount } from "../auth/session-principal";
+import { confirmMailedAddress } from "../account-security/address-confirmation";
+import { EmailVerified, VerifyEmailBody } from "../account-security/schemas";
 import type { AppEnv } from "../context";
-import { claimEmailTokenStatement, findLiveEmailToken } from "../db/email-tokens";
-import { isEmailVerified } from "../db/users";
+import { evictCachedUser } from "../credentials/revocable-state";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
+import { callerAccount } from "../credentials/session-principal";
 import { ApiError } from "../errors";
+import { claimEmailTokenStatement, findLiveEmailToken } from "../identity/email-tokens";
+import { sendVerificationMail } from "../identity/mailed-tokens";
+import { isEmailVerified } from "../identity/users";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
 import { clientIpKey, consumeRateLimit, EMAIL_TOKEN_PER_IP, VERIFICATION_RESEND_PER_USER } from "../rate-limit/limits";
-import { EmailVerified, VerifyEmailBody } from "../schemas/account-security";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 
 /** Email verification: registration mails a link; these routes confirm it and send it again. */
@@ -40,7 +40,7 @@ emailVerificationRoutes.openapi(
     const [claimed] = await claimEmailTokenStatement(db, row, Date.now());
     if (!claimed || !(await confirmMailedAddress(c, row.userId, row.email))) throw new ApiError("invalid_email_token", INVALID_LINK);
     // Access tokens issued from now on carry email_verified; cached sessions would still say false.
-    forgetUser(row.userId);
+    evictCachedUser(row.userId);
     await c.get("audit").record({ type: "email.verified", subject: row.userId });
     return c.json({ emailVerified: true as const }, 200);
   },

@@ -1,7 +1,7 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { Principal } from "../auth/principal";
 import type { AppEnv } from "../context";
+import type { Principal } from "../credentials/principal";
 import { ApiError } from "../errors";
 import { type CallerClaims, signAssertion } from "../gateway/assertion";
 import { ASSERTION_HEADER } from "../gateway/assertion-claims";

@@ -1,16 +1,13 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import { MEMORY_READ_SCOPE } from "../auth/api-key-scopes";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
+import { MEMORY_READ_SCOPE } from "../api-keys/scopes";
 import type { AppEnv } from "../context";
-import { discardPendingPreferences, recordPendingPreferences } from "../db/pending-memory-preferences";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
 import { ApiError } from "../errors";
 import { type AppliedPreferences, applyPendingPreferences, retryPendingPreferencesFor } from "../memory/durable-preferences";
 import { MAX_MEMORY_TEXT_CHARS, MAX_TEXT_MEMORIES_PER_USER } from "../memory/limits";
 import { openMemory } from "../memory/open";
-import { requireRole } from "../middleware/require-role";
-import { validationHook } from "../middleware/validation";
-import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
+import { discardPendingPreferences, recordPendingPreferences } from "../memory/pending-preferences";
 import {
   AddMemoryBody,
   DeletedMemory,
@@ -20,7 +17,10 @@ import {
   MemorySearchResult,
   SearchMemoryBody,
   UpdatePreferencesBody,
-} from "../schemas/memory";
+} from "../memory/schemas";
+import { requireRole } from "../middleware/require-role";
+import { validationHook } from "../middleware/validation";
+import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 
 export const memoryRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 

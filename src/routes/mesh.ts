@@ -1,11 +1,11 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { topicObject } from "../durable-objects/mesh-topic";
 import { ApiError } from "../errors";
 import { admitNode, worthAuditing } from "../mesh/admission";
 import { meshAuditEvent } from "../mesh/audit-events";
 import { BEARER_SUBPROTOCOL_PREFIX, closeReason, MESH_SUBPROTOCOL } from "../mesh/frames";
 import { handoffRequest } from "../mesh/topic-handoff";
+import { topicObject } from "../mesh/topic-object";
 import { errorResponses } from "../schemas/common";
 
 /**

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context, Next } from "hono";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
 import { constantTimeEqual } from "../crypto/digest";
 import { utf8 } from "../crypto/encoding";
 import { metricTotals } from "../metrics/batch";

@@ -1,11 +1,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
-import { acceptFreshTotpCode, finishMfaLogin } from "../auth/mfa-challenge";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { callerAccount } from "../auth/session-principal";
-import { matchingTotpStep, newTotpSecret, totpManualKey, totpUri } from "../auth/totp";
-import type { AppEnv } from "../context";
+import { admitLoginAttempt, forgetLoginFailures } from "../account-security/login-throttle";
+import { acceptFreshTotpCode, finishMfaLogin } from "../account-security/mfa-challenge";
 import {
   acceptTotpStep,
   deleteTotp,
@@ -14,13 +10,17 @@ import {
   replaceRecoveryCodes,
   startTotpEnrolment,
   useRecoveryCode,
-} from "../db/mfa";
+} from "../account-security/mfa-store";
+import { MfaLoginBody, MfaStatus, RecoveryCodeList, TotpCodeBody, TotpEnrolment } from "../account-security/schemas";
+import { matchingTotpStep, newTotpSecret, totpManualKey, totpUri } from "../account-security/totp";
+import type { AppEnv } from "../context";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
+import { callerAccount } from "../credentials/session-principal";
 import { ApiError } from "../errors";
+import { SessionTokens } from "../identity/schemas";
 import { authenticate } from "../middleware/authenticate";
 import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
 import { validationHook } from "../middleware/validation";
-import { MfaLoginBody, MfaStatus, RecoveryCodeList, TotpCodeBody, TotpEnrolment } from "../schemas/account-security";
-import { SessionTokens } from "../schemas/auth";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 
 /** TOTP enrolment and removal (`/api/auth/mfa/*`) and the second step of a login (`/api/auth/login/mfa`). */

@@ -1,22 +1,22 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { assertRecentAuthentication } from "../account-security/recent-authentication";
+import { apiKeyCreatedEvent, createdApiKeyBody, mintApiKey } from "../api-keys/create";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
-import { apiKeyCreatedEvent, createdApiKeyBody, mintApiKey } from "../auth/new-api-key";
-import { assertRecentAuthentication } from "../auth/recent-authentication";
-import { lowerRole } from "../auth/roles";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { sessionPrincipal } from "../auth/session-principal";
 import type { AppEnv } from "../context";
-import { completeWithKey, savedStages, saveStage } from "../db/onboarding";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
+import { sessionPrincipal } from "../credentials/session-principal";
 import { ApiError } from "../errors";
+import { lowerRole } from "../identity/roles";
 import { savePreferencesDurably } from "../memory/durable-preferences";
 import { requireRole } from "../middleware/require-role";
 import { validationHook } from "../middleware/validation";
 import { PLANS } from "../onboarding/plans";
 import { preferencesFromStage } from "../onboarding/preferences";
+import { CompleteStageBody, OnboardingStatus, OnboardingStepResult } from "../onboarding/schemas";
 import { type DataStage, progressOf, STAGES, type Stage, type StageData } from "../onboarding/stages";
+import { completeWithKey, savedStages, saveStage } from "../onboarding/store";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
-import { CompleteStageBody, OnboardingStatus, OnboardingStepResult } from "../schemas/onboarding";
 
 /** Mounted at `/onboarding` (the hosted wizard's paths) and at `/api/onboarding` (API clients). */
 export const onboardingRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

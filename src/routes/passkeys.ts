@@ -1,15 +1,8 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Context } from "hono";
-import { recordWithReceiptHeader } from "../audit/receipt-header";
-import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
-import { finishMfaLogin, userOfMfaChallenge } from "../auth/mfa-challenge";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { callerAccount, sessionPrincipal } from "../auth/session-principal";
-import { startSession } from "../auth/sign-in";
-import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from "../auth/webauthn";
-import type { AppEnv } from "../context";
-import { toBase64Url } from "../crypto/encoding";
+import { admitLoginAttempt, forgetLoginFailures } from "../account-security/login-throttle";
+import { finishMfaLogin, userOfMfaChallenge } from "../account-security/mfa-challenge";
 import {
   deletePasskey,
   findPasskey,
@@ -19,14 +12,8 @@ import {
   storeWebauthnChallenge,
   takeWebauthnChallenge,
   type WebauthnChallengePurpose,
-} from "../db/passkeys";
-import type { PasskeyRow } from "../db/schema";
-import { findUserById } from "../db/users";
-import { ApiError } from "../errors";
-import { authenticate } from "../middleware/authenticate";
-import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
-import { validationHook } from "../middleware/validation";
-import { clientIpKey, consumeRateLimit, PASSKEY_SIGN_IN_PER_IP } from "../rate-limit/limits";
+} from "../account-security/passkey-store";
+import { Reauthenticated } from "../account-security/reauthentication-schemas";
 import {
   MfaTokenBody,
   Passkey,
@@ -37,10 +24,23 @@ import {
   PasskeyRegistrationBody,
   PasskeySecondFactorBody,
   WebauthnOptions,
-} from "../schemas/account-security";
-import { SessionTokens } from "../schemas/auth";
+} from "../account-security/schemas";
+import { authenticationOptions, registrationOptions, verifyAssertion, verifyRegistration } from "../account-security/webauthn";
+import { recordWithReceiptHeader } from "../audit/receipt-header";
+import type { AppEnv } from "../context";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
+import { callerAccount, sessionPrincipal } from "../credentials/session-principal";
+import { toBase64Url } from "../crypto/encoding";
+import type { PasskeyRow } from "../db/schema";
+import { ApiError } from "../errors";
+import { SessionTokens } from "../identity/schemas";
+import { startSession } from "../identity/sign-in";
+import { findUserById } from "../identity/users";
+import { authenticate } from "../middleware/authenticate";
+import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
+import { validationHook } from "../middleware/validation";
+import { clientIpKey, consumeRateLimit, PASSKEY_SIGN_IN_PER_IP } from "../rate-limit/limits";
 import { errorResponses, isoTime, jsonBody, jsonResponse } from "../schemas/common";
-import { Reauthenticated } from "../schemas/reauthentication";
 import { markReauthenticated } from "./reauthenticate";
 
 /** Passkeys (WebAuthn): registered and removed by the signed-in owner; a first factor on their own, or a second one. */

@@ -1,22 +1,22 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { confirmMailedAddress } from "../auth/address-confirmation";
-import { emailSubject } from "../auth/email-subject";
-import { forgetUser } from "../auth/live-state";
-import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
-import { inBackground, sendPasswordResetMail } from "../auth/mailed-tokens";
-import { assertAcceptablePassword } from "../auth/password-policy";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { callerAccount, sessionPrincipal } from "../auth/session-principal";
+import { confirmMailedAddress } from "../account-security/address-confirmation";
+import { admitLoginAttempt, forgetLoginFailures } from "../account-security/login-throttle";
+import { assertAcceptablePassword } from "../account-security/password-policy";
+import { Accepted, ChangePasswordBody, ForgotPasswordBody, ResetPasswordBody } from "../account-security/schemas";
+import { emailSubject } from "../audit/email-subject";
 import type { AppEnv } from "../context";
+import { evictCachedUser } from "../credentials/revocable-state";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
+import { callerAccount, sessionPrincipal } from "../credentials/session-principal";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
-import { claimEmailTokenStatement, findLiveEmailToken } from "../db/email-tokens";
-import { markSessionAuthenticated } from "../db/sessions";
-import { findUserByEmail, findUserById, hasPassword, replacePassword } from "../db/users";
 import { ApiError } from "../errors";
+import { claimEmailTokenStatement, findLiveEmailToken } from "../identity/email-tokens";
+import { inBackground, sendPasswordResetMail } from "../identity/mailed-tokens";
+import { markSessionAuthenticated } from "../identity/sessions";
+import { findUserByEmail, findUserById, hasPassword, replacePassword } from "../identity/users";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
 import { clientIpKey, consumeRateLimit, EMAIL_TOKEN_PER_IP, PASSWORD_FORGOT_PER_EMAIL, PASSWORD_FORGOT_PER_IP } from "../rate-limit/limits";
-import { Accepted, ChangePasswordBody, ForgotPasswordBody, ResetPasswordBody } from "../schemas/account-security";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
 
 /** Password reset by mail, and password change by the signed-in owner. */
@@ -80,7 +80,7 @@ passwordRoutes.openapi(
     if (!claimed) throw new ApiError("invalid_email_token", INVALID_LINK);
     await replacePassword(db, user.id, passwordHash);
     await confirmMailedAddress(c, user.id, row.email);
-    forgetUser(user.id);
+    evictCachedUser(user.id);
     await c.get("audit").record({ type: "password.reset", subject: user.id });
     return c.body(null, 204);
   },
@@ -114,7 +114,7 @@ passwordRoutes.openapi(
     await replacePassword(db, user.id, await hashPassword(newPassword), principal.sessionId);
     // The current password was just proved: this session counts as freshly authenticated.
     await markSessionAuthenticated(db, principal.sessionId, Date.now());
-    forgetUser(user.id);
+    evictCachedUser(user.id);
     await c.get("audit").record({ type: "password.changed", subject: user.id, details: { sessionId: principal.sessionId } });
     return c.body(null, 204);
   },

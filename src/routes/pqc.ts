@@ -1,21 +1,21 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { recordWithReceiptHeader } from "../audit/receipt-header";
-import { verifiedClientCertificate } from "../auth/client-certificate";
-import { verifyCredential } from "../auth/credentials";
-import { type Role, roleAtLeast } from "../auth/roles";
-import { assertCredentialAccepted, ROUTE_CREDENTIALS } from "../auth/route-credentials";
 import type { AppEnv } from "../context";
+import { verifiedClientCertificate } from "../credentials/client-certificate";
+import { verifyCredential } from "../credentials/readers";
+import { assertCredentialAccepted, ROUTE_CREDENTIALS } from "../credentials/route-credentials";
 import { ApiError } from "../errors";
+import { type Role, roleAtLeast } from "../identity/roles";
 import { countMetric, observeMetric } from "../metrics/batch";
 import { validationHook } from "../middleware/validation";
 import { recordPqcSigningKey, refuseRetiredSigningKey } from "../pqc/keyring";
 import { createReference } from "../pqc/references";
+import { PqcReferenceIssued, PqcTokenIssued, RequestPqcTokenBody } from "../pqc/schemas";
 import { findServiceOperation } from "../pqc/services";
+import { issuePqcToken } from "../pqc/token";
 import { consumeRateLimit, PQC_ISSUE_PER_CALLER } from "../rate-limit/limits";
 import { errorResponses, jsonBody } from "../schemas/common";
-import { PqcReferenceIssued, PqcTokenIssued, RequestPqcTokenBody } from "../schemas/pqc";
-import { issuePqcToken } from "../tokens/pqc-token";
 
 export const pqcRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 

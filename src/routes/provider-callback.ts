@@ -3,8 +3,8 @@ import type { AppEnv } from "../context";
 import { bodySize } from "../middleware/body-size";
 import { validationHook } from "../middleware/validation";
 import { finishFlow } from "../providers/flow";
+import { ProviderParam } from "../providers/schemas";
 import { errorResponses } from "../schemas/common";
-import { ProviderParam } from "../schemas/providers";
 
 /**
  * The providers' redirect target. Mounted ahead of CORS: a provider that answers with a form POST

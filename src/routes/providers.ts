@@ -1,23 +1,23 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
-import { mfaChallengeResponse, mfaMethods } from "../auth/mfa-challenge";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { sessionPrincipal } from "../auth/session-principal";
-import { sessionTokens } from "../auth/sign-in";
+import { mfaChallengeResponse, mfaMethods } from "../account-security/mfa-challenge";
+import { MfaChallenge } from "../account-security/schemas";
 import type { AppEnv } from "../context";
-import { listIdentities, unlinkIdentity } from "../db/identities";
-import { consumeSignInTicket } from "../db/oauth-flows";
-import { findLiveSession, issueFirstRefreshToken } from "../db/sessions";
-import { findUserById, hasPassword } from "../db/users";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
+import { sessionPrincipal } from "../credentials/session-principal";
 import type { Config } from "../env";
 import { ApiError } from "../errors";
+import { SessionTokens } from "../identity/schemas";
+import { findLiveSession, issueFirstRefreshToken } from "../identity/sessions";
+import { sessionTokens } from "../identity/sign-in";
+import { findUserById, hasPassword } from "../identity/users";
 import { authenticate } from "../middleware/authenticate";
 import { requireRecentAuthentication } from "../middleware/require-recent-authentication";
 import { validationHook } from "../middleware/validation";
 import { beginFlow } from "../providers/flow";
-import { MfaChallenge } from "../schemas/account-security";
-import { SessionTokens } from "../schemas/auth";
+import { consumeSignInTicket } from "../providers/flow-store";
+import { listIdentities, unlinkIdentity } from "../providers/identities";
+import { AuthorizationUrl, IdentityList, IdentityParam, ProviderList, StartBody, StartQuery, TicketBody } from "../providers/schemas";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
-import { AuthorizationUrl, IdentityList, IdentityParam, ProviderList, StartBody, StartQuery, TicketBody } from "../schemas/providers";
 
 /** Sign-in with OAuth/OIDC providers (the callback itself is in provider-callback.ts, ahead of CORS). */
 export const providerRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -1,20 +1,20 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { forgetSession } from "../auth/live-state";
-import { admitLoginAttempt, forgetLoginFailures } from "../auth/login-throttle";
-import { acceptFreshTotpCode } from "../auth/mfa-challenge";
-import { RECENT_AUTHENTICATION_SECONDS } from "../auth/recent-authentication";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { callerAccount, sessionPrincipal } from "../auth/session-principal";
+import { admitLoginAttempt, forgetLoginFailures } from "../account-security/login-throttle";
+import { acceptFreshTotpCode } from "../account-security/mfa-challenge";
+import { ReauthenticateBody, Reauthenticated } from "../account-security/reauthentication-schemas";
+import { RECENT_AUTHENTICATION_SECONDS } from "../account-security/recent-authentication";
 import type { AppEnv } from "../context";
+import { evictCachedSession } from "../credentials/revocable-state";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
+import { callerAccount, sessionPrincipal } from "../credentials/session-principal";
 import { decoyPasswordHash, verifyPassword } from "../crypto/password";
-import { markSessionAuthenticated } from "../db/sessions";
-import { hasPassword } from "../db/users";
 import { ApiError } from "../errors";
+import { markSessionAuthenticated } from "../identity/sessions";
+import { hasPassword } from "../identity/users";
 import { authenticate } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
 import { errorResponses, jsonBody, jsonResponse } from "../schemas/common";
-import { ReauthenticateBody, Reauthenticated } from "../schemas/reauthentication";
 
 /** `POST /api/auth/reauthenticate`: the person proves who they are again, and the session may make sensitive changes for a while. */
 export const reauthenticateRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -62,7 +62,7 @@ export async function markReauthenticated(c: Context<AppEnv>, sessionId: string,
   const now = Date.now();
   if (!(await markSessionAuthenticated(c.get("db"), sessionId, now)))
     throw new ApiError("unauthorized", "The session has ended; sign in again.");
-  forgetSession(sessionId);
+  evictCachedSession(sessionId);
   await c.get("audit").record({ type: "session.reauthenticated", subject: userId, details: { method, sessionId } });
   return {
     authenticatedAt: new Date(now).toISOString(),

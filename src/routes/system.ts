@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../context";
-import { guardD1 } from "../storage/guard";
+import { guardD1 } from "../db/guard";
 
 export const systemRoutes = new OpenAPIHono<AppEnv>();
 

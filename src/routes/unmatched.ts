@@ -4,7 +4,7 @@ import { TrieRouter } from "hono/router/trie-router";
 import type { RouterRoute } from "hono/types";
 import type { AppEnv } from "../context";
 import { ApiError } from "../errors";
-import { allowHeader } from "../http-methods";
+import { allowHeader } from "../platform/http-methods";
 
 /**
  * One router over every (method, path) the app registers, answering which methods a path takes.

@@ -2,9 +2,9 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { receiptKey } from "../audit/receipts";
 import type { AppEnv } from "../context";
 import { assertionPublicJwk } from "../gateway/assertion";
-import { sagePublicJwk } from "../mesh/sage-keys";
+import { nodeTokenPublicJwk } from "../mesh/node-token-keys";
 import { publishedPqcJwks } from "../pqc/keyring";
-import { Jwks } from "../schemas/pqc";
+import { Jwks } from "../pqc/schemas";
 
 export const wellKnownRoutes = new OpenAPIHono<AppEnv>();
 
@@ -26,7 +26,7 @@ wellKnownRoutes.openapi(
     // During a rotation's overlap both PQC keys are published, the current one first.
     const pqc = await publishedPqcJwks(c.get("config"), c.env);
     const receipts = (await receiptKey(c.get("config"))).jwk;
-    const sage = await sagePublicJwk(c.get("config"));
+    const sage = await nodeTokenPublicJwk(c.get("config"));
     const assertion = await assertionPublicJwk(c.get("config"));
     c.header("Cache-Control", "public, max-age=300");
     const keys = sage ? [...pqc, receipts, sage] : [...pqc, receipts];

@@ -1,15 +1,15 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
-import { lowerRole } from "../auth/roles";
-import { ROUTE_CREDENTIALS } from "../auth/route-credentials";
-import { sessionPrincipal } from "../auth/session-principal";
-import { widgetOrigin } from "../auth/widget-origin";
 import type { AppEnv } from "../context";
+import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
+import { sessionPrincipal } from "../credentials/session-principal";
+import { lowerRole } from "../identity/roles";
 import { optionalPrincipal } from "../middleware/authenticate";
 import { validationHook } from "../middleware/validation";
 import { clientIpKey, consumeRateLimit, WIDGET_GUEST_PER_IP } from "../rate-limit/limits";
 import { errorResponses, jsonResponse } from "../schemas/common";
-import { WidgetSession } from "../schemas/widget-session";
-import { issueWidgetToken, newGuestSubject, type WidgetSubject } from "../tokens/widget-token";
+import { widgetOrigin } from "../widget/origin";
+import { WidgetSession } from "../widget/schemas";
+import { issueWidgetToken, newGuestSubject, type WidgetSubject } from "../widget/token";
 
 /** `POST /api/session/start`: short-lived widget sessions for HeadyBuddy embedded on an allowed origin. */
 export const widgetSessionRoutes = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { isWellFormedText } from "../auth/password-policy";
+import { isWellFormedText } from "../account-security/password-policy";
 
 /**
  * Storable text: what every free-text field that reaches a store (D1, user memory's Postgres) or a

@@ -8,7 +8,7 @@ import { unstable_readConfig } from "wrangler";
 import { deploymentProblems, LOCAL_ENVIRONMENTS } from "../../scripts/deploy.mjs";
 // @ts-expect-error: a plain .mjs script
 import { ENVIRONMENTS, withEnvironments } from "../../scripts/wrangler-environments.mjs";
-import { LOCAL_ENVIRONMENTS as WORKER_LOCAL_ENVIRONMENTS } from "../../src/local-run";
+import { LOCAL_ENVIRONMENTS as WORKER_LOCAL_ENVIRONMENTS } from "../../src/platform/local-run";
 
 /**
  * wrangler.toml's development, staging and production environments: each with its own KMS key alias,

@@ -1,8 +1,8 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type AssertionClaims, AssertionError, createAssertionVerifier } from "../../src/clients/origin/verify-assertion";
 import { describeRequirement, type Requirement } from "../../src/gateway/routes-config";
-import { type AssertionClaims, AssertionError, createAssertionVerifier } from "../../src/origin/verify-assertion";
 import { baseUrl, call, randomIp, uniqueEmail } from "./client";
 import { gatewayRoutesFor } from "./gateway-origin";
 

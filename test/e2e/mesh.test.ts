@@ -1,7 +1,7 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
-import { type Pulse, PulseAuth, PulseTransport, type TransportStatus } from "../../src/mesh/client";
+import { type Pulse, PulseAuth, PulseTransport, type TransportStatus } from "../../src/clients/mesh";
 import { baseUrl, call } from "./client";
 
 /** PulseMesh against wrangler dev, with real `ws` clients and the SDK over Node's own WebSocket. */

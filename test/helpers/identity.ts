@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
-import { SESSION_COOKIE } from "../../src/auth/session-cookie";
+import { issueAccessToken } from "../../src/credentials/access-token";
 import { type Config, loadConfig } from "../../src/env";
-import { issueAccessToken } from "../../src/tokens/access-token";
+import { SESSION_COOKIE } from "../../src/identity/session-cookie";
 
 /** The validated test configuration, exactly as the Worker sees it. */
 export function testConfig(): Config {

@@ -5,7 +5,7 @@ import { createApp } from "../../src/app";
 import { nobleMlDsa65 } from "../../src/crypto/ml-dsa";
 import type { Bindings } from "../../src/env";
 import { akpThumbprint } from "../../src/pqc/akp";
-import { PQC_AUDIENCE, PQC_TOKEN_TYP } from "../../src/tokens/pqc-token";
+import { PQC_AUDIENCE, PQC_TOKEN_TYP } from "../../src/pqc/token";
 import {
   type ApiResponse,
   BASE_URL,

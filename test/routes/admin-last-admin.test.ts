@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
-import { changeUserRole, disableUser } from "../../src/db/users";
+import { changeUserRole, disableUser } from "../../src/identity/users";
 import { attemptLogin, auditEvents, HASHING_HEAVY, registerUser, request, type SignedIn, testConfig } from "../helpers/identity";
 import { userWithRole } from "../helpers/pqc";
 

@@ -1,11 +1,11 @@
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { LEDGER_NAME, type LedgerEntry } from "../../src/audit/ledger";
 import { createAuditor } from "../../src/audit/record";
+import { findEvent } from "../../src/audit/store";
 import { verifyLedger } from "../../src/audit/verify-ledger";
-import { findEvent } from "../../src/db/audit-events";
 import { database } from "../../src/db/client";
-import { LEDGER_NAME, type LedgerEntry } from "../../src/durable-objects/audit-ledger";
 
 const ledger = () => env.LEDGER.get(env.LEDGER.idFromName(LEDGER_NAME));
 

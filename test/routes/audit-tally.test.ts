@@ -2,8 +2,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { createAuditor } from "../../src/audit/record";
+import { DISTINCT_EVENTS_PER_WINDOW, tallyObject } from "../../src/audit/tally";
 import { formatApiKey, generateApiKey } from "../../src/crypto/api-key";
-import { DISTINCT_EVENTS_PER_WINDOW, tallyObject } from "../../src/durable-objects/audit-tally";
 import { auditEvents, randomIp, refresh, request } from "../helpers/identity";
 import { connect, join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic, withMeshVars } from "./mesh-support";
 

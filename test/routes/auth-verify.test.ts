@@ -1,6 +1,6 @@
 import { exportJWK, exportSPKI, generateKeyPair } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { issueAccessToken } from "../../src/tokens/access-token";
+import { issueAccessToken } from "../../src/credentials/access-token";
 import {
   accessClaims,
   accessTokenKey,

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { type AssertionClaims, createAssertionVerifier } from "../../src/clients/origin/verify-assertion";
 import type { Bindings } from "../../src/env";
-import { type AssertionClaims, createAssertionVerifier } from "../../src/origin/verify-assertion";
 import { auditEvents, BASE_URL, registerUser, SESSION_COOKIE, type SignedIn, updateUser } from "../helpers/identity";
 import {
   appWith,

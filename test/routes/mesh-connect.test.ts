@@ -1,11 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { issueAccessToken } from "../../src/credentials/access-token";
 import { database } from "../../src/db/client";
 import { topicsOfNode } from "../../src/mesh/connections";
 import { revokeNode, revokeToken } from "../../src/mesh/node-registry";
 import { issueNodeToken } from "../../src/mesh/node-token";
 import { nodePermissions } from "../../src/mesh/permissions";
-import { issueAccessToken } from "../../src/tokens/access-token";
 import { ALLOWED_ORIGIN, decodePayload, flipSignatureByte, forgeJwt, hmacSigner, request, testConfig } from "../helpers/identity";
 import { connect, join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic } from "./mesh-support";
 

@@ -1,8 +1,8 @@
 import { evictAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { MeshTopic } from "../../src/durable-objects/mesh-topic";
 import type { AdmittedNode } from "../../src/mesh/socket-state";
 import { handoffRequest } from "../../src/mesh/topic-handoff";
+import type { MeshTopic } from "../../src/mesh/topic-object";
 import { join, MeshClient, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic } from "./mesh-support";
 
 /** Marks the live instance, so a test can tell a fresh (re-constructed) instance from the old one. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RATE_WINDOW_MS } from "../../src/mesh/pulse-rate";
+import { RATE_WINDOW_MS } from "../../src/mesh/node-rate";
 import { testConfig } from "../helpers/identity";
 import { join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic, withMeshVars } from "./mesh-support";
 

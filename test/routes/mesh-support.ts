@@ -1,14 +1,14 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { vi } from "vitest";
-import type { Role } from "../../src/auth/roles";
+import { issueAccessToken } from "../../src/credentials/access-token";
 import { database } from "../../src/db/client";
-import type { MeshTopic } from "../../src/durable-objects/mesh-topic";
 import { type Bindings, loadConfig } from "../../src/env";
+import type { Role } from "../../src/identity/roles";
 import { registerNodeToken } from "../../src/mesh/node-registry";
 import { issueNodeToken, type NodeClaims } from "../../src/mesh/node-token";
 import { type MeshRole, nodePermissions, type TopicPermissions } from "../../src/mesh/permissions";
-import { issueAccessToken } from "../../src/tokens/access-token";
+import type { MeshTopic } from "../../src/mesh/topic-object";
 import {
   type AuditRow,
   auditEvents,

@@ -2,8 +2,8 @@ import { createExecutionContext, runInDurableObject, waitOnExecutionContext } fr
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../src/app";
-import { METRICS_AGGREGATOR_NAME } from "../../src/durable-objects/metrics-aggregator";
 import type { Bindings } from "../../src/env";
+import { METRICS_AGGREGATOR_NAME } from "../../src/metrics/aggregator";
 import {
   countMetric,
   drainMetrics,

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { matchingTotpStep } from "../../src/auth/totp";
+import { matchingTotpStep } from "../../src/account-security/totp";
 import { attemptLogin, auditEvents, HASHING_HEAVY, randomIp, registerUser, request, sessionCookie } from "../helpers/identity";
 import { authenticatorFor, currentStep, enableTotp, hotp } from "../helpers/totp";
 

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
-import { listPendingPreferences } from "../../src/db/pending-memory-preferences";
 import type { Bindings } from "../../src/env";
+import { listPendingPreferences } from "../../src/memory/pending-preferences";
 import { runMaintenance } from "../../src/scheduled";
 import { ALLOWED_ORIGIN, OTHER_ALLOWED_ORIGIN, registerUser, request, type SignedIn } from "../helpers/identity";
 import { STAGE_INPUTS, saveDataStages } from "../helpers/onboarding";

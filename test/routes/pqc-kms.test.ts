@@ -1,14 +1,14 @@
 import { env } from "cloudflare:workers";
 import { calculateJwkThumbprint } from "jose";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { clearPqcCacheForTests } from "../../src/auth/pqc-cache";
 import { nobleMlDsa65 } from "../../src/crypto/ml-dsa";
+import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../../src/db/kv-keys";
 import { type Bindings, loadConfig } from "../../src/env";
-import { kvKeys, PUBLIC_KEY_CACHE_TTL_SECONDS } from "../../src/kv-keys";
 import { rawPublicKeyFromSpki } from "../../src/pqc/akp";
 import { pqcVerificationKey, resetPqcKeyringForTests, SIGNER_REFETCH_INTERVAL_MS } from "../../src/pqc/keyring";
 import { KmsClient } from "../../src/pqc/kms-client";
 import { pqcSigner } from "../../src/pqc/signer";
+import { clearPqcCacheForTests } from "../../src/pqc/verified-cache";
 import { base64url, decodePayload, fromBase64url, registerUser, type SignedIn } from "../helpers/identity";
 import { kvDown } from "../helpers/outages";
 import {

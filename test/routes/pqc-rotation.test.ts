@@ -1,13 +1,13 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { clearPqcCacheForTests } from "../../src/auth/pqc-cache";
 import { database } from "../../src/db/client";
-import { adoptSigningKey } from "../../src/db/pqc-keys";
+import { kvKeys } from "../../src/db/kv-keys";
 import { type Bindings, ConfigError, loadConfig } from "../../src/env";
-import { kvKeys } from "../../src/kv-keys";
 import { akpJwk } from "../../src/pqc/akp";
+import { adoptSigningKey } from "../../src/pqc/key-store";
 import { KEY_STATUS_REFRESH_MS, resetPqcKeyringForTests } from "../../src/pqc/keyring";
 import { KmsClient } from "../../src/pqc/kms-client";
+import { clearPqcCacheForTests } from "../../src/pqc/verified-cache";
 import { runMaintenance } from "../../src/scheduled";
 import { base64url, forgeJwt, registerUser, type SignedIn } from "../helpers/identity";
 import {

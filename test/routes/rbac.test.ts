@@ -2,13 +2,13 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ROLES, type Role } from "../../src/auth/roles";
-import { ROUTE_CREDENTIALS } from "../../src/auth/route-credentials";
 import type { AppEnv } from "../../src/context";
+import { issueAccessToken } from "../../src/credentials/access-token";
+import { ROUTE_CREDENTIALS } from "../../src/credentials/route-credentials";
 import { renderError } from "../../src/error-handler";
+import { ROLES, type Role } from "../../src/identity/roles";
 import { requestContext } from "../../src/middleware/request-context";
 import { requireRole } from "../../src/middleware/require-role";
-import { issueAccessToken } from "../../src/tokens/access-token";
 import {
   attemptLogin,
   base64url,

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { RECENT_AUTHENTICATION_SECONDS } from "../../src/auth/recent-authentication";
+import { RECENT_AUTHENTICATION_SECONDS } from "../../src/account-security/recent-authentication";
 import { auditEvents, BASE_URL, HASHING_HEAVY, registerUser, request, type SignedIn, sessionIdOf } from "../helpers/identity";
 import { completeStage, saveDataStages } from "../helpers/onboarding";
 import { enableTotp } from "../helpers/totp";

@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { clearLiveStateForTests } from "../../src/auth/live-state";
+import { clearRevocableStateForTests } from "../../src/credentials/revocable-state";
 import type { Bindings } from "../../src/env";
 import {
   BASE_URL,
@@ -103,7 +103,7 @@ async function createKey(bindings: Bindings, owner: SignedIn): Promise<{ id: str
 let user: SignedIn;
 beforeEach(async () => {
   // Every test starts as a fresh isolate would, and with a fresh account.
-  clearLiveStateForTests();
+  clearRevocableStateForTests();
   user = await registerUser();
 }, HASHING_HEAVY.timeout);
 

@@ -3,14 +3,14 @@ import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
 import readme from "../../README.md?raw";
+import type { AppEnv } from "../../src/context";
 import {
   CREDENTIAL_KINDS,
   type CredentialKind,
   ROUTE_CREDENTIALS,
   routeCredentialsTable,
   type StateFreshness,
-} from "../../src/auth/route-credentials";
-import type { AppEnv } from "../../src/context";
+} from "../../src/credentials/route-credentials";
 import { renderError } from "../../src/error-handler";
 import { authenticate } from "../../src/middleware/authenticate";
 import { requestContext } from "../../src/middleware/request-context";

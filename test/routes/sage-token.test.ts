@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
-import { NODE_TOKEN_ISSUE_PER_CALLER } from "../../src/routes/sage";
+import { NODE_TOKEN_ISSUE_PER_CALLER } from "../../src/routes/node-tokens";
 import { decodePayload, HASHING_HEAVY, request, testConfig } from "../helpers/identity";
 import { type Account, accountWithRole, apiKeyFor, nodeAuditEvents, uniqueNodeId } from "./mesh-support";
 

@@ -1,12 +1,12 @@
 import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { LEDGER_NAME } from "../../src/audit/ledger";
 import { createAuditor } from "../../src/audit/record";
+import { findEvent } from "../../src/audit/store";
 import { verifyLedger } from "../../src/audit/verify-ledger";
-import { findEvent } from "../../src/db/audit-events";
 import { database } from "../../src/db/client";
 import { PRUNE_BATCH, PRUNE_BATCHES_PER_TABLE, PRUNE_GRACE_MS } from "../../src/db/prune";
-import { LEDGER_NAME } from "../../src/durable-objects/audit-ledger";
 import worker from "../../src/index";
 import { NODE_TOKEN_MAX_TTL_SECONDS } from "../../src/mesh/config";
 import { MAINTENANCE_CRON } from "../../src/scheduled";

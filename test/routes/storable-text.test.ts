@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
-import { listPendingPreferences } from "../../src/db/pending-memory-preferences";
+import { listPendingPreferences } from "../../src/memory/pending-preferences";
 import { resolveAccount } from "../../src/providers/accounts";
 import { type ApiResponse, registerUser, request, strongPassword, uniqueEmail } from "../helpers/identity";
 import { completeStage } from "../helpers/onboarding";

@@ -1,10 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { verifyAccessToken } from "../../src/credentials/access-token";
 import { TokenError } from "../../src/crypto/jwt";
 import { type Bindings, loadConfig } from "../../src/env";
 import { WIDGET_GUEST_PER_IP } from "../../src/rate-limit/limits";
-import { verifyAccessToken } from "../../src/tokens/access-token";
-import { issueWidgetToken, verifyWidgetToken } from "../../src/tokens/widget-token";
+import { issueWidgetToken, verifyWidgetToken } from "../../src/widget/token";
 import {
   ALLOWED_ORIGIN,
   accessTokenKey,

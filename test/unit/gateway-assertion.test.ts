@@ -1,16 +1,16 @@
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { receiptKey } from "../../src/audit/receipts";
-import { ed25519FromSeed } from "../../src/crypto/ed25519";
-import { signJwt } from "../../src/crypto/jwt";
-import { loadConfig } from "../../src/env";
-import { type AssertedRequest, type CallerClaims, signAssertion } from "../../src/gateway/assertion";
 import {
   AssertionError,
   AssertionKeysUnavailableError,
   type AssertionVerifierOptions,
   createAssertionVerifier,
-} from "../../src/origin/verify-assertion";
+} from "../../src/clients/origin/verify-assertion";
+import { ed25519FromSeed } from "../../src/crypto/ed25519";
+import { signJwt } from "../../src/crypto/jwt";
+import { loadConfig } from "../../src/env";
+import { type AssertedRequest, type CallerClaims, signAssertion } from "../../src/gateway/assertion";
 import { decodeHeader } from "../helpers/pqc";
 
 const ISSUER = "https://id.heady.test";

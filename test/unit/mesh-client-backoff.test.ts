@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_BACKOFF, fullJitterDelay } from "../../src/mesh/client/backoff";
+import { DEFAULT_BACKOFF, fullJitterDelay } from "../../src/clients/mesh/backoff";
 
 describe("fullJitterDelay", () => {
   it("is uniform between zero and the capped exponential", () => {

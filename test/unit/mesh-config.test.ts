@@ -54,7 +54,7 @@ describe("PulseMesh configuration", () => {
     expect(configError({ SAGE_PRIVATE_KEY: undefined })).toBe("SAGE_TOKEN_ALG=RS256 needs SAGE_PRIVATE_KEY");
     expect(configError({ SAGE_PRIVATE_KEY: "not base64url!" })).toContain("SAGE_PRIVATE_KEY must be an RSA private key");
     expect(configError({ SAGE_PRIVATE_KEY: "dGVzdC1vbmx5LWp3dC1zZWNyZXQtMzItYnl0ZXMtbG9uZyEh" })).toContain("SAGE_PRIVATE_KEY must be");
-    expect(loadConfig(withVars({ SAGE_PRIVATE_KEY: undefined, SAGE_TOKEN_ALG: "ML-DSA-65" })).mesh.sagePrivateKey).toBeUndefined();
+    expect(loadConfig(withVars({ SAGE_PRIVATE_KEY: undefined, SAGE_TOKEN_ALG: "ML-DSA-65" })).mesh.nodeTokenPrivateKey).toBeUndefined();
   });
 
   it("turns a key that looks right but does not import into a ConfigError on first use", async () => {

@@ -5,8 +5,8 @@ import { TokenError } from "../../src/crypto/jwt";
 import { rs256KeyPairFromPkcs8 } from "../../src/crypto/rsa";
 import { loadConfig } from "../../src/env";
 import { issueNodeToken, verifyNodeToken } from "../../src/mesh/node-token";
-import { nodeTokenSigningKey, sagePublicJwk } from "../../src/mesh/sage-keys";
-import { issuePqcToken } from "../../src/tokens/pqc-token";
+import { nodeTokenPublicJwk, nodeTokenSigningKey } from "../../src/mesh/node-token-keys";
+import { issuePqcToken } from "../../src/pqc/token";
 import { base64url, decodePayload, flipSignatureByte, forgeJwt, testConfig } from "../helpers/identity";
 
 const permissions = { allow: ["mirror.intent"], listen: ["mirror.>"], deny: [] };
@@ -38,7 +38,7 @@ describe("node tokens (RS256)", () => {
 
   it("signs with the key whose public half the JWKS publishes", async () => {
     const { token } = await issueNodeToken(testConfig(), request);
-    const jwk = (await sagePublicJwk(testConfig()))!;
+    const jwk = (await nodeTokenPublicJwk(testConfig()))!;
     const header = JSON.parse(new TextDecoder().decode(fromBase64Url(token.split(".")[0]!)));
     expect(header).toEqual({ alg: "RS256", typ: "mesh+jwt", kid: jwk.kid });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertAcceptablePassword, PASSWORD_MAX_CHARACTERS, PASSWORD_MIN_CHARACTERS } from "../../src/auth/password-policy";
+import { assertAcceptablePassword, PASSWORD_MAX_CHARACTERS, PASSWORD_MIN_CHARACTERS } from "../../src/account-security/password-policy";
 import {
   CURRENT_PASSWORD_PARAMS,
   decoyPasswordHash,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cachedPqcPrincipal, clearPqcCacheForTests, pqcCacheKey, rememberPqcPrincipal } from "../../src/auth/pqc-cache";
-import type { PqcPrincipal } from "../../src/auth/principal";
+import type { PqcPrincipal } from "../../src/credentials/principal";
+import { cachedPqcPrincipal, clearPqcCacheForTests, pqcCacheKey, rememberPqcPrincipal } from "../../src/pqc/verified-cache";
 
 const principal = (expiresAt: number, jti = crypto.randomUUID()): PqcPrincipal => ({
   kind: "pqc_token",

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { HeadyPQCClient, type HeadyPQCClientOptions, HeadyPQCError, PQC_TOKEN_HEADER, retryAfterMs } from "../../src/pqc/client";
+import { HeadyPQCClient, type HeadyPQCClientOptions, HeadyPQCError, PQC_TOKEN_HEADER, retryAfterMs } from "../../src/clients/pqc";
 import { BASE_URL, decodePayload, registerUser, type SignedIn } from "../helpers/identity";
 import { apiKeyFor, worker } from "../helpers/pqc";
 

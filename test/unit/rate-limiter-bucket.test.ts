@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { RateLimiter } from "../../src/durable-objects/rate-limiter";
+import type { RateLimiter } from "../../src/rate-limit/limiter";
 
 /** A limiter object no other test uses. */
 const limiter = () => env.LIMITER.get(env.LIMITER.idFromName(`bucket-test:${crypto.randomUUID()}`));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { RevocableStateCache } from "../../src/auth/revocable-state-cache";
+import { RevocableStateCache } from "../../src/credentials/revocable-state-cache";
 
 describe("RevocableStateCache: background refreshes", () => {
   afterEach(() => vi.useRealTimers());

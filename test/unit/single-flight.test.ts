@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { SingleFlight } from "../../src/single-flight";
+import { SingleFlight } from "../../src/platform/single-flight";
 
 describe("SingleFlight: one call at a time, shared by its outcome", () => {
   afterEach(() => vi.useRealTimers());

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { guardD1, guardKv } from "../../src/db/guard";
 import { UnavailableError } from "../../src/errors";
-import { guardD1, guardKv } from "../../src/storage/guard";
 
 /** What the guard makes of real D1 and KV errors: our mistakes stay bugs (500), outages become UnavailableError (503). */
 

@@ -1,9 +1,9 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { verifyCredential } from "../../auth/credentials";
-import type { Principal } from "../../auth/principal";
-import { assertCredentialAccepted, assertCredentialPolicy, type CredentialPolicy } from "../../auth/route-credentials";
 import type { AppEnv } from "../../context";
+import type { Principal } from "../../credentials/principal";
+import { verifyCredential } from "../../credentials/readers";
+import { assertCredentialAccepted, assertCredentialPolicy, type CredentialPolicy } from "../../credentials/route-credentials";
 import { ApiError } from "../../errors";
 
 /**

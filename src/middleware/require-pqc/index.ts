@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
-import { presentedPqcCredential, verifyPqcCredential } from "../../auth/pqc-credential";
 import type { AppEnv } from "../../context";
 import { ApiError } from "../../errors";
+import { presentedPqcCredential, verifyPqcCredential } from "../../pqc/credential";
 
 const NAME = /^[a-z][a-z0-9-]{0,31}$/;
 

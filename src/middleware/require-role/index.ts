@@ -1,8 +1,8 @@
 import { createMiddleware } from "hono/factory";
-import { isRole, ROLE_LEVELS, type Role, roleAtLeast } from "../../auth/roles";
-import type { CredentialPolicy } from "../../auth/route-credentials";
 import type { AppEnv } from "../../context";
+import type { CredentialPolicy } from "../../credentials/route-credentials";
 import { ApiError } from "../../errors";
+import { isRole, ROLE_LEVELS, type Role, roleAtLeast } from "../../identity/roles";
 import { authenticate } from "../authenticate";
 
 /**
