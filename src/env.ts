@@ -85,7 +85,7 @@ export interface Bindings {
   [providerVariable: `OAUTH_${string}`]: string | undefined;
 }
 
-/** Revocation reaches every isolate within this many seconds unless configured otherwise (design.md). */
+/** Revocation reaches every isolate within this many seconds unless configured otherwise (docs/api.md, "Verification at the edge"). */
 export const DEFAULT_REVOCATION_MAX_STALENESS_SECONDS = 30;
 /** The longest `WIDGET_SESSION_TTL_SECONDS` accepted, and the lifetime cap the widget-token verifier enforces. */
 export const WIDGET_TOKEN_MAX_TTL_SECONDS = 3600;
@@ -122,8 +122,8 @@ const jsonVar = <T extends z.ZodType>(schema: T) =>
 export const PQC_TOKEN_MAX_TTL_SECONDS = 300;
 
 /**
- * How long a rotated-out PQC key still verifies after the Worker first sees the new one (README,
- * "Key rotation"). At least the token lifetime plus PQC_KEY_OVERLAP_MARGIN_SECONDS, so that every
+ * How long a rotated-out PQC key still verifies after the Worker first sees the new one (docs/operations.md,
+ * "Key rotation runbook"). At least the token lifetime plus PQC_KEY_OVERLAP_MARGIN_SECONDS, so that every
  * token signed before the alias moved verifies until it expires.
  */
 export const PQC_KEY_OVERLAP_DEFAULT_SECONDS = 900;

@@ -6,7 +6,7 @@ import type { ProviderDefinition, ProviderSetting } from "./definition";
  * Every provider a deployment can enable (each only when `OAUTH_<ID>_CLIENT_ID` and
  * `OAUTH_<ID>_CLIENT_SECRET` are set). Endpoints are hand-written server metadata, checked against
  * each provider's documentation; OIDC providers get their ID token validated against `issuer` and
- * `jwks_uri`. README.md ("Sign-in with providers") lists them with how each was tested.
+ * `jwks_uri`. docs/providers.md lists them with how each was tested.
  */
 
 /** Server metadata for an OIDC provider whose endpoints hang off one base URL. */
