@@ -18,7 +18,10 @@ import { freshDevVars } from "../scripts/dev-vars.mjs";
 import { EMITTERS, issueNodeTokens, meshTopic, runMeshPair, WINDOW } from "./mesh.mjs";
 import { LEDGER_STUB_WORKER } from "./server.mjs";
 
-/** Over the spec's 1,000 a minute a node is throttled; the bench's emitters go far faster (see the mesh note). */
+/**
+ * Over the default 1,000 a minute (`MESH_RATE_LIMIT_PER_MINUTE`, docs/configuration.md) a node is throttled; the bench's
+ * emitters go far faster (see the mesh note).
+ */
 export const BENCH_MESH_RATE_LIMIT_PER_MINUTE = "1000000";
 
 /**

@@ -1,4 +1,4 @@
-// Operator scripts for the PQC signing key in AWS KMS (README, "Key rotation runbook"), on
+// Operator scripts for the PQC signing key in AWS KMS (docs/operations.md, "Key rotation runbook"), on
 // @aws-sdk/client-kms. Credentials and region come from the SDK's usual chain (AWS_PROFILE,
 // AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_REGION); KMS_ENDPOINT points it elsewhere (the fake
 // KMS in tests).

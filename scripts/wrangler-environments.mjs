@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 /**
  * What differs per environment: worker name, identity, origins, KMS key alias, mail sender, D1, KV
- * and the user memory's Hyperdrive (placeholder ids: `wrangler hyperdrive create`, see README "User memory").
+ * and the user memory's Hyperdrive (placeholder ids: `wrangler hyperdrive create`, see docs/memory.md).
  * Every environment here is a deployment: never a local-run ENVIRONMENT (src/platform/local-run.ts), and
  * mail always goes out through Cloudflare Email Service (`mailFrom` is the sender, on a domain
  * onboarded to it), so the outbox can never answer there.
@@ -54,7 +54,7 @@ export const ENVIRONMENTS = {
     d1: { database_name: "headykey-production", database_id: "00000000-0000-0000-0000-00000000d003" },
     kv: { id: "0000000000000000000000000000d003" },
     hyperdrive: { id: "0000000000000000000000000000d003" },
-    // Workers Analytics Engine, where metrics are also written (README, "Metrics").
+    // Workers Analytics Engine, where metrics are also written (docs/operations.md, "Metrics").
     analytics: { dataset: "headykey_metrics" },
     // Workers AI embeds user memory here only: wrangler dev cannot start with an AI binding offline.
     ai: true,

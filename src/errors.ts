@@ -2,7 +2,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
  * Every error the API can answer with, and its HTTP status. The code is stable and
- * documented (README, "Error codes"); the message is for people and may change.
+ * documented (docs/api.md, "Error codes"); the message is for people and may change.
  */
 export const ERROR_STATUS = {
   invalid_request: 400,

@@ -16,7 +16,7 @@ import {
 } from "../rate-limit/limits";
 
 /**
- * Login throttling (README, "Login throttling"), checked before any password is hashed:
+ * Login throttling (docs/api.md, "Login throttling"), checked before any password is hashed:
  * 1. per client address across accounts (credential stuffing from one place);
  * 2. per account and client address: the lockout, which only the failing client suffers, so that
  *    nobody can lock an owner out from elsewhere;

@@ -19,14 +19,14 @@ export const CREDENTIAL_KINDS = [
  */
 export type StateFreshness = "bounded" | "current";
 
-/** Which credential kinds a route group accepts, how fresh their state must be, and why (the README shows the same rows). */
+/** Which credential kinds a route group accepts, how fresh their state must be, and why (docs/api.md shows the same rows). */
 export interface CredentialPolicy {
   accept: readonly CredentialKind[];
   state: StateFreshness;
 }
 
 interface RouteCredentials extends CredentialPolicy {
-  /** The routes, as the README names them. */
+  /** The routes, as docs/api.md names them. */
   routes: string;
   why: string;
 }
@@ -224,7 +224,7 @@ const STATE_NAMES: Record<StateFreshness, string> = {
   current: "at once (D1 read)",
 };
 
-/** The table as Markdown, exactly as README.md carries it (a test compares the two). */
+/** The table as Markdown, exactly as docs/api.md carries it (a test compares the two). */
 export function routeCredentialsTable(): string {
   const rows = Object.values(ROUTE_CREDENTIALS).map(
     (row) => `| ${row.routes} | ${describeKinds(row.accept)} | ${STATE_NAMES[row.state]} | ${row.why} |`,

@@ -1,5 +1,5 @@
 /**
- * Every KV key the Worker writes, in one place (README, "Storage schema"). KV is eventually
+ * Every KV key the Worker writes, in one place (docs/storage.md). KV is eventually
  * consistent and not read-after-write across locations, so it only holds what may be missing or
  * stale for a while without harm: public keys. (PQC references, read right after they are
  * written, live in D1.)

@@ -5,10 +5,10 @@ import type { Database } from "../db/client";
 import { preparedPerDatabase } from "../db/prepared";
 import { refreshTokens, type SessionRow, sessions, type UserRow, users } from "../db/schema";
 
-/** The session cookie lives 8 hours (design.md); the session and its refresh family 30 days. */
+/** The session cookie lives 8 hours; the session and its refresh family 30 days (docs/api.md, "Tokens and credentials"). */
 export const SESSION_COOKIE_TTL_MS = 8 * 60 * 60 * 1000;
 export const SESSION_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-/** 34 random bytes, hex-encoded (design.md). */
+/** 34 random bytes, hex-encoded (docs/api.md, "Tokens and credentials"). */
 export const REFRESH_TOKEN_BYTES = 34;
 
 export interface NewSession {

@@ -41,7 +41,7 @@ export type Admission = { admitted: AdmittedNode } | { refused: Refusal };
  */
 export const worthAuditing = (refusal: Refusal): boolean => refusal.nodeId !== undefined || refusal.event === "token_expired";
 
-/** A stub node may do anything: stub mode is "no authentication", as in the spec's phase 1. */
+/** A stub node may do anything: stub mode is "no authentication" (`PULSE_AUTH_MODE` in docs/configuration.md). */
 const STUB_PERMISSIONS: TopicPermissions = { allow: [">"], listen: [], deny: [] };
 const STUB_DEFAULT_ROLE: MeshRole = "ui";
 

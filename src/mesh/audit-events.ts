@@ -1,8 +1,8 @@
 import type { AuthEvent, AuthEventType } from "../audit/event";
 
 /**
- * The PulseAuth spec's audit events, and the ledger types they are recorded as. The spec's name
- * always travels in `details.event`, so the trail can be filtered by either.
+ * The mesh's audit events (docs/audit.md), and the ledger types they are recorded as. The mesh's own
+ * name for an event always travels in `details.event`, so the trail can be filtered by either.
  */
 export type MeshAuditEvent = "token_issued" | "token_verified" | "unauthorized_access" | "token_expired" | "revoked" | "rate_flagged";
 
@@ -19,7 +19,7 @@ const LEDGER_TYPE: Record<MeshAuditEvent, AuthEventType> = {
 /** How the trail names a node: its id, prefixed so it never reads as a user id. */
 export const nodeSubject = (nodeId: string) => `node:${nodeId}`;
 
-/** A spec event as an audit-seam event about a node. */
+/** A mesh event as an audit-seam event about a node. */
 export function meshAuditEvent(
   event: MeshAuditEvent,
   fields: { nodeId?: string | undefined; actor?: string | undefined; details?: Record<string, unknown> },

@@ -7,11 +7,11 @@ import { MESH_ROLES, type MeshRoleTopics } from "./permissions";
  * - `PULSE_AUTH_MODE`: `token` (only valid node tokens; the default, in dev too), `dual` (tokens
  *   verified when present, token-less "stub" nodes accepted and marked) or `stub` (no auth;
  *   local runs only, src/platform/local-run.ts).
- * - `SAGE_TOKEN_ALG`: `RS256` (the spec; key `SAGE_PRIVATE_KEY`) or `ML-DSA-65` (signed by the
+ * - `SAGE_TOKEN_ALG`: `RS256` (the default, docs/configuration.md; key `SAGE_PRIVATE_KEY`) or `ML-DSA-65` (signed by the
  *   PQC signer, KMS in production). Exactly one algorithm is accepted at a time (RFC 8725).
  * - `MESH_ROLE_TOPICS`: each role's default topic permissions (a wrangler.toml table).
- * - `MESH_FORBIDDEN_EMIT`: after refusing an emit with an error frame, `close` (the spec's
- *   default: close 1008) or `error` (keep the socket).
+ * - `MESH_FORBIDDEN_EMIT`: after refusing an emit with an error frame, `close` (the default,
+ *   docs/configuration.md: close 1008) or `error` (keep the socket).
  * - `MESH_RATE_LIMIT_PER_MINUTE` and `MESH_RATE_ACTION`: past the limit a node is flagged (one
  *   audit event per window) and then `throttle`d (its extra pulses refused), `close`d (1013,
  *   try again later) or only `flag`ged.

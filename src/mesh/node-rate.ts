@@ -1,5 +1,6 @@
 /**
- * The spec's rate rule ("a node over 1,000 pulses a minute"), per node within one topic object.
+ * The mesh's rate rule (`MESH_RATE_LIMIT_PER_MINUTE` in docs/configuration.md: 1,000 pulses a minute by default),
+ * per node within one topic object.
  *
  * A sliding window estimated from two fixed one-minute windows: the previous window's count,
  * weighted by how much of it still overlaps the last 60 s, plus the current one's. Everything is

@@ -7,7 +7,7 @@ import { pqcSigner } from "../pqc/signer";
 
 /**
  * The SAGE authority's keys: which key signs node tokens, and which verifies them by `kid`.
- * - RS256 (the spec's algorithm): the `SAGE_PRIVATE_KEY` secret, imported once per isolate;
+ * - RS256 (the default, docs/mesh.md): the `SAGE_PRIVATE_KEY` secret, imported once per isolate;
  *   its `kid` is the RFC 7638 thumbprint of the public JWK, which the JWKS publishes.
  * - ML-DSA-65: the PQC signer (KMS in production, the local seed in dev) and its keyring, so
  *   node tokens get the same key handling and JWKS entry as PQC tokens; `typ` and `aud` keep

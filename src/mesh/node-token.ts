@@ -18,7 +18,7 @@ export const NODE_ID_RULE = "1 to 64 characters of A-Z, a-z, 0-9, _, . and -, st
 export interface NodeClaims extends JwtClaims {
   node_id: string;
   role: MeshRole;
-  /** Emit and listen (the spec's claim). */
+  /** Emit and listen (docs/mesh.md lists the node token's claims). */
   allowed_topics: string[];
   /** Listen only; omitted when empty. */
   listen_topics?: string[];

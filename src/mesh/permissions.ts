@@ -2,7 +2,7 @@ import { z } from "zod";
 import { utf8 } from "../crypto/encoding";
 import { TopicPatternSchema, topicMatches } from "./topics";
 
-/** The node roles of the PulseAuth spec. A node role is not an account role (`src/identity/roles.ts`). */
+/** The node roles (`MESH_ROLE_TOPICS` in docs/configuration.md). A node role is not an account role (`src/identity/roles.ts`). */
 export const MESH_ROLES = ["ui", "reasoner", "governor", "scribe", "hermes"] as const;
 export type MeshRole = (typeof MESH_ROLES)[number];
 
@@ -13,7 +13,7 @@ export function isMeshRole(value: unknown): value is MeshRole {
 
 /**
  * What a node may do, as topic patterns:
- * - `allow`: emit to and listen on (the spec's `allowed_topics`);
+ * - `allow`: emit to and listen on (the node token's `allowed_topics` claim, docs/mesh.md);
  * - `listen`: listen on only, so an emit there is refused;
  * - `deny`: neither, whatever `allow` and `listen` say (deny always wins).
  */

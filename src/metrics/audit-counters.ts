@@ -25,7 +25,7 @@ const COUNTED: Partial<Record<AuthEventType, CounterIncrement>> = {
  */
 export function countAuditEvent(event: AuthEvent): void {
   if (event.type === "mesh.access_denied") {
-    // `details.event` is one of the spec's fixed names (src/mesh/audit-events.ts).
+    // `details.event` is one of the mesh's fixed event names (src/mesh/audit-events.ts).
     countMetric("heady_mesh_refusals_total", { event: String(event.details?.event ?? "unauthorized_access") });
     return;
   }

@@ -24,7 +24,7 @@ export interface TokenBucketRule {
 /**
  * Attempts on one account from one client (address, IPv6 by /64): 5 in 15 minutes, then that
  * client is locked out of that account until the window ends; a success clears it. Failures from
- * elsewhere never lock the owner out (README, "Login throttling").
+ * elsewhere never lock the owner out (docs/api.md, "Login throttling").
  */
 export const LOGIN_PER_ACCOUNT_AND_ADDRESS: RateLimitRule = { name: "login-account-address", limit: 5, windowSeconds: 15 * 60 };
 /**

@@ -29,7 +29,7 @@ const TAG = ["PulseMesh"];
 /**
  * Node token issuance per bootstrap key (per session for people): a fleet restarting at once
  * takes a burst of 300 tokens, then 300 a minute, so 1,000 nodes under one key are all served
- * within about 2.5 minutes (README, "PulseMesh"), while a leaked key still mints at most that.
+ * within about 2.5 minutes (docs/mesh.md), while a leaked key still mints at most that.
  */
 export const NODE_TOKEN_ISSUE_PER_CALLER: TokenBucketRule = { name: "sage-issue", burst: 300, perMinute: 300 };
 

@@ -54,7 +54,7 @@ describe("sign in and sign out", () => {
     await page.goto(`${workerUrl()}/sign-in`);
     const message = page.locator("#sign-in .status");
     await page.locator("#email").fill(account.email);
-    // The lockout is 5 failures per account and client address in 15 minutes (README, Login throttling).
+    // The lockout is 5 failures per account and client address in 15 minutes (docs/api.md, "Login throttling").
     for (let attempt = 1; attempt <= 5; attempt++) {
       await page.locator("#password").fill(`wrong-${attempt}-${crypto.randomUUID()}`);
       await page.locator("#sign-in button[type=submit]").click();

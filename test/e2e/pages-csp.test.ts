@@ -7,7 +7,7 @@ import { DESKTOP, PHONE, personPage, screenshot, signInWithPassword, workerUrl }
 /**
  * Every hosted page under its real CSP in Chromium: it loads and runs with no CSP violation and no
  * console error, at a desktop and a phone width, every field has a label, and the run writes the
- * screenshots the README shows (docs/screenshots/<page>-desktop.png and -phone.png).
+ * screenshots docs/pages.md shows (docs/screenshots/<page>-desktop.png and -phone.png).
  */
 let browser: Browser;
 beforeAll(async () => {

@@ -57,7 +57,7 @@ export function unexpected(problems: readonly string[], ...statuses: number[]): 
 export const DESKTOP = { width: 1280, height: 900 };
 export const PHONE = { width: 390, height: 844 };
 
-/** Where the test run writes the screenshots the README shows. */
+/** Where the test run writes the screenshots docs/pages.md shows. */
 const SCREENSHOTS = join(import.meta.dirname, "../../docs/screenshots");
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -13,7 +13,7 @@ import { call, uniqueEmail } from "./client";
 import { freePort, launchWranglerDev, type RunningWrangler } from "./wrangler-process";
 
 /**
- * A full key rotation, the way an operator does it (README, "Key rotation runbook"): a `wrangler dev`
+ * A full key rotation, the way an operator does it (docs/operations.md, "Key rotation runbook"): a `wrangler dev`
  * that signs with the fake KMS (SigV4 checked), `scripts/kms.mjs rotate` moving the alias, and then,
  * from outside only: the JWKS publishes both keys during the overlap, tokens of the old key verify,
  * and afterwards the old `kid` is refused, even on a token the old KMS key signed a moment ago.

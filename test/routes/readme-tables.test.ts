@@ -1,7 +1,10 @@
 import { getTableName, is } from "drizzle-orm";
 import { SQLiteTable } from "drizzle-orm/sqlite-core";
 import { describe, expect, it } from "vitest";
-import readme from "../../README.md?raw";
+import api from "../../docs/api.md?raw";
+import clients from "../../docs/clients.md?raw";
+import configuration from "../../docs/configuration.md?raw";
+import storage from "../../docs/storage.md?raw";
 import { kvKeys } from "../../src/db/kv-keys";
 import * as schema from "../../src/db/schema";
 import wranglerToml from "../../wrangler.toml?raw";
@@ -9,17 +12,17 @@ import { registerUser } from "../helpers/identity";
 import { requestPqcToken } from "../helpers/pqc";
 
 /**
- * The README's reference tables against the code they describe, so that a table, binding or key
+ * The reference tables of docs/ against the code they describe, so that a table, binding or key
  * added on one side without the other fails here (route-credentials.test.ts does the same for the
  * credential table, account-security-docs.test.ts for the error codes).
  */
 
-/** The text of one `## ` section of the README. */
-function section(heading: string): string {
-  const start = readme.indexOf(`\n## ${heading}\n`);
-  if (start < 0) throw new Error(`README has no section ${heading}`);
-  const end = readme.indexOf("\n## ", start + 1);
-  return readme.slice(start, end < 0 ? undefined : end);
+/** The text of one `## ` section of a docs file. */
+function section(doc: string, heading: string): string {
+  const start = doc.indexOf(`\n## ${heading}\n`);
+  if (start < 0) throw new Error(`no section ${heading}`);
+  const end = doc.indexOf("\n## ", start + 1);
+  return doc.slice(start, end < 0 ? undefined : end);
 }
 
 /** The first cells of a Markdown table's rows, without backticks, after the row that starts with `header`. */
@@ -30,10 +33,8 @@ function firstColumn(text: string, header: string): string[] {
   return rows.map((row) => row.split("|")[1]!.trim().replaceAll("`", ""));
 }
 
-describe("README Storage schema", () => {
-  const storage = section("Storage schema");
-
-  it("lists every D1 table of src/db/schema.ts, and no other", () => {
+describe("docs/storage.md", () => {
+  it("lists every D1 table of src/db/schema/, and no other", () => {
     const tables = Object.values(schema)
       .filter((value) => is(value, SQLiteTable))
       .map((table) => getTableName(table as SQLiteTable))
@@ -57,8 +58,8 @@ describe("README Storage schema", () => {
   });
 });
 
-describe("README Bindings and secrets", () => {
-  const bindings = section("Bindings and secrets");
+describe("docs/configuration.md Bindings and secrets", () => {
+  const bindings = section(configuration, "Bindings and secrets");
 
   it("has a row for every binding and var that wrangler.toml declares, in any environment", () => {
     const bindingNames = [...wranglerToml.matchAll(/^(?:binding|name) = "([A-Z][A-Z0-9_]*)"/gm)].map((match) => match[1]!);
@@ -71,14 +72,14 @@ describe("README Bindings and secrets", () => {
   });
 });
 
-describe("sizes the README states", () => {
-  it("a PQC token is as large as the README says, everywhere it says so", async () => {
+describe("sizes the docs state", () => {
+  it("a PQC token is as large as the docs say, everywhere they say so", async () => {
     const user = await registerUser();
     const issued = await requestPqcToken({ service: "headyme", operation: "sync" }, { token: user.accessToken });
     expect(issued.status).toBe(200);
     const kilobytes = Math.round(issued.body.pqcToken.length / 1000);
     // Every size those two sections state is a PQC token's.
-    const text = section("Tokens and credentials") + section("The PQC client");
+    const text = section(api, "Tokens and credentials") + section(clients, "The PQC client");
     const stated = [...text.matchAll(/(\d+(?:\.\d+)?) KB/g)].map((match) => Number(match[1]));
     expect(stated.length).toBeGreaterThanOrEqual(2);
     for (const size of stated) expect(size).toBe(kilobytes);

@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { Hono } from "hono";
 import { beforeAll, describe, expect, it } from "vitest";
-import readme from "../../README.md?raw";
+import api from "../../docs/api.md?raw";
 import type { AppEnv } from "../../src/context";
 import {
   CREDENTIAL_KINDS,
@@ -21,7 +21,7 @@ import { apiKeyFor, type CallOptions, call, requestPqcToken, userWithRole } from
 /**
  * A scoped credential (a PQC token for one service operation) is no general identity credential,
  * and an API key does only what a scope grants it: each route accepts the kinds its row of
- * ROUTE_CREDENTIALS names, and the README shows that same table.
+ * ROUTE_CREDENTIALS names, and docs/api.md shows that same table.
  */
 
 let admin: SignedIn;
@@ -154,7 +154,7 @@ describe("ROUTE_CREDENTIALS is the one table", () => {
     expect([...ROUTE_CREDENTIALS.verify.accept].sort()).toEqual([...CREDENTIAL_KINDS].sort());
   });
 
-  it("the README shows exactly the table the code enforces", () => {
-    expect(readme).toContain(routeCredentialsTable());
+  it("docs/api.md shows exactly the table the code enforces", () => {
+    expect(api).toContain(routeCredentialsTable());
   });
 });

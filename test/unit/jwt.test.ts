@@ -335,7 +335,7 @@ async function admitKey(group: WycheproofGroup): Promise<VerificationKey | undef
 const groups = (vectors as unknown as { testGroups: WycheproofGroup[] }).testGroups;
 
 describe("Wycheproof json_web_signature_test.json", () => {
-  it("the vector file is the one the README describes", () => {
+  it("the vector file is the one test/vectors/README.md describes", () => {
     expect(groups.length).toBeGreaterThan(20);
     expect(groups.flatMap((group) => group.tests).filter((test) => test.result === "invalid").length).toBeGreaterThan(300);
   });
