@@ -21,6 +21,7 @@ import { meshRoutes } from "./routes/mesh";
 import { metricsRoutes } from "./routes/metrics";
 import { mfaRoutes } from "./routes/mfa";
 import { nodeTokenRoutes } from "./routes/node-tokens";
+import { oauthClientRoutes } from "./routes/oauth-clients";
 import { onboardingRoutes } from "./routes/onboarding";
 import { passkeyRoutes } from "./routes/passkeys";
 import { passwordRoutes } from "./routes/password";
@@ -64,6 +65,7 @@ export function createApp() {
   app.route("/api/auth/password", passwordRoutes);
   app.route("/api/auth/sessions", deviceSessionRoutes);
   app.route("/api/dev", devOutboxRoutes);
+  app.route("/api/admin/oauth-clients", oauthClientRoutes);
   app.route("/api/admin", adminRoutes);
   app.route("/api/sage", nodeTokenRoutes);
   app.route("/api/audit", auditRoutes);

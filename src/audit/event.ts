@@ -51,7 +51,11 @@ export type AuthEventType =
   | "widget.session_started"
   | "memory.deleted"
   | "memory.cleared"
-  | "memory.preferences_dropped";
+  | "memory.preferences_dropped"
+  | "oauth_client.created"
+  | "oauth_client.updated"
+  | "oauth_client.deleted"
+  | "oauth_client.secret_rotated";
 
 export interface AuthEvent {
   type: AuthEventType;

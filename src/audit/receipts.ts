@@ -15,6 +15,8 @@ export const RECEIPT_EVENT_TYPES: ReadonlySet<string> = new Set([
   "pqc.token_issued",
   "mesh.node_token_issued",
   "user.role_changed",
+  "oauth_client.created",
+  "oauth_client.secret_rotated",
 ]);
 
 /**

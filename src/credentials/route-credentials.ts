@@ -84,6 +84,12 @@ export const ROUTE_CREDENTIALS = {
     state: "current",
     why: "administration needs a person: no scope grants it to a key",
   },
+  oauthClients: {
+    routes: "`/api/admin/oauth-clients`, `/api/admin/oauth-clients/:id`, `POST /api/admin/oauth-clients/:id/rotate-secret`",
+    accept: SESSION,
+    state: "current",
+    why: "admins register the apps that sign people in through HeadyKey; a key must not mint client secrets",
+  },
   audit: {
     routes: "`/api/audit/*`",
     accept: SESSION,

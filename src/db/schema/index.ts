@@ -10,6 +10,7 @@ export * from "./identity";
 export * from "./mail";
 export * from "./memory";
 export * from "./mesh";
+export * from "./oauth";
 export * from "./onboarding";
 export * from "./pqc";
 export * from "./providers";
