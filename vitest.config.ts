@@ -72,6 +72,28 @@ const sagePrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
   .privateKey.export({ type: "pkcs8", format: "der" })
   .toString("base64url");
 
+/**
+ * The OAuth provider's signing keys for this run (OIDC_SIGNING_KEYS: PKCS#8 DER, base64url): one
+ * active key per algorithm, plus an RS256 key announced as `next` and an ES256 key `retiring`, so
+ * the tests see every status of a rotation published.
+ */
+const oidcKey = (alg: "RS256" | "ES256" | "EdDSA", status: "next" | "active" | "retiring") => {
+  const { privateKey } =
+    alg === "RS256"
+      ? generateKeyPairSync("rsa", { modulusLength: 2048 })
+      : alg === "ES256"
+        ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+        : generateKeyPairSync("ed25519");
+  return { alg, status, privateKey: privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url") };
+};
+const oidcSigningKeys = JSON.stringify([
+  oidcKey("RS256", "active"),
+  oidcKey("RS256", "next"),
+  oidcKey("ES256", "active"),
+  oidcKey("ES256", "retiring"),
+  oidcKey("EdDSA", "active"),
+]);
+
 /** The Worker's client at the real oidc-provider. */
 const DEV_IDP_CLIENT = { clientId: "heady-workerd-tests", clientSecret: "heady-workerd-tests-secret-0123456789abcdef" };
 
@@ -112,6 +134,7 @@ export default defineConfig({
             ASSERTION_SEED: "dGVzdC1vbmx5LWdhdGV3YXktYXNzZXJ0aW9uLXNlZWQ",
             METRICS_TOKEN: "dGVzdC1vbmx5LW1ldHJpY3MtYmVhcmVyLXNlY3JldC0zMg",
             SAGE_PRIVATE_KEY: sagePrivateKey,
+            OIDC_SIGNING_KEYS: oidcSigningKeys,
             // Strict (a D1 read on every use), so tests that revoke by writing D1 see it at once; the
             // bounded cache is tested with its own bounds (test/routes/revocation-staleness.test.ts)
             // and end to end through wrangler dev, which runs the default of 30 s.

@@ -17,6 +17,7 @@ import {
   rsaPrivateKeySecret,
 } from "./mesh/config";
 import { MeshRoleTopicsSchema } from "./mesh/permissions";
+import { type SigningKeyEntry, SigningKeysSchema } from "./oauth/signing-key-config";
 import { isLocalRun, LOCAL_ENVIRONMENTS } from "./platform/local-run";
 import { PQC_KEY_OVERLAP_DEFAULT_SECONDS, PQC_KEY_OVERLAP_MARGIN_SECONDS, PQC_TOKEN_MAX_TTL_SECONDS } from "./pqc/lifetimes";
 import { type PqcServices, PqcServicesSchema } from "./pqc/services";
@@ -109,6 +110,8 @@ const configSchema = z
     RECEIPT_SEED: seed("RECEIPT_SEED"),
     ASSERTION_SEED: seed("ASSERTION_SEED").optional(),
     METRICS_TOKEN: secret("METRICS_TOKEN").optional(),
+    // The OAuth provider is on when its signing keys are set (docs/oauth.md).
+    OIDC_SIGNING_KEYS: jsonVar(SigningKeysSchema).optional(),
     GATEWAY_ROUTES: jsonVar(GatewayRoutesSchema).default([]),
     BOOTSTRAP_ADMIN_EMAIL: z.email().optional(),
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12).optional(),
@@ -241,6 +244,8 @@ export interface Config {
   webauthn: { rpId: string; rpName: string; origins: string[] };
   /** Outgoing mail; a local run defaults to the D1 dev outbox, a deployment must name a real transport. */
   mail: MailConfig;
+  /** "Sign in with HeadyKey": undefined while `OIDC_SIGNING_KEYS` is not set, and then every `/oauth/*` route answers 404. */
+  oauth?: { signingKeys: readonly SigningKeyEntry[] } | undefined;
   /** The bearer secret that may read `/metrics`; undefined: admins only. */
   metricsToken?: string | undefined;
 }
@@ -333,6 +338,7 @@ export function loadConfig(env: Bindings): Config {
       apiUrl: value.MAIL_API_URL,
       apiKey: value.MAIL_API_KEY,
     },
+    oauth: value.OIDC_SIGNING_KEYS ? { signingKeys: value.OIDC_SIGNING_KEYS } : undefined,
     metricsToken: value.METRICS_TOKEN,
   };
   parsed.set(env, config);

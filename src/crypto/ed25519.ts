@@ -51,6 +51,11 @@ export async function ed25519FromSeed(seedBase64Url: string): Promise<Ed25519Key
   const pkcs8 = new Uint8Array(PKCS8_PREFIX.length + 32);
   pkcs8.set(PKCS8_PREFIX);
   pkcs8.set(seed, PKCS8_PREFIX.length);
+  return ed25519FromPkcs8(pkcs8);
+}
+
+/** The Ed25519 key pair a PKCS#8 (DER) Ed25519 private key determines (RFC 8410); throws on any other key. */
+export async function ed25519FromPkcs8(pkcs8: Uint8Array<ArrayBuffer>): Promise<Ed25519KeyPair> {
   const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, true, ["sign"]);
   // The private JWK carries the public `x`; export it once, keep only `x`.
   const { x } = (await crypto.subtle.exportKey("jwk", privateKey)) as JsonWebKey;

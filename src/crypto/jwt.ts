@@ -13,7 +13,7 @@ import { fromBase64Url, toBase64Url, utf8 } from "./encoding";
  * ML-DSA-65 use native WebCrypto or `@noble/post-quantum` behind the same verifier.
  */
 
-export type JwsAlgorithm = "HS256" | "EdDSA" | "RS256" | "ML-DSA-65";
+export type JwsAlgorithm = "HS256" | "EdDSA" | "ES256" | "RS256" | "ML-DSA-65";
 
 /** The `kid` of every public key we publish: its RFC 7638 thumbprint, a base64url SHA-256 (43 characters). */
 export const THUMBPRINT_KID = /^[A-Za-z0-9_-]{43}$/;

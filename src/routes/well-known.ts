@@ -3,6 +3,7 @@ import { receiptKey } from "../audit/receipts";
 import type { AppEnv } from "../context";
 import { assertionPublicJwk } from "../gateway/assertion";
 import { nodeTokenPublicJwk } from "../mesh/node-token-keys";
+import { publishedOAuthJwks } from "../oauth/signing-keys";
 import { publishedPqcJwks } from "../pqc/keyring";
 import { Jwks } from "../pqc/schemas";
 
@@ -15,7 +16,7 @@ wellKnownRoutes.openapi(
     tags: ["Keys"],
     summary: "Every public key, by kid",
     description:
-      "ML-DSA-65 PQC keys as `kty: AKP` JWKs (RFC 9964: the current key first, and after a rotation the previous key until its overlap ends), the Ed25519 receipt key as an `OKP` JWK, the SAGE node-token key as an `RSA` JWK and the gateway's assertion key as an `OKP` JWK marked `token_typ: assertion+jwt`, each with its RFC 7638 thumbprint as `kid`.",
+      "ML-DSA-65 PQC keys as `kty: AKP` JWKs (RFC 9964: the current key first, and after a rotation the previous key until its overlap ends), the Ed25519 receipt key as an `OKP` JWK, the SAGE node-token key as an `RSA` JWK and the gateway's assertion key as an `OKP` JWK marked `token_typ: assertion+jwt`, the OAuth provider's signing keys (`RSA` RS256, `EC` ES256, `OKP` EdDSA: the next, active and retiring keys of `OIDC_SIGNING_KEYS`, docs/oauth.md), each with its RFC 7638 thumbprint as `kid`.",
     responses: {
       200: { description: "JWK Set", content: { "application/json": { schema: Jwks } } },
       503: { description: "The signer's public key could not be fetched" },
@@ -29,7 +30,8 @@ wellKnownRoutes.openapi(
     const sage = await nodeTokenPublicJwk(c.get("config"));
     const assertion = await assertionPublicJwk(c.get("config"));
     c.header("Cache-Control", "public, max-age=300");
-    const keys = sage ? [...pqc, receipts, sage] : [...pqc, receipts];
-    return c.json({ keys: assertion ? [...keys, assertion] : keys }, 200);
+    const oauth = await publishedOAuthJwks(c.get("config"));
+    const keys = [...pqc, receipts, ...(sage ? [sage] : []), ...(assertion ? [assertion] : []), ...oauth];
+    return c.json({ keys }, 200);
   },
 );

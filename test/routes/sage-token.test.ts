@@ -1,6 +1,8 @@
 import { env } from "cloudflare:workers";
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { fromBase64Url } from "../../src/crypto/encoding";
+import { rs256KeyPairFromPkcs8 } from "../../src/crypto/rsa";
 import { NODE_TOKEN_ISSUE_PER_CALLER } from "../../src/routes/node-tokens";
 import { decodePayload, HASHING_HEAVY, request, testConfig } from "../helpers/identity";
 import { type Account, accountWithRole, apiKeyFor, nodeAuditEvents, uniqueNodeId } from "./mesh-support";
@@ -27,9 +29,11 @@ const issue = (body: unknown, credential: { token?: string; apiKey?: string } = 
     headers: credential.apiKey ? { "X-API-Key": credential.apiKey } : {},
   });
 
+/** The SAGE key as published: the one RSA key whose kid is the configured SAGE key's (the OAuth provider publishes RS256 keys too). */
 async function sageJwk(): Promise<JWK & { kid: string }> {
   const { keys } = (await request("GET", "/.well-known/jwks.json")).body as { keys: (JWK & { kid: string })[] };
-  const rsa = keys.filter((key) => key.kty === "RSA");
+  const { kid } = await rs256KeyPairFromPkcs8(fromBase64Url(testConfig().mesh.nodeTokenPrivateKey!)).then((pair) => pair.publicJwk);
+  const rsa = keys.filter((key) => key.kty === "RSA" && key.kid === kid);
   expect(rsa).toHaveLength(1);
   return rsa[0]!;
 }
