@@ -21,6 +21,7 @@ import { meshRoutes } from "./routes/mesh";
 import { metricsRoutes } from "./routes/metrics";
 import { mfaRoutes } from "./routes/mfa";
 import { nodeTokenRoutes } from "./routes/node-tokens";
+import { oauthRoutes } from "./routes/oauth";
 import { oauthClientRoutes } from "./routes/oauth-clients";
 import { onboardingRoutes } from "./routes/onboarding";
 import { passkeyRoutes } from "./routes/passkeys";
@@ -54,6 +55,7 @@ export function createApp() {
 
   app.route("/", systemRoutes);
   app.route("/", wellKnownRoutes);
+  app.route("/", oauthRoutes);
   app.route("/", metricsRoutes);
   app.route("/api/auth/api-keys", apiKeyRoutes);
   app.route("/api/auth", authRoutes);

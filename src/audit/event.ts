@@ -55,7 +55,17 @@ export type AuthEventType =
   | "oauth_client.created"
   | "oauth_client.updated"
   | "oauth_client.deleted"
-  | "oauth_client.secret_rotated";
+  | "oauth_client.secret_rotated"
+  | "oauth.code_issued"
+  | "oauth.authorization_refused"
+  | "oauth.consent_given"
+  | "oauth.consent_denied"
+  | "oauth.token_issued"
+  | "oauth.token_refused"
+  | "oauth.code_replayed"
+  | "oauth.refresh_reuse_detected"
+  | "oauth.token_revoked"
+  | "oauth.logout";
 
 export interface AuthEvent {
   type: AuthEventType;

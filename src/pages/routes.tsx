@@ -1,6 +1,5 @@
-import type { Context, Handler } from "hono";
+import type { Handler } from "hono";
 import { Hono } from "hono";
-import type { JSX } from "hono/jsx/jsx-runtime";
 import type { AppEnv } from "../context";
 import { RESET_PASSWORD_PAGE_PATH, VERIFY_EMAIL_PAGE_PATH } from "../mail/messages";
 import { ACCOUNT_PAGE_PATH, SIGN_IN_PAGE_PATH } from "../providers/config";
@@ -10,20 +9,15 @@ import { DocsPage } from "./docs";
 import { ResetPasswordPage, VerifyEmailPage } from "./mailed-links";
 import { OnboardingPage } from "./onboarding";
 import { RegisterPage } from "./register";
+import { renderPage } from "./render";
 import { safeReturnPath } from "./return-path";
-import { newNonce, pageHeaders, STYLESHEET_PATH } from "./security";
+import { STYLESHEET_PATH } from "./security";
 import { SignInPage } from "./sign-in";
 import { STYLESHEET } from "./style";
 
 export const REGISTER_PAGE_PATH = "/register";
 export const ONBOARDING_PAGE_PATH = "/onboarding";
 export const DOCS_PAGE_PATH = "/docs";
-
-/** Renders a page with a fresh nonce, which goes both into its CSP header and onto its scripts. */
-async function renderPage(c: Context<AppEnv>, page: (nonce: string) => JSX.Element): Promise<Response> {
-  const nonce = newNonce();
-  return c.html(`<!doctype html>${await page(nonce)}`, 200, pageHeaders(nonce));
-}
 
 /**
  * The hosted pages: server-rendered HTML with small nonce'd scripts that call the same JSON API as
