@@ -16,6 +16,10 @@ const COUNTED: Partial<Record<AuthEventType, CounterIncrement>> = {
   "refresh.reuse_detected": ["heady_refresh_reuse_detected_total", {}],
   "mesh.connected": ["heady_mesh_connections_total", {}],
   "onboarding.completed": ["heady_onboarding_completions_total", {}],
+  "oauth.authorization_refused": ["heady_oauth_refusals_total", { endpoint: "authorize" }],
+  "oauth.token_refused": ["heady_oauth_refusals_total", { endpoint: "token" }],
+  "oauth.code_replayed": ["heady_oauth_replays_total", { kind: "code" }],
+  "oauth.refresh_reuse_detected": ["heady_oauth_replays_total", { kind: "refresh_token" }],
 };
 
 /**
@@ -27,6 +31,11 @@ export function countAuditEvent(event: AuthEvent): void {
   if (event.type === "mesh.access_denied") {
     // `details.event` is one of the mesh's fixed event names (src/mesh/audit-events.ts).
     countMetric("heady_mesh_refusals_total", { event: String(event.details?.event ?? "unauthorized_access") });
+    return;
+  }
+  if (event.type === "oauth.token_issued") {
+    // `details.grantType` is one of the token endpoint's three grants (src/routes/oauth.tsx checks it first).
+    countMetric("heady_oauth_tokens_issued_total", { grant: String(event.details?.grantType) });
     return;
   }
   const counted = COUNTED[event.type];

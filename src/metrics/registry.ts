@@ -69,6 +69,17 @@ export const METRICS = {
   },
   heady_mesh_pulses_total: { kind: "counter", help: "PulseMesh pulses accepted and fanned out.", labels: [] },
   heady_onboarding_completions_total: { kind: "counter", help: "Onboardings completed (each created its API key).", labels: [] },
+  heady_oauth_tokens_issued_total: {
+    kind: "counter",
+    help: "Token responses of the OAuth provider, by grant (authorization_code, refresh_token, client_credentials).",
+    labels: ["grant"],
+  },
+  heady_oauth_refusals_total: { kind: "counter", help: "Refused OAuth requests, by endpoint (authorize, token).", labels: ["endpoint"] },
+  heady_oauth_replays_total: {
+    kind: "counter",
+    help: "Authorization codes or app refresh tokens presented again (each revoked its refresh family).",
+    labels: ["kind"],
+  },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRICS;

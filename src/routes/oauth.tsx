@@ -102,6 +102,13 @@ oauthRoutes.get(OAUTH_AUTHORIZE_PATH, async (c) => {
   return answerAuthorization(c, outcome, checked.client, checked.scope, `${OAUTH_AUTHORIZE_PATH}${url.search}`, person?.user.id);
 });
 
+/**
+ * Under the pages' `no-referrer`, a browser sends `Origin: null` with a form post (Fetch, "append a
+ * request Origin header"), which cors() refuses as foreign. `same-origin` keeps the real Origin on the
+ * post back here and still sends no Referer to the app.
+ */
+const CONSENT_PAGE_HEADERS = { "Referrer-Policy": "same-origin" };
+
 async function answerAuthorization(
   c: Context<AppEnv>,
   outcome: Awaited<ReturnType<typeof decideAuthorization>>,
@@ -113,16 +120,21 @@ async function answerAuthorization(
 ) {
   if (outcome.next === "sign_in") return c.redirect(`${SIGN_IN_PAGE_PATH}?return=${encodeURIComponent(requestPath)}`, 302);
   if (outcome.next === "consent") {
-    return renderPage(c, (nonce) => (
-      <ConsentPage
-        nonce={nonce}
-        appName={client.name}
-        logoUri={client.logoUri}
-        scopes={scope.split(" ")}
-        ticket={outcome.ticket}
-        action={`${OAUTH_MOUNT}/consent`}
-      />
-    ));
+    return renderPage(
+      c,
+      (nonce) => (
+        <ConsentPage
+          nonce={nonce}
+          appName={client.name}
+          logoUri={client.logoUri}
+          scopes={scope.split(" ")}
+          ticket={outcome.ticket}
+          action={`${OAUTH_MOUNT}/consent`}
+        />
+      ),
+      200,
+      CONSENT_PAGE_HEADERS,
+    );
   }
   const issued = new URL(outcome.location).searchParams.has("code");
   await c.get("audit").record({

@@ -175,6 +175,8 @@ describe("consent", () => {
     expect(page.text).toContain("Test app");
     expect(page.text).toContain("See your email address");
     expect(page.headers.get("Content-Security-Policy")).toContain("frame-ancestors 'none'");
+    // The form post back must carry our real Origin (see CONSENT_PAGE_HEADERS), and no Referer leaves for the app.
+    expect(page.headers.get("Referrer-Policy")).toBe("same-origin");
     // Another origin cannot post the decision, nor a post without Origin, nor a ticket twice.
     const ticketPost = (origin: string | undefined) =>
       request("POST", "/oauth/consent", {

@@ -364,3 +364,30 @@ describe("userinfo, revoke, introspect, logout", () => {
     expect((await request("GET", "/api/auth/me", { cookie: person.cookie })).status).toBe(401);
   });
 });
+
+describe("metrics", () => {
+  /** Every sample of a scrape, by series. */
+  async function scrape(): Promise<Map<string, number>> {
+    const response = await request("GET", "/metrics", { token: env.METRICS_TOKEN! });
+    const samples = new Map<string, number>();
+    for (const line of response.text.split("\n")) {
+      if (!line || line.startsWith("#")) continue;
+      const at = line.lastIndexOf(" ");
+      samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+    }
+    return samples;
+  }
+
+  it("counts token issuance by grant, refusals by endpoint, and replays", async () => {
+    const before = await scrape();
+    const { as, client, clientAuth, params, start } = await codeFlow();
+    const exchange = () => oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, REDIRECT_URI, start.verifier, viaWorker);
+    expect((await exchange()).status).toBe(200);
+    expect((await exchange()).status).toBe(400);
+    const after = await scrape();
+    const delta = (series: string) => (after.get(series) ?? 0) - (before.get(series) ?? 0);
+    expect(delta('heady_oauth_tokens_issued_total{grant="authorization_code"}')).toBe(1);
+    expect(delta('heady_oauth_refusals_total{endpoint="token"}')).toBe(1);
+    expect(delta('heady_oauth_replays_total{kind="code"}')).toBe(1);
+  });
+});
