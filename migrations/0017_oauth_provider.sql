@@ -1,8 +1,6 @@
 CREATE TABLE `oauth_assertion_jtis` (
-	`client_id` text NOT NULL,
-	`jti` text NOT NULL,
-	`expires_at` integer NOT NULL,
-	PRIMARY KEY(`client_id`, `jti`)
+	`jti_hash` text PRIMARY KEY NOT NULL,
+	`expires_at` integer NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `oauth_clients` (

@@ -26,11 +26,11 @@ async function okpThumbprint(x: string): Promise<string> {
  * WebCrypto refuses non-canonical `S` and malformed points, but *throws* on a signature that is not 64
  * bytes, so that case is answered here as a plain refusal. test/unit/ed25519.test.ts holds it to Wycheproof.
  */
-export async function ed25519VerificationKey(kid: string, x: string): Promise<VerificationKey> {
+export async function ed25519VerificationKey(kid: string, x: string, alg: "EdDSA" | "Ed25519" = "EdDSA"): Promise<VerificationKey> {
   const publicKey = await crypto.subtle.importKey("raw", fromBase64Url(x), { name: "Ed25519" }, false, ["verify"]);
   return {
     kid,
-    alg: "EdDSA",
+    alg,
     verify: async (data, signature) =>
       signature.length === ED25519_SIGNATURE_BYTES && crypto.subtle.verify("Ed25519", publicKey, signature, data),
   };

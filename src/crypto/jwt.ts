@@ -13,7 +13,8 @@ import { fromBase64Url, toBase64Url, utf8 } from "./encoding";
  * ML-DSA-65 use native WebCrypto or `@noble/post-quantum` behind the same verifier.
  */
 
-export type JwsAlgorithm = "HS256" | "EdDSA" | "ES256" | "RS256" | "ML-DSA-65";
+/** `Ed25519` is RFC 9864's fully-specified name for EdDSA over Ed25519; a key accepts one of the two names, never both. */
+export type JwsAlgorithm = "HS256" | "EdDSA" | "Ed25519" | "ES256" | "RS256" | "ML-DSA-65";
 
 /** The `kid` of every public key we publish: its RFC 7638 thumbprint, a base64url SHA-256 (43 characters). */
 export const THUMBPRINT_KID = /^[A-Za-z0-9_-]{43}$/;
@@ -36,6 +37,11 @@ export interface SigningKey {
 export interface TokenKind {
   /** The exact `typ` header value, e.g. `at+jwt`. */
   typ: string;
+  /**
+   * Also accept a header without `typ`: only for kinds defined before explicit typing (RFC 8725 §3.11)
+   * whose senders mostly omit it, such as RFC 7523 client assertions; a `typ` that is present must still be exact.
+   */
+  typOptional?: boolean;
   issuer: string;
   audience: string;
   /** The exact format of this kind's `kid`; checked before `key` is asked, so lookups only ever see well-formed ids. */
@@ -128,7 +134,7 @@ export async function verifyJwt(token: string, kind: TokenKind): Promise<JwtClai
   for (const member of Object.keys(header)) {
     if (!ALLOWED_HEADER_MEMBERS.has(member)) throw new TokenError(`forbidden_header_${member}`);
   }
-  if (header.typ !== kind.typ) throw new TokenError("wrong_typ");
+  if (header.typ !== kind.typ && !(kind.typOptional && header.typ === undefined)) throw new TokenError("wrong_typ");
   if (typeof header.kid !== "string") throw new TokenError("missing_kid");
   if (!kind.kidPattern.test(header.kid)) throw new TokenError("malformed_kid");
   const key = await kind.key(header.kid);

@@ -8,6 +8,10 @@ import {
   meshNodeTokens,
   meshSockets,
   mfaChallenges,
+  oauthAssertionJtis,
+  oauthCodes,
+  oauthConsentTickets,
+  oauthRefreshTokens,
   pqcReferences,
   refreshTokens,
   sessions,
@@ -61,6 +65,24 @@ const RULES: Record<string, PruneRule> = {
     table: webauthnChallenges,
     key: webauthnChallenges.id,
     dead: (now) => lt(webauthnChallenges.expiresAt, now - PRUNE_GRACE_MS),
+  },
+  // The OAuth provider (docs/oauth.md): each refused from the instant of expiry by its lookup. A code
+  // replayed after its row is gone is refused as unknown rather than as a replay; by then it is an hour old.
+  oauth_codes: { table: oauthCodes, key: oauthCodes.codeHash, dead: (now) => lt(oauthCodes.expiresAt, now - PRUNE_GRACE_MS) },
+  oauth_refresh_tokens: {
+    table: oauthRefreshTokens,
+    key: oauthRefreshTokens.id,
+    dead: (now) => lt(oauthRefreshTokens.expiresAt, now - PRUNE_GRACE_MS),
+  },
+  oauth_consent_tickets: {
+    table: oauthConsentTickets,
+    key: oauthConsentTickets.ticketHash,
+    dead: (now) => lt(oauthConsentTickets.expiresAt, now - PRUNE_GRACE_MS),
+  },
+  oauth_assertion_jtis: {
+    table: oauthAssertionJtis,
+    key: oauthAssertionJtis.jtiHash,
+    dead: (now) => lt(oauthAssertionJtis.expiresAt, now - PRUNE_GRACE_MS),
   },
 };
 

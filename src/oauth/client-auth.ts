@@ -1,4 +1,5 @@
 import type { OAuthClientRow } from "../db/schema";
+import { assertionIssuer, JWT_BEARER_ASSERTION } from "./client-assertion";
 import { OAuthError } from "./errors";
 import { secretMatches } from "./secrets";
 
@@ -8,11 +9,8 @@ export interface ClientCredentials {
   form: URLSearchParams;
 }
 
-/**
- * The methods the back-channel endpoints accept today. `private_key_jwt` can be registered but is
- * refused until its assertion verifier (RFC 7523, single-use `jti`) lands, so discovery leaves it out.
- */
-export const ACCEPTED_AUTH_METHODS: ReadonlySet<string> = new Set(["client_secret_basic", "client_secret_post", "none"]);
+/** How a `private_key_jwt` assertion is checked (src/oauth/client-assertion.ts), given the client it names. */
+export type AssertionCheck = (client: OAuthClientRow, assertion: string) => Promise<boolean>;
 
 const BASIC_CHALLENGE = { "WWW-Authenticate": 'Basic realm="HeadyKey", charset="UTF-8"' };
 
@@ -44,6 +42,7 @@ function parseBasic(header: string): { id: string; secret: string } | undefined 
 export async function authenticateClient(
   request: ClientCredentials,
   findClient: (id: string) => Promise<OAuthClientRow | undefined>,
+  checkAssertion: AssertionCheck,
 ): Promise<OAuthClientRow> {
   const basic = request.authorization?.toLowerCase().startsWith("basic ") ? request.authorization : undefined;
   const postedSecret = request.form.get("client_secret");
@@ -52,8 +51,7 @@ export async function authenticateClient(
   if (methods > 1) throw new OAuthError("invalid_request", "Use one client authentication method.");
   const failed = () => new OAuthError("invalid_client", "Client authentication failed.", basic ? BASIC_CHALLENGE : {});
 
-  if (assertion !== null)
-    throw new OAuthError("invalid_client", "private_key_jwt is not accepted yet; use the client's registered secret method.");
+  if (assertion !== null) return assertedClient(request.form, assertion, findClient, checkAssertion);
 
   const credentials = basic ? parseBasic(basic) : { id: request.form.get("client_id") ?? "", secret: postedSecret ?? undefined };
   if (!credentials?.id) throw failed();
@@ -66,5 +64,24 @@ export async function authenticateClient(
   if (client.tokenEndpointAuthMethod !== method) throw failed();
   if (method === "none") return client;
   if (!(await secretMatches(client, credentials.secret ?? ""))) throw failed();
+  return client;
+}
+
+/** RFC 7523 §2.2: the client is whoever the assertion says it is (its `iss`), proven by its signature. */
+async function assertedClient(
+  form: URLSearchParams,
+  assertion: string,
+  findClient: (id: string) => Promise<OAuthClientRow | undefined>,
+  checkAssertion: AssertionCheck,
+): Promise<OAuthClientRow> {
+  const failed = () => new OAuthError("invalid_client", "Client authentication failed.");
+  if (form.get("client_assertion_type") !== JWT_BEARER_ASSERTION) throw failed();
+  const id = assertionIssuer(assertion);
+  if (!id) throw failed();
+  const bodyId = form.get("client_id");
+  if (bodyId !== null && bodyId !== id) throw failed();
+  const client = await findClient(id);
+  if (!client || client.tokenEndpointAuthMethod !== "private_key_jwt") throw failed();
+  if (!(await checkAssertion(client, assertion))) throw failed();
   return client;
 }

@@ -38,7 +38,13 @@ const lifetime = (min: number, max: number) => z.number().int().min(min).max(max
 /** The private_key_jwt keys: public JWKs only (a `d` member would be a private key sent to us). */
 const PublicJwks = z.object({
   keys: z
-    .array(z.record(z.string(), z.unknown()).refine((jwk) => !("d" in jwk), "a client JWK must be a public key"))
+    .array(
+      z
+        .record(z.string(), z.unknown())
+        .refine((jwk) => !("d" in jwk), "a client JWK must be a public key")
+        // The assertion's header names its key by kid (src/oauth/client-assertion.ts).
+        .refine((jwk) => typeof jwk.kid === "string" && jwk.kid.length > 0, "a client JWK needs a kid"),
+    )
     .min(1)
     .max(10),
 });

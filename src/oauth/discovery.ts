@@ -1,7 +1,7 @@
 import type { Config } from "../env";
 import { PROMPT_VALUES } from "./authorize-request";
 import { CLAIMS_SUPPORTED } from "./claims";
-import { ACCEPTED_AUTH_METHODS } from "./client-auth";
+import { ASSERTION_SIGNING_ALGORITHMS } from "./client-assertion";
 import { GRANT_TYPES, SIGNING_ALGORITHMS, STANDARD_SCOPES, TOKEN_ENDPOINT_AUTH_METHODS } from "./client-schemas";
 import { oauthEndpoints } from "./endpoints";
 
@@ -13,7 +13,7 @@ import { oauthEndpoints } from "./endpoints";
  */
 export function discoveryDocument(config: Config) {
   const endpoints = oauthEndpoints(config);
-  const authMethods = TOKEN_ENDPOINT_AUTH_METHODS.filter((method) => ACCEPTED_AUTH_METHODS.has(method));
+  const authMethods = [...TOKEN_ENDPOINT_AUTH_METHODS];
   return {
     issuer: endpoints.issuer,
     authorization_endpoint: endpoints.authorization,
@@ -31,6 +31,7 @@ export function discoveryDocument(config: Config) {
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: [...SIGNING_ALGORITHMS],
     token_endpoint_auth_methods_supported: authMethods,
+    token_endpoint_auth_signing_alg_values_supported: [...ASSERTION_SIGNING_ALGORITHMS],
     revocation_endpoint_auth_methods_supported: authMethods,
     introspection_endpoint_auth_methods_supported: authMethods.filter((method) => method !== "none"),
     claims_supported: [...CLAIMS_SUPPORTED],

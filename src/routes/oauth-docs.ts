@@ -91,7 +91,7 @@ export function documentOAuthRoutes(app: OpenAPIHono<AppEnv>): void {
     tags: TAG,
     summary: "Token endpoint",
     description:
-      "`authorization_code` (with `code_verifier`), `refresh_token` (rotated; a reused one revokes its family) and `client_credentials`. Client authentication: `client_secret_basic`, `client_secret_post`, or `none` for public clients.",
+      "`authorization_code` (with `code_verifier`), `refresh_token` (rotated; a reused one revokes its family) and `client_credentials`. Client authentication: `client_secret_basic`, `client_secret_post`, `private_key_jwt` (RFC 7523), or `none` for public clients.",
     request: {
       body: form({
         grant_type: "`authorization_code`, `refresh_token` or `client_credentials`",
@@ -103,6 +103,8 @@ export function documentOAuthRoutes(app: OpenAPIHono<AppEnv>): void {
         resource: "RFC 8707",
         client_id: "client_secret_post and public clients",
         client_secret: "client_secret_post",
+        client_assertion_type: "private_key_jwt: `urn:ietf:params:oauth:client-assertion-type:jwt-bearer`",
+        client_assertion: "private_key_jwt: the signed assertion",
       }),
     },
     responses: {

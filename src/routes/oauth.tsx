@@ -13,6 +13,7 @@ import { findUserById } from "../identity/users";
 import { decideAuthorization, errorRedirect, type SignedInPerson } from "../oauth/authorize";
 import { authorizationResponse, checkAuthorizeRequest, isRefusal } from "../oauth/authorize-request";
 import { scopedClaims, scopeSet } from "../oauth/claims";
+import { verifyClientAssertion } from "../oauth/client-assertion";
 import { authenticateClient } from "../oauth/client-auth";
 import { findClient } from "../oauth/clients";
 import { recordConsent, redeemConsentTicket } from "../oauth/consent";
@@ -182,7 +183,11 @@ async function readForm(c: Context<AppEnv>): Promise<URLSearchParams> {
 }
 
 async function authenticatedClient(c: Context<AppEnv>, form: URLSearchParams) {
-  return authenticateClient({ authorization: c.req.header("Authorization"), form }, lookupClient(c));
+  const endpoints = oauthEndpoints(c.get("config"));
+  const audiences = { issuer: endpoints.issuer, tokenEndpoint: endpoints.token };
+  return authenticateClient({ authorization: c.req.header("Authorization"), form }, lookupClient(c), (client, assertion) =>
+    verifyClientAssertion(c.get("db"), client, assertion, audiences),
+  );
 }
 
 const GRANTS = {

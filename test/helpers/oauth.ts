@@ -34,8 +34,9 @@ export async function registerClient(fields: Record<string, unknown> = {}): Prom
   });
   if (created.status !== 201) throw new Error(`client registration answered ${created.status}: ${created.text}`);
   const { clientId, clientSecret, tokenEndpointAuthMethod, idTokenSignedResponseAlg } = created.body;
+  // A private_key_jwt client's test brings its own oauth.PrivateKeyJwt (it holds the key).
   const clientAuth =
-    tokenEndpointAuthMethod === "none"
+    tokenEndpointAuthMethod === "none" || tokenEndpointAuthMethod === "private_key_jwt"
       ? oauth.None()
       : tokenEndpointAuthMethod === "client_secret_post"
         ? oauth.ClientSecretPost(clientSecret)

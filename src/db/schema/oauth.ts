@@ -127,16 +127,14 @@ export const oauthConsentTickets = sqliteTable("oauth_consent_tickets", {
   expiresAt: integer("expires_at").notNull(),
 });
 
-/** `jti` of every `private_key_jwt` assertion seen, until its `exp`, so each works once (RFC 7523 §3). */
-export const oauthAssertionJtis = sqliteTable(
-  "oauth_assertion_jtis",
-  {
-    clientId: text("client_id").notNull(),
-    jti: text("jti").notNull(),
-    expiresAt: integer("expires_at").notNull(),
-  },
-  (table) => [primaryKey({ columns: [table.clientId, table.jti] })],
-);
+/**
+ * Every `private_key_jwt` assertion seen, until its `exp`, so each works once (RFC 7523 §3): keyed by
+ * the SHA-256 of the client id and the `jti`, so one client's `jti` never collides with another's.
+ */
+export const oauthAssertionJtis = sqliteTable("oauth_assertion_jtis", {
+  jtiHash: text("jti_hash").primaryKey(),
+  expiresAt: integer("expires_at").notNull(),
+});
 
 export type OAuthClientRow = typeof oauthClients.$inferSelect;
 export type OAuthCodeRow = typeof oauthCodes.$inferSelect;
