@@ -81,7 +81,7 @@ async function assertedClient(
   const bodyId = form.get("client_id");
   if (bodyId !== null && bodyId !== id) throw failed();
   const client = await findClient(id);
-  if (!client || client.tokenEndpointAuthMethod !== "private_key_jwt") throw failed();
+  if (client?.tokenEndpointAuthMethod !== "private_key_jwt") throw failed();
   if (!(await checkAssertion(client, assertion))) throw failed();
   return client;
 }

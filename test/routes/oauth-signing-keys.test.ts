@@ -2,9 +2,10 @@ import { env } from "cloudflare:workers";
 import { calculateJwkThumbprint, importJWK, type JWK, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { signJwt } from "../../src/crypto/jwt";
-import { loadConfig } from "../../src/env";
+import { type Bindings, loadConfig } from "../../src/env";
 import { activeSigningKey, generateOidcSigningKeys, oauthKeys } from "../../src/oauth/signing-keys";
 import { request, testConfig } from "../helpers/identity";
+import { appWith, call } from "../helpers/pqc";
 
 const jwks = async () => (await request("GET", "/.well-known/jwks.json")).body.keys as (JWK & { kid: string })[];
 
@@ -64,5 +65,20 @@ describe("OIDC_SIGNING_KEYS", () => {
       ["ES256", "active"],
       ["EdDSA", "active"],
     ]);
+  });
+});
+
+describe("without OIDC_SIGNING_KEYS", () => {
+  it("the provider is off: its routes answer 404, the JWKS has no provider key, and the rest of the API is untouched", async () => {
+    const { OIDC_SIGNING_KEYS: _, ...withoutKeys } = env as unknown as Record<string, unknown>;
+    const handler = appWith(withoutKeys as unknown as Bindings);
+    for (const path of ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/oauth/authorize?client_id=x"]) {
+      expect((await call("GET", path, { handler })).status, path).toBe(404);
+    }
+    expect((await call("POST", "/oauth/token", { handler })).status).toBe(404);
+    const keys = (await call<{ keys: { kid: string }[] }>("GET", "/.well-known/jwks.json", { handler })).body.keys;
+    const providerKids = (await oauthKeys(testConfig())).map((key) => key.verificationKey.kid);
+    expect(keys.some((key) => providerKids.includes(key.kid))).toBe(false);
+    expect((await call("GET", "/health", { handler })).status).toBe(200);
   });
 });
