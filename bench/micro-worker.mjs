@@ -14,7 +14,11 @@ import { issueAccessToken, verifyAccessToken } from "../src/credentials/access-t
 import { generateApiKey } from "../src/crypto/api-key.ts";
 import { sha256Hex } from "../src/crypto/digest.ts";
 import { fromBase64Url, toBase64Url } from "../src/crypto/encoding.ts";
+import { verificationKeyFromJwk } from "../src/crypto/jwk.ts";
+import { THUMBPRINT_KID, verifyJwt } from "../src/crypto/jwt.ts";
 import { CURRENT_PASSWORD_PARAMS, hashPassword, verifyPassword } from "../src/crypto/password.ts";
+import { generateOidcSigningKeys, publishedOAuthJwks } from "../src/oauth/signing-keys.ts";
+import { ACCESS_TOKEN_TYP, issueAccessToken as issueOAuthAccessToken } from "../src/oauth/tokens.ts";
 import { issuePqcToken, verifyPqcToken } from "../src/pqc/token.ts";
 
 const SECRET = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
@@ -205,6 +209,52 @@ const OPS = {
     },
   },
 };
+
+/** The OAuth provider's config for the bench: one fresh active key per algorithm (made once per isolate). */
+let oauthConfig;
+async function benchOAuthConfig() {
+  oauthConfig ??= generateOidcSigningKeys().then((keys) => ({
+    ...CONFIG,
+    providers: { publicUrl: CONFIG.issuer },
+    oauth: { signingKeys: JSON.parse(keys) },
+  }));
+  return oauthConfig;
+}
+/** An app as the token endpoint sees it, signing its access tokens with `alg`. */
+const benchClient = (alg) => ({ id: "bench-client", accessTokenSignedResponseAlg: alg, accessTokenTtlSeconds: 600 });
+
+for (const alg of ["RS256", "ES256", "EdDSA"]) {
+  OPS[`oauth-access-token-issue-${alg.toLowerCase()}`] = {
+    about: `RFC 9068 access token issuance, ${alg} (src/oauth/tokens.ts: claims and signature; no D1)`,
+    async setup() {
+      const config = await benchOAuthConfig();
+      const grant = { client: benchClient(alg), subject: "u-bench", scope: "openid email", resource: "https://api.heady.bench" };
+      return () => issueOAuthAccessToken(config, grant);
+    },
+  };
+  OPS[`oauth-access-token-verify-jwks-${alg.toLowerCase()}`] = {
+    about: `${alg} access token verified from the published JWKS, as an origin does (keys imported once; the one JWS verifier)`,
+    async setup() {
+      const config = await benchOAuthConfig();
+      const { token } = await issueOAuthAccessToken(config, {
+        client: benchClient(alg),
+        subject: "u-bench",
+        scope: "email",
+        resource: "https://api.heady.bench",
+      });
+      const keys = new Map();
+      for (const jwk of await publishedOAuthJwks(config)) keys.set(jwk.kid, await verificationKeyFromJwk(jwk));
+      const kind = {
+        typ: ACCESS_TOKEN_TYP,
+        issuer: CONFIG.issuer,
+        audience: "https://api.heady.bench",
+        kidPattern: THUMBPRINT_KID,
+        key: (kid) => keys.get(kid),
+      };
+      return () => verifyJwt(token, kind);
+    },
+  };
+}
 
 const prepared = new Map();
 function prepare(name) {
