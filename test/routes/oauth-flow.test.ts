@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
-import { auditEvents, BASE_URL, registerUser, request, testConfig } from "../helpers/identity";
+import { attemptLogin, auditEvents, BASE_URL, HASHING_HEAVY, registerUser, request, testConfig } from "../helpers/identity";
 import {
   authorizationUrl,
   authorize,
@@ -14,6 +14,7 @@ import {
   registerClient,
   viaWorker,
 } from "../helpers/oauth";
+import { enableTotp } from "../helpers/totp";
 
 /** jose fetches the JWKS through the Worker inside workerd. */
 async function verifyWithJwks(token: string, options: Parameters<typeof jwtVerify>[2]) {
@@ -224,6 +225,18 @@ describe("who is signed in at authorize", () => {
 
     const none = await authorize((await authorizationUrl(as, client, { prompt: "none" })).url, undefined);
     expect(new URL(none.headers.get("Location")!).searchParams.get("error")).toBe("login_required");
+  });
+
+  it("a person with a second factor who passed only the password step has no session, so gets no code", HASHING_HEAVY, async () => {
+    const as = await discover();
+    const { client } = await registerClient({ firstParty: true });
+    const person = await registerUser();
+    await enableTotp(person.accessToken);
+    const passwordOnly = await attemptLogin(person.email, person.password);
+    expect(passwordOnly.body.mfaRequired).toBe(true);
+    expect(passwordOnly.headers.get("Set-Cookie") ?? "").not.toContain("__Host-heady_session");
+    const answer = await authorize((await authorizationUrl(as, client, { prompt: "none" })).url, undefined);
+    expect(new URL(answer.headers.get("Location")!).searchParams.get("error")).toBe("login_required");
   });
 
   it("answers a cross-site arrival without the cookie with a same-site hop to the same URL", async () => {
