@@ -70,7 +70,7 @@ describe("a token for an access-token caller", () => {
     expect(token.length).toBeGreaterThan(4400);
   });
 
-  it("carries the claims of design.md, for this user and the configured service context", () => {
+  it("carries the claims docs/api.md documents, for this user and the configured service context", () => {
     const claims = decodePayload(token);
     const config = testConfig();
     const context = config.pqc.services.headyme!;
