@@ -1,4 +1,5 @@
 import { Layout } from "./layout";
+import { COMMON_SCRIPT } from "./scripts/common";
 
 /** The API reference: fetches /openapi.json and lists every operation with its schemas. No CDN, no third-party script. */
 const DOCS_SCRIPT = `"use strict";
@@ -44,7 +45,7 @@ const DOCS_SCRIPT = `"use strict";
 
 export function DocsPage(props: { nonce: string }) {
   return (
-    <Layout title="HeadyKey Edge API" titleId="title" nonce={props.nonce} script={DOCS_SCRIPT} wide>
+    <Layout title="HeadyKey Edge API" titleId="title" nonce={props.nonce} script={COMMON_SCRIPT + DOCS_SCRIPT} wide>
       <p class="hint">
         Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1)
       </p>

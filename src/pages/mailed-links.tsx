@@ -1,5 +1,6 @@
 import { Field, Status } from "./components";
 import { Layout } from "./layout";
+import { COMMON_SCRIPT } from "./scripts/common";
 
 /**
  * The pages mailed links open. Each reads the token from the fragment (which no server sees),
@@ -32,7 +33,7 @@ heady.onSubmit(document.getElementById("reset"), async (fields) => {
 
 export function VerifyEmailPage(props: { nonce: string }) {
   return (
-    <Layout title="Confirm your email" nonce={props.nonce} script={VERIFY_EMAIL_SCRIPT}>
+    <Layout title="Confirm your email" nonce={props.nonce} script={COMMON_SCRIPT + VERIFY_EMAIL_SCRIPT}>
       <Status id="status" />
       <p>
         <a href="/account">Go to your account</a>
@@ -43,7 +44,7 @@ export function VerifyEmailPage(props: { nonce: string }) {
 
 export function ResetPasswordPage(props: { nonce: string }) {
   return (
-    <Layout title="Choose a new password" nonce={props.nonce} script={RESET_PASSWORD_SCRIPT}>
+    <Layout title="Choose a new password" nonce={props.nonce} script={COMMON_SCRIPT + RESET_PASSWORD_SCRIPT}>
       <form id="reset" method="post" action="/api/auth/password/reset">
         <Field id="password" label="New password" type="password" autocomplete="new-password" required />
         <button type="submit">Set password</button>

@@ -2,6 +2,7 @@ import { PLANS } from "../onboarding/plans";
 import { BUDDY_TONES } from "../schemas/preferences";
 import { API_KEY_WARNING, Field, ShownOnce, Status } from "./components";
 import { Layout } from "./layout";
+import { COMMON_SCRIPT } from "./scripts/common";
 
 /** The five stages, in the API's order, with what the wizard calls them. */
 export const ONBOARDING_STAGES = [
@@ -145,7 +146,7 @@ function StageForm(props: { stage: string; title: string; first?: boolean; submi
 
 export function OnboardingPage(props: { nonce: string }) {
   return (
-    <Layout title="Set up HeadyBuddy" nonce={props.nonce} script={ONBOARDING_SCRIPT} session="required">
+    <Layout title="Set up HeadyBuddy" nonce={props.nonce} script={COMMON_SCRIPT + ONBOARDING_SCRIPT} session="required">
       <Status id="wizard-status" />
       <div id="wizard" hidden>
         <ol class="progress" id="progress" aria-label="Progress">

@@ -1,6 +1,7 @@
 import { PASSWORD_MIN_CHARACTERS } from "../auth/password-policy";
 import { Field, Status } from "./components";
 import { Layout } from "./layout";
+import { COMMON_SCRIPT } from "./scripts/common";
 
 /** Registration: the API checks the password (length, common passwords, context words) and says why. */
 const REGISTER_SCRIPT = `"use strict";
@@ -23,7 +24,7 @@ heady.onSubmit(form, async (fields, status) => {
 
 export function RegisterPage(props: { nonce: string; next: string }) {
   return (
-    <Layout title="Create your account" nonce={props.nonce} script={REGISTER_SCRIPT}>
+    <Layout title="Create your account" nonce={props.nonce} script={COMMON_SCRIPT + REGISTER_SCRIPT}>
       <form id="register" method="post" action="/api/auth/register" data-next={props.next}>
         <Field id="email" label="Email" type="email" autocomplete="email" required />
         <Field

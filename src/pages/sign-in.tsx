@@ -1,5 +1,6 @@
 import { Field, Status } from "./components";
 import { Layout } from "./layout";
+import { COMMON_SCRIPT } from "./scripts/common";
 
 /**
  * Password sign-in (with the TOTP, recovery-code or passkey step when the account has MFA),
@@ -93,7 +94,7 @@ export interface ProviderButton {
 
 export function SignInPage(props: { nonce: string; returnTo: string; providers: readonly ProviderButton[] }) {
   return (
-    <Layout title="Sign in" nonce={props.nonce} script={SIGN_IN_SCRIPT}>
+    <Layout title="Sign in" nonce={props.nonce} script={COMMON_SCRIPT + SIGN_IN_SCRIPT}>
       <Status id="status" />
       <p id="continue" hidden>
         <a class="button" href={props.returnTo}>
