@@ -34,7 +34,9 @@ export async function compilePageScript(entry) {
     // The syntax the scripts were written in before they were modules (`??` was the newest), so the
     // same browsers run them; esbuild lowers anything newer a module uses.
     target: "es2020",
-    minify: true,
+    // Not minified, as the hand-written scripts were not: an inline script has no source map, so what
+    // a browser shows is what a person reads, and a page serves about the bytes it did. (esbuild drops
+    // the comments; the Worker bundle around the script is minified as before.)
     legalComments: "none",
     // The browser program's settings; its `strict` (from tsconfig.json) has esbuild begin the script
     // with "use strict", so it stays as strict as the module it was.
