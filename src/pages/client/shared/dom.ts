@@ -40,7 +40,7 @@ export function messageOf(error: unknown): string {
  * Sends a form through fetch instead of the browser: its named fields, as an object, go to the
  * handler; its buttons are disabled meanwhile; its `.status` element shows what happened.
  */
-export function onSubmit<Fields extends Record<string, string>>(
+export function onSubmit<Fields extends Record<keyof Fields, string>>(
   form: HTMLFormElement,
   handler: (fields: Fields, status: HTMLElement | null) => Promise<unknown>,
 ): void {

@@ -25,8 +25,9 @@ export function toSignIn(): void {
 const needsSession = document.body.dataset.session === "required";
 
 /**
- * One request with the session cookie, no retry (`api()` retries after confirming identity). The
- * session is the HttpOnly cookie: nothing here stores a token, in localStorage or anywhere else.
+ * One request with the session cookie, as is. The pages without a session call it directly: none of
+ * their routes asks for a recent sign-in, which `api()` handles. The session is the HttpOnly cookie:
+ * nothing here stores a token, in localStorage or anywhere else.
  */
 export async function send<Body = unknown>(method: string, path: string, body?: unknown): Promise<ApiResult<Body>> {
   let response: Response;
