@@ -1,5 +1,4 @@
 import type { Child } from "hono/jsx";
-import accountScript from "./client/account.ts?script";
 import { API_KEY_WARNING, Card, Field, ShownOnce, Status } from "./components";
 import { Layout } from "./layout";
 import type { ProviderButton } from "./sign-in";
@@ -44,7 +43,7 @@ export interface AccountPageProps {
 
 export function AccountPage(props: AccountPageProps) {
   return (
-    <Layout title="Your account" nonce={props.nonce} script={accountScript} session="required">
+    <Layout title="Your account" nonce={props.nonce} script="account" session="required">
       <Status id="status" />
       <p>
         <a href="/onboarding">Set up HeadyBuddy</a>

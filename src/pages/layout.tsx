@@ -1,12 +1,13 @@
 import type { Child } from "hono/jsx";
+import { CLIENT_SCRIPTS, type ClientScript } from "./client-scripts";
 import { STYLESHEET_PATH } from "./security";
 
 export interface LayoutProps {
   title: string;
   /** This response's CSP nonce; only scripts carrying it run. */
   nonce: string;
-  /** The page's client script: its module under ./client, compiled with the helpers it uses (`import … from "./client/<page>.ts?script"`). */
-  script: string;
+  /** The page's client script, by its module's name under ./client (see ./client-scripts.ts). */
+  script: ClientScript;
   /** "required": an API answer of 401 `unauthorized` sends the person to sign in. */
   session?: "required";
   wide?: boolean;
@@ -49,7 +50,7 @@ export function Layout(props: LayoutProps) {
           <h1 id={props.titleId}>{props.title}</h1>
           {props.children}
         </main>
-        <Script nonce={props.nonce} code={props.script} />
+        <Script nonce={props.nonce} code={CLIENT_SCRIPTS[props.script]} />
       </body>
     </html>
   );

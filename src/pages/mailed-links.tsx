@@ -1,12 +1,10 @@
-import resetPasswordScript from "./client/reset-password.ts?script";
-import verifyEmailScript from "./client/verify-email.ts?script";
 import { Field, Status } from "./components";
 import { Layout } from "./layout";
 
 /** The pages mailed links open; their scripts take the token from the fragment, which no server sees (client/shared/mailed-link.ts). */
 export function VerifyEmailPage(props: { nonce: string }) {
   return (
-    <Layout title="Confirm your email" nonce={props.nonce} script={verifyEmailScript}>
+    <Layout title="Confirm your email" nonce={props.nonce} script="verify-email">
       <Status id="status" />
       <p>
         <a href="/account">Go to your account</a>
@@ -17,7 +15,7 @@ export function VerifyEmailPage(props: { nonce: string }) {
 
 export function ResetPasswordPage(props: { nonce: string }) {
   return (
-    <Layout title="Choose a new password" nonce={props.nonce} script={resetPasswordScript}>
+    <Layout title="Choose a new password" nonce={props.nonce} script="reset-password">
       <form id="reset" method="post" action="/api/auth/password/reset">
         <Field id="password" label="New password" type="password" autocomplete="new-password" required />
         <button type="submit">Set password</button>

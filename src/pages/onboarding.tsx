@@ -1,6 +1,5 @@
 import { PLANS } from "../onboarding/plans";
 import { BUDDY_TONES } from "../schemas/preferences";
-import onboardingScript from "./client/onboarding.ts?script";
 import { API_KEY_WARNING, Field, ShownOnce, Status } from "./components";
 import { Layout } from "./layout";
 
@@ -39,7 +38,7 @@ function StageForm(props: { stage: string; title: string; first?: boolean; submi
 
 export function OnboardingPage(props: { nonce: string }) {
   return (
-    <Layout title="Set up HeadyBuddy" nonce={props.nonce} script={onboardingScript} session="required">
+    <Layout title="Set up HeadyBuddy" nonce={props.nonce} script="onboarding" session="required">
       <Status id="wizard-status" />
       <div id="wizard" hidden>
         <ol class="progress" id="progress" aria-label="Progress">

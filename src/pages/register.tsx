@@ -1,12 +1,11 @@
 import { PASSWORD_MIN_CHARACTERS } from "../auth/password-policy";
-import registerScript from "./client/register.ts?script";
 import { Field, Status } from "./components";
 import { Layout } from "./layout";
 
 /** Registration; the API judges the password (client/register.ts shows its reason), then onboarding. */
 export function RegisterPage(props: { nonce: string; next: string }) {
   return (
-    <Layout title="Create your account" nonce={props.nonce} script={registerScript}>
+    <Layout title="Create your account" nonce={props.nonce} script="register">
       <form id="register" method="post" action="/api/auth/register" data-next={props.next}>
         <Field id="email" label="Email" type="email" autocomplete="email" required />
         <Field

@@ -1,4 +1,3 @@
-import signInScript from "./client/sign-in.ts?script";
 import { Field, Status } from "./components";
 import { Layout } from "./layout";
 
@@ -11,7 +10,7 @@ export interface ProviderButton {
 /** Sign-in by password (then MFA), passkey or provider; client/sign-in.ts drives it, and takes a provider's `#ticket`. */
 export function SignInPage(props: { nonce: string; returnTo: string; providers: readonly ProviderButton[] }) {
   return (
-    <Layout title="Sign in" nonce={props.nonce} script={signInScript}>
+    <Layout title="Sign in" nonce={props.nonce} script="sign-in">
       <Status id="status" />
       <p id="continue" hidden>
         <a class="button" href={props.returnTo}>
