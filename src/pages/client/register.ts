@@ -1,5 +1,4 @@
 /** The registration page (src/pages/register.tsx): the API checks the password (length, common passwords, context words) and says why. */
-
 import { byId, onSubmit, say, sayFailed } from "./shared/dom";
 import { errorCode, send } from "./shared/request";
 

@@ -6,7 +6,6 @@
  */
 import type { MfaChallenge, WebauthnOptions } from "../../schemas/account-security";
 import type { SessionTokens } from "../../schemas/auth";
-
 import { isAuthenticatorCode } from "./shared/authenticator-code";
 import { byId, messageOf, onSubmit, say, sayFailed } from "./shared/dom";
 import { takeFromFragment } from "./shared/fragment";

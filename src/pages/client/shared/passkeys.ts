@@ -1,11 +1,12 @@
+/**
+ * The browser's half of a WebAuthn ceremony: the options the API started it with in, the
+ * authenticator's response, in the JSON form the API verifies, out. Both reject when the person
+ * cancels or no authenticator answers.
+ */
 import type { WebauthnOptions } from "../../../schemas/account-security";
 import type { JsonOf } from "./request";
 
-/**
- * The browser's half of a WebAuthn ceremony: the options the API started it with, in WebAuthn's JSON
- * form (as @simplewebauthn/server makes them), in; the authenticator's response, in the JSON form the
- * API verifies, out. Both reject when the person cancels or no authenticator answers.
- */
+/** The API's options: WebAuthn's JSON form, as @simplewebauthn/server makes them (the schema says only "an object"). */
 type CeremonyOptions = JsonOf<typeof WebauthnOptions>["options"];
 
 /** Signs the API's challenge with a passkey (sign-in, the second factor, confirming it's you). */

@@ -42,7 +42,7 @@ export async function send<Body = unknown>(method: string, path: string, body?: 
     return { ok: false, status: 0, body: null, retryAfter: 0 };
   }
   const text = await response.text();
-  let data = null;
+  let data: unknown = null;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
