@@ -6,6 +6,8 @@ import { defineConfig } from "vitest/config";
 import { startDevIdp } from "./scripts/dev-idp.mjs";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { startMemoryDb } from "./scripts/memory-db.mjs";
+// @ts-expect-error: a plain .mjs module shared with scripts/build-worker.mjs
+import { pageScriptsForVite } from "./scripts/page-scripts.mjs";
 import { type FakeKms, startFakeKms } from "./test/kms/fake-kms";
 import { FAKE_IDP_CLIENT, type FakeIdp, startFakeIdp } from "./test/providers/fake-idp";
 
@@ -78,6 +80,7 @@ const DEV_IDP_CLIENT = { clientId: "heady-workerd-tests", clientSecret: "heady-w
 /** Tests that run inside workerd, with the real D1, KV and Durable Object bindings of wrangler.toml. */
 export default defineConfig({
   plugins: [
+    pageScriptsForVite,
     cloudflareTest(async () => {
       const [kms, idp, oidcProvider, memory, downPort, silentPort] = await Promise.all([
         fakeKms(),

@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { pageScriptsForEsbuild } from "./page-scripts.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const OUT_DIR = join(ROOT, "dist");
@@ -59,7 +60,7 @@ export async function buildWorker() {
     metafile: true,
     legalComments: "none",
     logLevel: "warning",
-    plugins: [englishOnlyZodLocales],
+    plugins: [englishOnlyZodLocales, pageScriptsForEsbuild],
   });
   writeFileSync(METAFILE, JSON.stringify(result.metafile));
   return result;
