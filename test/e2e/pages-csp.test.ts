@@ -1,7 +1,8 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uniqueEmail } from "../helpers/fresh";
 import { launchChromium } from "./browser";
-import { call, uniqueEmail } from "./client";
+import { request } from "./client";
 import { DESKTOP, PHONE, personPage, screenshot, signInWithPassword, workerUrl } from "./pages";
 
 /**
@@ -50,7 +51,7 @@ describe("every hosted page under its CSP, in Chromium", () => {
   it.each(PAGES)("$name ($path) loads with no CSP violation or console error, at desktop and phone widths", async (pageCase) => {
     const email = uniqueEmail(`csp-${pageCase.name}`);
     const password = `csp-${crypto.randomUUID()}`;
-    if (pageCase.signedIn) expect((await call("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
+    if (pageCase.signedIn) expect((await request("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
     for (const [width, viewport] of [
       ["desktop", DESKTOP],
       ["phone", PHONE],

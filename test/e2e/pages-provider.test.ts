@@ -1,8 +1,9 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { uniqueEmail } from "../helpers/fresh";
 import { authenticatorFor } from "../helpers/otp-codes";
 import { launchChromium } from "./browser";
-import { call, uniqueEmail } from "./client";
+import { request } from "./client";
 import { personPage, signInWithPassword, unexpected, workerUrl } from "./pages";
 
 /**
@@ -76,7 +77,7 @@ describe("provider sign-in from the hosted pages", () => {
   it("links the dev provider to a password account from /account, comes back there, and unlinks it", async () => {
     const email = uniqueEmail("link");
     const password = `link-${crypto.randomUUID()}`;
-    expect((await call("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
+    expect((await request("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
     const { page, problems } = await personPage(browser);
     await page.goto(`${workerUrl()}/sign-in`);
     await signInWithPassword(page, email, password);

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { inject } from "vitest";
-import { randomIp } from "./client";
+import { randomIp } from "../helpers/fresh";
 
 /**
  * The Worker as browsers reach it in these tests: localhost, a secure context (so `__Host-` cookies

@@ -1,7 +1,8 @@
 import type { Browser, CDPSession, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { uniqueEmail } from "../helpers/fresh";
 import { launchChromium } from "./browser";
-import { call, uniqueEmail } from "./client";
+import { request } from "./client";
 import { personPage, signInWithPassword, unexpected, workerUrl } from "./pages";
 
 /**
@@ -36,7 +37,7 @@ describe("passkeys in real Chromium with a virtual authenticator", () => {
   it("registers a passkey, signs out, and signs in with it", async () => {
     const email = uniqueEmail("passkey");
     const password = `pass-${crypto.randomUUID()}`;
-    expect((await call("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
+    expect((await request("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
 
     const { page, problems } = await personPage(browser);
     const { cdp, authenticatorId } = await virtualAuthenticator(page);

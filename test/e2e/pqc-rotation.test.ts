@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
 // @ts-expect-error: a plain .mjs script
 import { createSigningKey, rotateSigningKey } from "../../scripts/kms.mjs";
+import { uniqueEmail } from "../helpers/fresh";
+import { httpClient, network, type RequestOptions } from "../helpers/http";
 import { type FakeKms, startFakeKms } from "../kms/fake-kms";
-import { call, uniqueEmail } from "./client";
 import { freePort, launchWranglerDev, type RunningWrangler } from "./wrangler-process";
 
 /**
@@ -63,8 +64,9 @@ afterAll(async () => {
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
-const at = (path: string, options: Parameters<typeof call>[2] = {}) =>
-  call(options.body === undefined ? "GET" : "POST", path, { ...options, baseUrl: worker.baseUrl });
+/** This file's own Worker (its own wrangler dev, with the KMS signer), through the tests' one client. */
+const rotating = httpClient({ handler: network, baseUrl: () => worker.baseUrl });
+const at = (path: string, options: RequestOptions = {}) => rotating(options.body === undefined ? "GET" : "POST", path, options);
 const headerOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as { kid: string };
 const publishedPqcKids = async () =>
   (await at("/.well-known/jwks.json")).body.keys.filter((key: { kty: string }) => key.kty === "AKP").map((key: { kid: string }) => key.kid);

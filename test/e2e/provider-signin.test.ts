@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchChromium } from "./browser";
-import { call } from "./client";
+import { request } from "./client";
 
 /**
  * The whole OIDC sign-in in a real browser: the hosted sign-in page, the Worker under wrangler dev,
@@ -47,7 +47,7 @@ describe("provider sign-in in real Chromium against oidc-provider", () => {
     expect(binding).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax" });
 
     // The session works as any other: the same browser's cookie answers /api/auth/me.
-    const me = await call("GET", "/api/auth/me", { headers: { Cookie: `__Host-heady_session=${session!.value}` } });
+    const me = await request("GET", "/api/auth/me", { headers: { Cookie: `__Host-heady_session=${session!.value}` } });
     expect(me.status).toBe(200);
     expect(me.body.email).toBe(`${login}@dev.heady.local`);
 

@@ -1,4 +1,4 @@
-import { request } from "./identity";
+import { request } from "./worker";
 
 export interface OutboxMessage {
   id: string;

@@ -1,5 +1,7 @@
-import { type ApiResponse, type RequestOptions, request, type SignedIn } from "./identity";
+import type { SignedIn } from "./accounts";
+import type { ApiResponse, RequestOptions } from "./http";
 import { STAGE_INPUTS } from "./onboarding-inputs";
+import { request } from "./worker";
 
 export { STAGE_INPUTS };
 

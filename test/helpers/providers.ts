@@ -1,5 +1,8 @@
 import { BROWSER_BINDING_COOKIE } from "../../src/providers/browser-binding";
-import { type ApiResponse, parseSetCookie, randomIp, request } from "./identity";
+import { parseSetCookie } from "./cookies";
+import { randomIp } from "./fresh";
+import type { ApiResponse } from "./http";
+import { request } from "./worker";
 
 /** A browser, as far as provider sign-in sees one: its binding cookie, its session cookie, its address. */
 export interface Browser {

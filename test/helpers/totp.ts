@@ -1,5 +1,5 @@
-import { fromBase64url, request } from "./identity";
 import { type Authenticator, authenticatorFor } from "./otp-codes";
+import { request } from "./worker";
 
 export { type Authenticator, authenticatorFor, currentStep, fromBase32, hotp } from "./otp-codes";
 
@@ -16,5 +16,3 @@ export async function enableTotp(accessToken: string): Promise<{ authenticator: 
   if (confirmed.status !== 200) throw new Error(`confirm: ${confirmed.status} ${confirmed.text}`);
   return { authenticator, recoveryCodes: confirmed.body.recoveryCodes };
 }
-
-export { fromBase64url };

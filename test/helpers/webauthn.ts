@@ -1,4 +1,4 @@
-import { base64url, fromBase64url } from "./identity";
+import { base64url, fromBase64url } from "./encoding";
 
 /**
  * A software authenticator (ES256, attestation "none") that speaks WebAuthn's wire format, so that

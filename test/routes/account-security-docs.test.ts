@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { request } from "../helpers/identity";
+import { request } from "../helpers/worker";
 
 const ROUTES: [string, string][] = [
   ["post", "/api/auth/verify-email"],

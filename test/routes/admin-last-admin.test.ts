@@ -2,8 +2,10 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { changeUserRole, disableUser } from "../../src/identity/users";
-import { attemptLogin, auditEvents, HASHING_HEAVY, registerUser, request, type SignedIn, testConfig } from "../helpers/identity";
-import { userWithRole } from "../helpers/pqc";
+import { attemptLogin, HASHING_HEAVY, registerUser, type SignedIn, userWithRole } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { testConfig } from "../helpers/config";
+import { request } from "../helpers/worker";
 
 /**
  * "At least one active admin remains" must hold however requests interleave: the guard lives in the

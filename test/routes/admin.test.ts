@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { attemptLogin, auditEvents, refresh, registerUser, request, type SignedIn } from "../helpers/identity";
-import { userWithRole } from "../helpers/pqc";
+import { attemptLogin, refresh, registerUser, type SignedIn, userWithRole } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { request } from "../helpers/worker";
 
 const setRole = (actor: SignedIn, targetId: string, role: string) =>
   request("PUT", `/api/admin/users/${targetId}/role`, { token: actor.accessToken, body: { role } });

@@ -2,8 +2,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { API_KEY_PATTERN, formatApiKey, generateApiKey, hasValidApiKeyChecksum } from "../../src/crypto/api-key";
 import { API_KEY_CREATION_PER_USER } from "../../src/rate-limit/limits";
-import { auditEvents, registerUser, request, type SignedIn, sha256Hex, updateUser } from "../helpers/identity";
-import { userWithRole } from "../helpers/pqc";
+import { registerUser, type SignedIn, updateUser, userWithRole } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { sha256Hex } from "../helpers/encoding";
+import { request } from "../helpers/worker";
 
 const createKey = (owner: SignedIn, body: Record<string, unknown> = { description: "test" }) =>
   request("POST", "/api/auth/api-keys", { token: owner.accessToken, body });

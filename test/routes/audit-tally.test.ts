@@ -4,8 +4,11 @@ import { describe, expect, it, vi } from "vitest";
 import { createAuditor } from "../../src/audit/record";
 import { DISTINCT_EVENTS_PER_WINDOW, tallyObject } from "../../src/audit/tally";
 import { formatApiKey, generateApiKey } from "../../src/crypto/api-key";
-import { auditEvents, randomIp, refresh, request } from "../helpers/identity";
-import { connect, join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic, withMeshVars } from "./mesh-support";
+import { refresh } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { randomIp } from "../helpers/fresh";
+import { connect, join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic, withMeshVars } from "../helpers/mesh";
+import { request } from "../helpers/worker";
 
 /** A well-formed key (valid checksum) that no one issued, with the given 8-character display prefix. */
 function forgedKey(prefix: string): string {

@@ -2,25 +2,14 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CURRENT_PASSWORD_PARAMS, hashPassword, verifyPassword } from "../../src/crypto/password";
 import { consumeRateLimit, LOGIN_PER_ACCOUNT, LOGIN_PER_ACCOUNT_AND_ADDRESS, LOGIN_PER_IP } from "../../src/rate-limit/limits";
-import {
-  type ApiResponse,
-  attemptLogin,
-  auditEvents,
-  decodePayload,
-  emailSubject,
-  findUser,
-  HASHING_HEAVY,
-  login,
-  randomIp,
-  refresh,
-  registerUser,
-  request,
-  sessionCookies,
-  strongPassword,
-  testConfig,
-  uniqueEmail,
-  updateUser,
-} from "../helpers/identity";
+import { attemptLogin, findUser, HASHING_HEAVY, login, refresh, registerUser, updateUser } from "../helpers/accounts";
+import { auditEvents, emailSubject } from "../helpers/audit";
+import { testConfig } from "../helpers/config";
+import { sessionCookies } from "../helpers/cookies";
+import { randomIp, strongPassword, uniqueEmail } from "../helpers/fresh";
+import type { ApiResponse } from "../helpers/http";
+import { decodePayload } from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 /** Everything a client can observe of a refusal, minus the per-request id. */
 function observable(response: ApiResponse) {

@@ -1,20 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { REFRESH_PER_IP } from "../../src/rate-limit/limits";
-import {
-  auditEvents,
-  decodePayload,
-  HASHING_HEAVY,
-  login,
-  randomIp,
-  refresh,
-  registerUser,
-  request,
-  sessionIdOf,
-  testConfig,
-  updateUser,
-  verifyToken,
-} from "../helpers/identity";
+import { HASHING_HEAVY, login, refresh, registerUser, sessionIdOf, updateUser } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { testConfig } from "../helpers/config";
+import { randomIp } from "../helpers/fresh";
+import { decodePayload, verifyToken } from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 const neverIssued = () => [...crypto.getRandomValues(new Uint8Array(34))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 

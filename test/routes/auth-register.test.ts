@@ -2,22 +2,14 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { CURRENT_PASSWORD_PARAMS } from "../../src/crypto/password";
 import { REGISTER_PER_IP } from "../../src/rate-limit/limits";
-import {
-  auditEvents,
-  decodeHeader,
-  decodePayload,
-  findUser,
-  HASHING_HEAVY,
-  login,
-  randomIp,
-  registerUser,
-  request,
-  sessionCookies,
-  sha256Hex,
-  strongPassword,
-  testConfig,
-  uniqueEmail,
-} from "../helpers/identity";
+import { findUser, HASHING_HEAVY, login, registerUser } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { testConfig } from "../helpers/config";
+import { sessionCookies } from "../helpers/cookies";
+import { sha256Hex } from "../helpers/encoding";
+import { randomIp, strongPassword, uniqueEmail } from "../helpers/fresh";
+import { decodeHeader, decodePayload } from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 const register = (body: unknown, ip?: string) => request("POST", "/api/auth/register", { body, ip });
 

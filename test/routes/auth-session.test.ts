@@ -1,19 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-  auditEvents,
-  BASE_URL,
-  login,
-  randomIp,
-  refresh,
-  registerUser,
-  request,
-  SESSION_COOKIE,
-  sessionCookie,
-  sessionCookies,
-  sessionIdOf,
-  verifyToken,
-} from "../helpers/identity";
+import { login, refresh, registerUser, sessionIdOf } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { BASE_URL } from "../helpers/config";
+import { SESSION_COOKIE, sessionCookie, sessionCookies } from "../helpers/cookies";
+import { randomIp } from "../helpers/fresh";
+import { verifyToken } from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 const me = (options: { token?: string; cookie?: string; headers?: Record<string, string> }) => request("GET", "/api/auth/me", options);
 // A browser sends its Origin with every POST; a cookie change without ours is refused (test/routes/cors.test.ts).

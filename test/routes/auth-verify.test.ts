@@ -1,23 +1,21 @@
 import { exportJWK, exportSPKI, generateKeyPair } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { issueAccessToken } from "../../src/credentials/access-token";
+import { registerUser, type SignedIn, sessionIdOf } from "../helpers/accounts";
+import { testConfig } from "../helpers/config";
+import { base64url } from "../helpers/encoding";
 import {
   accessClaims,
   accessTokenKey,
-  base64url,
   decodePayload,
   flipSignatureByte,
   forgeJwt,
   hmacSigner,
-  registerUser,
-  request,
-  type SignedIn,
   type Signer,
-  sessionIdOf,
-  testConfig,
   unsigned,
   verifyToken,
-} from "../helpers/identity";
+} from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 let account: SignedIn;
 let key: { kid: string; sign: Signer };

@@ -1,17 +1,10 @@
 import { describe, expect, it } from "vitest";
-import {
-  ALLOWED_ORIGIN,
-  auditEvents,
-  BASE_URL,
-  findUser,
-  OTHER_ALLOWED_ORIGIN,
-  randomIp,
-  registerUser,
-  request,
-  sessionCookies,
-  strongPassword,
-  uniqueEmail,
-} from "../helpers/identity";
+import { findUser, registerUser } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { ALLOWED_ORIGIN, BASE_URL, OTHER_ALLOWED_ORIGIN } from "../helpers/config";
+import { sessionCookies } from "../helpers/cookies";
+import { randomIp, strongPassword, uniqueEmail } from "../helpers/fresh";
+import { request } from "../helpers/worker";
 
 const preflight = (origin: string, method = "POST", path = "/api/auth/login") =>
   request("OPTIONS", path, {

@@ -3,8 +3,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import type { Bindings } from "../../src/env";
-import { BASE_URL, readResponse, registerUser, request } from "../helpers/identity";
-import { PRODUCTION_VARS } from "../helpers/production";
+import { registerUser } from "../helpers/accounts";
+import { BASE_URL, PRODUCTION_VARS } from "../helpers/config";
+import { readResponse } from "../helpers/http";
+import { request } from "../helpers/worker";
 
 const app = createApp();
 

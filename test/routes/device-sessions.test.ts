@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { auditEvents, HASHING_HEAVY, login, refresh, registerUser, request, sessionIdOf } from "../helpers/identity";
+import { HASHING_HEAVY, login, refresh, registerUser, sessionIdOf } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { request } from "../helpers/worker";
 
 const list = (accessToken: string) => request("GET", "/api/auth/sessions", { token: accessToken });
 const revokeOne = (accessToken: string, id: string) => request("DELETE", `/api/auth/sessions/${id}`, { token: accessToken });

@@ -1,7 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { auditEvents, decodePayload, login, refresh, registerUser, request, sha256Hex } from "../helpers/identity";
+import { login, refresh, registerUser } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { sha256Hex } from "../helpers/encoding";
 import { mailedToken, mailTo, tokenInMail, VERIFY_SUBJECT } from "../helpers/mail";
+import { decodePayload } from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 const verifyEmail = (token: string) => request("POST", "/api/auth/verify-email", { body: { token } });
 const resend = (accessToken: string) => request("POST", "/api/auth/verify-email/resend", { token: accessToken });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/app";
 import { ERROR_STATUS } from "../../src/errors";
-import { type ApiResponse, registerUser, request } from "../helpers/identity";
+import { registerUser } from "../helpers/accounts";
+import type { ApiResponse } from "../helpers/http";
+import { request } from "../helpers/worker";
 
 /** Asserts the one error envelope, that its requestId is the X-Request-Id, and returns the code. */
 function expectEnvelope(response: ApiResponse, status: number, code: keyof typeof ERROR_STATUS) {

@@ -2,17 +2,13 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { type AssertionClaims, createAssertionVerifier } from "../../src/clients/origin/verify-assertion";
 import type { Bindings } from "../../src/env";
-import { auditEvents, BASE_URL, registerUser, SESSION_COOKIE, type SignedIn, updateUser } from "../helpers/identity";
-import {
-  appWith,
-  type CallOptions,
-  call,
-  clientCertificate,
-  randomFingerprint,
-  requestPqcToken,
-  userWithRole,
-  x5tS256,
-} from "../helpers/pqc";
+import { registerUser, type SignedIn, updateUser, userWithRole } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { BASE_URL } from "../helpers/config";
+import { SESSION_COOKIE } from "../helpers/cookies";
+import type { RequestOptions } from "../helpers/http";
+import { clientCertificate, randomFingerprint, requestPqcToken, x5tS256 } from "../helpers/pqc";
+import { appWith, request } from "../helpers/worker";
 
 /**
  * The gateway inside workerd: the real app with a route table of its own, every policy kind, and
@@ -45,7 +41,7 @@ const ROUTES = [
 ];
 
 const gateway = appWith({ ...env, GATEWAY_ROUTES: JSON.stringify(ROUTES) } as Bindings);
-const via = (method: string, path: string, options: CallOptions = {}) => call(method, `/gw${path}`, { ...options, handler: gateway });
+const via = (method: string, path: string, options: RequestOptions = {}) => request(method, `/gw${path}`, { ...options, handler: gateway });
 
 /** What the stand-in origin saw of one request, and what the helper made of its assertion. */
 interface Arrival {
@@ -122,7 +118,7 @@ async function pqcToken(
 }
 
 async function createKey(owner: SignedIn, scopes: string[]): Promise<{ id: string; key: string }> {
-  const created = await call("POST", "/api/auth/api-keys", { token: owner.accessToken, body: { description: "gateway test", scopes } });
+  const created = await request("POST", "/api/auth/api-keys", { token: owner.accessToken, body: { description: "gateway test", scopes } });
   expect(created.status, created.text).toBe(201);
   return { id: created.body.id, key: created.body.key };
 }
@@ -183,7 +179,7 @@ describe("gateway: jwt with a minimum role", () => {
     const account = await registerUser();
     forwarded(await via("GET", "/api/repo/list", { token: account.accessToken }));
     arrivals = [];
-    expect((await call("POST", "/api/auth/logout", { token: account.accessToken })).status).toBe(204);
+    expect((await request("POST", "/api/auth/logout", { token: account.accessToken })).status).toBe(204);
     refused(await via("GET", "/api/repo/list", { token: account.accessToken }), 401, "invalid_token");
   });
 });
@@ -213,7 +209,7 @@ describe("gateway: api_key with scopes", () => {
     const { id, key } = await createKey(user, ["sync:read"]);
     forwarded(await via("GET", "/api/sync/items", { apiKey: key }));
     arrivals = [];
-    expect((await call("DELETE", `/api/auth/api-keys/${id}`, { token: user.accessToken })).status).toBe(204);
+    expect((await request("DELETE", `/api/auth/api-keys/${id}`, { token: user.accessToken })).status).toBe(204);
     refused(await via("GET", "/api/sync/items", { apiKey: key }), 401, "invalid_token");
   });
 });
@@ -439,7 +435,7 @@ describe("gateway: paths that could reach another rule's space are refused befor
 
   it("the mount itself must be spelt literally", async () => {
     // Hono routes on the decoded path, so this reaches the gateway, which refuses the disguised mount.
-    const response = await call("GET", "/%67w/api/status", { handler: gateway });
+    const response = await request("GET", "/%67w/api/status", { handler: gateway });
     expect(refused(response, 400, "invalid_request")).toBe("The gateway path is not in canonical form.");
   });
 
@@ -478,14 +474,14 @@ describe("gateway: routing answers", () => {
   });
 
   it("the identity API is not behind the mount: /api/auth/me is still the Worker's own", async () => {
-    const response = await call("GET", "/api/auth/me", { token: user.accessToken, handler: gateway });
+    const response = await request("GET", "/api/auth/me", { token: user.accessToken, handler: gateway });
     expect(response.status).toBe(200);
     expect(response.body.email).toBe(user.email);
     expect(arrivals).toEqual([]);
   });
 
   it("is documented in /openapi.json under /gw/{path}", async () => {
-    const document = await call("GET", "/openapi.json", { handler: gateway });
+    const document = await request("GET", "/openapi.json", { handler: gateway });
     expect(document.status).toBe(200);
     const entry = document.body.paths["/gw/{path}"];
     expect(Object.keys(entry).sort()).toEqual(["delete", "get", "patch", "post", "put"]);

@@ -7,8 +7,9 @@ import { PENDING_PREFERENCES_USERS_PER_RUN, savePreferencesDurably } from "../..
 import { openMemory } from "../../src/memory/open";
 import { listPendingPreferences, recordPendingPreferences } from "../../src/memory/pending-preferences";
 import { runMaintenance } from "../../src/scheduled";
-import { auditEvents, registerUser } from "../helpers/identity";
-import { call } from "../helpers/pqc";
+import { registerUser } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { request } from "../helpers/worker";
 
 /**
  * Onboarding's preference writes (savePreferencesDurably) with user memory down and back: the
@@ -32,7 +33,7 @@ async function save(bindings: Bindings, userId: string, patch: Parameters<typeof
 
 const pending = (userId: string) => listPendingPreferences(database(env.DB), userId);
 const storedPreferences = async (token: string) =>
-  (await call("GET", "/api/memory", { token })).body.items.find((item: { kind: string }) => item.kind === "preferences")?.preferences;
+  (await request("GET", "/api/memory", { token })).body.items.find((item: { kind: string }) => item.kind === "preferences")?.preferences;
 
 describe("savePreferencesDurably", () => {
   it("writes to memory at once when the store is up, leaving nothing pending", async () => {
@@ -65,7 +66,7 @@ describe("savePreferencesDurably", () => {
   it("orders a later PUT after what onboarding left pending", async () => {
     const user = await registerUser();
     await save(storeDown, user.userId, { plan: "free", displayName: "Old" });
-    const put = await call("PUT", "/api/memory/preferences", { token: user.accessToken, body: { displayName: "New" } });
+    const put = await request("PUT", "/api/memory/preferences", { token: user.accessToken, body: { displayName: "New" } });
     expect(put.status).toBe(200);
     expect(put.body.preferences).toEqual({ plan: "free", displayName: "New" });
   });
@@ -118,7 +119,7 @@ describe("a queued patch the memory store refuses as bad data", () => {
     await queueUnstorablePatch(user.userId, LONE_SURROGATE_BUDDY);
     const queued = (await pending(user.userId)).map((row) => row.id);
 
-    const listed = await call("GET", "/api/memory", { token: user.accessToken });
+    const listed = await request("GET", "/api/memory", { token: user.accessToken });
     expect(listed.status, listed.text).toBe(200);
     expect(listed.body.items.find((item: { kind: string }) => item.kind === "preferences").preferences).toEqual({
       locale: "de",
@@ -133,10 +134,10 @@ describe("a queued patch the memory store refuses as bad data", () => {
     ]);
 
     const token = user.accessToken;
-    expect((await call("POST", "/api/memory", { token, body: { content: "Ada writes Rust" } })).status).toBe(201);
-    expect((await call("POST", "/api/memory/search", { token, body: { query: "Rust" } })).status).toBe(200);
-    expect((await call("PUT", "/api/memory/preferences", { token, body: { displayName: "Ada" } })).status).toBe(200);
-    expect((await call("DELETE", "/api/memory", { token })).status).toBe(200);
+    expect((await request("POST", "/api/memory", { token, body: { content: "Ada writes Rust" } })).status).toBe(201);
+    expect((await request("POST", "/api/memory/search", { token, body: { query: "Rust" } })).status).toBe(200);
+    expect((await request("PUT", "/api/memory/preferences", { token, body: { displayName: "Ada" } })).status).toBe(200);
+    expect((await request("DELETE", "/api/memory", { token })).status).toBe(200);
   });
 
   it("is dropped by the cron too, which then reports success", async () => {

@@ -3,8 +3,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Bindings } from "../../src/env";
 import { MAX_MEMORY_TEXT_CHARS, MAX_SEARCH_K, MAX_TEXT_MEMORIES_PER_USER } from "../../src/memory/limits";
 import { openMemory } from "../../src/memory/open";
-import { auditEvents, registerUser, type SignedIn } from "../helpers/identity";
-import { apiKeyFor, appWith, call, type Handler } from "../helpers/pqc";
+import { apiKeyFor, registerUser, type SignedIn } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import type { Handler } from "../helpers/http";
+import { appWith, request } from "../helpers/worker";
 
 /**
  * The /api/memory routes in workerd, through the MEMORY_DB Hyperdrive binding to PGlite with
@@ -12,10 +14,10 @@ import { apiKeyFor, appWith, call, type Handler } from "../helpers/pqc";
  */
 
 const add = (user: SignedIn, content: string, handler?: Handler) =>
-  call("POST", "/api/memory", { token: user.accessToken, body: { content }, handler });
+  request("POST", "/api/memory", { token: user.accessToken, body: { content }, handler });
 const search = (user: SignedIn, query: string, k?: number) =>
-  call("POST", "/api/memory/search", { token: user.accessToken, body: { query, k } });
-const list = (user: SignedIn) => call("GET", "/api/memory", { token: user.accessToken });
+  request("POST", "/api/memory/search", { token: user.accessToken, body: { query, k } });
+const list = (user: SignedIn) => request("GET", "/api/memory", { token: user.accessToken });
 
 let alice: SignedIn;
 let bob: SignedIn;
@@ -56,7 +58,7 @@ describe("text memories", () => {
       { content: "ok", userId: bob.userId },
       {},
     ]) {
-      const response = await call("POST", "/api/memory", { token: alice.accessToken, body });
+      const response = await request("POST", "/api/memory", { token: alice.accessToken, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(response.body.error.code).toBe("invalid_request");
     }
@@ -72,11 +74,11 @@ describe("search", () => {
     expect((await search(user, "note", 1)).body.items).toHaveLength(1);
     expect((await search(user, "note", MAX_SEARCH_K)).body.items).toHaveLength(7);
     for (const k of [0, MAX_SEARCH_K + 1, 2.5, "3"]) {
-      const response = await call("POST", "/api/memory/search", { token: user.accessToken, body: { query: "note", k } });
+      const response = await request("POST", "/api/memory/search", { token: user.accessToken, body: { query: "note", k } });
       expect(response.status, String(k)).toBe(400);
       expect(response.body.error.message).toMatch(/^k: /);
     }
-    expect((await call("POST", "/api/memory/search", { token: user.accessToken, body: { k: 3 } })).status).toBe(400);
+    expect((await request("POST", "/api/memory/search", { token: user.accessToken, body: { k: 3 } })).status).toBe(400);
   });
 
   it("never returns another user's items, even the nearest ones", async () => {
@@ -93,7 +95,7 @@ describe("search", () => {
 describe("preferences", () => {
   it("sets, then merges a partial update into the stored preferences, and finds them by search", async () => {
     const user = await registerUser();
-    const first = await call("PUT", "/api/memory/preferences", {
+    const first = await request("PUT", "/api/memory/preferences", {
       token: user.accessToken,
       body: { displayName: "Ada", locale: "en-gb", interests: ["Python", "chess", "python"], buddy: { name: "Bolt", tone: "playful" } },
     });
@@ -107,7 +109,7 @@ describe("preferences", () => {
         buddy: { name: "Bolt", tone: "playful", persona: "" },
       },
     });
-    const second = await call("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "pro", interests: ["go"] } });
+    const second = await request("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "pro", interests: ["go"] } });
     expect(second.status).toBe(200);
     expect(second.body.id).toBe(first.body.id);
     expect(second.body.preferences).toEqual({
@@ -133,7 +135,9 @@ describe("preferences", () => {
       { interests: ["cobol"] },
       { buddy: { name: "Byte", tone: "concise" } },
     ];
-    const responses = await Promise.all(patches.map((body) => call("PUT", "/api/memory/preferences", { token: user.accessToken, body })));
+    const responses = await Promise.all(
+      patches.map((body) => request("PUT", "/api/memory/preferences", { token: user.accessToken, body })),
+    );
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200]);
     const [stored] = (await list(user)).body.items;
     expect(stored.preferences).toEqual({
@@ -153,7 +157,7 @@ describe("preferences", () => {
       { locale: "not a locale!" },
       { buddy: { name: "x", tone: "sarcastic" } },
     ]) {
-      const response = await call("PUT", "/api/memory/preferences", { token: alice.accessToken, body });
+      const response = await request("PUT", "/api/memory/preferences", { token: alice.accessToken, body });
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(response.body.error.code).toBe("invalid_request");
     }
@@ -165,32 +169,32 @@ describe("deletion", () => {
     const user = await registerUser();
     const item = await add(user, "temporary note about tulips");
     await add(user, "a note about roses");
-    const deleted = await call("DELETE", `/api/memory/${item.body.id}`, { token: user.accessToken });
+    const deleted = await request("DELETE", `/api/memory/${item.body.id}`, { token: user.accessToken });
     expect(deleted.status).toBe(204);
     expect((await search(user, "temporary note about tulips", MAX_SEARCH_K)).body.items.map((hit: { id: string }) => hit.id)).not.toContain(
       item.body.id,
     );
     expect((await list(user)).body.items).toHaveLength(1);
-    expect((await call("DELETE", `/api/memory/${item.body.id}`, { token: user.accessToken })).status).toBe(404);
+    expect((await request("DELETE", `/api/memory/${item.body.id}`, { token: user.accessToken })).status).toBe(404);
     const [event] = await auditEvents({ subject: user.userId, type: "memory.deleted" });
     expect(event?.details).toMatchObject({ id: item.body.id });
   });
 
   it("answers 404 for another user's item and leaves it alone; 400 for an id that is no uuid", async () => {
     const theirs = await add(bob, "bob's note that alice cannot delete");
-    const attempt = await call("DELETE", `/api/memory/${theirs.body.id}`, { token: alice.accessToken });
+    const attempt = await request("DELETE", `/api/memory/${theirs.body.id}`, { token: alice.accessToken });
     expect(attempt.status).toBe(404);
     expect((await list(bob)).body.items.map((item: { id: string }) => item.id)).toContain(theirs.body.id);
-    expect((await call("DELETE", "/api/memory/not-a-uuid", { token: alice.accessToken })).status).toBe(400);
+    expect((await request("DELETE", "/api/memory/not-a-uuid", { token: alice.accessToken })).status).toBe(400);
   });
 
   it("deletes all of one user's memory, preferences included, and no one else's", async () => {
     const user = await registerUser();
     await add(user, "one");
     await add(user, "two");
-    await call("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "free" } });
+    await request("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "free" } });
     const bobsBefore = (await list(bob)).body.items.length;
-    const cleared = await call("DELETE", "/api/memory", { token: user.accessToken });
+    const cleared = await request("DELETE", "/api/memory", { token: user.accessToken });
     expect(cleared.status).toBe(200);
     expect(cleared.body).toEqual({ deleted: 3 });
     expect((await list(user)).body.items).toEqual([]);
@@ -213,7 +217,7 @@ describe("the item limit", () => {
     const refused = racing.find((response) => response.status === 409)!;
     expect(refused.body.error).toMatchObject({ code: "conflict", message: expect.stringContaining(String(MAX_TEXT_MEMORIES_PER_USER)) });
     // The preferences are not a text memory: still allowed.
-    expect((await call("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "pro" } })).status).toBe(200);
+    expect((await request("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "pro" } })).status).toBe(200);
   });
 });
 
@@ -226,12 +230,12 @@ describe("credentials", () => {
       ["PUT", "/api/memory/preferences"],
       ["DELETE", "/api/memory"],
     ] as const) {
-      const response = await call(method, path, {
+      const response = await request(method, path, {
         body: method === "GET" || method === "DELETE" ? undefined : { content: "x", query: "x" },
       });
       expect(response.status, `${method} ${path}`).toBe(401);
     }
-    const viaCookie = await call("GET", "/api/memory", { headers: { Cookie: `__Host-heady_session=${alice.cookie}` } });
+    const viaCookie = await request("GET", "/api/memory", { headers: { Cookie: `__Host-heady_session=${alice.cookie}` } });
     expect(viaCookie.status).toBe(200);
   });
 
@@ -239,20 +243,23 @@ describe("credentials", () => {
     await add(alice, "alice reads this through her key");
     const reader = await apiKeyFor(alice, ["memory:read"]);
     const plain = await apiKeyFor(alice, []);
-    expect((await call("GET", "/api/memory", { apiKey: reader })).status).toBe(200);
-    const found = await call("POST", "/api/memory/search", { apiKey: reader, body: { query: "alice reads this through her key", k: 1 } });
+    expect((await request("GET", "/api/memory", { apiKey: reader })).status).toBe(200);
+    const found = await request("POST", "/api/memory/search", {
+      apiKey: reader,
+      body: { query: "alice reads this through her key", k: 1 },
+    });
     expect(found.body.items[0].content).toBe("alice reads this through her key");
     for (const response of [
-      await call("GET", "/api/memory", { apiKey: plain }),
-      await call("POST", "/api/memory/search", { apiKey: plain, body: { query: "x" } }),
+      await request("GET", "/api/memory", { apiKey: plain }),
+      await request("POST", "/api/memory/search", { apiKey: plain, body: { query: "x" } }),
     ]) {
       expect(response.status).toBe(403);
       expect(response.headers.get("WWW-Authenticate")).toContain('scope="memory:read"');
     }
     const writes = [
-      await call("POST", "/api/memory", { apiKey: reader, body: { content: "written by a key" } }),
-      await call("PUT", "/api/memory/preferences", { apiKey: reader, body: { plan: "pro" } }),
-      await call("DELETE", "/api/memory", { apiKey: reader }),
+      await request("POST", "/api/memory", { apiKey: reader, body: { content: "written by a key" } }),
+      await request("PUT", "/api/memory/preferences", { apiKey: reader, body: { plan: "pro" } }),
+      await request("DELETE", "/api/memory", { apiKey: reader }),
     ];
     expect(writes.map((response) => response.status)).toEqual([403, 403, 403]);
     expect((await list(alice)).body.items.length).toBeGreaterThan(0);
@@ -267,12 +274,12 @@ describe("a memory store that is down", () => {
 
   it("answers every route with 503 unavailable and Retry-After, never a 500", async () => {
     const responses = [
-      await call("GET", "/api/memory", { token: alice.accessToken, handler: down }),
+      await request("GET", "/api/memory", { token: alice.accessToken, handler: down }),
       await add(alice, "lost?", down),
-      await call("POST", "/api/memory/search", { token: alice.accessToken, body: { query: "x" }, handler: down }),
-      await call("PUT", "/api/memory/preferences", { token: alice.accessToken, body: { plan: "pro" }, handler: down }),
-      await call("DELETE", `/api/memory/${crypto.randomUUID()}`, { token: alice.accessToken, handler: down }),
-      await call("DELETE", "/api/memory", { token: alice.accessToken, handler: down }),
+      await request("POST", "/api/memory/search", { token: alice.accessToken, body: { query: "x" }, handler: down }),
+      await request("PUT", "/api/memory/preferences", { token: alice.accessToken, body: { plan: "pro" }, handler: down }),
+      await request("DELETE", `/api/memory/${crypto.randomUUID()}`, { token: alice.accessToken, handler: down }),
+      await request("DELETE", "/api/memory", { token: alice.accessToken, handler: down }),
     ];
     for (const response of responses) {
       expect(response.status, response.text).toBe(503);
@@ -286,16 +293,16 @@ describe("a memory store that is down", () => {
     timeout: 30_000,
   }, async () => {
     const hanging = appWith({ ...env, MEMORY_DB: env.MEMORY_DB_SILENT } as Bindings);
-    const response = await call("GET", "/api/memory", { token: alice.accessToken, handler: hanging });
+    const response = await request("GET", "/api/memory", { token: alice.accessToken, handler: hanging });
     expect(response.status, response.text).toBe(503);
     expect(response.body.error.code).toBe("unavailable");
   });
 
   it("keeps no pending write behind a PUT that answered 503", async () => {
     const user = await registerUser();
-    expect((await call("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "team" }, handler: down })).status).toBe(
-      503,
-    );
+    expect(
+      (await request("PUT", "/api/memory/preferences", { token: user.accessToken, body: { plan: "team" }, handler: down })).status,
+    ).toBe(503);
     expect((await list(user)).body.items).toEqual([]);
   });
 });

@@ -6,8 +6,10 @@ import { topicsOfNode } from "../../src/mesh/connections";
 import { revokeNode, revokeToken } from "../../src/mesh/node-registry";
 import { issueNodeToken } from "../../src/mesh/node-token";
 import { nodePermissions } from "../../src/mesh/permissions";
-import { ALLOWED_ORIGIN, decodePayload, flipSignatureByte, forgeJwt, hmacSigner, request, testConfig } from "../helpers/identity";
-import { connect, join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic } from "./mesh-support";
+import { ALLOWED_ORIGIN, testConfig } from "../helpers/config";
+import { connect, join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic } from "../helpers/mesh";
+import { decodePayload, flipSignatureByte, forgeJwt, hmacSigner } from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 /** A refusal is a WebSocket that the Worker closes at once with 1008 and a short reason. */
 async function expectRefused(client: Awaited<ReturnType<typeof connect>>, reason: string) {

@@ -5,7 +5,7 @@ import { database } from "../../src/db/client";
 import { MAX_FRAME_BYTES } from "../../src/mesh/frames";
 import { revokeToken } from "../../src/mesh/node-registry";
 import { ATTACHMENT_MAX_BYTES } from "../../src/mesh/socket-state";
-import { join, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic, withMeshVars } from "./mesh-support";
+import { join, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic, withMeshVars } from "../helpers/mesh";
 
 describe("pulses: emit and fan-out", () => {
   it("fans a pulse out to every other socket of the topic, never back to the sender", async () => {

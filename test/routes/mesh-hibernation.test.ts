@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AdmittedNode } from "../../src/mesh/socket-state";
 import { handoffRequest } from "../../src/mesh/topic-handoff";
 import type { MeshTopic } from "../../src/mesh/topic-object";
-import { join, MeshClient, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic } from "./mesh-support";
+import { join, MeshClient, nodeAuditEvents, nodeToken, topicStub, uniqueNodeId, uniqueTopic } from "../helpers/mesh";
 
 /** Marks the live instance, so a test can tell a fresh (re-constructed) instance from the old one. */
 const MARK = Symbol.for("mesh-test-instance-mark");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { RATE_WINDOW_MS } from "../../src/mesh/node-rate";
-import { testConfig } from "../helpers/identity";
-import { join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic, withMeshVars } from "./mesh-support";
+import { testConfig } from "../helpers/config";
+import { join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic, withMeshVars } from "../helpers/mesh";
 
 /** Starts the burst early in a window, so a window boundary cannot fall inside it. */
 async function awayFromWindowEdge(): Promise<void> {

@@ -3,8 +3,8 @@ import { describe, expect, it, vi } from "vitest";
 import { database } from "../../src/db/client";
 import { SOCKET_HANDOFF_GRACE_MS } from "../../src/mesh/admission";
 import { revokeToken } from "../../src/mesh/node-registry";
-import { testConfig } from "../helpers/identity";
-import { connect, join, type MeshClient, nodeToken, uniqueNodeId, uniqueTopic } from "./mesh-support";
+import { testConfig } from "../helpers/config";
+import { connect, join, type MeshClient, nodeToken, uniqueNodeId, uniqueTopic } from "../helpers/mesh";
 
 const CAP = 8;
 

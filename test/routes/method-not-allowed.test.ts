@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import { ALLOWED_ORIGIN, type ApiResponse, request } from "../helpers/identity";
+import { ALLOWED_ORIGIN } from "../helpers/config";
+import type { ApiResponse } from "../helpers/http";
+import { request } from "../helpers/worker";
 
 /**
  * A path that exists, asked with a method it does not take, is 405 `method_not_allowed` with an

@@ -13,20 +13,13 @@ import {
   hasUnflushedMetrics,
 } from "../../src/metrics/batch";
 import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
-import { attemptLogin, registerUser, type SignedIn } from "../helpers/identity";
-import {
-  apiKeyFor,
-  appWith,
-  call,
-  decodeHeader,
-  kmsBindings,
-  kmsMode,
-  kmsTenant,
-  requestPqcToken,
-  userWithRole,
-  verifyCall,
-} from "../helpers/pqc";
-import { connect, join, nodeToken, uniqueNodeId } from "./mesh-support";
+import { apiKeyFor, attemptLogin, registerUser, type SignedIn, userWithRole } from "../helpers/accounts";
+import { kmsBindings, kmsMode, kmsTenant } from "../helpers/kms";
+import { connect, join, nodeToken, uniqueNodeId } from "../helpers/mesh";
+import { requestPqcToken } from "../helpers/pqc";
+import { delta, parseSamples } from "../helpers/prometheus";
+import { decodeHeader, verifyCall } from "../helpers/tokens";
+import { appWith, request } from "../helpers/worker";
 
 /**
  * `/metrics` and `/metrics/pqc`: who may read them, and that the counts are exact: each request
@@ -43,24 +36,15 @@ beforeAll(async () => {
 
 /** Every sample of a scrape, by series. */
 async function scrape(path = "/metrics"): Promise<Map<string, number>> {
-  const response = await call("GET", path, { token: METRICS_TOKEN });
+  const response = await request("GET", path, { token: METRICS_TOKEN });
   expect(response.status, response.text).toBe(200);
-  const samples = new Map<string, number>();
-  for (const line of response.text.split("\n")) {
-    if (!line || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
+  return parseSamples(response.text);
 }
-
-const delta = (before: Map<string, number>, after: Map<string, number>, series: string) =>
-  (after.get(series) ?? 0) - (before.get(series) ?? 0);
 
 describe("who may read /metrics", () => {
   it("the METRICS_TOKEN bearer: Prometheus text", async () => {
     for (const path of ["/metrics", "/metrics/pqc"]) {
-      const response = await call("GET", path, { token: METRICS_TOKEN });
+      const response = await request("GET", path, { token: METRICS_TOKEN });
       expect(response.status, response.text).toBe(200);
       expect(response.headers.get("Content-Type")).toBe("text/plain; version=0.0.4; charset=utf-8");
       expect(response.text).toContain("# TYPE heady_pqc_tokens_generated_total counter");
@@ -68,21 +52,21 @@ describe("who may read /metrics", () => {
   });
 
   it("an admin's session", async () => {
-    const response = await call("GET", "/metrics", { token: admin.accessToken });
+    const response = await request("GET", "/metrics", { token: admin.accessToken });
     expect(response.status, response.text).toBe(200);
     expect(response.text).toContain("# TYPE heady_logins_total counter");
   });
 
   it("nobody else: no credential or a wrong secret is 401, a user or an admin's API key 403, in the JSON envelope", async () => {
     for (const options of [{}, { token: `${METRICS_TOKEN}x` }, { token: "not-the-metrics-token" }]) {
-      const response = await call("GET", "/metrics", options);
+      const response = await request("GET", "/metrics", options);
       expect(response.status, response.text).toBe(401);
       expect(response.body.error.code).toMatch(/unauthorized|invalid_token/);
     }
-    const asUser = await call("GET", "/metrics/pqc", { token: user.accessToken });
+    const asUser = await request("GET", "/metrics/pqc", { token: user.accessToken });
     expect(asUser.status).toBe(403);
     expect(asUser.body.error.code).toBe("forbidden");
-    const asKey = await call("GET", "/metrics", { apiKey: await apiKeyFor(admin, ["pqc"], "admin") });
+    const asKey = await request("GET", "/metrics", { apiKey: await apiKeyFor(admin, ["pqc"], "admin") });
     expect(asKey.status).toBe(403);
   });
 });
@@ -115,8 +99,8 @@ describe("exact counts", () => {
     const person = await registerUser(); // registration signs in, but it is no login: not counted
     expect((await attemptLogin(person.email, "wrong password entirely")).status).toBe(401);
     expect((await attemptLogin(person.email, person.password)).status).toBe(200);
-    expect((await call("POST", "/api/auth/refresh", { body: { refreshToken: person.refreshToken } })).status).toBe(200);
-    expect((await call("POST", "/api/auth/refresh", { body: { refreshToken: person.refreshToken } })).status).toBe(401); // reuse
+    expect((await request("POST", "/api/auth/refresh", { body: { refreshToken: person.refreshToken } })).status).toBe(200);
+    expect((await request("POST", "/api/auth/refresh", { body: { refreshToken: person.refreshToken } })).status).toBe(401); // reuse
     const key = await apiKeyFor(user, ["pqc"]); // the reuse above ended person's session
     expect((await verifyCall({ apiKey: key })).status).toBe(200);
     expect((await verifyCall({ apiKey: `${key.slice(0, -1)}${key.endsWith("A") ? "B" : "A"}` })).status).toBe(401);

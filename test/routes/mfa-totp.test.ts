@@ -1,8 +1,12 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { matchingTotpStep } from "../../src/account-security/totp";
-import { attemptLogin, auditEvents, HASHING_HEAVY, randomIp, registerUser, request, sessionCookie } from "../helpers/identity";
+import { attemptLogin, HASHING_HEAVY, registerUser } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { sessionCookie } from "../helpers/cookies";
+import { randomIp } from "../helpers/fresh";
 import { authenticatorFor, currentStep, enableTotp, hotp } from "../helpers/totp";
+import { request } from "../helpers/worker";
 
 const mfaLogin = (body: Record<string, string>, ip?: string) => request("POST", "/api/auth/login/mfa", { body, ip });
 

@@ -1,24 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  ALLOWED_ORIGIN,
-  type ApiResponse,
-  attemptLogin,
-  BASE_URL,
-  HASHING_HEAVY,
-  login,
-  refresh,
-  registerUser,
-  request,
-  type SignedIn,
-  strongPassword,
-  uniqueEmail,
-  updateUser,
-} from "../helpers/identity";
+import { apiKeyFor, attemptLogin, HASHING_HEAVY, login, refresh, registerUser, type SignedIn, updateUser } from "../helpers/accounts";
+import { ALLOWED_ORIGIN, BASE_URL } from "../helpers/config";
+import { strongPassword, uniqueEmail } from "../helpers/fresh";
+import type { ApiResponse } from "../helpers/http";
 import { completeStage, MOUNTS, saveDataStages } from "../helpers/onboarding";
-import { apiKeyFor, requestPqcToken } from "../helpers/pqc";
+import { requestPqcToken } from "../helpers/pqc";
 import { browse, newBrowser, signInWith, ticketOf } from "../helpers/providers";
 import { authenticatorFor, enableTotp } from "../helpers/totp";
 import { SoftAuthenticator } from "../helpers/webauthn";
+import { request } from "../helpers/worker";
 
 /**
  * Every response that carries a token, a key or a secret is `no-store` (RFC 6749 §5.1, with

@@ -4,9 +4,10 @@ import { database } from "../../src/db/client";
 import type { Bindings } from "../../src/env";
 import { listPendingPreferences } from "../../src/memory/pending-preferences";
 import { runMaintenance } from "../../src/scheduled";
-import { ALLOWED_ORIGIN, OTHER_ALLOWED_ORIGIN, registerUser, request, type SignedIn } from "../helpers/identity";
+import { registerUser, type SignedIn } from "../helpers/accounts";
+import { ALLOWED_ORIGIN, OTHER_ALLOWED_ORIGIN } from "../helpers/config";
 import { STAGE_INPUTS, saveDataStages } from "../helpers/onboarding";
-import { appWith, call } from "../helpers/pqc";
+import { appWith, request } from "../helpers/worker";
 
 /**
  * Where onboarding meets user memory: every saved stage becomes the person's memory preferences
@@ -24,7 +25,7 @@ const ONBOARDED_PREFERENCES = {
 };
 
 const memoryPreferences = async (user: SignedIn) => {
-  const listed = await call("GET", "/api/memory", { token: user.accessToken });
+  const listed = await request("GET", "/api/memory", { token: user.accessToken });
   expect(listed.status, listed.text).toBe(200);
   return listed.body.items.find((item: { kind: string }) => item.kind === "preferences")?.preferences;
 };
@@ -39,7 +40,7 @@ describe("onboarding writes its stages into user memory", () => {
     expect((await request("POST", "/api/auth/logout", { token: user.accessToken, body: { refreshToken: user.refreshToken } })).status).toBe(
       204,
     );
-    const again = await call<{ accessToken: string; refreshToken: string }>("POST", "/api/auth/login", {
+    const again = await request<{ accessToken: string; refreshToken: string }>("POST", "/api/auth/login", {
       body: { email: user.email, password: user.password },
     });
     expect(again.status).toBe(200);
@@ -50,7 +51,7 @@ describe("onboarding writes its stages into user memory", () => {
     const user = await registerUser();
     const memoryDown = appWith({ ...env, MEMORY_DB: env.MEMORY_DB_DOWN } as Bindings);
     for (const input of [...STAGE_INPUTS, { stage: "completion", data: {} }]) {
-      const saved = await call("POST", "/onboarding/complete", { token: user.accessToken, body: input, handler: memoryDown });
+      const saved = await request("POST", "/onboarding/complete", { token: user.accessToken, body: input, handler: memoryDown });
       expect(saved.status, saved.text).toBe(200);
       if (input.stage === "completion") expect(saved.body.apiKey.key).toMatch(/^hdy_/);
     }
@@ -82,7 +83,7 @@ describe("a widget token on user memory", () => {
   it("reads and searches its person's memory from its own origin", async () => {
     const user = await registerUser();
     expect(
-      (await call("POST", "/api/memory", { token: user.accessToken, body: { content: "Ada prefers Rust for systems work" } })).status,
+      (await request("POST", "/api/memory", { token: user.accessToken, body: { content: "Ada prefers Rust for systems work" } })).status,
     ).toBe(201);
     const token = await widget(user);
 
@@ -107,6 +108,6 @@ describe("a widget token on user memory", () => {
       const response = await asWidget(method, path, token, body);
       expect(response.status, `${method} ${path}`).toBe(403);
     }
-    expect((await call("GET", "/api/memory", { token: user.accessToken })).body.items).toEqual([]);
+    expect((await request("GET", "/api/memory", { token: user.accessToken })).body.items).toEqual([]);
   });
 });

@@ -4,9 +4,12 @@ import { API_KEY_PATTERN } from "../../src/crypto/api-key";
 import { PLANS } from "../../src/onboarding/plans";
 import { preferencesFromStage } from "../../src/onboarding/preferences";
 import { STAGES } from "../../src/onboarding/stages";
-import { auditEvents, BASE_URL, registerUser, request, type SignedIn } from "../helpers/identity";
+import { apiKeyFor, registerUser, type SignedIn, userWithRole } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { BASE_URL } from "../helpers/config";
 import { completeStage, MOUNTS, onboardingStatus, STAGE_INPUTS, saveDataStages } from "../helpers/onboarding";
-import { apiKeyFor, requestPqcToken, userWithRole } from "../helpers/pqc";
+import { requestPqcToken } from "../helpers/pqc";
+import { request } from "../helpers/worker";
 
 const onboardingKeys = async (user: SignedIn) => {
   const { results } = await env.DB.prepare("SELECT id, description FROM api_keys WHERE user_id = ? AND description = 'Onboarding key'")

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { BASE_URL, registerUser, request } from "../helpers/identity";
+import { registerUser } from "../helpers/accounts";
+import { BASE_URL } from "../helpers/config";
+import { request } from "../helpers/worker";
 
 /** Every hosted page, and what a person signed out gets there. */
 const PAGES = ["/", "/sign-in", "/register", "/account", "/onboarding", "/account/verify-email", "/account/reset-password", "/docs"];

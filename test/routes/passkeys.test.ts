@@ -1,7 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { attemptLogin, auditEvents, BASE_URL, registerUser, request, type SignedIn, sessionCookie } from "../helpers/identity";
+import { attemptLogin, registerUser, type SignedIn } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { BASE_URL } from "../helpers/config";
+import { sessionCookie } from "../helpers/cookies";
 import { SoftAuthenticator } from "../helpers/webauthn";
+import { request } from "../helpers/worker";
 
 const RP = { origin: BASE_URL, rpId: new URL(BASE_URL).hostname };
 

@@ -1,19 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-  attemptLogin,
-  auditEvents,
-  emailSubject,
-  HASHING_HEAVY,
-  login,
-  refresh,
-  registerUser,
-  request,
-  sha256Hex,
-  strongPassword,
-  uniqueEmail,
-} from "../helpers/identity";
+import { attemptLogin, HASHING_HEAVY, login, refresh, registerUser } from "../helpers/accounts";
+import { auditEvents, emailSubject } from "../helpers/audit";
+import { sha256Hex } from "../helpers/encoding";
+import { strongPassword, uniqueEmail } from "../helpers/fresh";
 import { mailedToken, mailTo, RESET_SUBJECT } from "../helpers/mail";
+import { request } from "../helpers/worker";
 
 const forgot = (email: string, ip?: string) => request("POST", "/api/auth/password/forgot", { body: { email }, ip });
 const reset = (token: string, password: string) => request("POST", "/api/auth/password/reset", { body: { token, password } });

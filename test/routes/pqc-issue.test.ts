@@ -4,21 +4,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { sha256Hex } from "../../src/crypto/digest";
 import { nobleMlDsa65 } from "../../src/crypto/ml-dsa";
 import { PQC_ISSUE_PER_CALLER } from "../../src/rate-limit/limits";
-import { decodePayload, fromBase64url, registerUser, type SignedIn, testConfig } from "../helpers/identity";
-import {
-  apiKeyFor,
-  appWith,
-  clientCertificate,
-  decodeHeader,
-  type JwksKey,
-  jwks,
-  pqcClaims,
-  randomFingerprint,
-  requestPqcToken,
-  signPqc,
-  userWithRole,
-  x5tS256,
-} from "../helpers/pqc";
+import { apiKeyFor, registerUser, type SignedIn, userWithRole } from "../helpers/accounts";
+import { testConfig } from "../helpers/config";
+import { fromBase64url } from "../helpers/encoding";
+import { clientCertificate, type JwksKey, jwks, pqcClaims, randomFingerprint, requestPqcToken, signPqc, x5tS256 } from "../helpers/pqc";
+import { decodeHeader, decodePayload } from "../helpers/tokens";
+import { appWith } from "../helpers/worker";
 
 /** POST /api/auth/request-pqc-token: who may ask, for what, and exactly what comes back. */
 

@@ -9,22 +9,14 @@ import { pqcVerificationKey, resetPqcKeyringForTests, SIGNER_REFETCH_INTERVAL_MS
 import { KmsClient } from "../../src/pqc/kms-client";
 import { pqcSigner } from "../../src/pqc/signer";
 import { clearPqcCacheForTests } from "../../src/pqc/verified-cache";
-import { base64url, decodePayload, fromBase64url, registerUser, type SignedIn } from "../helpers/identity";
+import { registerUser, type SignedIn } from "../helpers/accounts";
+import { base64url, fromBase64url } from "../helpers/encoding";
+import type { Handler } from "../helpers/http";
+import { type KmsTenant, kmsBindings, kmsMode, kmsStats, kmsTenant } from "../helpers/kms";
 import { kvDown } from "../helpers/outages";
-import {
-  appWith,
-  call,
-  decodeHeader,
-  type Handler,
-  jwks,
-  type KmsTenant,
-  kmsBindings,
-  kmsMode,
-  kmsStats,
-  kmsTenant,
-  requestPqcToken,
-  verifyCall,
-} from "../helpers/pqc";
+import { jwks, requestPqcToken } from "../helpers/pqc";
+import { decodeHeader, decodePayload, verifyCall } from "../helpers/tokens";
+import { appWith, request } from "../helpers/worker";
 
 /**
  * The Worker with PQC_SIGNER=kms against the fake KMS (test/kms/fake-kms.ts), which checks the
@@ -193,7 +185,7 @@ describe("KMS trouble is a clear 503, never a token signed another way", () => {
     const worker = await freshKmsWorker();
     await kmsMode(worker.tenant, "throttle", { operations: ["GetPublicKey"] });
     expectUnavailable(await requestPqcToken(headyme, { token: user.accessToken, handler: worker.handler }));
-    const keys = await call("GET", "/.well-known/jwks.json", { handler: worker.handler });
+    const keys = await request("GET", "/.well-known/jwks.json", { handler: worker.handler });
     expect(keys.status).toBe(503);
     expect(keys.body.error.code).toBe("unavailable");
     expect((await kmsStats(worker.tenant)).calls.Sign).toBe(0);
@@ -206,7 +198,7 @@ describe("KMS trouble is a clear 503, never a token signed another way", () => {
     expectUnavailable(await requestPqcToken(headyme, { token: user.accessToken, handler: worker.handler }));
     const fresh = await freshKmsWorker();
     await kmsMode(fresh.tenant, "garbage", { operations: ["GetPublicKey"] });
-    const keys = await call("GET", "/.well-known/jwks.json", { handler: fresh.handler });
+    const keys = await request("GET", "/.well-known/jwks.json", { handler: fresh.handler });
     expect(keys.status, keys.text).toBe(503);
     expect(keys.body.error.code).toBe("unavailable");
     expect(Number(keys.headers.get("Retry-After"))).toBeGreaterThan(0);
@@ -268,7 +260,7 @@ describe("a KMS outage in an isolate that has never fetched the key", () => {
 
   it("/.well-known/jwks.json still publishes the current key: KMS is asked, and when it cannot answer, KV's record of the key serves", async () => {
     const before = (await kmsStats(worker.tenant)).calls.GetPublicKey;
-    const keys = await call<{ keys: { kid: string }[] }>("GET", "/.well-known/jwks.json", { handler: newIsolate(worker) });
+    const keys = await request<{ keys: { kid: string }[] }>("GET", "/.well-known/jwks.json", { handler: newIsolate(worker) });
     expect(keys.status, keys.text).toBe(200);
     expect(keys.body.keys.map((key) => key.kid)).toContain(kmsKid);
     expect((await kmsStats(worker.tenant)).calls.GetPublicKey).toBeGreaterThan(before);
@@ -301,7 +293,7 @@ describe("KV down while KMS works: the signer supplies the key", () => {
     const handler = appWith({ ...cold.bindings, CACHE: kvDown() });
     const verified = await verifyCall({ pqc: token, handler });
     expect(verified.status, verified.text).toBe(200);
-    const keys = await call<{ keys: { kid: string }[] }>("GET", "/.well-known/jwks.json", { handler });
+    const keys = await request<{ keys: { kid: string }[] }>("GET", "/.well-known/jwks.json", { handler });
     expect(keys.status, keys.text).toBe(200);
     expect(keys.body.keys.map((key) => key.kid)).toContain(kmsKid);
     expect((await kmsStats(cold.tenant)).calls.GetPublicKey).toBe(1);

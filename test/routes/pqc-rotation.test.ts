@@ -9,23 +9,13 @@ import { KEY_STATUS_REFRESH_MS, resetPqcKeyringForTests } from "../../src/pqc/ke
 import { KmsClient } from "../../src/pqc/kms-client";
 import { clearPqcCacheForTests } from "../../src/pqc/verified-cache";
 import { runMaintenance } from "../../src/scheduled";
-import { base64url, forgeJwt, registerUser, type SignedIn } from "../helpers/identity";
-import {
-  appWith,
-  call,
-  decodeHeader,
-  type Handler,
-  jwks,
-  kmsBindings,
-  kmsManage,
-  kmsTenant,
-  mlDsaKeyFromSeed,
-  pqcClaims,
-  requestPqcToken,
-  signPqc,
-  userWithRole,
-  verifyCall,
-} from "../helpers/pqc";
+import { registerUser, type SignedIn, userWithRole } from "../helpers/accounts";
+import { base64url } from "../helpers/encoding";
+import type { Handler } from "../helpers/http";
+import { kmsBindings, kmsManage, kmsTenant } from "../helpers/kms";
+import { jwks, mlDsaKeyFromSeed, pqcClaims, requestPqcToken, signPqc } from "../helpers/pqc";
+import { decodeHeader, forgeJwt, verifyCall } from "../helpers/tokens";
+import { appWith, request } from "../helpers/worker";
 
 /**
  * Rotation with overlap: a Worker that signs with a new key records it in D1 and gives the old key
@@ -190,7 +180,7 @@ describe("PQC key rotation with overlap", () => {
     const after = deployment({ SAGE_TOKEN_ALG: "ML-DSA-65" });
     const operator = await userWithRole("operator");
     const nodeToken = (from: Deployment) =>
-      call("POST", "/api/sage/token", {
+      request("POST", "/api/sage/token", {
         token: operator.accessToken,
         body: { node_id: `node-${crypto.randomUUID().slice(0, 8)}`, role: "ui" },
         handler: from.handler,

@@ -5,37 +5,32 @@ import { database } from "../../src/db/client";
 import { PRUNE_GRACE_MS, pruneExpiredRows } from "../../src/db/prune";
 import { pqcVerificationKey, resetPqcKeyringForTests } from "../../src/pqc/keyring";
 import { createReference, resolveReference } from "../../src/pqc/references";
+import { registerUser, type SignedIn } from "../helpers/accounts";
+import { testConfig } from "../helpers/config";
+import { base64url } from "../helpers/encoding";
+import { kmsBindings, kmsMode, kmsStats, kmsTenant } from "../helpers/kms";
 import {
-  accessTokenKey,
-  base64url,
-  decodePayload,
-  flipSignatureByte,
-  forgeJwt,
-  hmacSigner,
-  registerUser,
-  type SignedIn,
-  testConfig,
-  unsigned,
-} from "../helpers/identity";
-import {
-  appWith,
-  call,
   clientCertificate,
-  decodeHeader,
-  kmsBindings,
-  kmsMode,
-  kmsStats,
-  kmsTenant,
   type MlDsaTestKey,
   mlDsaKeyFromSeed,
   pqcClaims,
   randomFingerprint,
   requestPqcToken,
   signPqc,
-  verifyCall,
   workerLocalKey,
   x5tS256,
 } from "../helpers/pqc";
+import {
+  accessTokenKey,
+  decodeHeader,
+  decodePayload,
+  flipSignatureByte,
+  forgeJwt,
+  hmacSigner,
+  unsigned,
+  verifyCall,
+} from "../helpers/tokens";
+import { appWith, request } from "../helpers/worker";
 
 /** GET /api/auth/verify with PQC tokens and references: what passes, and everything that must not. */
 
@@ -210,9 +205,9 @@ describe("kid must be a thumbprint before anything is looked up", () => {
   it("a PQC-shaped token with a 600-character kid is 401 invalid_token on /verify, /me and the gateway, never 500", async () => {
     const forged = await signPqc(pqcClaims({ sub: user.userId }), { header: { kid: longKid } });
     await expectRefusedEitherWay(forged);
-    expectRefused(await call("GET", "/api/auth/me", { token: forged }));
-    expectRefused(await call("GET", "/api/auth/me", { pqc: forged }));
-    const gateway = await call("POST", "/gw/api/sync/privileged-operation", { pqc: forged });
+    expectRefused(await request("GET", "/api/auth/me", { token: forged }));
+    expectRefused(await request("GET", "/api/auth/me", { pqc: forged }));
+    const gateway = await request("POST", "/gw/api/sync/privileged-operation", { pqc: forged });
     expect(gateway.status, gateway.text).toBe(401);
     expect(gateway.body.error.code).toBe("invalid_token");
   });

@@ -1,19 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-  type ApiResponse,
-  attemptLogin,
-  auditEvents,
-  BASE_URL,
-  HASHING_HEAVY,
-  registerUser,
-  request,
-  SESSION_COOKIE,
-  sessionCookies,
-  strongPassword,
-  uniqueEmail,
-  updateUser,
-} from "../helpers/identity";
+import { attemptLogin, HASHING_HEAVY, registerUser, updateUser } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { BASE_URL } from "../helpers/config";
+import { SESSION_COOKIE, sessionCookies } from "../helpers/cookies";
+import { strongPassword, uniqueEmail } from "../helpers/fresh";
+import type { ApiResponse } from "../helpers/http";
 import { mailedToken, RESET_SUBJECT, VERIFY_SUBJECT } from "../helpers/mail";
 import {
   approveAtProvider,
@@ -27,6 +19,7 @@ import {
 } from "../helpers/providers";
 import { enableTotp } from "../helpers/totp";
 import { SoftAuthenticator } from "../helpers/webauthn";
+import { request } from "../helpers/worker";
 
 /**
  * Issue 22, items 4-7: provider sign-in must not be a way around sign-out, the second factor, the

@@ -1,7 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { findUser, parseSetCookie, request, sha256Hex } from "../helpers/identity";
+import { findUser } from "../helpers/accounts";
+import { parseSetCookie } from "../helpers/cookies";
+import { sha256Hex } from "../helpers/encoding";
 import { browse, newBrowser, startSignIn, ticketOf } from "../helpers/providers";
+import { request } from "../helpers/worker";
 
 /**
  * Interoperability with a real, certified OpenID Provider: oidc-provider (scripts/dev-idp.mjs) on

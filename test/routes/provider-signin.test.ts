@@ -1,18 +1,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import {
-  type ApiResponse,
-  attemptLogin,
-  auditEvents,
-  findUser,
-  parseSetCookie,
-  registerUser,
-  request,
-  sessionCookie,
-  sha256Hex,
-  uniqueEmail,
-  updateUser,
-} from "../helpers/identity";
+import { attemptLogin, findUser, registerUser, updateUser } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { parseSetCookie, sessionCookie } from "../helpers/cookies";
+import { sha256Hex } from "../helpers/encoding";
+import { uniqueEmail } from "../helpers/fresh";
+import type { ApiResponse } from "../helpers/http";
 import { mailedToken, VERIFY_SUBJECT } from "../helpers/mail";
 import {
   approveAtProvider,
@@ -25,6 +18,7 @@ import {
   startSignIn,
   ticketOf,
 } from "../helpers/providers";
+import { request } from "../helpers/worker";
 import type { Tamper } from "../providers/fake-idp-client";
 
 const APP_PAGE = "https://app.heady.test/signed-in";

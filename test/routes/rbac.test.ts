@@ -11,20 +11,21 @@ import { requestContext } from "../../src/middleware/request-context";
 import { requireRole } from "../../src/middleware/require-role";
 import {
   attemptLogin,
-  base64url,
-  decodePayload,
   findUser,
   HASHING_HEAVY,
   login,
   registerUser,
-  request,
-  SESSION_COOKIE,
   type SignedIn,
   sessionIdOf,
-  testConfig,
   updateUser,
-} from "../helpers/identity";
-import { requestPqcToken, userWithRole } from "../helpers/pqc";
+  userWithRole,
+} from "../helpers/accounts";
+import { testConfig } from "../helpers/config";
+import { SESSION_COOKIE } from "../helpers/cookies";
+import { base64url } from "../helpers/encoding";
+import { requestPqcToken } from "../helpers/pqc";
+import { decodePayload } from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 /** A tiny app with the real middleware: one route per minimum role, plus the real error renderer. */
 function protectedApp() {

@@ -8,7 +8,7 @@ import storage from "../../docs/storage.md?raw";
 import { kvKeys } from "../../src/db/kv-keys";
 import * as schema from "../../src/db/schema";
 import wranglerToml from "../../wrangler.toml?raw";
-import { registerUser } from "../helpers/identity";
+import { registerUser } from "../helpers/accounts";
 import { requestPqcToken } from "../helpers/pqc";
 
 /**

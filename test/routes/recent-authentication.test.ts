@@ -1,10 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RECENT_AUTHENTICATION_SECONDS } from "../../src/account-security/recent-authentication";
-import { auditEvents, BASE_URL, HASHING_HEAVY, registerUser, request, type SignedIn, sessionIdOf } from "../helpers/identity";
+import { HASHING_HEAVY, registerUser, type SignedIn, sessionIdOf } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { BASE_URL } from "../helpers/config";
 import { completeStage, saveDataStages } from "../helpers/onboarding";
 import { enableTotp } from "../helpers/totp";
 import { SoftAuthenticator } from "../helpers/webauthn";
+import { request } from "../helpers/worker";
 
 const RP = { origin: BASE_URL, rpId: new URL(BASE_URL).hostname };
 

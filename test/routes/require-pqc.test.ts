@@ -6,8 +6,11 @@ import type { AppEnv } from "../../src/context";
 import { renderError } from "../../src/error-handler";
 import { requestContext } from "../../src/middleware/request-context";
 import { requirePQC } from "../../src/middleware/require-pqc";
-import { decodePayload, flipSignatureByte, registerUser, type SignedIn } from "../helpers/identity";
-import { type CallOptions, call, decodeHeader, type Handler, pqcClaims, requestPqcToken, signPqc, userWithRole } from "../helpers/pqc";
+import { registerUser, type SignedIn, userWithRole } from "../helpers/accounts";
+import type { Handler, RequestOptions } from "../helpers/http";
+import { pqcClaims, requestPqcToken, signPqc } from "../helpers/pqc";
+import { decodeHeader, decodePayload, flipSignatureByte } from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 /** requirePQC("headyme", "sync") on a small app with the project's request context and error renderer. */
 
@@ -22,7 +25,7 @@ const handler: Handler = async (request) => {
   await waitOnExecutionContext(ctx);
   return response;
 };
-const sync = (options: CallOptions = {}) => call("POST", "/sync", { ...options, handler });
+const sync = (options: RequestOptions = {}) => request("POST", "/sync", { ...options, handler });
 
 let user: SignedIn;
 beforeAll(async () => {

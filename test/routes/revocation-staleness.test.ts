@@ -1,23 +1,13 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { clearRevocableStateForTests } from "../../src/credentials/revocable-state";
 import type { Bindings } from "../../src/env";
-import {
-  BASE_URL,
-  HASHING_HEAVY,
-  login,
-  randomIp,
-  readResponse,
-  registerUser,
-  type SignedIn,
-  sessionIdOf,
-  strongPassword,
-  updateUser,
-} from "../helpers/identity";
+import { HASHING_HEAVY, login, registerUser, type SignedIn, sessionIdOf, updateUser, userWithRole } from "../helpers/accounts";
+import { BASE_URL } from "../helpers/config";
+import { strongPassword } from "../helpers/fresh";
 import { mailedToken, RESET_SUBJECT } from "../helpers/mail";
-import { userWithRole } from "../helpers/pqc";
+import { appWith, request } from "../helpers/worker";
 
 /**
  * Verification at the edge without a central read (REVOCATION_MAX_STALENESS_SECONDS): the state
@@ -73,18 +63,9 @@ function bindingsWithBound(seconds: number): CountingBindings {
 
 const app = createApp();
 
-async function call(bindings: Bindings, method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const ctx = createExecutionContext();
-  const init: RequestInit = { method, headers: { "CF-Connecting-IP": randomIp(), ...headers } };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    (init.headers as Record<string, string>)["Content-Type"] = "application/json";
-  }
-  const response = await app.fetch(new Request(new URL(path, BASE_URL), init), bindings, ctx);
-  // Background refreshes (waitUntil) finish before the next step, as they would between requests.
-  await waitOnExecutionContext(ctx);
-  return readResponse(response);
-}
+/** One request to `app` with `bindings`; its background refreshes (waitUntil) finish before the next step, as they would between requests. */
+const call = (bindings: Bindings, method: string, path: string, headers: Record<string, string>, body?: unknown) =>
+  request(method, path, { headers, body, handler: appWith(bindings, app) });
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -15,8 +15,10 @@ import { renderError } from "../../src/error-handler";
 import { authenticate } from "../../src/middleware/authenticate";
 import { requestContext } from "../../src/middleware/request-context";
 import { requireRole } from "../../src/middleware/require-role";
-import { HASHING_HEAVY, registerUser, type SignedIn } from "../helpers/identity";
-import { apiKeyFor, type CallOptions, call, requestPqcToken, userWithRole } from "../helpers/pqc";
+import { apiKeyFor, HASHING_HEAVY, registerUser, type SignedIn, userWithRole } from "../helpers/accounts";
+import type { RequestOptions } from "../helpers/http";
+import { requestPqcToken } from "../helpers/pqc";
+import { request } from "../helpers/worker";
 
 /**
  * A scoped credential (a PQC token for one service operation) is no general identity credential,
@@ -51,40 +53,40 @@ const refusedKind = (response: { status: number; body: any }) => {
 };
 
 describe("a PQC token (or its reference) is not a general identity credential", () => {
-  const asPqc = (credential: string): CallOptions => ({ pqc: credential });
+  const asPqc = (credential: string): RequestOptions => ({ pqc: credential });
 
   it("cannot create API keys, nor read the profile", async () => {
     for (const credential of [userPqc, adminPqc, adminPqcReference]) {
-      expect(refusedKind(await call("POST", "/api/auth/api-keys", { ...asPqc(credential), body: { description: "escalation" } }))).toMatch(
-        /PQC token/,
-      );
-      refusedKind(await call("GET", "/api/auth/api-keys", asPqc(credential)));
-      refusedKind(await call("GET", "/api/auth/me", asPqc(credential)));
+      expect(
+        refusedKind(await request("POST", "/api/auth/api-keys", { ...asPqc(credential), body: { description: "escalation" } })),
+      ).toMatch(/PQC token/);
+      refusedKind(await request("GET", "/api/auth/api-keys", asPqc(credential)));
+      refusedKind(await request("GET", "/api/auth/me", asPqc(credential)));
     }
     // As a bearer token too.
-    refusedKind(await call("POST", "/api/auth/api-keys", { token: userPqc, body: { description: "escalation" } }));
+    refusedKind(await request("POST", "/api/auth/api-keys", { token: userPqc, body: { description: "escalation" } }));
   });
 
   it("an admin's one passes no admin, audit or SAGE route", async () => {
     const target = await registerUser();
     for (const credential of [adminPqc, adminPqcReference]) {
-      refusedKind(await call("GET", "/api/admin/users", asPqc(credential)));
-      refusedKind(await call("PUT", `/api/admin/users/${target.userId}/role`, { ...asPqc(credential), body: { role: "operator" } }));
-      refusedKind(await call("POST", `/api/admin/users/${target.userId}/disable`, asPqc(credential)));
-      refusedKind(await call("GET", "/api/audit/events", asPqc(credential)));
-      refusedKind(await call("GET", "/api/audit/verify", asPqc(credential)));
-      refusedKind(await call("POST", "/api/sage/revoke", { ...asPqc(credential), body: { node_id: "n1" } }));
-      refusedKind(await call("POST", "/api/sage/token", { ...asPqc(credential), body: { node_id: "n1", role: "ui" } }));
+      refusedKind(await request("GET", "/api/admin/users", asPqc(credential)));
+      refusedKind(await request("PUT", `/api/admin/users/${target.userId}/role`, { ...asPqc(credential), body: { role: "operator" } }));
+      refusedKind(await request("POST", `/api/admin/users/${target.userId}/disable`, asPqc(credential)));
+      refusedKind(await request("GET", "/api/audit/events", asPqc(credential)));
+      refusedKind(await request("GET", "/api/audit/verify", asPqc(credential)));
+      refusedKind(await request("POST", "/api/sage/revoke", { ...asPqc(credential), body: { node_id: "n1" } }));
+      refusedKind(await request("POST", "/api/sage/token", { ...asPqc(credential), body: { node_id: "n1", role: "ui" } }));
       refusedKind(
-        await call("POST", "/api/auth/request-pqc-token", { ...asPqc(credential), body: { service: "headyme", operation: "sync" } }),
+        await request("POST", "/api/auth/request-pqc-token", { ...asPqc(credential), body: { service: "headyme", operation: "sync" } }),
       );
-      refusedKind(await call("POST", "/api/auth/logout", asPqc(credential)));
+      refusedKind(await request("POST", "/api/auth/logout", asPqc(credential)));
     }
   });
 
   it("is still answered by /api/auth/verify", async () => {
     for (const credential of [adminPqc, adminPqcReference]) {
-      const verified = await call("GET", "/api/auth/verify", asPqc(credential));
+      const verified = await request("GET", "/api/auth/verify", asPqc(credential));
       expect(verified.status).toBe(200);
       expect(verified.body).toMatchObject({ kind: "pqc_token", service: "headyme", operation: "sync" });
     }
@@ -95,26 +97,26 @@ describe("an API key does only what its kind and scopes allow", () => {
   it("an admin-role key passes no admin, audit or node-revocation route, and cannot sign out", async () => {
     const target = await registerUser();
     const asKey = { apiKey: adminKey };
-    expect(refusedKind(await call("GET", "/api/admin/users", asKey))).toMatch(/API key/);
-    refusedKind(await call("PUT", `/api/admin/users/${target.userId}/role`, { ...asKey, body: { role: "operator" } }));
-    refusedKind(await call("POST", `/api/admin/users/${target.userId}/disable`, asKey));
-    refusedKind(await call("GET", "/api/audit/events", asKey));
-    refusedKind(await call("POST", "/api/sage/revoke", { ...asKey, body: { node_id: "n1" } }));
-    refusedKind(await call("POST", "/api/auth/logout", asKey));
-    refusedKind(await call("GET", `/api/audit/receipts/${crypto.randomUUID()}`, asKey));
-    refusedKind(await call("GET", `/api/audit/receipts/${crypto.randomUUID()}`, { pqc: adminPqc }));
+    expect(refusedKind(await request("GET", "/api/admin/users", asKey))).toMatch(/API key/);
+    refusedKind(await request("PUT", `/api/admin/users/${target.userId}/role`, { ...asKey, body: { role: "operator" } }));
+    refusedKind(await request("POST", `/api/admin/users/${target.userId}/disable`, asKey));
+    refusedKind(await request("GET", "/api/audit/events", asKey));
+    refusedKind(await request("POST", "/api/sage/revoke", { ...asKey, body: { node_id: "n1" } }));
+    refusedKind(await request("POST", "/api/auth/logout", asKey));
+    refusedKind(await request("GET", `/api/audit/receipts/${crypto.randomUUID()}`, asKey));
+    refusedKind(await request("GET", `/api/audit/receipts/${crypto.randomUUID()}`, { pqc: adminPqc }));
   });
 
   it("an operator-role key without a sage:bootstrap scope gets no node token", async () => {
     const operator = await userWithRole("operator");
     const key = await apiKeyFor(operator, ["pqc"], "operator");
-    const refused = await call("POST", "/api/sage/token", { apiKey: key, body: { node_id: "n1", role: "governor" } });
+    const refused = await request("POST", "/api/sage/token", { apiKey: key, body: { node_id: "n1", role: "governor" } });
     expect(refusedKind(refused)).toMatch(/sage:bootstrap/);
   });
 
   it("may read its owner's profile and verify itself", async () => {
-    expect((await call("GET", "/api/auth/me", { apiKey: adminKey })).body.id).toBe(admin.userId);
-    expect((await call("GET", "/api/auth/verify", { apiKey: adminKey })).body.kind).toBe("api_key");
+    expect((await request("GET", "/api/auth/me", { apiKey: adminKey })).body.id).toBe(admin.userId);
+    expect((await request("GET", "/api/auth/verify", { apiKey: adminKey })).body.kind).toBe("api_key");
   });
 });
 

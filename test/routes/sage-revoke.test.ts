@@ -2,18 +2,9 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { database } from "../../src/db/client";
 import { topicsOfNode } from "../../src/mesh/connections";
-import { HASHING_HEAVY, request } from "../helpers/identity";
-import {
-  type Account,
-  accountWithRole,
-  apiKeyFor,
-  connect,
-  join,
-  nodeAuditEvents,
-  nodeToken,
-  uniqueNodeId,
-  uniqueTopic,
-} from "./mesh-support";
+import { apiKeyFor, HASHING_HEAVY } from "../helpers/accounts";
+import { type Account, accountWithRole, connect, join, nodeAuditEvents, nodeToken, uniqueNodeId, uniqueTopic } from "../helpers/mesh";
+import { request } from "../helpers/worker";
 
 let operator: Account;
 let user: Account;
@@ -24,7 +15,7 @@ beforeAll(async () => {
   bootstrapKey = await apiKeyFor(operator, ["sage:bootstrap"]);
 }, HASHING_HEAVY.timeout);
 
-const revoke = (body: unknown, credential: { token?: string; apiKey?: string } = { token: operator.token }) =>
+const revoke = (body: unknown, credential: { token?: string; apiKey?: string } = { token: operator.accessToken }) =>
   request("POST", "/api/sage/revoke", {
     body,
     token: credential.token,
@@ -65,7 +56,7 @@ describe("POST /api/sage/revoke {node_id}", () => {
     expect((await revoke({ node_id: nodeId })).status).toBe(200);
     expect(await (await connect("mirror.intent", { token })).closed()).toEqual({ code: 1008, reason: "token revoked" });
 
-    const reissued = await request("POST", "/api/sage/token", { token: operator.token, body: { node_id: nodeId, role: "ui" } });
+    const reissued = await request("POST", "/api/sage/token", { token: operator.accessToken, body: { node_id: nodeId, role: "ui" } });
     expect(reissued.status).toBe(200);
     (await join("mirror.intent", reissued.body.token)).close();
   });
@@ -130,7 +121,7 @@ describe("POST /api/sage/revoke {jti}", () => {
 describe("POST /api/sage/revoke: who may, and bad input", () => {
   it("answers 401 without a credential, 403 to a user and to a bootstrap key", async () => {
     expect((await revoke({ node_id: "n1" }, {})).status).toBe(401);
-    expect((await revoke({ node_id: "n1" }, { token: user.token })).status).toBe(403);
+    expect((await revoke({ node_id: "n1" }, { token: user.accessToken })).status).toBe(403);
     expect((await revoke({ node_id: "n1" }, { apiKey: bootstrapKey })).status).toBe(403);
   });
 

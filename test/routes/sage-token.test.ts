@@ -2,8 +2,11 @@ import { env } from "cloudflare:workers";
 import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, type JWK, jwtVerify } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { NODE_TOKEN_ISSUE_PER_CALLER } from "../../src/routes/node-tokens";
-import { decodePayload, HASHING_HEAVY, request, testConfig } from "../helpers/identity";
-import { type Account, accountWithRole, apiKeyFor, nodeAuditEvents, uniqueNodeId } from "./mesh-support";
+import { apiKeyFor, HASHING_HEAVY } from "../helpers/accounts";
+import { testConfig } from "../helpers/config";
+import { type Account, accountWithRole, nodeAuditEvents, uniqueNodeId } from "../helpers/mesh";
+import { decodePayload } from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 let operator: Account;
 let admin: Account;
@@ -20,7 +23,7 @@ beforeAll(async () => {
   plainKey = await apiKeyFor(user, ["pqc"]);
 }, HASHING_HEAVY.timeout);
 
-const issue = (body: unknown, credential: { token?: string; apiKey?: string } = { token: operator.token }) =>
+const issue = (body: unknown, credential: { token?: string; apiKey?: string } = { token: operator.accessToken }) =>
   request("POST", "/api/sage/token", {
     body,
     token: credential.token,
@@ -126,7 +129,7 @@ describe("POST /api/sage/token: issuing", () => {
   });
 
   it("lets an admin issue, and honours a shorter ttlSeconds", async () => {
-    const response = await issue({ node_id: uniqueNodeId(), role: "governor", ttlSeconds: 30 }, { token: admin.token });
+    const response = await issue({ node_id: uniqueNodeId(), role: "governor", ttlSeconds: 30 }, { token: admin.accessToken });
     expect(response.status).toBe(200);
     expect(response.body.expiresIn).toBe(30);
     const claims = decodePayload(response.body.token);
@@ -142,7 +145,7 @@ describe("POST /api/sage/token: who may ask", () => {
   });
 
   it("answers 403 to a user", async () => {
-    const response = await issue({ node_id: uniqueNodeId(), role: "ui" }, { token: user.token });
+    const response = await issue({ node_id: uniqueNodeId(), role: "ui" }, { token: user.accessToken });
     expect(response.status).toBe(403);
     expect(response.body.error.message).toContain("sage:bootstrap");
   });

@@ -10,7 +10,7 @@ import { PRUNE_BATCH, PRUNE_BATCHES_PER_TABLE, PRUNE_GRACE_MS } from "../../src/
 import worker from "../../src/index";
 import { NODE_TOKEN_MAX_TTL_SECONDS } from "../../src/mesh/config";
 import { MAINTENANCE_CRON } from "../../src/scheduled";
-import { registerUser } from "../helpers/identity";
+import { registerUser } from "../helpers/accounts";
 
 /** Runs the Worker's scheduled handler as the Cron Trigger would. */
 async function runCron(): Promise<void> {

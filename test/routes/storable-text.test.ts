@@ -3,8 +3,11 @@ import { describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { listPendingPreferences } from "../../src/memory/pending-preferences";
 import { resolveAccount } from "../../src/providers/accounts";
-import { type ApiResponse, registerUser, request, strongPassword, uniqueEmail } from "../helpers/identity";
+import { registerUser } from "../helpers/accounts";
+import { strongPassword, uniqueEmail } from "../helpers/fresh";
+import type { ApiResponse } from "../helpers/http";
 import { completeStage } from "../helpers/onboarding";
+import { request } from "../helpers/worker";
 
 /**
  * Free text that no store can hold as given (src/schemas/text.ts): U+0000, which Postgres refuses

@@ -2,9 +2,12 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Bindings } from "../../src/env";
 import { resetPqcKeyringForTests } from "../../src/pqc/keyring";
-import { registerUser, type SignedIn, strongPassword, uniqueEmail } from "../helpers/identity";
+import { registerUser, type SignedIn } from "../helpers/accounts";
+import { strongPassword, uniqueEmail } from "../helpers/fresh";
+import type { Handler } from "../helpers/http";
 import { kvDown } from "../helpers/outages";
-import { appWith, call, type Handler, jwks, requestPqcToken } from "../helpers/pqc";
+import { jwks, requestPqcToken } from "../helpers/pqc";
+import { appWith, request } from "../helpers/worker";
 
 /**
  * Storage outages are a 503 `unavailable` with Retry-After, not a 500. workerd's local D1, KV and
@@ -56,29 +59,31 @@ beforeAll(async () => {
 
 describe("D1 unreachable: 503 unavailable", () => {
   it("login, registration and refresh", async () => {
-    expectUnavailable(await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: withoutD1 }));
     expectUnavailable(
-      await call("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() }, handler: withoutD1 }),
+      await request("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: withoutD1 }),
     );
-    expectUnavailable(await call("POST", "/api/auth/refresh", { body: { refreshToken: user.refreshToken }, handler: withoutD1 }));
+    expectUnavailable(
+      await request("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() }, handler: withoutD1 }),
+    );
+    expectUnavailable(await request("POST", "/api/auth/refresh", { body: { refreshToken: user.refreshToken }, handler: withoutD1 }));
   });
 
   it("verifying an access token (its session is read in D1) and an API key", async () => {
-    expectUnavailable(await call("GET", "/api/auth/verify", { token: user.accessToken, handler: withoutD1 }));
-    expectUnavailable(await call("GET", "/api/auth/me", { token: user.accessToken, handler: withoutD1 }));
-    const created = await call("POST", "/api/auth/api-keys", { token: user.accessToken, body: { description: "outage", scopes: [] } });
+    expectUnavailable(await request("GET", "/api/auth/verify", { token: user.accessToken, handler: withoutD1 }));
+    expectUnavailable(await request("GET", "/api/auth/me", { token: user.accessToken, handler: withoutD1 }));
+    const created = await request("POST", "/api/auth/api-keys", { token: user.accessToken, body: { description: "outage", scopes: [] } });
     expect(created.status, created.text).toBe(201);
-    expectUnavailable(await call("GET", "/api/auth/verify", { apiKey: created.body.key, handler: withoutD1 }));
+    expectUnavailable(await request("GET", "/api/auth/verify", { apiKey: created.body.key, handler: withoutD1 }));
   });
 
   it("resolving a PQC reference (references live in D1)", async () => {
     const issued = await requestPqcToken({ service: "headyme", operation: "sync", reference: true }, { token: user.accessToken });
     expect(issued.status, issued.text).toBe(200);
-    expectUnavailable(await call("GET", "/api/auth/verify", { pqc: issued.body.reference, handler: withoutD1 }));
+    expectUnavailable(await request("GET", "/api/auth/verify", { pqc: issued.body.reference, handler: withoutD1 }));
   });
 
   it("the health check says 503 rather than 500", async () => {
-    expectUnavailable(await call("GET", "/health", { handler: withoutD1 }));
+    expectUnavailable(await request("GET", "/health", { handler: withoutD1 }));
   });
 });
 
@@ -90,7 +95,7 @@ describe("a bug is still a bug: 500", () => {
       batch: (s: D1PreparedStatement[]) => d1.batch(s),
     };
     const broken = appWith({ ...env, DB: missingTable as unknown as D1Database } as Bindings);
-    const response = await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: broken });
+    const response = await request("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: broken });
     expect(response.status, response.text).toBe(500);
     expect(response.body.error.code).toBe("internal_error");
     expect(response.headers.get("Retry-After")).toBeNull();
@@ -102,7 +107,7 @@ describe("KV unreachable: PQC keys come from the signer instead", () => {
     const issued = await requestPqcToken({ service: "headyme", operation: "sync" }, { token: user.accessToken });
     expect(issued.status, issued.text).toBe(200);
     resetPqcKeyringForTests();
-    const verified = await call("GET", "/api/auth/verify", { pqc: issued.body.pqcToken, handler: withoutKv });
+    const verified = await request("GET", "/api/auth/verify", { pqc: issued.body.pqcToken, handler: withoutKv });
     expect(verified.status, verified.text).toBe(200);
     expect(verified.body).toMatchObject({ valid: true, kind: "pqc_token" });
     resetPqcKeyringForTests();
@@ -113,10 +118,10 @@ describe("KV unreachable: PQC keys come from the signer instead", () => {
 describe("the rate limiter unreachable: 503 unavailable", () => {
   it("login and registration, which are rate limited before anything else", async () => {
     expectUnavailable(
-      await call("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: withoutLimiter }),
+      await request("POST", "/api/auth/login", { body: { email: user.email, password: user.password }, handler: withoutLimiter }),
     );
     expectUnavailable(
-      await call("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() }, handler: withoutLimiter }),
+      await request("POST", "/api/auth/register", { body: { email: uniqueEmail(), password: strongPassword() }, handler: withoutLimiter }),
     );
   });
 });

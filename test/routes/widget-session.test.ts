@@ -5,25 +5,14 @@ import { TokenError } from "../../src/crypto/jwt";
 import { type Bindings, loadConfig } from "../../src/env";
 import { WIDGET_GUEST_PER_IP } from "../../src/rate-limit/limits";
 import { issueWidgetToken, verifyWidgetToken } from "../../src/widget/token";
-import {
-  ALLOWED_ORIGIN,
-  accessTokenKey,
-  auditEvents,
-  BASE_URL,
-  decodeHeader,
-  decodePayload,
-  flipSignatureByte,
-  forgeJwt,
-  OTHER_ALLOWED_ORIGIN,
-  type RequestOptions,
-  randomIp,
-  registerUser,
-  request,
-  type SignedIn,
-  testConfig,
-  unsigned,
-} from "../helpers/identity";
-import { apiKeyFor, requestPqcToken, userWithRole } from "../helpers/pqc";
+import { apiKeyFor, registerUser, type SignedIn, userWithRole } from "../helpers/accounts";
+import { auditEvents } from "../helpers/audit";
+import { ALLOWED_ORIGIN, BASE_URL, OTHER_ALLOWED_ORIGIN, testConfig } from "../helpers/config";
+import { randomIp } from "../helpers/fresh";
+import type { RequestOptions } from "../helpers/http";
+import { requestPqcToken } from "../helpers/pqc";
+import { accessTokenKey, decodeHeader, decodePayload, flipSignatureByte, forgeJwt, unsigned } from "../helpers/tokens";
+import { request } from "../helpers/worker";
 
 const FOREIGN_ORIGIN = "https://evil.example";
 

@@ -1,5 +1,5 @@
 import { runInDurableObject } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { vi } from "vitest";
 import { issueAccessToken } from "../../src/credentials/access-token";
 import { database } from "../../src/db/client";
@@ -9,17 +9,11 @@ import { registerNodeToken } from "../../src/mesh/node-registry";
 import { issueNodeToken, type NodeClaims } from "../../src/mesh/node-token";
 import { type MeshRole, nodePermissions, type TopicPermissions } from "../../src/mesh/permissions";
 import type { MeshTopic } from "../../src/mesh/topic-object";
-import {
-  type AuditRow,
-  auditEvents,
-  BASE_URL,
-  randomIp,
-  registerUser,
-  request,
-  sessionIdOf,
-  testConfig,
-  updateUser,
-} from "../helpers/identity";
+import { registerUser, sessionIdOf, updateUser } from "./accounts";
+import { type AuditRow, auditEvents } from "./audit";
+import { BASE_URL, testConfig, withVars } from "./config";
+import { randomIp } from "./fresh";
+import { worker } from "./worker";
 
 /** Shared by the PulseMesh route tests: node tokens, real WebSocket clients inside workerd, waiting. */
 
@@ -174,7 +168,7 @@ export async function connect(topic: string, options: ConnectOptions = {}): Prom
   const headers = new Headers({ Upgrade: "websocket", "CF-Connecting-IP": options.ip ?? randomIp() });
   if (options.protocols) headers.set("Sec-WebSocket-Protocol", options.protocols.join(", "));
   if (options.origin) headers.set("Origin", options.origin);
-  const response = await exports.default.fetch(new Request(url, { headers }));
+  const response = await worker(new Request(url, { headers }));
   if (response.status !== 101 || !response.webSocket) {
     throw new Error(`expected a WebSocket, got ${response.status}: ${await response.text()}`);
   }
@@ -208,7 +202,7 @@ export function topicStub(topic: string) {
 export interface Account {
   userId: string;
   /** An access token carrying the account's role. */
-  token: string;
+  accessToken: string;
 }
 
 /** A fresh account with `role`, signed in (its access token carries the role). */
@@ -221,17 +215,7 @@ export async function accountWithRole(role: Role): Promise<Account> {
     role,
     sessionId: sessionIdOf(account),
   });
-  return { userId: account.userId, token };
-}
-
-/** Creates an API key for `owner` with `scopes`; returns the key itself. */
-export async function apiKeyFor(owner: Account, scopes: string[]): Promise<string> {
-  const response = await request("POST", "/api/auth/api-keys", {
-    token: owner.token,
-    body: { description: "mesh node bootstrap", scopes },
-  });
-  if (response.status !== 201) throw new Error(`API key creation answered ${response.status}: ${response.text}`);
-  return response.body.key as string;
+  return { userId: account.userId, accessToken: token };
 }
 
 /**
@@ -239,7 +223,7 @@ export async function apiKeyFor(owner: Account, scopes: string[]): Promise<strin
  * fixed bindings do not take (MESH_FORBIDDEN_EMIT, MESH_RATE_ACTION). An eviction undoes it.
  */
 export async function withMeshVars(topic: string, vars: Record<string, string>): Promise<void> {
-  const config = loadConfig({ ...env, ...vars } as Bindings);
+  const config = loadConfig(withVars(vars));
   await runInDurableObject(topicStub(topic), (instance: MeshTopic) => {
     (instance as unknown as { config: typeof config }).config = config;
   });
