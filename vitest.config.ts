@@ -8,8 +8,8 @@ import { startDevIdp } from "./scripts/dev-idp.mjs";
 import { startMemoryDb } from "./scripts/memory-db.mjs";
 // @ts-expect-error: a plain .mjs module shared with scripts/build-worker.mjs
 import { pageScriptsForVite } from "./scripts/page-scripts.mjs";
-import { type FakeKms, startFakeKms } from "./test/kms/fake-kms";
-import { FAKE_IDP_CLIENT, type FakeIdp, startFakeIdp } from "./test/providers/fake-idp";
+import { FAKE_IDP_CLIENT, type FakeIdp, startFakeIdp } from "./test/support/servers/fake-idp";
+import { type FakeKms, startFakeKms } from "./test/support/servers/fake-kms";
 
 /** Starts a server on first use and hands every later caller the same one. */
 function once<T>(start: () => Promise<T>): () => Promise<T> {
@@ -23,10 +23,10 @@ function once<T>(start: () => Promise<T>): () => Promise<T> {
 /**
  * One fake KMS (Node, 127.0.0.1, random port) for the whole run. The pool calls the config function
  * once per worker it starts, so the server is started once and shared; tests isolate themselves with
- * their own credentials from its control path (see test/kms/fake-kms.ts).
+ * their own credentials from its control path (see test/support/servers/fake-kms.ts).
  */
 const fakeKms = once<FakeKms>(() => startFakeKms({ region: "us-east-1" }));
-/** The loopback OIDC and GitHub-style servers of the provider sign-in tests (test/providers/fake-idp.ts), shared likewise. */
+/** The loopback OIDC and GitHub-style servers of the provider sign-in tests (test/support/servers/fake-idp.ts), shared likewise. */
 const fakeIdp = once<FakeIdp>(() => startFakeIdp());
 /** A real oidc-provider (scripts/dev-idp.mjs) as the `dev` provider, shared likewise; it must not keep the run alive. */
 const devIdp = once<{ issuer: string }>(() =>
@@ -116,7 +116,7 @@ export default defineConfig({
             METRICS_TOKEN: "dGVzdC1vbmx5LW1ldHJpY3MtYmVhcmVyLXNlY3JldC0zMg",
             SAGE_PRIVATE_KEY: sagePrivateKey,
             // Strict (a D1 read on every use), so tests that revoke by writing D1 see it at once; the
-            // bounded cache is tested with its own bounds (test/routes/revocation-staleness.test.ts)
+            // bounded cache is tested with its own bounds (test/http/revocation-staleness.test.ts)
             // and end to end through wrangler dev, which runs the default of 30 s.
             REVOCATION_MAX_STALENESS_SECONDS: "0",
             TEST_MIGRATIONS: await readD1Migrations("./migrations"),
@@ -144,7 +144,7 @@ export default defineConfig({
     }),
   ],
   test: {
-    include: ["test/routes/**/*.test.ts", "test/unit/**/*.test.ts"],
-    setupFiles: ["./test/helpers/apply-migrations.ts"],
+    include: ["test/http/**/*.test.ts", "test/durable-objects/**/*.test.ts", "test/jobs/**/*.test.ts", "test/unit/**/*.test.ts"],
+    setupFiles: ["./test/support/apply-migrations.ts"],
   },
 });

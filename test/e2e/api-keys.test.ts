@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, inject, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { request } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 describe("API keys against wrangler dev", () => {
   it("create, verify, revoke, and the very next verify is refused; the key never reaches a log", async () => {

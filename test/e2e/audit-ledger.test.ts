@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { request } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 const PASSWORD = "cobalt meadow rhythm anchor";
 const USERS = 5;

@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./browser";
-import { baseUrl, request } from "./client";
+import { launchChromium } from "../support/e2e/browser";
+import { baseUrl, request } from "../support/e2e/client";
 
 let browser: Browser;
 beforeAll(async () => {

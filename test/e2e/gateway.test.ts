@@ -3,16 +3,16 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type AssertionClaims, AssertionError, createAssertionVerifier } from "../../src/clients/origin/verify-assertion";
 import { describeRequirement, type Requirement } from "../../src/gateway/routes-config";
-import { randomIp, uniqueEmail } from "../helpers/fresh";
-import { baseUrl, request } from "./client";
-import { gatewayRoutesFor } from "./gateway-origin";
+import { baseUrl, request } from "../support/e2e/client";
+import { gatewayRoutesFor } from "../support/e2e/gateway-origin";
+import { randomIp, uniqueEmail } from "../support/fresh";
 
 /**
  * The gateway end to end: `wrangler dev` (started by the global setup with the route table of
- * ./gateway-origin.ts) in front of a real origin, a Node HTTP server on loopback that this file
+ * test/support/e2e/gateway-origin.ts) in front of a real origin, a Node HTTP server on loopback that this file
  * runs. The origin verifies every `X-Heady-Assertion` with the package's helper from the JWKS
  * alone, and echoes what reached it, so each test can say exactly what crossed the gateway.
- * mTLS cannot be presented through `wrangler dev`: its passing case is in test/routes/gateway.test.ts.
+ * mTLS cannot be presented through `wrangler dev`: its passing case is in test/http/gateway.test.ts.
  */
 
 const ISSUER = "https://id.heady.local"; // wrangler.toml's ISSUER

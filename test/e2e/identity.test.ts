@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { request } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 const PASSWORD = "orbital tangerine lighthouse";
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs script
 import { createSigningKey, publicJwk, retireSigningKey, rotateSigningKey } from "../../scripts/kms.mjs";
 import { akpJwk, rawPublicKeyFromSpki } from "../../src/pqc/akp";
-import { type FakeKms, startFakeKms } from "../kms/fake-kms";
+import { type FakeKms, startFakeKms } from "../support/servers/fake-kms";
 
 /**
  * The operator scripts (scripts/kms.mjs, on @aws-sdk/client-kms) against the fake KMS, which checks

@@ -2,8 +2,8 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain .mjs module shared with `npm run dev`
 import { startMemoryDb } from "../../scripts/memory-db.mjs";
-import { uniqueEmail } from "../helpers/fresh";
-import { request } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * User memory end to end: wrangler dev's MEMORY_DB Hyperdrive binding to PGlite with pgvector on

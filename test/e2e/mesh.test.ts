@@ -2,7 +2,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
 import { type Pulse, PulseAuth, PulseTransport, type TransportStatus } from "../../src/clients/mesh";
-import { baseUrl, request } from "./client";
+import { baseUrl, request } from "../support/e2e/client";
 
 /** PulseMesh against wrangler dev, with real `ws` clients and the SDK over Node's own WebSocket. */
 

@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { delta, parseSamples } from "../helpers/prometheus";
-import { request } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
+import { delta, parseSamples } from "../support/prometheus";
 
 /** A scrape of `/metrics` from wrangler dev, with the bearer token Prometheus would send, parsed into samples. */
 async function scrape(path = "/metrics"): Promise<Map<string, number>> {

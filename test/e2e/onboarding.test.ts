@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { STAGE_INPUTS } from "../helpers/onboarding-inputs";
-import { request } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
+import { STAGE_INPUTS } from "../support/onboarding-inputs";
 
 /** The first of wrangler.toml's ALLOWED_ORIGINS, which wrangler dev runs with. */
 const WIDGET_ORIGIN = "http://localhost:5173";

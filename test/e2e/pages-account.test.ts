@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { authenticatorFor } from "../helpers/otp-codes";
-import { launchChromium } from "./browser";
-import { request } from "./client";
-import { personPage, screenshot, signInWithPassword, unexpected, workerUrl } from "./pages";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
+import { personPage, screenshot, signInWithPassword, unexpected, workerUrl } from "../support/e2e/pages";
+import { uniqueEmail } from "../support/fresh";
+import { authenticatorFor } from "../support/otp-codes";
 
 /**
  * The sign-in, register and account pages in real Chromium through wrangler dev, used as a person

@@ -1,9 +1,9 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { launchChromium } from "./browser";
-import { request } from "./client";
-import { DESKTOP, PHONE, personPage, screenshot, signInWithPassword, workerUrl } from "./pages";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
+import { DESKTOP, PHONE, personPage, screenshot, signInWithPassword, workerUrl } from "../support/e2e/pages";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * Every hosted page under its real CSP in Chromium: it loads and runs with no CSP violation and no

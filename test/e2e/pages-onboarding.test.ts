@@ -1,9 +1,9 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { launchChromium } from "./browser";
-import { request } from "./client";
-import { personPage, screenshot, workerUrl } from "./pages";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
+import { personPage, screenshot, workerUrl } from "../support/e2e/pages";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * The whole first visit in Chromium: register on /register, the onboarding wizard to its end

@@ -1,10 +1,10 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { authenticatorFor } from "../helpers/otp-codes";
-import { launchChromium } from "./browser";
-import { request } from "./client";
-import { personPage, signInWithPassword, unexpected, workerUrl } from "./pages";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
+import { personPage, signInWithPassword, unexpected, workerUrl } from "../support/e2e/pages";
+import { uniqueEmail } from "../support/fresh";
+import { authenticatorFor } from "../support/otp-codes";
 
 /**
  * Provider sign-in and linking from the hosted pages, against the loopback oidc-provider that the

@@ -1,9 +1,9 @@
 import type { Browser, CDPSession, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { launchChromium } from "./browser";
-import { request } from "./client";
-import { personPage, signInWithPassword, unexpected, workerUrl } from "./pages";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
+import { personPage, signInWithPassword, unexpected, workerUrl } from "../support/e2e/pages";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * Passkeys end to end in real Chromium, with a CDP virtual authenticator (CTAP2, internal, resident

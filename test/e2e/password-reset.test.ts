@@ -1,8 +1,8 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { launchChromium } from "./browser";
-import { baseUrl, request } from "./client";
+import { launchChromium } from "../support/e2e/browser";
+import { baseUrl, request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * Password reset end to end: the request, the mail in the dev outbox, the link opened in real

@@ -1,11 +1,11 @@
 import { HeadyPQCClient, HeadyPQCError } from "headykey-edge/pqc-client";
 import { describe, expect, inject, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { baseUrl, request } from "./client";
+import { baseUrl, request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * The exported client (`headykey-edge/pqc-client`) against wrangler dev, whose PQC tokens live 60 s
- * (test/e2e/wrangler-dev.ts): it renews at 80 % of the life, and the token it held before expires
+ * (test/support/e2e/wrangler-dev.ts): it renews at 80 % of the life, and the token it held before expires
  * at the Worker while the renewed one goes on working.
  */
 

@@ -8,10 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
 // @ts-expect-error: a plain .mjs script
 import { createSigningKey, rotateSigningKey } from "../../scripts/kms.mjs";
-import { uniqueEmail } from "../helpers/fresh";
-import { httpClient, network, type RequestOptions } from "../helpers/http";
-import { type FakeKms, startFakeKms } from "../kms/fake-kms";
-import { freePort, launchWranglerDev, type RunningWrangler } from "./wrangler-process";
+import { freePort, launchWranglerDev, type RunningWrangler } from "../support/e2e/wrangler-process";
+import { uniqueEmail } from "../support/fresh";
+import { httpClient, network, type RequestOptions } from "../support/http";
+import { type FakeKms, startFakeKms } from "../support/servers/fake-kms";
 
 /**
  * A full key rotation, the way an operator does it (docs/operations.md, "Key rotation runbook"): a `wrangler dev`

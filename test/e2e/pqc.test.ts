@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { request } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /** Node 24 verifies ML-DSA through OpenSSL: an implementation independent of the Worker's. */
 const b64url = (data: Buffer | string) => Buffer.from(data).toString("base64url");

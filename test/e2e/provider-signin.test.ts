@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium } from "./browser";
-import { request } from "./client";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
 
 /**
  * The whole OIDC sign-in in a real browser: the hosted sign-in page, the Worker under wrangler dev,

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, inject, it } from "vitest";
-import { uniqueEmail } from "../helpers/fresh";
-import { request } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * Revocation latency through wrangler dev, measured and printed: at once in the isolate that revoked,

@@ -2,8 +2,8 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
-import { uniqueEmail } from "../helpers/fresh";
-import { baseUrl, request } from "./client";
+import { baseUrl, request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * Clients that go away without saying so (issue 22, item 13): a request whose client hangs up

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/env";
-import { configError, PRODUCTION_VARS, withVars } from "../helpers/config";
+import { configError, PRODUCTION_VARS, withVars } from "../support/config";
 
 const PRODUCTION = PRODUCTION_VARS;
 

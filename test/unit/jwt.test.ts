@@ -9,8 +9,8 @@ import {
   type VerificationKey,
   verifyJwt,
 } from "../../src/crypto/jwt";
-import { base64url } from "../helpers/encoding";
-import { decodeHeader, flipSignatureByte, forgeJwt, hmacSigner, type Signer, unsigned } from "../helpers/tokens";
+import { base64url } from "../support/encoding";
+import { decodeHeader, flipSignatureByte, forgeJwt, hmacSigner, type Signer, unsigned } from "../support/tokens";
 import vectors from "../vectors/wycheproof/json_web_signature_test.json";
 
 const ISSUER = "https://id.heady.test";

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { type Bindings, loadConfig } from "../../src/env";
-import { configError, PRODUCTION_VARS, type Vars } from "../helpers/config";
+import { configError, PRODUCTION_VARS, type Vars } from "../support/config";
 
 /**
  * Issue 22: every development-only switch needs an explicit local run (ENVIRONMENT=local or test,

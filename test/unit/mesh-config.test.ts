@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../../src/env";
 import { NO_ROLE_TOPICS } from "../../src/mesh/config";
 import { issueNodeToken } from "../../src/mesh/node-token";
-import { configError, withVars } from "../helpers/config";
+import { configError, withVars } from "../support/config";
 
 describe("PulseMesh configuration", () => {
   it("defaults to token mode, RS256, 24 h tokens, close on a forbidden emit, 1000 pulses a minute then throttle", () => {

@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { HeadyPQCClient, type HeadyPQCClientOptions, HeadyPQCError, PQC_TOKEN_HEADER, retryAfterMs } from "../../src/clients/pqc";
-import { apiKeyFor, registerUser, type SignedIn } from "../helpers/accounts";
-import { BASE_URL } from "../helpers/config";
-import { decodePayload } from "../helpers/tokens";
-import { worker } from "../helpers/worker";
+import { apiKeyFor, registerUser, type SignedIn } from "../support/accounts";
+import { BASE_URL } from "../support/config";
+import { decodePayload } from "../support/tokens";
+import { worker } from "../support/worker";
 
 /**
  * HeadyPQCClient against the real Worker (its fetch handler in this workerd): caching, single
