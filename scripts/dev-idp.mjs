@@ -14,7 +14,7 @@ export function devEmail(login) {
 
 /**
  * Starts the IdP on 127.0.0.1:`port` (0 for a free one) for the client `{clientId, clientSecret,
- * redirectUri}`. Resolves `{issuer, close, unref}` (`unref` lets a test runner exit while it listens).
+ * redirectUri}`. Resolves `{issuer, close}`.
  */
 export async function startDevIdp({ port = 0, clientId, clientSecret, redirectUri }) {
   const signingKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
@@ -55,7 +55,14 @@ export async function startDevIdp({ port = 0, clientId, clientSecret, redirectUr
   // Plain http is fine on loopback; oidc-provider would otherwise insist on https cookies behind a proxy.
   provider.proxy = false;
   server.on("request", provider.callback());
-  return { issuer, close: () => new Promise((resolve) => server.close(resolve)), unref: () => server.unref() };
+  return {
+    issuer,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
+  };
 }
 
 // `node scripts/dev-idp.mjs <port> <clientId> <clientSecret> <redirectUri>` runs it on its own.

@@ -123,7 +123,7 @@ export async function applyMemoryMigrations(db) {
 /**
  * Starts PGlite with pgvector, migrated, on 127.0.0.1 (`port` 0: a free one).
  * @param {{ dataDir?: string, port?: number }} options `dataDir` persists the data; without it, in memory.
- * @returns {Promise<{ connectionString: string, port: number, close(): Promise<void>, unref(): void }>}
+ * @returns {Promise<{ connectionString: string, port: number, close(): Promise<void> }>}
  */
 export async function startMemoryDb({ dataDir, port = 0 } = {}) {
   const db = await PGlite.create({ dataDir, extensions: { vector } });
@@ -145,9 +145,6 @@ export async function startMemoryDb({ dataDir, port = 0 } = {}) {
     // PGlite accepts any user and password (trust); the names are Postgres's defaults.
     connectionString: `postgres://postgres:postgres@127.0.0.1:${bound}/postgres`,
     port: bound,
-    unref() {
-      server.unref();
-    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(() => resolve()));

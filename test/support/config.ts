@@ -6,7 +6,7 @@ export function testConfig(): Config {
   return loadConfig(env);
 }
 
-/** Requests go to the issuer's origin (https://id.heady.test in vitest.config.ts), as real clients would. */
+/** Requests go to the issuer's origin (TEST_ISSUER, https://id.heady.test), as real clients would. */
 export const BASE_URL = new URL(testConfig().issuer).origin;
 /** The two entries of ALLOWED_ORIGINS in vitest.config.ts. */
 export const [ALLOWED_ORIGIN, OTHER_ALLOWED_ORIGIN] = [...testConfig().allowedOrigins] as [string, string];

@@ -236,6 +236,14 @@ export async function startFakeIdp(): Promise<FakeIdp> {
     oidcIssuer,
     githubHost,
     close: () =>
-      Promise.all([oidc, github].map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined),
+      Promise.all(
+        [oidc, github].map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.closeAllConnections();
+              server.close(() => resolve());
+            }),
+        ),
+      ).then(() => undefined),
   };
 }
