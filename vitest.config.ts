@@ -1,8 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
-// @ts-expect-error: a plain .mjs module shared with scripts/build-worker.mjs
-import { pageScriptsForVite } from "./scripts/page-scripts.mjs";
+import { pageScriptsForVite } from "./scripts/build/page-scripts.ts";
 import { FAKE_IDP_CLIENT } from "./test/support/servers/fake-idp-client";
 import { DEV_IDP_CLIENT, TEST_ISSUER } from "./test/support/servers/global-setup";
 
@@ -20,7 +19,7 @@ export default defineConfig({
     cloudflareTest(async ({ inject }) => {
       const [kms, idp, memoryDb] = [inject("fakeKms"), inject("fakeIdp"), inject("memoryDb")];
       return {
-        // The source, not wrangler.toml's built bundle (scripts/build-worker.mjs), so tests need no build step.
+        // The source, not wrangler.toml's built bundle (scripts/build/build-worker.ts), so tests need no build step.
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {

@@ -108,7 +108,7 @@ describe("audit ledger against wrangler dev", () => {
     const dir = mkdtempSync(join(tmpdir(), "jwks-"));
     const jwksFile = join(dir, "jwks.json");
     writeFileSync(jwksFile, JSON.stringify(jwks));
-    const script = join(process.cwd(), "scripts/verify-receipt.mjs");
+    const script = join(process.cwd(), "scripts/ops/verify-receipt.ts");
     expect(JSON.parse(execFileSync(process.execPath, [script, receipt!, jwksFile], { encoding: "utf8" })).valid).toBe(true);
     expect(() =>
       execFileSync(process.execPath, [script, `${header}.${forgedPayload}.${signature}`, jwksFile], { stdio: "pipe" }),

@@ -1,7 +1,6 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs module shared with `npm run dev`
-import { startMemoryDb } from "../../scripts/memory-db.mjs";
+import { startMemoryDb } from "../../scripts/dev/memory-db.ts";
 import { request } from "../support/e2e/client";
 import { uniqueEmail } from "../support/fresh";
 
@@ -81,7 +80,7 @@ describe("user memory through wrangler dev", () => {
 });
 
 /**
- * The launcher itself (scripts/memory-db.mjs): PGlite is one session, lent per exchange, so many
+ * The launcher itself (scripts/dev/memory-db.ts): PGlite is one session, lent per exchange, so many
  * postgres.js clients at once each get their own answers (pglite-socket's own queue mixes them up).
  */
 describe("the local memory store launcher", () => {

@@ -8,7 +8,7 @@ import { authenticatorFor } from "../support/otp-codes";
 
 /**
  * Provider sign-in and linking from the hosted pages, against the loopback oidc-provider that the
- * e2e setup runs as the `dev` provider (scripts/dev-idp.mjs): its development login takes any login.
+ * e2e setup runs as the `dev` provider (scripts/dev/dev-idp.ts): its development login takes any login.
  */
 let browser: Browser;
 beforeAll(async () => {

@@ -4,10 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs module shared with `npm run dev`
-import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
-// @ts-expect-error: a plain .mjs script
-import { createSigningKey, rotateSigningKey } from "../../scripts/kms.mjs";
+import { freshDevVars, writeDevVars } from "../../scripts/dev/dev-vars.ts";
+import { createSigningKey, rotateSigningKey } from "../../scripts/ops/kms.ts";
 import { freePort, launchWranglerDev, type RunningWrangler } from "../support/e2e/wrangler-process";
 import { uniqueEmail } from "../support/fresh";
 import { httpClient, network, type RequestOptions } from "../support/http";
@@ -15,7 +13,7 @@ import { type FakeKms, startFakeKms } from "../support/servers/fake-kms";
 
 /**
  * A full key rotation, the way an operator does it (docs/operations.md, "Key rotation runbook"): a `wrangler dev`
- * that signs with the fake KMS (SigV4 checked), `scripts/kms.mjs rotate` moving the alias, and then,
+ * that signs with the fake KMS (SigV4 checked), `scripts/ops/kms.ts rotate` moving the alias, and then,
  * from outside only: the JWKS publishes both keys during the overlap, tokens of the old key verify,
  * and afterwards the old `kid` is refused, even on a token the old KMS key signed a moment ago.
  */
@@ -104,7 +102,7 @@ describe("a full PQC key rotation against a KMS-backed wrangler dev", () => {
     };
 
     const before = await issue();
-    expect(headerOf(before).kid).toBe(firstKid); // the kid `scripts/kms.mjs create` printed
+    expect(headerOf(before).kid).toBe(firstKid); // the kid `scripts/ops/kms.ts create` printed
     expect(await publishedPqcKids()).toEqual([firstKid]);
 
     const rotation = await rotateSigningKey(kms, alias);

@@ -5,7 +5,7 @@ import { request } from "../support/e2e/client";
 
 /**
  * The whole OIDC sign-in in a real browser: the hosted sign-in page, the Worker under wrangler dev,
- * and a real oidc-provider on loopback (scripts/dev-idp.mjs) as the `dev` provider. The browser
+ * and a real oidc-provider on loopback (scripts/dev/dev-idp.ts) as the `dev` provider. The browser
  * reaches the Worker as localhost, the IdP as 127.0.0.1: two sites, as with a real provider.
  */
 const workerUrl = () => `http://localhost:${new URL(inject("baseUrl")).port}`;

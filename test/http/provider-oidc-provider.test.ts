@@ -7,7 +7,7 @@ import { browse, newBrowser, startSignIn, ticketOf } from "../support/providers"
 import { request } from "../support/worker";
 
 /**
- * Interoperability with a real, certified OpenID Provider: oidc-provider (scripts/dev-idp.mjs) on
+ * Interoperability with a real, certified OpenID Provider: oidc-provider (scripts/dev/dev-idp.ts) on
  * loopback as the `dev` provider. The test plays the user at its development login page over HTTP,
  * keeping the IdP's cookies as a browser would. With oidc-provider's defaults the ID token carries
  * only `sub` for a code flow, so the email comes from userinfo, checked to be about the same subject.

@@ -41,7 +41,7 @@ export function kmsMode(
 
 /**
  * A key-management call on the fake KMS (CreateKey, CreateAlias, UpdateAlias, …), SigV4-signed as
- * `tenant`, as scripts/kms.mjs makes them: how a test moves an alias between keys.
+ * `tenant`, as scripts/ops/kms.ts makes them: how a test moves an alias between keys.
  */
 export async function kmsManage(tenant: KmsTenant, operation: string, body: Record<string, unknown>): Promise<any> {
   const aws = new AwsClient({ ...tenant, service: "kms", region: env.AWS_REGION ?? "us-east-1", retries: 0 });

@@ -39,7 +39,7 @@ const SWITCHES: Record<string, { vars: Vars; refusal: string }> = {
   },
 };
 
-// staging runs with ENVIRONMENT=production (scripts/wrangler-environments.mjs); unset means production too.
+// staging runs with ENVIRONMENT=production (scripts/ops/wrangler-environments.ts); unset means production too.
 const DEPLOYMENTS = { development: "development", "staging and production": "production", "no ENVIRONMENT": undefined };
 
 describe("development-only switches", () => {

@@ -3,12 +3,9 @@ import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-// @ts-expect-error: a plain .mjs module shared with `npm run dev`
-import { startDevIdp } from "../../../scripts/dev-idp.mjs";
-// @ts-expect-error: a plain .mjs module shared with `npm run dev`
-import { freshDevVars, writeDevVars } from "../../../scripts/dev-vars.mjs";
-// @ts-expect-error: a plain .mjs module shared with `npm run dev`
-import { LOCAL_CONNECTION_STRING_VARIABLE, startMemoryDb } from "../../../scripts/memory-db.mjs";
+import { startDevIdp } from "../../../scripts/dev/dev-idp.ts";
+import { freshDevVars, writeDevVars } from "../../../scripts/dev/dev-vars.ts";
+import { LOCAL_CONNECTION_STRING_VARIABLE, startMemoryDb } from "../../../scripts/dev/memory-db.ts";
 import { gatewayRoutesFor } from "./gateway-origin";
 import { freePort, launchWranglerDev } from "./wrangler-process";
 
@@ -30,7 +27,7 @@ declare module "vitest" {
     pqcTokenTtlSeconds: number;
     /** The METRICS_TOKEN of this wrangler dev, for scraping /metrics. */
     metricsToken: string;
-    /** The local oidc-provider (scripts/dev-idp.mjs) the Worker's `dev` provider points at. */
+    /** The local oidc-provider (scripts/dev/dev-idp.ts) the Worker's `dev` provider points at. */
     devIdpIssuer: string;
   }
 }

@@ -13,7 +13,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
  * with `@smithy/signature-v4` from the request's own signed headers and body, compared in constant
  * time), and signs with one ML-DSA-65 key held by Node's own crypto (OpenSSL).
  *
- * For the operator scripts (scripts/kms.mjs) it also keeps more keys and aliases: CreateKey (ML_DSA_65
+ * For the operator scripts (scripts/ops/kms.ts) it also keeps more keys and aliases: CreateKey (ML_DSA_65
  * SIGN_VERIFY only), DescribeKey, CreateAlias, UpdateAlias, ListAliases and ScheduleKeyDeletion (a key
  * pending deletion refuses Sign and GetPublicKey with KMSInvalidStateException, as in AWS).
  *
@@ -31,7 +31,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 
 export const KMS_OPERATIONS = ["Sign", "Verify", "GetPublicKey"] as const;
 export type KmsOperation = (typeof KMS_OPERATIONS)[number];
-/** What the operator scripts (scripts/kms.mjs) call; not counted in the stats, never troubled by a mode. */
+/** What the operator scripts (scripts/ops/kms.ts) call; not counted in the stats, never troubled by a mode. */
 export const MANAGEMENT_OPERATIONS = [
   "CreateKey",
   "DescribeKey",

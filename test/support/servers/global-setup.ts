@@ -1,9 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import type { TestProject } from "vitest/node";
-// @ts-expect-error: a plain .mjs module shared with `npm run dev`
-import { startDevIdp } from "../../../scripts/dev-idp.mjs";
-// @ts-expect-error: a plain .mjs module shared with `npm run dev`
-import { startMemoryDb } from "../../../scripts/memory-db.mjs";
+import { startDevIdp } from "../../../scripts/dev/dev-idp.ts";
+import { startMemoryDb } from "../../../scripts/dev/memory-db.ts";
 import { startFakeIdp } from "./fake-idp";
 import { startFakeKms } from "./fake-kms";
 
@@ -19,7 +17,7 @@ declare module "vitest" {
     fakeKms: { url: string; alias: string; accessKeyId: string; secretAccessKey: string };
     /** The loopback OIDC and GitHub-style servers of the provider sign-in tests (./fake-idp.ts). */
     fakeIdp: { oidcIssuer: string; githubHost: string };
-    /** A real oidc-provider (scripts/dev-idp.mjs) as the Worker's `dev` provider, for DEV_IDP_CLIENT. */
+    /** A real oidc-provider (scripts/dev/dev-idp.ts) as the Worker's `dev` provider, for DEV_IDP_CLIENT. */
     devIdpIssuer: string;
     /** User memory's Postgres, as Hyperdrive connection strings: PGlite, a store that is down, and one that hangs. */
     memoryDb: { up: string; down: string; silent: string };

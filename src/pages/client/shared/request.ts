@@ -3,7 +3,7 @@ import type { ErrorBody, ErrorCode } from "../../../errors";
 
 /**
  * A route's JSON body, as its schema in src/schemas describes it. Types only: browser code imports
- * no server module's code (scripts/page-scripts.mjs refuses to bundle one).
+ * no server module's code (scripts/build/page-scripts.ts refuses to bundle one).
  */
 export type JsonOf<Schema extends z.ZodType> = z.output<Schema>;
 

@@ -13,14 +13,14 @@
 // names them at random per connection, so they never collide.
 
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
-import { PGLiteSocketHandler } from "@electric-sql/pglite-socket";
+import { PGLiteSocketHandler, type PGLiteSocketHandlerOptions } from "@electric-sql/pglite-socket";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 export const MEMORY_MIGRATIONS_DIR = join(ROOT, "migrations-postgres");
 /** wrangler reads the local Hyperdrive connection string from this variable (it wins over wrangler.toml). */
 export const LOCAL_CONNECTION_STRING_VARIABLE = "CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_MEMORY_DB";
@@ -34,7 +34,7 @@ const TERMINATE = 0x58;
 const SYNC_MESSAGE = new Uint8Array([SYNC, 0, 0, 0, 4]);
 
 /** True for a message after which the session is the client's no longer (outside a transaction). */
-function endsExchange(message) {
+function endsExchange(message: Uint8Array): boolean {
   const startup = message.length >= 8 && new DataView(message.buffer, message.byteOffset).getInt32(4) === PROTOCOL_VERSION_3;
   return startup || message[0] === SYNC || message[0] === QUERY || message[0] === TERMINATE;
 }
@@ -43,15 +43,23 @@ function endsExchange(message) {
  * The one PGlite session, lent to one client at a time: what PGLiteSocketHandler calls as its
  * `queryQueue` (enqueue, clearQueueForHandler, clearTransactionIfNeeded).
  */
-class SessionLender {
-  owner = null;
-  waiting = [];
+interface Waiter {
+  handlerId: number;
+  resolve(): void;
+  reject(error: Error): void;
+  timer?: NodeJS.Timeout;
+}
 
-  constructor(db) {
+class SessionLender {
+  readonly db: PGlite;
+  owner: number | null = null;
+  waiting: Waiter[] = [];
+
+  constructor(db: PGlite) {
     this.db = db;
   }
 
-  async enqueue(handlerId, message, onData) {
+  async enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
     if (this.owner !== handlerId) await this.#acquire(handlerId);
     let bytes = 0;
     try {
@@ -67,13 +75,13 @@ class SessionLender {
     return bytes;
   }
 
-  #acquire(handlerId) {
+  #acquire(handlerId: number): Promise<void> {
     if (this.owner === null) {
       this.owner = handlerId;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const waiter = { handlerId, resolve, reject };
+      const waiter: Waiter = { handlerId, resolve, reject };
       waiter.timer = setTimeout(() => {
         this.waiting = this.waiting.filter((other) => other !== waiter);
         reject(new Error(`no turn at the PGlite session within ${SESSION_WAIT_MS} ms`));
@@ -82,7 +90,7 @@ class SessionLender {
     });
   }
 
-  #release() {
+  #release(): void {
     const next = this.waiting.shift();
     this.owner = next ? next.handlerId : null;
     if (next) {
@@ -91,7 +99,7 @@ class SessionLender {
     }
   }
 
-  clearQueueForHandler(handlerId) {
+  clearQueueForHandler(handlerId: number): void {
     for (const waiter of this.waiting.filter((other) => other.handlerId === handlerId)) {
       clearTimeout(waiter.timer);
       waiter.reject(new Error("client disconnected"));
@@ -100,7 +108,7 @@ class SessionLender {
   }
 
   /** A client gone mid-exchange or mid-transaction: end its exchange, roll back, and pass the session on. */
-  async clearTransactionIfNeeded(handlerId) {
+  async clearTransactionIfNeeded(handlerId: number): Promise<void> {
     if (this.owner !== handlerId) return;
     try {
       await this.db.execProtocolRawStream(SYNC_MESSAGE, { onRawData: () => {} });
@@ -112,7 +120,7 @@ class SessionLender {
 }
 
 /** Runs every migrations-postgres/*.sql, in name order. */
-export async function applyMemoryMigrations(db) {
+export async function applyMemoryMigrations(db: PGlite): Promise<string[]> {
   const files = readdirSync(MEMORY_MIGRATIONS_DIR)
     .filter((name) => name.endsWith(".sql"))
     .sort();
@@ -121,33 +129,38 @@ export async function applyMemoryMigrations(db) {
 }
 
 /**
- * Starts PGlite with pgvector, migrated, on 127.0.0.1 (`port` 0: a free one).
- * @param {{ dataDir?: string, port?: number }} options `dataDir` persists the data; without it, in memory.
- * @returns {Promise<{ connectionString: string, port: number, close(): Promise<void> }>}
+ * Starts PGlite with pgvector, migrated, on 127.0.0.1 (`port` 0: a free one). `dataDir` persists the
+ * data; without it, in memory.
  */
-export async function startMemoryDb({ dataDir, port = 0 } = {}) {
+export async function startMemoryDb({ dataDir, port = 0 }: { dataDir?: string; port?: number } = {}): Promise<{
+  connectionString: string;
+  port: number;
+  close(): Promise<void>;
+}> {
   const db = await PGlite.create({ dataDir, extensions: { vector } });
   await applyMemoryMigrations(db);
   const lender = new SessionLender(db);
-  const sockets = new Set();
+  const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
-    const handler = new PGLiteSocketHandler({ queryQueue: lender, closeOnDetach: true });
+    // Duck-typed: the handler calls only the three methods SessionLender has (see above).
+    const queryQueue = lender as unknown as PGLiteSocketHandlerOptions["queryQueue"];
+    const handler = new PGLiteSocketHandler({ queryQueue, closeOnDetach: true });
     handler.attach(socket).catch(() => socket.destroy());
   });
-  await new Promise((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", resolve);
   });
-  const bound = server.address().port;
+  const bound = (server.address() as AddressInfo).port;
   return {
     // PGlite accepts any user and password (trust); the names are Postgres's defaults.
     connectionString: `postgres://postgres:postgres@127.0.0.1:${bound}/postgres`,
     port: bound,
     async close() {
       for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.close();
     },
   };

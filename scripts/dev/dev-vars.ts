@@ -4,6 +4,9 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
+/** The variables of a .dev.vars-style file, by name. */
+export type DevVars = Record<string, string>;
+
 const secret = (bytes = 32) => randomBytes(bytes).toString("base64url");
 
 /** A fresh 2048-bit RSA key for SAGE node tokens (RS256), PKCS#8 DER, base64url. */
@@ -11,7 +14,7 @@ const rsaPrivateKey = () =>
   generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url");
 
 /** Fresh values for every secret the Worker needs, plus a bootstrap admin pair. */
-export function freshDevVars(overrides = {}) {
+export function freshDevVars<Overrides extends DevVars>(overrides = {} as Overrides) {
   return {
     // The local-run opt-in (src/platform/local-run.ts): only with it may the Worker use the mail outbox, the
     // local PQC signer and the other development-only switches. wrangler.toml never sets it.
@@ -34,7 +37,7 @@ export function freshDevVars(overrides = {}) {
   };
 }
 
-export function writeDevVars(path, vars) {
+export function writeDevVars(path: string, vars: DevVars): void {
   const lines = Object.entries(vars).map(([key, value]) => `${key}=${JSON.stringify(String(value))}`);
   writeFileSync(path, `# Generated ${new Date().toISOString()} with fresh random secrets. Never commit this file.\n${lines.join("\n")}\n`, {
     mode: 0o600,
@@ -42,10 +45,10 @@ export function writeDevVars(path, vars) {
 }
 
 /** The variables of a .dev.vars-style file, unquoted. */
-export function readDevVars(path) {
+export function readDevVars(path: string): DevVars {
   if (!existsSync(path)) return {};
-  const vars = {};
-  for (const [, key, raw] of readFileSync(path, "utf8").matchAll(/^([A-Z0-9_]+)=(.*)$/gm)) {
+  const vars: DevVars = {};
+  for (const [, key = "", raw = ""] of readFileSync(path, "utf8").matchAll(/^([A-Z0-9_]+)=(.*)$/gm)) {
     try {
       vars[key] = raw.startsWith('"') ? JSON.parse(raw) : raw;
     } catch {
@@ -56,7 +59,7 @@ export function readDevVars(path) {
 }
 
 /** Appends the variables the file lacks, keeping every existing value; returns the names it added. */
-export function addMissingDevVars(path, vars) {
+export function addMissingDevVars(path: string, vars: DevVars): string[] {
   const present = readDevVars(path);
   const missing = Object.entries(vars).filter(([key]) => !(key in present));
   if (missing.length > 0) {
@@ -72,7 +75,7 @@ export function addMissingDevVars(path, vars) {
  * Creates the file, or adds fresh values for any variable it lacks (a secret introduced since it
  * was written), keeping every existing value. Returns the names it added.
  */
-export function ensureDevVars(path) {
+export function ensureDevVars(path: string): string[] {
   const fresh = freshDevVars();
   if (!existsSync(path)) {
     writeDevVars(path, fresh);
@@ -81,8 +84,8 @@ export function ensureDevVars(path) {
   return addMissingDevVars(path, fresh);
 }
 
-/** The variables of the `dev` sign-in provider, pointed at the local oidc-provider (scripts/dev-idp.mjs). */
-export function devIdpVars(workerPort, idpPort = 9555) {
+/** The variables of the `dev` sign-in provider, pointed at the local oidc-provider (scripts/dev/dev-idp.ts). */
+export function devIdpVars(workerPort: string, idpPort = 9555): DevVars {
   return {
     PUBLIC_URL: `http://localhost:${workerPort}`,
     OAUTH_DEV_ISSUER: `http://127.0.0.1:${idpPort}`,

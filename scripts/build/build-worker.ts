@@ -12,15 +12,15 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
-import { pageScriptsForEsbuild } from "./page-scripts.mjs";
+import { type BuildOptions, build, type Plugin } from "esbuild";
+import { pageScriptsForEsbuild } from "./page-scripts.ts";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
 export const OUT_DIR = join(ROOT, "dist");
 export const METAFILE = join(OUT_DIR, "meta.json");
 
 /** Resolves zod's all-locales index to a module holding English only. */
-const englishOnlyZodLocales = {
+const englishOnlyZodLocales: Plugin = {
   name: "english-only-zod-locales",
   setup(esbuild) {
     esbuild.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
@@ -37,7 +37,7 @@ const englishOnlyZodLocales = {
 };
 
 /** How any bundle for workerd is built here (the Worker, and the bench's micro-benchmark Worker). */
-export const WORKERD_BUNDLE_OPTIONS = {
+export const WORKERD_BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   format: "esm",
   platform: "neutral",

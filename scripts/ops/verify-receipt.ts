@@ -1,28 +1,32 @@
 #!/usr/bin/env node
 // Offline check of a HeadyKey trust receipt against a JWKS, without the service:
-//   node scripts/verify-receipt.mjs <receipt-jws> <jwks.json file or URL>
+//   npx node scripts/ops/verify-receipt.ts <receipt-jws> <jwks.json file or URL>
 // Exits 0 and prints the receipt's claims when the Ed25519 signature verifies, 1 otherwise.
 import { createPublicKey, verify } from "node:crypto";
 import { readFileSync } from "node:fs";
 
+interface Jwks {
+  keys?: { kid?: string; kty?: string; crv?: string; x?: string }[];
+}
+
 const [receipt, jwksSource] = process.argv.slice(2);
 if (!receipt || !jwksSource) {
-  console.error("usage: verify-receipt.mjs <receipt-jws> <jwks.json file or URL>");
+  console.error("usage: verify-receipt.ts <receipt-jws> <jwks.json file or URL>");
   process.exit(2);
 }
 
-const fail = (why) => {
+function fail(why: string): never {
   console.error(`INVALID: ${why}`);
   process.exit(1);
-};
+}
 
-const jwks = /^https?:\/\//.test(jwksSource) ? await (await fetch(jwksSource)).json() : JSON.parse(readFileSync(jwksSource, "utf8"));
+const jwks: Jwks = /^https?:\/\//.test(jwksSource) ? await (await fetch(jwksSource)).json() : JSON.parse(readFileSync(jwksSource, "utf8"));
 
 const parts = receipt.split(".");
 if (parts.length !== 3) fail("not a compact JWS");
-const [headerPart, payloadPart, signaturePart] = parts;
-let header;
-let claims;
+const [headerPart = "", payloadPart = "", signaturePart = ""] = parts;
+let header: { alg?: unknown; typ?: unknown; kid?: unknown } = {};
+let claims: unknown;
 try {
   header = JSON.parse(Buffer.from(headerPart, "base64url").toString("utf8"));
   claims = JSON.parse(Buffer.from(payloadPart, "base64url").toString("utf8"));

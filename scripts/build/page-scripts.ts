@@ -4,15 +4,16 @@
 //   import accountScript from "./client/account.ts?script";
 //
 // Both ways the Worker is loaded resolve that import here, with no build step of their own: the Worker
-// bundle (scripts/build-worker.mjs, for wrangler dev, deploy, the e2e tests and the bench) through the
+// bundle (scripts/build/build-worker.ts, for wrangler dev, deploy, the e2e tests and the bench) through the
 // esbuild plugin, and the workerd tests, which run the source, through the Vite plugin (vitest.config.ts).
 // Both compile the module the same way, by compilePageScript.
 
 import { dirname, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, type Plugin as EsbuildPlugin } from "esbuild";
+import type { Plugin as VitePlugin } from "vitest/config";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Where browser code lives; it may take types from the rest of src (erased), never code. */
 const CLIENT_DIR = resolve(ROOT, "src/pages/client");
 
@@ -24,7 +25,7 @@ const SCRIPT_SUFFIX = "?script";
  * script, its names kept inside a function (iife) as the hand-written scripts kept theirs. Returns
  * the script and the files it was made from, which the callers watch for changes.
  */
-export async function compilePageScript(entry) {
+export async function compilePageScript(entry: string): Promise<{ code: string; inputs: string[] }> {
   const result = await build({
     entryPoints: [entry],
     absWorkingDir: ROOT,
@@ -49,14 +50,14 @@ export async function compilePageScript(entry) {
   // A value import of a Worker module would ship it, and what it imports (zod, say), to every visitor.
   const outside = inputs.filter((input) => !input.startsWith(CLIENT_DIR + sep));
   if (outside.length > 0) throw new Error(`${entry} imports code from outside ${CLIENT_DIR} (use \`import type\`): ${outside.join(", ")}`);
-  return { code: result.outputFiles[0].text, inputs };
+  return { code: result.outputFiles[0]!.text, inputs };
 }
 
 /** The ES module that stands for a compiled script: its text as the default export. */
-const asModule = (code) => `export default ${JSON.stringify(code)};`;
+const asModule = (code: string) => `export default ${JSON.stringify(code)};`;
 
-/** For esbuild (scripts/build-worker.mjs). */
-export const pageScriptsForEsbuild = {
+/** For esbuild (scripts/build/build-worker.ts). */
+export const pageScriptsForEsbuild: EsbuildPlugin = {
   name: "page-scripts",
   setup(esbuild) {
     esbuild.onResolve({ filter: /\?script$/ }, (args) => ({
@@ -71,17 +72,17 @@ export const pageScriptsForEsbuild = {
 };
 
 /** For Vite, which runs the workerd tests (vitest.config.ts). */
-export const pageScriptsForVite = {
+export const pageScriptsForVite: VitePlugin = {
   name: "page-scripts",
   enforce: "pre",
   // Vite names the importer as it likes (a file path, or a root-relative URL such as /src/…), so
   // Vite resolves the module, and the suffix stays on the id for load() to see.
-  async resolveId(specifier, importer) {
+  async resolveId(specifier: string, importer: string | undefined) {
     if (!specifier.endsWith(SCRIPT_SUFFIX)) return null;
     const module = await this.resolve(specifier.slice(0, -SCRIPT_SUFFIX.length), importer, { skipSelf: true });
     return module ? module.id + SCRIPT_SUFFIX : null;
   },
-  async load(id) {
+  async load(id: string) {
     if (!id.endsWith(SCRIPT_SUFFIX)) return null;
     const { code, inputs } = await compilePageScript(id.slice(0, -SCRIPT_SUFFIX.length));
     for (const input of inputs) this.addWatchFile(input);

@@ -7,20 +7,26 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { unstable_readConfig } from "wrangler";
-import { ENVIRONMENTS, withEnvironments } from "./wrangler-environments.mjs";
+import { ENVIRONMENTS, withEnvironments } from "./wrangler-environments.ts";
 
 /** The ENVIRONMENT values of a local run, as src/platform/local-run.ts has them (test/e2e/environments.test.ts keeps the two equal). */
 export const LOCAL_ENVIRONMENTS = ["local", "test"];
+
+/** What deploymentProblems reads of a resolved wrangler configuration. */
+export interface DeploymentConfig {
+  vars?: Record<string, unknown>;
+  send_email?: readonly { name: string }[];
+}
 
 /**
  * What makes a resolved wrangler configuration (`unstable_readConfig`) unfit to deploy: a local-run
  * ENVIRONMENT, which would allow the development-only switches, or no real mail transport, which
  * would leave reset links in the dev outbox or lose them (the Worker refuses to start either way).
  */
-export function deploymentProblems(config) {
-  const vars = config.vars ?? {};
-  const problems = [];
-  if (LOCAL_ENVIRONMENTS.includes(vars.ENVIRONMENT)) {
+export function deploymentProblems(config: DeploymentConfig): string[] {
+  const vars: Record<string, unknown> = config.vars ?? {};
+  const problems: string[] = [];
+  if (LOCAL_ENVIRONMENTS.includes(String(vars.ENVIRONMENT))) {
     problems.push(`ENVIRONMENT=${vars.ENVIRONMENT} is for local runs only; a deployment runs as development or production`);
   }
   const transport = vars.MAIL_TRANSPORT;
@@ -34,24 +40,24 @@ export function deploymentProblems(config) {
   return problems;
 }
 
-function wrangler(...args) {
+function wrangler(...args: string[]): void {
   console.log(`> wrangler ${args.join(" ")}`);
   const result = spawnSync("npx", ["wrangler", ...args], { stdio: "inherit" });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const [environment, ...rest] = process.argv.slice(2);
-  if (!Object.hasOwn(ENVIRONMENTS, environment ?? "")) {
-    console.error(`usage: node scripts/deploy.mjs <${Object.keys(ENVIRONMENTS).join("|")}> [--dry-run]`);
+  const [environment = "", ...rest] = process.argv.slice(2);
+  if (!Object.hasOwn(ENVIRONMENTS, environment)) {
+    console.error(`usage: npm run deploy:<${Object.keys(ENVIRONMENTS).join("|")}> [-- --dry-run]`);
     process.exit(2);
   }
   const dryRun = rest.includes("--dry-run");
 
-  const path = fileURLToPath(new URL("../wrangler.toml", import.meta.url));
+  const path = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
   const config = readFileSync(path, "utf8");
   if (config !== withEnvironments(config)) {
-    console.error("wrangler.toml's environments are out of date: run node scripts/wrangler-environments.mjs");
+    console.error("wrangler.toml's environments are out of date: run npm run environments");
     process.exit(1);
   }
   const problems = deploymentProblems(unstable_readConfig({ config: path, env: environment }));

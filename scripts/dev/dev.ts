@@ -2,17 +2,18 @@
 // 1. writes .dev.vars with fresh random secrets if it is missing, or adds any secret it lacks;
 // 2. applies the D1 migrations to the local database;
 // 3. with --dev-idp (once; it is remembered in .dev.vars), configures the `dev` sign-in provider, and
-//    whenever .dev.vars has it, starts its local oidc-provider on 127.0.0.1 (scripts/dev-idp.mjs);
-// 4. starts user memory's local Postgres (PGlite with pgvector, scripts/memory-db.mjs) on a free
+//    whenever .dev.vars has it, starts its local oidc-provider on 127.0.0.1 (scripts/dev/dev-idp.ts);
+// 4. starts user memory's local Postgres (PGlite with pgvector, scripts/dev/memory-db.ts) on a free
 //    loopback port, persisted under .wrangler/state/memory-pglite, and points MEMORY_DB at it;
 // 5. starts wrangler dev and says where everything is.
-import { spawn, spawnSync } from "node:child_process";
-import { startDevIdp } from "./dev-idp.mjs";
-import { addMissingDevVars, devIdpVars, ensureDevVars, readDevVars } from "./dev-vars.mjs";
-import { LOCAL_CONNECTION_STRING_VARIABLE, startMemoryDb } from "./memory-db.mjs";
+import { type SpawnSyncOptions, spawn, spawnSync } from "node:child_process";
+import { startDevIdp } from "./dev-idp.ts";
+import { addMissingDevVars, devIdpVars, ensureDevVars, readDevVars } from "./dev-vars.ts";
+import { LOCAL_CONNECTION_STRING_VARIABLE, startMemoryDb } from "./memory-db.ts";
 
 const PORT = process.env.PORT ?? "8787";
-const wrangler = (args, options = {}) => spawnSync("npx", ["wrangler", ...args], { stdio: "inherit", ...options });
+const wrangler = (args: string[], options: SpawnSyncOptions = {}) =>
+  spawnSync("npx", ["wrangler", ...args], { stdio: "inherit", ...options });
 
 const wantsDevIdp = process.argv.includes("--dev-idp");
 const wranglerArgs = process.argv.slice(2).filter((arg) => arg !== "--dev-idp");
@@ -31,8 +32,8 @@ const devIssuer = vars.OAUTH_DEV_ISSUER ? new URL(vars.OAUTH_DEV_ISSUER) : undef
 if (devIssuer && devIssuer.hostname === "127.0.0.1") {
   await startDevIdp({
     port: Number(devIssuer.port),
-    clientId: vars.OAUTH_DEV_CLIENT_ID,
-    clientSecret: vars.OAUTH_DEV_CLIENT_SECRET,
+    clientId: vars.OAUTH_DEV_CLIENT_ID ?? "",
+    clientSecret: vars.OAUTH_DEV_CLIENT_SECRET ?? "",
     redirectUri: `${vars.PUBLIC_URL ?? base}/api/provider/callback/dev`,
   });
   devIdpLine = `Sign-in page  ${base}/sign-in   ("Continue with Local dev IdP": any login and password, at ${devIssuer.origin})`;
@@ -52,7 +53,7 @@ const dev = spawn("npx", ["wrangler", "dev", "--port", PORT, ...wranglerArgs], {
   stdio: "inherit",
   env: { ...process.env, [LOCAL_CONNECTION_STRING_VARIABLE]: memoryDb.connectionString },
 });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => dev.kill(signal));
 dev.on("exit", async (code) => {
   await memoryDb.close();
   process.exit(code ?? 0);

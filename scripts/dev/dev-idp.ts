@@ -5,10 +5,11 @@
 // expose it beyond loopback.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import Provider from "oidc-provider";
 
 /** The email a dev login is given: the login itself when it is an address, else `<login>@dev.heady.local`. */
-export function devEmail(login) {
+export function devEmail(login: string): string {
   return login.includes("@") ? login.toLowerCase() : `${login.toLowerCase()}@dev.heady.local`;
 }
 
@@ -16,11 +17,21 @@ export function devEmail(login) {
  * Starts the IdP on 127.0.0.1:`port` (0 for a free one) for the client `{clientId, clientSecret,
  * redirectUri}`. Resolves `{issuer, close}`.
  */
-export async function startDevIdp({ port = 0, clientId, clientSecret, redirectUri }) {
+export async function startDevIdp({
+  port = 0,
+  clientId,
+  clientSecret,
+  redirectUri,
+}: {
+  port?: number;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+}): Promise<{ issuer: string; close(): Promise<void> }> {
   const signingKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ format: "jwk" });
   const server = createServer();
-  await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const issuer = `http://127.0.0.1:${server.address().port}`;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = new Provider(issuer, {
     clients: [
       {
@@ -41,9 +52,12 @@ export async function startDevIdp({ port = 0, clientId, clientSecret, redirectUr
     }),
     // A first-party client: consent is implied, so the dev login page is the only stop.
     async loadExistingGrant(ctx) {
-      const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      const { client, session } = ctx.oidc;
+      // oidc-provider asks only for a signed-in session at a known client; the types allow neither to be missing.
+      if (!client || !session) return undefined;
+      const grantId = ctx.oidc.result?.consent?.grantId || session.grantIdFor(client.clientId);
       if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
+      const grant = new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId: session.accountId });
       grant.addOIDCScope("openid email profile");
       await grant.save();
       return grant;
@@ -60,14 +74,14 @@ export async function startDevIdp({ port = 0, clientId, clientSecret, redirectUr
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
-        server.close(resolve);
+        server.close(() => resolve());
       }),
   };
 }
 
-// `node scripts/dev-idp.mjs <port> <clientId> <clientSecret> <redirectUri>` runs it on its own.
+// `node scripts/dev/dev-idp.ts <port> <clientId> <clientSecret> <redirectUri>` runs it on its own.
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [port, clientId, clientSecret, redirectUri] = process.argv.slice(2);
+  const [port, clientId = "", clientSecret = "", redirectUri = ""] = process.argv.slice(2);
   const { issuer } = await startDevIdp({ port: Number(port), clientId, clientSecret, redirectUri });
   console.log(`dev IdP at ${issuer} (any login and password signs in)`);
 }
