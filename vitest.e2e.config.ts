@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/e2e/**/*.test.ts"],
-    globalSetup: ["./test/e2e/wrangler-dev.ts"],
+    globalSetup: ["./test/support/e2e/wrangler-dev.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // One wrangler dev serves every file; files run one after another so rate limits stay predictable.

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
-import { WORKERD_BUNDLE_OPTIONS } from "../scripts/build-worker.mjs";
+import { WORKERD_BUNDLE_OPTIONS } from "../scripts/build/build-worker.ts";
 import { childWorkerdPids, processCpuSeconds } from "./server.mjs";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));

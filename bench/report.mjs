@@ -479,7 +479,7 @@ export function benchmarksMarkdown(run, path) {
 Written by \`npm run bench\` (bench/run.mjs); the full data of each run is in \`bench/results/<date>.json\`.
 The built Worker (\`wrangler deploy --dry-run\`) runs on bare workerd through Miniflare's API with the
 bindings of wrangler.toml (D1, KV, the RateLimiter, AuditLedger and MeshTopic Durable Objects on SQLite,
-[vars]), fresh secrets from scripts/dev-vars.mjs (PQC_SIGNER=local with PQC_LOCAL_SEED, RECEIPT_SEED,
+[vars]), fresh secrets from scripts/dev/dev-vars.ts (PQC_SIGNER=local with PQC_LOCAL_SEED, RECEIPT_SEED,
 ASSERTION_SEED, SAGE_PRIVATE_KEY, JWT_SECRET, the bootstrap admin; checked through the JWKS before any
 load) and a bench GATEWAY_ROUTES table; D1 and the Durable Objects are Miniflare's local simulations.
 Two variants of the same bundle share the workerd process: \`ledger-off\` (LEDGER bound to a stub

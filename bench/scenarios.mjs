@@ -14,7 +14,7 @@
 // (printed under the table). A scenario with `run(ctx)` instead of `load` measures itself
 // (the mesh: WebSockets, not HTTP requests) and answers a row shaped like runLoad's.
 
-import { freshDevVars } from "../scripts/dev-vars.mjs";
+import { freshDevVars } from "../scripts/dev/dev-vars.ts";
 import { EMITTERS, issueNodeTokens, meshTopic, runMeshPair, WINDOW } from "./mesh.mjs";
 import { LEDGER_STUB_WORKER } from "./server.mjs";
 

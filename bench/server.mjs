@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { convertV4MiniflareOptions, Miniflare } from "miniflare";
-import { METAFILE as WORKER_METAFILE, OUT_DIR as WORKER_OUT_DIR } from "../scripts/build-worker.mjs";
+import { METAFILE as WORKER_METAFILE, OUT_DIR as WORKER_OUT_DIR } from "../scripts/build/build-worker.ts";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");

@@ -16,7 +16,7 @@ declare global {
       AUDIT_TALLY: DurableObjectNamespace<AuditTally>;
       METRICS: DurableObjectNamespace<MetricsAggregator>;
       TEST_MIGRATIONS: D1Migration[];
-      /** The fake KMS of vitest.config.ts (test/kms/fake-kms.ts): its URL, key alias and test credentials. */
+      /** The fake KMS (test/support/servers/fake-kms.ts, started by the global setup): its URL, key alias and test credentials. */
       TEST_KMS_ENDPOINT: string;
       TEST_KMS_KEY_ID: string;
       TEST_KMS_ACCESS_KEY_ID: string;

@@ -64,7 +64,7 @@ export const METRICS = {
   heady_mesh_connections_total: { kind: "counter", help: "PulseMesh sockets admitted.", labels: [] },
   heady_mesh_refusals_total: {
     kind: "counter",
-    help: "PulseMesh refusals (connects and emits), by the spec's event name.",
+    help: "Mesh refusals (connects and emits), by the mesh's audit event name.",
     labels: ["event"],
   },
   heady_mesh_pulses_total: { kind: "counter", help: "PulseMesh pulses accepted and fanned out.", labels: [] },

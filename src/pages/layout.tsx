@@ -1,13 +1,13 @@
 import type { Child } from "hono/jsx";
-import { COMMON_SCRIPT } from "./scripts/common";
+import { CLIENT_SCRIPTS, type ClientScript } from "./client-scripts";
 import { STYLESHEET_PATH } from "./security";
 
 export interface LayoutProps {
   title: string;
   /** This response's CSP nonce; only scripts carrying it run. */
   nonce: string;
-  /** The page's own client script, run after the common helpers. */
-  script?: string;
+  /** The page's client script, by its module's name under ./client (see ./client-scripts.ts). */
+  script: ClientScript;
   /** "required": an API answer of 401 `unauthorized` sends the person to sign in. */
   session?: "required";
   wide?: boolean;
@@ -50,8 +50,7 @@ export function Layout(props: LayoutProps) {
           <h1 id={props.titleId}>{props.title}</h1>
           {props.children}
         </main>
-        <Script nonce={props.nonce} code={COMMON_SCRIPT} />
-        {props.script ? <Script nonce={props.nonce} code={props.script} /> : null}
+        <Script nonce={props.nonce} code={CLIENT_SCRIPTS[props.script]} />
       </body>
     </html>
   );

@@ -1,38 +1,10 @@
 import { Field, Status } from "./components";
 import { Layout } from "./layout";
 
-/**
- * The pages mailed links open. Each reads the token from the fragment (which no server sees),
- * drops it from the address bar and history, and posts it to the API from this origin.
- */
-const TAKE_TOKEN = `"use strict";
-const status = document.getElementById("status");
-const token = new URLSearchParams(location.hash.slice(1)).get("token");
-history.replaceState(null, "", location.pathname);
-`;
-
-const VERIFY_EMAIL_SCRIPT = `${TAKE_TOKEN}
-(async () => {
-  if (!token) return heady.say(status, "This link carries no token. Open the link from the email again.", "error");
-  const result = await heady.api("POST", "/api/auth/verify-email", { token });
-  heady.say(status, result.ok ? "Your email address is confirmed." : "Not confirmed: " + heady.explain(result), result.ok ? "ok" : "error");
-  status.dataset.done = String(result.ok);
-})();
-`;
-
-const RESET_PASSWORD_SCRIPT = `${TAKE_TOKEN}
-heady.onSubmit(document.getElementById("reset"), async (fields) => {
-  if (!token) return heady.say(status, "This link carries no token. Open the link from the email again.", "error");
-  const result = await heady.api("POST", "/api/auth/password/reset", { token, password: fields.password });
-  heady.say(status, result.ok ? "Your password is changed, and you are signed out everywhere." : "Not changed: " + heady.explain(result), result.ok ? "ok" : "error");
-  status.dataset.done = String(result.ok);
-  document.getElementById("next").hidden = !result.ok;
-});
-`;
-
+/** The pages mailed links open; their scripts take the token from the fragment, which no server sees (client/shared/mailed-link.ts). */
 export function VerifyEmailPage(props: { nonce: string }) {
   return (
-    <Layout title="Confirm your email" nonce={props.nonce} script={VERIFY_EMAIL_SCRIPT}>
+    <Layout title="Confirm your email" nonce={props.nonce} script="verify-email">
       <Status id="status" />
       <p>
         <a href="/account">Go to your account</a>
@@ -43,7 +15,7 @@ export function VerifyEmailPage(props: { nonce: string }) {
 
 export function ResetPasswordPage(props: { nonce: string }) {
   return (
-    <Layout title="Choose a new password" nonce={props.nonce} script={RESET_PASSWORD_SCRIPT}>
+    <Layout title="Choose a new password" nonce={props.nonce} script="reset-password">
       <form id="reset" method="post" action="/api/auth/password/reset">
         <Field id="password" label="New password" type="password" autocomplete="new-password" required />
         <button type="submit">Set password</button>

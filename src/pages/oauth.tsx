@@ -1,4 +1,4 @@
-import { Layout, Script } from "./layout";
+import { Layout } from "./layout";
 
 /** What each scope lets an app do, in words, for the consent page; an API scope shows as itself. */
 const SCOPE_WORDS: Record<string, string> = {
@@ -22,7 +22,7 @@ export function ConsentPage(props: {
   action: string;
 }) {
   return (
-    <Layout title={`${props.appName} wants to use your HeadyKey account`} nonce={props.nonce}>
+    <Layout title={`${props.appName} wants to use your HeadyKey account`} nonce={props.nonce} script="oauth">
       <p>It asks to:</p>
       <ul id="scopes">
         {props.scopes.map((scope) => (
@@ -47,19 +47,18 @@ export function ConsentPage(props: {
 
 /**
  * The same-site hop. A browser sent here from another site's redirect leaves the SameSite=Strict
- * session cookie behind; this page navigates to the very same URL, and that navigation starts on
- * this origin, so it carries the cookie. It reveals nothing and decides nothing: the request it
+ * session cookie behind; this page's script (client/oauth.ts) navigates to the very same URL, and
+ * that navigation starts on this origin, so it carries the cookie. It reveals nothing and decides nothing: the request it
  * repeats is checked again from scratch.
  */
 export function SameSiteHopPage(props: { nonce: string; url: string }) {
   return (
-    <Layout title="Continuing to sign in" nonce={props.nonce}>
+    <Layout title="Continuing to sign in" nonce={props.nonce} script="oauth">
       <p>
         <a id="continue" href={props.url}>
           Continue
         </a>
       </p>
-      <Script nonce={props.nonce} code={`"use strict";location.replace(document.getElementById("continue").href);`} />
     </Layout>
   );
 }
@@ -67,7 +66,7 @@ export function SameSiteHopPage(props: { nonce: string; url: string }) {
 /** An authorization request that cannot go back to the app (unknown client or redirect URI): said here, sent nowhere. */
 export function AuthorizeErrorPage(props: { nonce: string; error: string; description: string }) {
   return (
-    <Layout title="This sign-in request cannot be used" nonce={props.nonce}>
+    <Layout title="This sign-in request cannot be used" nonce={props.nonce} script="oauth">
       <p id="error" data-error={props.error}>
         {props.description}
       </p>

@@ -12,113 +12,6 @@ export const ONBOARDING_STAGES = [
   { id: "completion", label: "Finish" },
 ] as const;
 
-/**
- * The wizard's client, over `GET /onboarding/status` and `POST /onboarding/complete`: it opens at
- * the stage the API says is current (so it resumes), fills each form from what was saved, moves
- * back and forward, and shows the API key the completing answer carries, once.
- */
-const ONBOARDING_SCRIPT = `"use strict";
-const $ = (id) => document.getElementById(id);
-const wizard = $("wizard");
-const stages = [...wizard.querySelectorAll("form[data-stage]")].map((form) => form.dataset.stage);
-let status;
-
-// Each stage's form fields as the API's data.
-const collect = {
-  identity: (f) => ({ displayName: f.displayName, locale: f.locale }),
-  interests: (f) => ({ tags: f.tags.split(",").map((tag) => tag.trim()).filter(Boolean) }),
-  buddy_config: (f) => ({ name: f.name, tone: f.tone, persona: f.persona }),
-  plan: (f) => ({ plan: f.plan }),
-  completion: () => ({}),
-};
-
-// Puts what was saved back into the forms.
-function prefill(data) {
-  const set = (id, value) => { if (value !== undefined && value !== null) $(id).value = value; };
-  if (data.identity) { set("displayName", data.identity.displayName); set("locale", data.identity.locale); }
-  if (data.interests) set("tags", data.interests.tags.join(", "));
-  if (data.buddy_config) {
-    set("buddy-name", data.buddy_config.name);
-    set("persona", data.buddy_config.persona);
-    const tone = wizard.querySelector('input[name="tone"][value="' + data.buddy_config.tone + '"]');
-    if (tone) tone.checked = true;
-  }
-  if (data.plan) {
-    const plan = wizard.querySelector('input[name="plan"][value="' + data.plan.plan + '"]');
-    if (plan) plan.checked = true;
-  }
-}
-
-function show(stage) {
-  const at = stages.indexOf(stage);
-  wizard.dataset.stage = stage;
-  for (const form of wizard.querySelectorAll("form[data-stage]")) form.hidden = form.dataset.stage !== stage;
-  for (const item of document.querySelectorAll("#progress li")) {
-    const index = stages.indexOf(item.dataset.stage);
-    item.dataset.state = status && status.done.includes(item.dataset.stage) ? "done" : "";
-    if (index === at) item.setAttribute("aria-current", "step"); else item.removeAttribute("aria-current");
-  }
-  $("step").textContent = "Step " + (at + 1) + " of " + stages.length;
-  const form = wizard.querySelector('form[data-stage="' + stage + '"]');
-  const first = form.querySelector("input, textarea, button[type=submit]");
-  if (first) first.focus();
-}
-
-// The stage to open: the API's current one, else the first not done.
-function currentStage(body) {
-  return body.current || stages.find((stage) => !body.done.includes(stage)) || "completion";
-}
-
-function finished(apiKey) {
-  wizard.hidden = true;
-  $("done").hidden = false;
-  if (apiKey) {
-    $("api-key").textContent = apiKey.key;
-    $("api-key-box").hidden = false;
-    $("api-key-box").dataset.prefix = apiKey.prefix;
-  } else {
-    $("already-done").hidden = false;
-  }
-  $("done-title").focus();
-}
-
-for (const form of wizard.querySelectorAll("form[data-stage]")) {
-  const stage = form.dataset.stage;
-  heady.onSubmit(form, async (fields, formStatus) => {
-    const result = await heady.api("POST", "/onboarding/complete", { stage, data: collect[stage](fields) });
-    if (heady.errorCode(result) === "onboarding_out_of_order") {
-      // Not this stage's turn (a step saved before, or another tab got ahead): go where the API is.
-      const now = await heady.api("GET", "/onboarding/status");
-      if (!now.ok) return heady.say(formStatus, heady.explain(now), "error");
-      status = now.body;
-      const expected = currentStage(status);
-      show(expected);
-      heady.say(wizard.querySelector('form[data-stage="' + expected + '"] .status'), heady.explain(result), "");
-      return;
-    }
-    if (!result.ok) {
-      heady.say(formStatus, heady.explain(result), "error");
-      return;
-    }
-    status = result.body;
-    if (result.body.apiKey || result.body.completed) return finished(result.body.apiKey);
-    show(stages[stages.indexOf(stage) + 1]);
-  });
-  const back = form.querySelector("[data-back]");
-  if (back) back.addEventListener("click", () => show(stages[stages.indexOf(stage) - 1]));
-}
-
-(async () => {
-  const result = await heady.api("GET", "/onboarding/status");
-  if (!result.ok) return heady.say($("wizard-status"), heady.explain(result), "error");
-  status = result.body;
-  prefill(status.data || {});
-  if (status.completed) return finished(undefined);
-  wizard.hidden = false;
-  show(currentStage(status));
-})();
-`;
-
 function StageActions(props: { first?: boolean; submit: string }) {
   return (
     <div class="actions">
@@ -145,7 +38,7 @@ function StageForm(props: { stage: string; title: string; first?: boolean; submi
 
 export function OnboardingPage(props: { nonce: string }) {
   return (
-    <Layout title="Set up HeadyBuddy" nonce={props.nonce} script={ONBOARDING_SCRIPT} session="required">
+    <Layout title="Set up HeadyBuddy" nonce={props.nonce} script="onboarding" session="required">
       <Status id="wizard-status" />
       <div id="wizard" hidden>
         <ol class="progress" id="progress" aria-label="Progress">

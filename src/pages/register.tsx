@@ -2,28 +2,10 @@ import { PASSWORD_MIN_CHARACTERS } from "../account-security/password-policy";
 import { Field, Status } from "./components";
 import { Layout } from "./layout";
 
-/** Registration: the API checks the password (length, common passwords, context words) and says why. */
-const REGISTER_SCRIPT = `"use strict";
-const form = document.getElementById("register");
-heady.onSubmit(form, async (fields, status) => {
-  if (fields.password !== fields.confirm) {
-    heady.say(status, "The two passwords do not match.", "error");
-    document.getElementById("confirm").focus();
-    return;
-  }
-  const result = await heady.api("POST", "/api/auth/register", { email: fields.email, password: fields.password });
-  if (!result.ok) {
-    heady.say(status, heady.explain(result), "error");
-    document.getElementById(heady.errorCode(result) === "weak_password" ? "password" : "email").focus();
-    return;
-  }
-  location.assign(form.dataset.next);
-});
-`;
-
+/** Registration; the API judges the password (client/register.ts shows its reason), then onboarding. */
 export function RegisterPage(props: { nonce: string; next: string }) {
   return (
-    <Layout title="Create your account" nonce={props.nonce} script={REGISTER_SCRIPT}>
+    <Layout title="Create your account" nonce={props.nonce} script="register">
       <form id="register" method="post" action="/api/auth/register" data-next={props.next}>
         <Field id="email" label="Email" type="email" autocomplete="email" required />
         <Field

@@ -277,7 +277,7 @@ export async function refuseRetiredSigningKey(env: KeyringBindings, token: strin
   if (known) retireAt(known, retiresAt);
   console.error(
     JSON.stringify({
-      msg: "PQC signer: refusing to issue a token with a retired key. The KMS alias points at a key a rotation retired; rotate to a new key (scripts/kms.mjs rotate) instead of moving the alias back.",
+      msg: "PQC signer: refusing to issue a token with a retired key. The KMS alias points at a key a rotation retired; rotate to a new key (scripts/ops/kms.ts rotate) instead of moving the alias back.",
       kid,
       retiresAt: new Date(retiresAt).toISOString(),
     }),

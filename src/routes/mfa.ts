@@ -127,7 +127,7 @@ mfaRoutes.openapi(
     tags: TAG,
     summary: "Second step of a login with MFA on",
     description:
-      "Takes the `mfaToken` the password step answered and either a TOTP `code` (±1 step of 30 s, each step accepted once) or a `recoveryCode` (each works once). A challenge lives 5 minutes and takes 5 wrong codes; wrong codes also count against the login lockout (README, Login throttling). Answers as a password login does.",
+      "Takes the `mfaToken` the password step answered and either a TOTP `code` (±1 step of 30 s, each step accepted once) or a `recoveryCode` (each works once). A challenge lives 5 minutes and takes 5 wrong codes; wrong codes also count against the login lockout (docs/api.md, 'Login throttling'). Answers as a password login does.",
     request: { body: jsonBody(MfaLoginBody) },
     responses: { 200: jsonResponse(SessionTokens, "Signed in; session cookie set"), ...errorResponses(400, 401, 413, 429) },
   }),

@@ -93,7 +93,7 @@ passwordRoutes.openapi(
     tags: TAG,
     summary: "Change the password (needs the current one)",
     description:
-      "Wrong current passwords count against the same lockout as logins (README, Login throttling). The new password meets the registration policy. Every other session of the account ends; this one stays.",
+      "Wrong current passwords count against the same lockout as logins (docs/api.md, 'Login throttling'). The new password meets the registration policy. Every other session of the account ends; this one stays.",
     middleware: [authenticate(ROUTE_CREDENTIALS.passwordChange)] as const,
     request: { body: jsonBody(ChangePasswordBody) },
     responses: { 204: { description: "Password changed; the other sessions ended" }, ...errorResponses(400, 401, 403, 413, 429) },

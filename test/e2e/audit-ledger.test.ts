@@ -4,14 +4,15 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, inject, it } from "vitest";
-import { call, uniqueEmail } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 const PASSWORD = "cobalt meadow rhythm anchor";
 const USERS = 5;
 
 async function adminToken(): Promise<string> {
   const { email, password } = inject("bootstrapAdmin");
-  const login = await call("POST", "/api/auth/login", { body: { email, password } });
+  const login = await request("POST", "/api/auth/login", { body: { email, password } });
   expect(login.status).toBe(200);
   return login.body.accessToken;
 }
@@ -21,8 +22,8 @@ async function eventsFor(token: string, subject: string): Promise<Array<{ id: st
   const events = [];
   let cursor: string | null = null;
   do {
-    const query = new URLSearchParams({ subject, limit: "200", ...(cursor ? { cursor } : {}) });
-    const page = await call("GET", `/api/audit/events?${query}`, { token });
+    const query: URLSearchParams = new URLSearchParams({ subject, limit: "200", ...(cursor ? { cursor } : {}) });
+    const page = await request("GET", `/api/audit/events?${query}`, { token });
     expect(page.status).toBe(200);
     events.push(...page.body.events);
     cursor = page.body.nextCursor;
@@ -41,17 +42,17 @@ describe("audit ledger against wrangler dev", () => {
     const runs = await Promise.all(
       Array.from({ length: USERS }, async (_, index) => {
         const email = uniqueEmail(`ledger${index}`);
-        const registered = await call("POST", "/api/auth/register", { body: { email, password: PASSWORD } });
+        const registered = await request("POST", "/api/auth/register", { body: { email, password: PASSWORD } });
         expect(registered.status).toBe(201);
         const [ok1, ok2, bad] = await Promise.all([
-          call("POST", "/api/auth/login", { body: { email, password: PASSWORD } }),
-          call("POST", "/api/auth/login", { body: { email, password: PASSWORD } }),
-          call("POST", "/api/auth/login", { body: { email, password: "wrong password entirely" } }),
+          request("POST", "/api/auth/login", { body: { email, password: PASSWORD } }),
+          request("POST", "/api/auth/login", { body: { email, password: PASSWORD } }),
+          request("POST", "/api/auth/login", { body: { email, password: "wrong password entirely" } }),
         ]);
         expect([ok1.status, ok2.status, bad.status]).toEqual([200, 200, 401]);
-        const key = await call("POST", "/api/auth/api-keys", { token: ok1.body.accessToken, body: { description: "ledger" } });
+        const key = await request("POST", "/api/auth/api-keys", { token: ok1.body.accessToken, body: { description: "ledger" } });
         expect(key.status).toBe(201);
-        expect((await call("DELETE", `/api/auth/api-keys/${key.body.id}`, { token: ok1.body.accessToken })).status).toBe(204);
+        expect((await request("DELETE", `/api/auth/api-keys/${key.body.id}`, { token: ok1.body.accessToken })).status).toBe(204);
         return { userId: registered.body.user.id as string, keyId: key.body.id as string };
       }),
     );
@@ -73,14 +74,14 @@ describe("audit ledger against wrangler dev", () => {
     }
     expect(seen.size).toBe(USERS * 7);
 
-    const verification = await call("GET", "/api/audit/verify", { token });
+    const verification = await request("GET", "/api/audit/verify", { token });
     expect(verification.status).toBe(200);
     expect(verification.body).toMatchObject({ valid: true, firstBreak: null });
     expect(verification.body.eventsChecked).toBe(verification.body.head.seq);
   });
 
   it("receipts verify with Node's Ed25519 from the JWKS alone; a tampered one does not", async () => {
-    const registered = await call("POST", "/api/auth/register", { body: { email: uniqueEmail("receipt"), password: PASSWORD } });
+    const registered = await request("POST", "/api/auth/register", { body: { email: uniqueEmail("receipt"), password: PASSWORD } });
     const receipt = registered.headers.get("x-heady-receipt");
     expect(receipt).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     const [header, payload, signature] = receipt!.split(".") as [string, string, string];
@@ -88,7 +89,7 @@ describe("audit ledger against wrangler dev", () => {
     expect(claims).toMatchObject({ evt: "user.registered", sub: registered.body.user.id });
     expect(claims.chain_hash).toMatch(/^[0-9a-f]{64}$/);
 
-    const jwks = (await call("GET", "/.well-known/jwks.json")).body;
+    const jwks = (await request("GET", "/.well-known/jwks.json")).body;
     const { kid } = JSON.parse(Buffer.from(header, "base64url").toString());
     const jwk = jwks.keys.find((key: { kid: string }) => key.kid === kid);
     expect(jwk).toMatchObject({ kty: "OKP", crv: "Ed25519", alg: "EdDSA" });
@@ -99,7 +100,7 @@ describe("audit ledger against wrangler dev", () => {
     expect(verify(null, Buffer.from(`${header}.${forgedPayload}`), publicKey, Buffer.from(signature, "base64url"))).toBe(false);
 
     // The same receipt is served again, to its subject.
-    const again = await call("GET", `/api/audit/receipts/${claims.jti}`, { token: registered.body.accessToken });
+    const again = await request("GET", `/api/audit/receipts/${claims.jti}`, { token: registered.body.accessToken });
     expect(again.status).toBe(200);
     expect(again.body.receipt).toBe(receipt);
 
@@ -107,7 +108,7 @@ describe("audit ledger against wrangler dev", () => {
     const dir = mkdtempSync(join(tmpdir(), "jwks-"));
     const jwksFile = join(dir, "jwks.json");
     writeFileSync(jwksFile, JSON.stringify(jwks));
-    const script = join(process.cwd(), "scripts/verify-receipt.mjs");
+    const script = join(process.cwd(), "scripts/ops/verify-receipt.ts");
     expect(JSON.parse(execFileSync(process.execPath, [script, receipt!, jwksFile], { encoding: "utf8" })).valid).toBe(true);
     expect(() =>
       execFileSync(process.execPath, [script, `${header}.${forgedPayload}.${signature}`, jwksFile], { stdio: "pipe" }),

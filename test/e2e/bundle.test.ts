@@ -1,11 +1,10 @@
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs build script
-import { OUT_DIR } from "../../scripts/build-worker.mjs";
+import { OUT_DIR } from "../../scripts/build/build-worker.ts";
 
 /**
- * The bundle wrangler dev is serving to these tests (built by scripts/build-worker.mjs when the global
+ * The bundle wrangler dev is serving to these tests (built by scripts/build/build-worker.ts when the global
  * setup started it): minified, with zod's English messages and no other locale, and a source map.
  */
 describe("the Worker bundle", () => {

@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./browser";
-import { baseUrl, call } from "./client";
+import { launchChromium } from "../support/e2e/browser";
+import { baseUrl, request } from "../support/e2e/client";
 
 let browser: Browser;
 beforeAll(async () => {
@@ -22,7 +22,7 @@ describe("the docs page in real Chromium", () => {
     expect(response?.status()).toBe(200);
     expect(response?.headers()["content-security-policy"]).toContain("default-src 'none'");
 
-    const doc = (await call("GET", "/openapi.json")).body as { info: { title: string }; paths: Record<string, Record<string, unknown>> };
+    const doc = (await request("GET", "/openapi.json")).body as { info: { title: string }; paths: Record<string, Record<string, unknown>> };
     const operations = Object.values(doc.paths).reduce((count, methods) => count + Object.keys(methods).length, 0);
     await expect.poll(() => page.locator("section.operation").count()).toBe(operations);
     expect(await page.locator("#title").textContent()).toContain(doc.info.title);

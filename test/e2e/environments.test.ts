@@ -4,10 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
-// @ts-expect-error: a plain .mjs script
-import { deploymentProblems, LOCAL_ENVIRONMENTS } from "../../scripts/deploy.mjs";
-// @ts-expect-error: a plain .mjs script
-import { ENVIRONMENTS, withEnvironments } from "../../scripts/wrangler-environments.mjs";
+import { deploymentProblems, LOCAL_ENVIRONMENTS } from "../../scripts/ops/deploy.ts";
+import { ENVIRONMENTS, withEnvironments } from "../../scripts/ops/wrangler-environments.ts";
 import { LOCAL_ENVIRONMENTS as WORKER_LOCAL_ENVIRONMENTS } from "../../src/platform/local-run";
 
 /**
@@ -19,7 +17,7 @@ const NAMES = ["development", "staging", "production"] as const;
 const resolved = Object.fromEntries(NAMES.map((name) => [name, unstable_readConfig({ config: "wrangler.toml", env: name })]));
 
 describe("wrangler.toml environments", () => {
-  it("are what scripts/wrangler-environments.mjs generates from the top level", () => {
+  it("are what scripts/ops/wrangler-environments.ts generates from the top level", () => {
     const text = readFileSync("wrangler.toml", "utf8");
     expect(withEnvironments(text)).toBe(text);
     expect(Object.keys(ENVIRONMENTS)).toEqual([...NAMES]);

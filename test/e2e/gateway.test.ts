@@ -3,15 +3,16 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type AssertionClaims, AssertionError, createAssertionVerifier } from "../../src/clients/origin/verify-assertion";
 import { describeRequirement, type Requirement } from "../../src/gateway/routes-config";
-import { baseUrl, call, randomIp, uniqueEmail } from "./client";
-import { gatewayRoutesFor } from "./gateway-origin";
+import { baseUrl, request } from "../support/e2e/client";
+import { gatewayRoutesFor } from "../support/e2e/gateway-origin";
+import { randomIp, uniqueEmail } from "../support/fresh";
 
 /**
  * The gateway end to end: `wrangler dev` (started by the global setup with the route table of
- * ./gateway-origin.ts) in front of a real origin, a Node HTTP server on loopback that this file
+ * test/support/e2e/gateway-origin.ts) in front of a real origin, a Node HTTP server on loopback that this file
  * runs. The origin verifies every `X-Heady-Assertion` with the package's helper from the JWKS
  * alone, and echoes what reached it, so each test can say exactly what crossed the gateway.
- * mTLS cannot be presented through `wrangler dev`: its passing case is in test/routes/gateway.test.ts.
+ * mTLS cannot be presented through `wrangler dev`: its passing case is in test/http/gateway.test.ts.
  */
 
 const ISSUER = "https://id.heady.local"; // wrangler.toml's ISSUER
@@ -73,7 +74,7 @@ async function through(
   options: { token?: string; headers?: Record<string, string>; body?: unknown } = {},
 ): Promise<{ status: number; body: any; headers: Headers; arrived: Arrival | undefined }> {
   const before = arrivals.length;
-  const response = await call(method, `/gw${path}`, options);
+  const response = await request(method, `/gw${path}`, options);
   expect(arrivals.length - before).toBeLessThanOrEqual(1);
   return { ...response, arrived: arrivals[before] };
 }
@@ -115,7 +116,7 @@ interface Account {
 }
 
 async function register(label: string): Promise<Account> {
-  const registered = await call("POST", "/api/auth/register", { body: { email: uniqueEmail(label), password: PASSWORD } });
+  const registered = await request("POST", "/api/auth/register", { body: { email: uniqueEmail(label), password: PASSWORD } });
   expect(registered.status).toBe(201);
   const cookie = /__Host-heady_session=([^;]+)/.exec(registered.headers.get("set-cookie") ?? "")?.[1] ?? "";
   return { userId: registered.body.user.id, accessToken: registered.body.accessToken, cookie };
@@ -124,29 +125,32 @@ async function register(label: string): Promise<Account> {
 /** A fresh operator: registered, promoted by the bootstrap admin, signed in again for a token with the role. */
 async function operatorAccount(): Promise<Account> {
   const email = uniqueEmail("gw-operator");
-  const registered = await call("POST", "/api/auth/register", { body: { email, password: PASSWORD } });
+  const registered = await request("POST", "/api/auth/register", { body: { email, password: PASSWORD } });
   expect(registered.status).toBe(201);
-  const admin = await call("POST", "/api/auth/login", { body: inject("bootstrapAdmin") });
+  const admin = await request("POST", "/api/auth/login", { body: inject("bootstrapAdmin") });
   expect(admin.status).toBe(200);
-  const promoted = await call("PUT", `/api/admin/users/${registered.body.user.id}/role`, {
+  const promoted = await request("PUT", `/api/admin/users/${registered.body.user.id}/role`, {
     token: admin.body.accessToken,
     body: { role: "operator" },
   });
   expect(promoted.status).toBe(200);
-  const login = await call("POST", "/api/auth/login", { body: { email, password: PASSWORD } });
+  const login = await request("POST", "/api/auth/login", { body: { email, password: PASSWORD } });
   expect(login.body.user.role).toBe("operator");
   const cookie = /__Host-heady_session=([^;]+)/.exec(login.headers.get("set-cookie") ?? "")?.[1] ?? "";
   return { userId: login.body.user.id, accessToken: login.body.accessToken, cookie };
 }
 
 async function pqcToken(account: Account, service: string, operation: string, reference = false): Promise<string> {
-  const issued = await call("POST", "/api/auth/request-pqc-token", { token: account.accessToken, body: { service, operation, reference } });
+  const issued = await request("POST", "/api/auth/request-pqc-token", {
+    token: account.accessToken,
+    body: { service, operation, reference },
+  });
   expect(issued.status, JSON.stringify(issued.body)).toBe(200);
   return reference ? issued.body.reference : issued.body.pqcToken;
 }
 
 async function apiKey(account: Account, scopes: string[]): Promise<{ id: string; key: string }> {
-  const created = await call("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "gateway e2e", scopes } });
+  const created = await request("POST", "/api/auth/api-keys", { token: account.accessToken, body: { description: "gateway e2e", scopes } });
   expect(created.status).toBe(201);
   return { id: created.body.id, key: created.body.key };
 }
@@ -232,7 +236,7 @@ describe("gateway against wrangler dev, in front of a real origin: each policy k
   it("a revoked API key is refused on the next request", async () => {
     const { id, key } = await apiKey(user, ["sync:read"]);
     passed(await through("GET", "/api/sync/items", { headers: { "X-API-Key": key } }));
-    expect((await call("DELETE", `/api/auth/api-keys/${id}`, { token: user.accessToken })).status).toBe(204);
+    expect((await request("DELETE", `/api/auth/api-keys/${id}`, { token: user.accessToken })).status).toBe(204);
     refused(await through("GET", "/api/sync/items", { headers: { "X-API-Key": key } }), 401, "invalid_token");
   });
 });
@@ -404,10 +408,10 @@ describe("gateway against wrangler dev: routing and origin failures", () => {
   it("refusals are in the audit trail as gateway.denied", async () => {
     const account = await register("gw-audited");
     refused(await through("GET", "/api/reports/q3", { token: account.accessToken }), 403, "forbidden");
-    const admin = await call("POST", "/api/auth/login", { body: inject("bootstrapAdmin") });
+    const admin = await request("POST", "/api/auth/login", { body: inject("bootstrapAdmin") });
     let events: Array<{ type: string; details: Record<string, unknown> }> = [];
     for (let attempt = 0; attempt < 20 && events.length === 0; attempt++) {
-      const page = await call("GET", `/api/audit/events?subject=${account.userId}`, { token: admin.body.accessToken });
+      const page = await request("GET", `/api/audit/events?subject=${account.userId}`, { token: admin.body.accessToken });
       events = page.body.events.filter((event: { type: string }) => event.type === "gateway.denied");
       if (events.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }

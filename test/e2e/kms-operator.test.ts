@@ -3,13 +3,12 @@ import { randomUUID } from "node:crypto";
 import { promisify } from "node:util";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs script
-import { createSigningKey, publicJwk, retireSigningKey, rotateSigningKey } from "../../scripts/kms.mjs";
+import { createSigningKey, publicJwk, retireSigningKey, rotateSigningKey } from "../../scripts/ops/kms.ts";
 import { akpJwk, rawPublicKeyFromSpki } from "../../src/pqc/akp";
-import { type FakeKms, startFakeKms } from "../kms/fake-kms";
+import { type FakeKms, startFakeKms } from "../support/servers/fake-kms";
 
 /**
- * The operator scripts (scripts/kms.mjs, on @aws-sdk/client-kms) against the fake KMS, which checks
+ * The operator scripts (scripts/ops/kms.ts, on @aws-sdk/client-kms) against the fake KMS, which checks
  * every call's SigV4 signature as AWS does: create, show, rotate, retire only after the overlap.
  */
 
@@ -87,7 +86,7 @@ describe("the KMS operator scripts", () => {
   it("the command line prints one JSON object, and fails with a message", async () => {
     // Asynchronous: the fake KMS answers from this very process, which a spawnSync would block.
     const run = (...args: string[]) =>
-      promisify(execFile)("node", ["scripts/kms.mjs", ...args], { encoding: "utf8", env }).then(
+      promisify(execFile)(process.execPath, ["scripts/ops/kms.ts", ...args], { encoding: "utf8", env }).then(
         (done) => ({ status: 0, stdout: done.stdout, stderr: done.stderr }),
         (failed: { code: number; stdout: string; stderr: string }) => ({
           status: failed.code,

@@ -1,8 +1,8 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs module shared with `npm run dev`
-import { startMemoryDb } from "../../scripts/memory-db.mjs";
-import { call, uniqueEmail } from "./client";
+import { startMemoryDb } from "../../scripts/dev/memory-db.ts";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * User memory end to end: wrangler dev's MEMORY_DB Hyperdrive binding to PGlite with pgvector on
@@ -12,34 +12,34 @@ describe("user memory through wrangler dev", () => {
   it("adds, searches and deletes, and survives logout and a new session", async () => {
     const email = uniqueEmail("memory");
     const password = `Memory-e2e-${crypto.randomUUID()}`;
-    const registered = await call("POST", "/api/auth/register", { body: { email, password } });
+    const registered = await request("POST", "/api/auth/register", { body: { email, password } });
     expect(registered.status).toBe(201);
     const token = registered.body.accessToken as string;
 
     const added = await Promise.all(
       ["I keep bees on the roof", "My daughter is called Mira", "Prefers dark mode in every app"].map((content) =>
-        call("POST", "/api/memory", { token, body: { content } }),
+        request("POST", "/api/memory", { token, body: { content } }),
       ),
     );
     expect(added.map((response) => response.status)).toEqual([201, 201, 201]);
-    const preferences = await call("PUT", "/api/memory/preferences", { token, body: { interests: ["beekeeping"], plan: "pro" } });
+    const preferences = await request("PUT", "/api/memory/preferences", { token, body: { interests: ["beekeeping"], plan: "pro" } });
     expect(preferences.status).toBe(200);
 
-    const found = await call("POST", "/api/memory/search", { token, body: { query: "bees on the roof", k: 2 } });
+    const found = await request("POST", "/api/memory/search", { token, body: { query: "bees on the roof", k: 2 } });
     expect(found.status).toBe(200);
     expect(found.body.items[0].content).toBe("I keep bees on the roof");
 
-    const deleted = await call("DELETE", `/api/memory/${added[1]!.body.id}`, { token });
+    const deleted = await request("DELETE", `/api/memory/${added[1]!.body.id}`, { token });
     expect(deleted.status).toBe(204);
-    const afterDelete = await call("POST", "/api/memory/search", { token, body: { query: "My daughter is called Mira", k: 50 } });
+    const afterDelete = await request("POST", "/api/memory/search", { token, body: { query: "My daughter is called Mira", k: 50 } });
     expect(afterDelete.body.items.map((item: { id: string }) => item.id)).not.toContain(added[1]!.body.id);
 
-    expect((await call("POST", "/api/auth/logout", { token })).status).toBe(204);
-    expect((await call("GET", "/api/memory", { token })).status).toBe(401);
+    expect((await request("POST", "/api/auth/logout", { token })).status).toBe(204);
+    expect((await request("GET", "/api/memory", { token })).status).toBe(401);
 
-    const again = await call("POST", "/api/auth/login", { body: { email, password } });
+    const again = await request("POST", "/api/auth/login", { body: { email, password } });
     expect(again.status).toBe(200);
-    const listed = await call("GET", "/api/memory", { token: again.body.accessToken });
+    const listed = await request("GET", "/api/memory", { token: again.body.accessToken });
     expect(listed.status).toBe(200);
     const contents = listed.body.items.map((item: { content: string }) => item.content);
     expect(contents).toHaveLength(3);
@@ -59,16 +59,18 @@ describe("user memory through wrangler dev", () => {
   it("serves concurrent requests of several users, each seeing only their own items", async () => {
     const users = await Promise.all(
       [0, 1, 2, 3].map(async (n) => {
-        const response = await call("POST", "/api/auth/register", {
+        const response = await request("POST", "/api/auth/register", {
           body: { email: uniqueEmail(`memory-${n}`), password: `Memory-e2e-${crypto.randomUUID()}` },
         });
         return response.body.accessToken as string;
       }),
     );
     await Promise.all(
-      users.flatMap((token, n) => [0, 1, 2].map((i) => call("POST", "/api/memory", { token, body: { content: `user ${n} note ${i}` } }))),
+      users.flatMap((token, n) =>
+        [0, 1, 2].map((i) => request("POST", "/api/memory", { token, body: { content: `user ${n} note ${i}` } })),
+      ),
     );
-    const lists = await Promise.all(users.map((token) => call("GET", "/api/memory", { token })));
+    const lists = await Promise.all(users.map((token) => request("GET", "/api/memory", { token })));
     lists.forEach((listed, n) => {
       expect(listed.body.items.map((item: { content: string }) => item.content).sort()).toEqual(
         [0, 1, 2].map((i) => `user ${n} note ${i}`),
@@ -78,7 +80,7 @@ describe("user memory through wrangler dev", () => {
 });
 
 /**
- * The launcher itself (scripts/memory-db.mjs): PGlite is one session, lent per exchange, so many
+ * The launcher itself (scripts/dev/memory-db.ts): PGlite is one session, lent per exchange, so many
  * postgres.js clients at once each get their own answers (pglite-socket's own queue mixes them up).
  */
 describe("the local memory store launcher", () => {

@@ -2,14 +2,14 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
 import { type Pulse, PulseAuth, PulseTransport, type TransportStatus } from "../../src/clients/mesh";
-import { baseUrl, call } from "./client";
+import { baseUrl, request } from "../support/e2e/client";
 
 /** PulseMesh against wrangler dev, with real `ws` clients and the SDK over Node's own WebSocket. */
 
 let adminToken: string;
 
 beforeAll(async () => {
-  const login = await call("POST", "/api/auth/login", { body: inject("bootstrapAdmin") });
+  const login = await request("POST", "/api/auth/login", { body: inject("bootstrapAdmin") });
   expect(login.status).toBe(200);
   adminToken = login.body.accessToken;
 });
@@ -17,7 +17,7 @@ beforeAll(async () => {
 const unique = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`;
 
 async function issue(nodeId: string, role: string, extra: Record<string, unknown> = {}): Promise<string> {
-  const response = await call("POST", "/api/sage/token", { token: adminToken, body: { node_id: nodeId, role, ...extra } });
+  const response = await request("POST", "/api/sage/token", { token: adminToken, body: { node_id: nodeId, role, ...extra } });
   expect(response.status).toBe(200);
   return response.body.token;
 }
@@ -180,7 +180,7 @@ describe("PulseMesh with real ws clients", () => {
     const nodeId = unique("doomed");
     const node = await join(`reasoner.${unique("work")}`, await issue(nodeId, "reasoner"));
     const started = Date.now();
-    const revoked = await call("POST", "/api/sage/revoke", { token: adminToken, body: { node_id: nodeId } });
+    const revoked = await request("POST", "/api/sage/revoke", { token: adminToken, body: { node_id: nodeId } });
     expect(revoked.status).toBe(200);
     expect(revoked.body).toMatchObject({ revoked: "node", socketsClosed: 1 });
     await closedWithin(node, "token_revoked", "token revoked", started, 3000);
@@ -245,7 +245,7 @@ describe("the PulseAuth / PulseTransport SDK", () => {
   let bootstrapKey: string;
 
   beforeAll(async () => {
-    const created = await call("POST", "/api/auth/api-keys", {
+    const created = await request("POST", "/api/auth/api-keys", {
       token: adminToken,
       body: { description: "e2e mesh bootstrap", scopes: ["sage:bootstrap"] },
     });
@@ -281,7 +281,7 @@ describe("the PulseAuth / PulseTransport SDK", () => {
     transport.emit({ n: 3 });
     expect(await observer.nextOfType("pulse")).toMatchObject({ from: nodeId, data: { n: 3 } });
 
-    const revoked = await call("POST", "/api/sage/revoke", { token: adminToken, body: { node_id: nodeId } });
+    const revoked = await request("POST", "/api/sage/revoke", { token: adminToken, body: { node_id: nodeId } });
     expect(revoked.body.socketsClosed).toBe(1);
     await expect.poll(() => statuses.at(-1)).toBe("closed");
     const attempts = proxy.connections();

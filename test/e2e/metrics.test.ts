@@ -1,32 +1,25 @@
 import { describe, expect, inject, it } from "vitest";
-import { baseUrl, call, uniqueEmail } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
+import { delta, parseSamples } from "../support/prometheus";
 
-/** A scrape of `/metrics` from wrangler dev, as Prometheus would make it, parsed into samples. */
+/** A scrape of `/metrics` from wrangler dev, with the bearer token Prometheus would send, parsed into samples. */
 async function scrape(path = "/metrics"): Promise<Map<string, number>> {
-  const response = await fetch(`${baseUrl()}${path}`, { headers: { Authorization: `Bearer ${inject("metricsToken")}` } });
+  const response = await request("GET", path, { token: inject("metricsToken") });
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toBe("text/plain; version=0.0.4; charset=utf-8");
-  const samples = new Map<string, number>();
-  for (const line of (await response.text()).split("\n")) {
-    if (!line || line.startsWith("#")) continue;
-    const at = line.lastIndexOf(" ");
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return samples;
+  return parseSamples(response.text);
 }
-
-const delta = (before: Map<string, number>, after: Map<string, number>, series: string) =>
-  (after.get(series) ?? 0) - (before.get(series) ?? 0);
 
 describe("/metrics against wrangler dev", () => {
   it("after a known number of issuances and verifications, the scrape shows exactly those counts", async () => {
-    const { body: user } = await call("POST", "/api/auth/register", {
+    const { body: user } = await request("POST", "/api/auth/register", {
       body: { email: uniqueEmail("metrics"), password: "violet harbour sextant owl" },
     });
     const before = await scrape();
     const tokens: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const issued = await call("POST", "/api/auth/request-pqc-token", {
+      const issued = await request("POST", "/api/auth/request-pqc-token", {
         token: user.accessToken,
         body: { service: "headyme", operation: "sync" },
       });
@@ -34,9 +27,9 @@ describe("/metrics against wrangler dev", () => {
       tokens.push(issued.body.pqcToken);
     }
     for (const token of [...tokens, ...tokens.slice(0, 2)]) {
-      expect((await call("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": token } })).status).toBe(200);
+      expect((await request("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": token } })).status).toBe(200);
     }
-    expect((await call("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": `${tokens[0]!.slice(0, -4)}AAAA` } })).status).toBe(
+    expect((await request("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": `${tokens[0]!.slice(0, -4)}AAAA` } })).status).toBe(
       401,
     );
     const after = await scrape();
@@ -54,7 +47,7 @@ describe("/metrics against wrangler dev", () => {
   });
 
   it("without the metrics secret or an admin: 401 in the JSON envelope", async () => {
-    const response = await call("GET", "/metrics");
+    const response = await request("GET", "/metrics");
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe("unauthorized");
   });

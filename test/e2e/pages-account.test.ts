@@ -1,10 +1,11 @@
 import { spawnSync } from "node:child_process";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { authenticatorFor } from "../helpers/otp-codes";
-import { launchChromium } from "./browser";
-import { call, uniqueEmail } from "./client";
-import { personPage, screenshot, signInWithPassword, unexpected, workerUrl } from "./pages";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
+import { personPage, screenshot, signInWithPassword, unexpected, workerUrl } from "../support/e2e/pages";
+import { uniqueEmail } from "../support/fresh";
+import { authenticatorFor } from "../support/otp-codes";
 
 /**
  * The sign-in, register and account pages in real Chromium through wrangler dev, used as a person
@@ -19,7 +20,7 @@ afterAll(async () => browser?.close());
 async function registered(label: string) {
   const email = uniqueEmail(label);
   const password = `pages-${crypto.randomUUID()}`;
-  const response = await call("POST", "/api/auth/register", { body: { email, password } });
+  const response = await request("POST", "/api/auth/register", { body: { email, password } });
   expect(response.status).toBe(201);
   return { email, password, accessToken: response.body.accessToken as string };
 }
@@ -79,10 +80,10 @@ describe("sign in and sign out", () => {
 
   it("asks for the TOTP code when the account has one, and signs in with it", async () => {
     const account = await registered("mfa");
-    const enrolled = await call("POST", "/api/auth/mfa/totp/enroll", { token: account.accessToken });
+    const enrolled = await request("POST", "/api/auth/mfa/totp/enroll", { token: account.accessToken });
     const authenticator = authenticatorFor(enrolled.body.otpauthUri);
     expect(
-      (await call("POST", "/api/auth/mfa/totp/confirm", { token: account.accessToken, body: { code: await authenticator.code(-1) } }))
+      (await request("POST", "/api/auth/mfa/totp/confirm", { token: account.accessToken, body: { code: await authenticator.code(-1) } }))
         .status,
     ).toBe(200);
 
@@ -134,7 +135,7 @@ describe("register", () => {
     await page.locator("#confirm").fill(password);
     await page.locator("#register button[type=submit]").click();
     await page.waitForURL(`${workerUrl()}/onboarding`);
-    expect((await call("POST", "/api/auth/login", { body: { email, password } })).status).toBe(200);
+    expect((await request("POST", "/api/auth/login", { body: { email, password } })).status).toBe(200);
     expect(unexpected(problems, 400)).toEqual([]);
     await page.context().close();
   });
@@ -164,7 +165,7 @@ describe("the account page", () => {
     expect(prefix.length).toBeGreaterThanOrEqual(8);
     expect(key.startsWith(prefix) && key.length > prefix.length).toBe(true);
     expect(await row.locator('[data-field="lastUsed"]').textContent()).toBe("last used never");
-    expect((await call("GET", "/api/auth/verify", { headers: { "X-API-Key": key } })).status).toBe(200);
+    expect((await request("GET", "/api/auth/verify", { headers: { "X-API-Key": key } })).status).toBe(200);
 
     // A reload shows the list, never the key again.
     await page.reload();
@@ -174,7 +175,7 @@ describe("the account page", () => {
 
     await page.locator('#keys li [data-action="revoke"]').click();
     await expect.poll(() => page.locator("#keys li").getAttribute("data-state")).toBe("revoked");
-    expect((await call("GET", "/api/auth/verify", { headers: { "X-API-Key": key } })).status).toBe(401);
+    expect((await request("GET", "/api/auth/verify", { headers: { "X-API-Key": key } })).status).toBe(401);
     expect(problems).toEqual([]);
     await page.context().close();
   });
@@ -185,7 +186,7 @@ describe("the account page", () => {
     await page.goto(`${workerUrl()}/sign-in`);
     await signInWithPassword(page, account.email, account.password);
     // The API registration made one session, this browser another, and one more elsewhere.
-    const elsewhere = await call("POST", "/api/auth/login", { body: { email: account.email, password: account.password } });
+    const elsewhere = await request("POST", "/api/auth/login", { body: { email: account.email, password: account.password } });
     await page.reload();
     await expect.poll(() => page.locator("#sessions li").count()).toBe(3);
     expect(await page.locator('#sessions li[data-current="true"]').count()).toBe(1);
@@ -195,17 +196,17 @@ describe("the account page", () => {
     await page.locator("#sign-out-others").click();
     await expect.poll(() => page.locator("#sessions li").count()).toBe(1);
     expect(await page.locator("#sessions-card-status").textContent()).toMatch(/^Signed out of 1 other session/);
-    expect((await call("GET", "/api/auth/me", { token: elsewhere.body.accessToken })).status).toBe(401);
+    expect((await request("GET", "/api/auth/me", { token: elsewhere.body.accessToken })).status).toBe(401);
     await screenshot(page, "account");
 
     // This browser's session ends elsewhere: the next thing the page asks the API sends it to sign in.
-    const again = await call("POST", "/api/auth/login", { body: { email: account.email, password: account.password } });
-    const sessions = (await call("GET", "/api/auth/sessions", { token: again.body.accessToken })).body.sessions as {
+    const again = await request("POST", "/api/auth/login", { body: { email: account.email, password: account.password } });
+    const sessions = (await request("GET", "/api/auth/sessions", { token: again.body.accessToken })).body.sessions as {
       id: string;
       current: boolean;
     }[];
     for (const session of sessions.filter((session) => !session.current)) {
-      expect((await call("DELETE", `/api/auth/sessions/${session.id}`, { token: again.body.accessToken })).status).toBe(204);
+      expect((await request("DELETE", `/api/auth/sessions/${session.id}`, { token: again.body.accessToken })).status).toBe(204);
     }
     await page.locator("#key-description").fill("too late");
     await page.locator("#create-key button[type=submit]").click();
@@ -232,7 +233,7 @@ describe("the account page", () => {
     await page.locator("#totp-disable button[type=submit]").click();
     await expect.poll(() => page.locator("#mfa").getAttribute("data-totp")).toBe("false");
     expect(
-      (await call("POST", "/api/auth/login", { body: { email: account.email, password: account.password } })).body.mfaRequired,
+      (await request("POST", "/api/auth/login", { body: { email: account.email, password: account.password } })).body.mfaRequired,
     ).toBeUndefined();
     expect(problems).toEqual([]);
     await page.context().close();
@@ -294,7 +295,7 @@ describe("a change that needs a recent sign-in", () => {
     const { account, page, problems, dialog } = await createKeyAfterAWhile("cancel");
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await expect.poll(() => page.locator("#create-key .status").textContent()).toMatch(/^Confirm it's you/);
-    expect((await call("GET", "/api/auth/api-keys", { token: account.accessToken })).body.keys).toEqual([]);
+    expect((await request("GET", "/api/auth/api-keys", { token: account.accessToken })).body.keys).toEqual([]);
     expect(unexpected(problems, 401)).toEqual([]);
     await page.context().close();
   });

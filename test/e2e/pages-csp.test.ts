@@ -1,8 +1,9 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./browser";
-import { call, uniqueEmail } from "./client";
-import { DESKTOP, PHONE, personPage, screenshot, signInWithPassword, workerUrl } from "./pages";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
+import { DESKTOP, PHONE, personPage, screenshot, signInWithPassword, workerUrl } from "../support/e2e/pages";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * Every hosted page under its real CSP in Chromium: it loads and runs with no CSP violation and no
@@ -50,7 +51,7 @@ describe("every hosted page under its CSP, in Chromium", () => {
   it.each(PAGES)("$name ($path) loads with no CSP violation or console error, at desktop and phone widths", async (pageCase) => {
     const email = uniqueEmail(`csp-${pageCase.name}`);
     const password = `csp-${crypto.randomUUID()}`;
-    if (pageCase.signedIn) expect((await call("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
+    if (pageCase.signedIn) expect((await request("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
     for (const [width, viewport] of [
       ["desktop", DESKTOP],
       ["phone", PHONE],

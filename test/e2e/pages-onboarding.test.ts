@@ -1,8 +1,9 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./browser";
-import { call, uniqueEmail } from "./client";
-import { personPage, screenshot, workerUrl } from "./pages";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
+import { personPage, screenshot, workerUrl } from "../support/e2e/pages";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * The whole first visit in Chromium: register on /register, the onboarding wizard to its end
@@ -80,7 +81,7 @@ describe("register, onboarding to the end, the key shown once and revoked on /ac
     await page.locator('#api-key-box [data-copy="api-key"]').click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(key);
     await screenshot(page, "onboarding-key-shown");
-    expect((await call("GET", "/api/auth/verify", { headers: { "X-API-Key": key } })).status).toBe(200);
+    expect((await request("GET", "/api/auth/verify", { headers: { "X-API-Key": key } })).status).toBe(200);
 
     // Shown once: coming back to the wizard says it is done, and does not show the key.
     await page.reload();
@@ -95,7 +96,7 @@ describe("register, onboarding to the end, the key shown once and revoked on /ac
     expect(key.startsWith(prefix)).toBe(true);
     await row.locator('[data-action="revoke"]').click();
     await expect.poll(() => page.locator("#keys li[data-state=revoked]").count()).toBe(1);
-    expect((await call("GET", "/api/auth/verify", { headers: { "X-API-Key": key } })).status).toBe(401);
+    expect((await request("GET", "/api/auth/verify", { headers: { "X-API-Key": key } })).status).toBe(401);
     expect(problems).toEqual([]);
     await context.close();
   });

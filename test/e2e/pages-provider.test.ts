@@ -1,13 +1,14 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { authenticatorFor } from "../helpers/otp-codes";
-import { launchChromium } from "./browser";
-import { call, uniqueEmail } from "./client";
-import { personPage, signInWithPassword, unexpected, workerUrl } from "./pages";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
+import { personPage, signInWithPassword, unexpected, workerUrl } from "../support/e2e/pages";
+import { uniqueEmail } from "../support/fresh";
+import { authenticatorFor } from "../support/otp-codes";
 
 /**
  * Provider sign-in and linking from the hosted pages, against the loopback oidc-provider that the
- * e2e setup runs as the `dev` provider (scripts/dev-idp.mjs): its development login takes any login.
+ * e2e setup runs as the `dev` provider (scripts/dev/dev-idp.ts): its development login takes any login.
  */
 let browser: Browser;
 beforeAll(async () => {
@@ -76,7 +77,7 @@ describe("provider sign-in from the hosted pages", () => {
   it("links the dev provider to a password account from /account, comes back there, and unlinks it", async () => {
     const email = uniqueEmail("link");
     const password = `link-${crypto.randomUUID()}`;
-    expect((await call("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
+    expect((await request("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
     const { page, problems } = await personPage(browser);
     await page.goto(`${workerUrl()}/sign-in`);
     await signInWithPassword(page, email, password);

@@ -1,8 +1,9 @@
 import type { Browser, CDPSession, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { launchChromium } from "./browser";
-import { call, uniqueEmail } from "./client";
-import { personPage, signInWithPassword, unexpected, workerUrl } from "./pages";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
+import { personPage, signInWithPassword, unexpected, workerUrl } from "../support/e2e/pages";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * Passkeys end to end in real Chromium, with a CDP virtual authenticator (CTAP2, internal, resident
@@ -36,7 +37,7 @@ describe("passkeys in real Chromium with a virtual authenticator", () => {
   it("registers a passkey, signs out, and signs in with it", async () => {
     const email = uniqueEmail("passkey");
     const password = `pass-${crypto.randomUUID()}`;
-    expect((await call("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
+    expect((await request("POST", "/api/auth/register", { body: { email, password } })).status).toBe(201);
 
     const { page, problems } = await personPage(browser);
     const { cdp, authenticatorId } = await virtualAuthenticator(page);

@@ -1,10 +1,11 @@
 import { HeadyPQCClient, HeadyPQCError } from "headykey-edge/pqc-client";
 import { describe, expect, inject, it } from "vitest";
-import { baseUrl, call, uniqueEmail } from "./client";
+import { baseUrl, request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * The exported client (`headykey-edge/pqc-client`) against wrangler dev, whose PQC tokens live 60 s
- * (test/e2e/wrangler-dev.ts): it renews at 80 % of the life, and the token it held before expires
+ * (test/support/e2e/wrangler-dev.ts): it renews at 80 % of the life, and the token it held before expires
  * at the Worker while the renewed one goes on working.
  */
 
@@ -14,7 +15,7 @@ const sleepUntil = (epochMs: number) => new Promise((resolve) => setTimeout(reso
 
 describe("HeadyPQCClient against wrangler dev", () => {
   it("caches and shares, renews at 80 % of a 60 s life, and the old token then expires at the Worker", { timeout: 120_000 }, async () => {
-    const { body: user } = await call("POST", "/api/auth/register", {
+    const { body: user } = await request("POST", "/api/auth/register", {
       body: { email: uniqueEmail("pqc-client"), password: "violet harbour sextant owl" },
     });
     let tokenRequests = 0;
@@ -51,7 +52,7 @@ describe("HeadyPQCClient against wrangler dev", () => {
 
     // After the first token's exp the Worker refuses it; the client's current one passes.
     await sleepUntil(exp * 1000 + 1500);
-    const expired = await call("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": first } });
+    const expired = await request("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": first } });
     expect(expired.status).toBe(401);
     const current = await client.fetch("headyme", "sync", `${baseUrl()}/api/auth/verify`);
     expect(current.status).toBe(200);
@@ -59,7 +60,7 @@ describe("HeadyPQCClient against wrangler dev", () => {
   });
 
   it("references instead of tokens, and a refusal that is not retried", async () => {
-    const { body: user } = await call("POST", "/api/auth/register", {
+    const { body: user } = await request("POST", "/api/auth/register", {
       body: { email: uniqueEmail("pqc-client"), password: "violet harbour sextant owl" },
     });
     const client = new HeadyPQCClient({ baseUrl: baseUrl(), credential: user.accessToken, references: true });

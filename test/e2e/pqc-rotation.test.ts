@@ -4,17 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KMSClient, SignCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error: a plain .mjs module shared with `npm run dev`
-import { freshDevVars, writeDevVars } from "../../scripts/dev-vars.mjs";
-// @ts-expect-error: a plain .mjs script
-import { createSigningKey, rotateSigningKey } from "../../scripts/kms.mjs";
-import { type FakeKms, startFakeKms } from "../kms/fake-kms";
-import { call, uniqueEmail } from "./client";
-import { freePort, launchWranglerDev, type RunningWrangler } from "./wrangler-process";
+import { freshDevVars, writeDevVars } from "../../scripts/dev/dev-vars.ts";
+import { createSigningKey, rotateSigningKey } from "../../scripts/ops/kms.ts";
+import { freePort, launchWranglerDev, type RunningWrangler } from "../support/e2e/wrangler-process";
+import { uniqueEmail } from "../support/fresh";
+import { httpClient, network, type RequestOptions } from "../support/http";
+import { type FakeKms, startFakeKms } from "../support/servers/fake-kms";
 
 /**
  * A full key rotation, the way an operator does it (docs/operations.md, "Key rotation runbook"): a `wrangler dev`
- * that signs with the fake KMS (SigV4 checked), `scripts/kms.mjs rotate` moving the alias, and then,
+ * that signs with the fake KMS (SigV4 checked), `scripts/ops/kms.ts rotate` moving the alias, and then,
  * from outside only: the JWKS publishes both keys during the overlap, tokens of the old key verify,
  * and afterwards the old `kid` is refused, even on a token the old KMS key signed a moment ago.
  */
@@ -63,8 +62,9 @@ afterAll(async () => {
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
-const at = (path: string, options: Parameters<typeof call>[2] = {}) =>
-  call(options.body === undefined ? "GET" : "POST", path, { ...options, baseUrl: worker.baseUrl });
+/** This file's own Worker (its own wrangler dev, with the KMS signer), through the tests' one client. */
+const rotating = httpClient({ handler: network, baseUrl: () => worker.baseUrl });
+const at = (path: string, options: RequestOptions = {}) => rotating(options.body === undefined ? "GET" : "POST", path, options);
 const headerOf = (token: string) => JSON.parse(Buffer.from(token.split(".")[0]!, "base64url").toString()) as { kid: string };
 const publishedPqcKids = async () =>
   (await at("/.well-known/jwks.json")).body.keys.filter((key: { kty: string }) => key.kty === "AKP").map((key: { kid: string }) => key.kid);
@@ -102,7 +102,7 @@ describe("a full PQC key rotation against a KMS-backed wrangler dev", () => {
     };
 
     const before = await issue();
-    expect(headerOf(before).kid).toBe(firstKid); // the kid `scripts/kms.mjs create` printed
+    expect(headerOf(before).kid).toBe(firstKid); // the kid `scripts/ops/kms.ts create` printed
     expect(await publishedPqcKids()).toEqual([firstKid]);
 
     const rotation = await rotateSigningKey(kms, alias);

@@ -1,12 +1,13 @@
 import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import { describe, expect, inject, it } from "vitest";
-import { call, uniqueEmail } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /** Node 24 verifies ML-DSA through OpenSSL: an implementation independent of the Worker's. */
 const b64url = (data: Buffer | string) => Buffer.from(data).toString("base64url");
 
 async function signedInUser() {
-  const { body } = await call("POST", "/api/auth/register", {
+  const { body } = await request("POST", "/api/auth/register", {
     body: { email: uniqueEmail("pqc"), password: "violet harbour sextant owl" },
   });
   return body;
@@ -15,7 +16,7 @@ async function signedInUser() {
 describe("PQC tokens against wrangler dev, checked by Node's own ML-DSA", () => {
   it("a token the Worker signs verifies with Node's crypto from the JWKS alone", async () => {
     const user = await signedInUser();
-    const issued = await call("POST", "/api/auth/request-pqc-token", {
+    const issued = await request("POST", "/api/auth/request-pqc-token", {
       token: user.accessToken,
       body: { service: "headyme", operation: "sync" },
     });
@@ -25,7 +26,7 @@ describe("PQC tokens against wrangler dev, checked by Node's own ML-DSA", () => 
     expect(JSON.parse(Buffer.from(header, "base64url").toString())).toMatchObject({ alg: "ML-DSA-65", typ: "pqc+jwt" });
     expect(Buffer.from(signature, "base64url")).toHaveLength(3309);
 
-    const jwks = await call("GET", "/.well-known/jwks.json");
+    const jwks = await request("GET", "/.well-known/jwks.json");
     const kid = JSON.parse(Buffer.from(header, "base64url").toString()).kid;
     const jwk = jwks.body.keys.find((key: { kid: string }) => key.kid === kid);
     expect(jwk).toMatchObject({ kty: "AKP", alg: "ML-DSA-65" });
@@ -40,7 +41,7 @@ describe("PQC tokens against wrangler dev, checked by Node's own ML-DSA", () => 
   it("a token Node signs with the dev seed is accepted by the Worker, and a forged one is not", async () => {
     const user = await signedInUser();
     const seed = inject("pqcSeed");
-    const jwks = await call("GET", "/.well-known/jwks.json");
+    const jwks = await request("GET", "/.well-known/jwks.json");
     const { pub, kid } = jwks.body.keys[0];
     const privateKey = createPrivateKey({ key: { kty: "AKP", alg: "ML-DSA-65", pub, priv: seed }, format: "jwk" });
     const now = Math.floor(Date.now() / 1000);
@@ -59,24 +60,24 @@ describe("PQC tokens against wrangler dev, checked by Node's own ML-DSA", () => 
     };
     const input = `${b64url(JSON.stringify({ alg: "ML-DSA-65", typ: "pqc+jwt", kid }))}.${b64url(JSON.stringify(claims))}`;
     const token = `${input}.${b64url(sign(null, Buffer.from(input), privateKey))}`;
-    const verified = await call("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": token } });
+    const verified = await request("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": token } });
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({ kind: "pqc_token", service: "headyme", operation: "sync", sub: user.user.id });
 
     const otherKey = createPrivateKey({ key: { kty: "AKP", alg: "ML-DSA-65", pub, priv: b64url(Buffer.alloc(32, 7)) }, format: "jwk" });
     const forged = `${input}.${b64url(sign(null, Buffer.from(input), otherKey))}`;
-    expect((await call("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": forged } })).status).toBe(401);
+    expect((await request("GET", "/api/auth/verify", { headers: { "X-Heady-PQC-Token": forged } })).status).toBe(401);
   });
 
   it("a reference resolves to the token's claims", async () => {
     const user = await signedInUser();
-    const issued = await call("POST", "/api/auth/request-pqc-token", {
+    const issued = await request("POST", "/api/auth/request-pqc-token", {
       token: user.accessToken,
       body: { service: "headyme", operation: "sync", reference: true },
     });
     expect(issued.status).toBe(200);
     expect(issued.body.reference).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    const verified = await call("GET", "/api/auth/verify", { token: issued.body.reference });
+    const verified = await request("GET", "/api/auth/verify", { token: issued.body.reference });
     expect(verified.status).toBe(200);
     expect(verified.body).toMatchObject({ kind: "pqc_token", reference: true, service: "headyme" });
   });

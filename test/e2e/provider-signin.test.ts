@@ -1,11 +1,11 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium } from "./browser";
-import { call } from "./client";
+import { launchChromium } from "../support/e2e/browser";
+import { request } from "../support/e2e/client";
 
 /**
  * The whole OIDC sign-in in a real browser: the hosted sign-in page, the Worker under wrangler dev,
- * and a real oidc-provider on loopback (scripts/dev-idp.mjs) as the `dev` provider. The browser
+ * and a real oidc-provider on loopback (scripts/dev/dev-idp.ts) as the `dev` provider. The browser
  * reaches the Worker as localhost, the IdP as 127.0.0.1: two sites, as with a real provider.
  */
 const workerUrl = () => `http://localhost:${new URL(inject("baseUrl")).port}`;
@@ -47,7 +47,7 @@ describe("provider sign-in in real Chromium against oidc-provider", () => {
     expect(binding).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax" });
 
     // The session works as any other: the same browser's cookie answers /api/auth/me.
-    const me = await call("GET", "/api/auth/me", { headers: { Cookie: `__Host-heady_session=${session!.value}` } });
+    const me = await request("GET", "/api/auth/me", { headers: { Cookie: `__Host-heady_session=${session!.value}` } });
     expect(me.status).toBe(200);
     expect(me.body.email).toBe(`${login}@dev.heady.local`);
 

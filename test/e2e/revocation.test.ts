@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, inject, it } from "vitest";
-import { call, uniqueEmail } from "./client";
+import { request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * Revocation latency through wrangler dev, measured and printed: at once in the isolate that revoked,
@@ -11,7 +12,7 @@ import { call, uniqueEmail } from "./client";
 const bound = inject("revocationBoundSeconds");
 
 async function signUp() {
-  const registered = await call("POST", "/api/auth/register", {
+  const registered = await request("POST", "/api/auth/register", {
     body: { email: uniqueEmail("revoke"), password: `correct horse ${crypto.randomUUID()}` },
   });
   expect(registered.status).toBe(201);
@@ -21,7 +22,7 @@ async function signUp() {
 /** Polls /api/auth/verify until it refuses; returns how long that took from `since`. */
 async function refusedAfter(token: string, since: number, timeoutMs: number): Promise<number> {
   while (Date.now() - since < timeoutMs) {
-    if ((await call("GET", "/api/auth/verify", { token })).status === 401) return Date.now() - since;
+    if ((await request("GET", "/api/auth/verify", { token })).status === 401) return Date.now() - since;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`still accepted ${timeoutMs} ms after the revocation`);
@@ -30,17 +31,17 @@ async function refusedAfter(token: string, since: number, timeoutMs: number): Pr
 describe("revocation latency through wrangler dev", () => {
   it("logout in this isolate: the very next request is refused", async () => {
     const { accessToken } = await signUp();
-    expect((await call("GET", "/api/auth/verify", { token: accessToken })).status).toBe(200);
-    expect((await call("POST", "/api/auth/logout", { token: accessToken })).status).toBe(204);
+    expect((await request("GET", "/api/auth/verify", { token: accessToken })).status).toBe(200);
+    expect((await request("POST", "/api/auth/logout", { token: accessToken })).status).toBe(204);
     const latency = await refusedAfter(accessToken, Date.now(), 1_000);
     console.log(`revocation latency, same isolate (logout): ${latency} ms`);
-    expect((await call("GET", "/api/auth/verify", { token: accessToken })).status).toBe(401);
+    expect((await request("GET", "/api/auth/verify", { token: accessToken })).status).toBe(401);
   });
 
   it(`a session revoked elsewhere is refused within the bound (${bound} s)`, { timeout: 60_000 }, async () => {
     const { accessToken, user } = await signUp();
     // Warm this isolate's cache, and let the primary confirm the first (replica-dated) read.
-    for (let i = 0; i < 3; i++) expect((await call("GET", "/api/auth/verify", { token: accessToken })).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await request("GET", "/api/auth/verify", { token: accessToken })).status).toBe(200);
     // Timed from before the write starts (wrangler d1 execute itself takes seconds), so an upper bound.
     const writeStarted = Date.now();
     const revoke = spawnSync(

@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import WebSocket from "ws";
-import { baseUrl, call, randomIp, uniqueEmail } from "./client";
+import { baseUrl, request } from "../support/e2e/client";
+import { uniqueEmail } from "../support/fresh";
 
 /**
  * Clients that go away without saying so (issue 22, item 13): a request whose client hangs up
@@ -33,19 +34,16 @@ async function logSettled(quietMs = 3000, timeoutMs = 45_000): Promise<void> {
 describe("a client that hangs up mid-request", () => {
   it("30 concurrent wrong-password logins aborted after 0.3 s leave no hanging promise, and metrics still flush", async () => {
     const email = uniqueEmail("hangup");
-    expect((await call("POST", "/api/auth/register", { body: { email, password: "correct horse battery staple" } })).status).toBe(201);
+    expect((await request("POST", "/api/auth/register", { body: { email, password: "correct horse battery staple" } })).status).toBe(201);
     const before = hangingLines();
 
     const outcomes = await Promise.all(
       Array.from({ length: 30 }, async () => {
         try {
-          const response = await fetch(`${baseUrl()}/api/auth/login`, {
-            method: "POST",
-            headers: { "Content-Type": "application/json", "CF-Connecting-IP": randomIp() },
-            body: JSON.stringify({ email, password: "not the password at all" }),
+          await request("POST", "/api/auth/login", {
+            body: { email, password: "not the password at all" },
             signal: AbortSignal.timeout(300),
           });
-          await response.text();
           return "answered";
         } catch {
           return "aborted";
@@ -57,19 +55,16 @@ describe("a client that hangs up mid-request", () => {
 
     expect(hangingLines() - before).toBe(0);
     // Every flush settled: a scrape (which flushes this isolate first) still answers.
-    const scrape = await fetch(`${baseUrl()}/metrics`, {
-      headers: { Authorization: `Bearer ${inject("metricsToken")}` },
-      signal: AbortSignal.timeout(10_000),
-    });
+    const scrape = await request("GET", "/metrics", { token: inject("metricsToken"), signal: AbortSignal.timeout(10_000) });
     expect(scrape.status).toBe(200);
-    expect(await scrape.text()).toMatch(/heady_logins_total\{result="failed"\} \d+/);
+    expect(scrape.text).toMatch(/heady_logins_total\{result="failed"\} \d+/);
   });
 });
 
 let adminToken: string;
 
 beforeAll(async () => {
-  const login = await call("POST", "/api/auth/login", { body: inject("bootstrapAdmin") });
+  const login = await request("POST", "/api/auth/login", { body: inject("bootstrapAdmin") });
   expect(login.status).toBe(200);
   adminToken = login.body.accessToken;
 });
@@ -128,7 +123,7 @@ function nodeProcess(topic: string, token: string) {
 describe("a mesh node that vanishes without a close frame", () => {
   it("gets its socket slots back: after SIGKILL the node connects up to its cap again within 15 s", async () => {
     const nodeId = `vanishing-${crypto.randomUUID().slice(0, 8)}`;
-    const issued = await call("POST", "/api/sage/token", { token: adminToken, body: { node_id: nodeId, role: "reasoner" } });
+    const issued = await request("POST", "/api/sage/token", { token: adminToken, body: { node_id: nodeId, role: "reasoner" } });
     expect(issued.status).toBe(200);
     const token: string = issued.body.token;
     const topic = `reasoner.vanish${crypto.randomUUID().slice(0, 8)}`;

@@ -1,21 +1,8 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type Bindings, ConfigError, loadConfig } from "../../src/env";
-import { PRODUCTION_VARS } from "../helpers/production";
-
-const withVars = (vars: Partial<Record<keyof Bindings, unknown>>) => ({ ...env, ...vars }) as Bindings;
+import { loadConfig } from "../../src/env";
+import { configError, PRODUCTION_VARS, withVars } from "../support/config";
 
 const PRODUCTION = PRODUCTION_VARS;
-
-function configError(vars: Partial<Record<keyof Bindings, unknown>>): string {
-  try {
-    loadConfig(withVars(vars));
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  throw new Error("the config loaded");
-}
 
 describe("mail configuration", () => {
   it("defaults to the dev outbox in a local run; a deployment names its transport", () => {

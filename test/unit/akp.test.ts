@@ -2,7 +2,7 @@ import { calculateJwkThumbprint } from "jose";
 import { describe, expect, it } from "vitest";
 import { ML_DSA_65 } from "../../src/crypto/ml-dsa";
 import { type AkpJwk, akpJwk, akpThumbprint, publicKeyFromJwk, rawPublicKeyFromSpki } from "../../src/pqc/akp";
-import { base64url, fromBase64url } from "../helpers/identity";
+import { base64url, fromBase64url } from "../support/encoding";
 import vectors from "../vectors/wycheproof/mldsa_65_verify_test.json";
 
 /** AKP JWKs (RFC 9964), their RFC 7638 thumbprints, and ML-DSA-65 SubjectPublicKeyInfo parsing. */

@@ -11,7 +11,7 @@ import { ed25519FromSeed } from "../../src/crypto/ed25519";
 import { signJwt } from "../../src/crypto/jwt";
 import { loadConfig } from "../../src/env";
 import { type AssertedRequest, type CallerClaims, signAssertion } from "../../src/gateway/assertion";
-import { decodeHeader } from "../helpers/pqc";
+import { decodeHeader } from "../support/tokens";
 
 const ISSUER = "https://id.heady.test";
 const JWKS_URL = `${ISSUER}/.well-known/jwks.json`;

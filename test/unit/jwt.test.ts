@@ -9,7 +9,8 @@ import {
   type VerificationKey,
   verifyJwt,
 } from "../../src/crypto/jwt";
-import { base64url, decodeHeader, flipSignatureByte, forgeJwt, hmacSigner, type Signer, unsigned } from "../helpers/identity";
+import { base64url } from "../support/encoding";
+import { decodeHeader, flipSignatureByte, forgeJwt, hmacSigner, type Signer, unsigned } from "../support/tokens";
 import vectors from "../vectors/wycheproof/json_web_signature_test.json";
 
 const ISSUER = "https://id.heady.test";

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ML_DSA_65, nobleMlDsa65, webCryptoMlDsa65 } from "../../src/crypto/ml-dsa";
 import { rawPublicKeyFromSpki } from "../../src/pqc/akp";
 import { KMS_RAW_MESSAGE_LIMIT, KmsClient, type KmsSettings, KmsUnavailableError } from "../../src/pqc/kms-client";
-import { type KmsTenant, kmsMode, kmsStats, kmsTenant } from "../helpers/pqc";
+import { type KmsTenant, kmsMode, kmsStats, kmsTenant } from "../support/kms";
 
 /**
  * The Worker's KMS client (aws4fetch SigV4 + our retries) against the fake KMS, which recomputes

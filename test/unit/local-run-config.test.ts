@@ -1,25 +1,13 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type Bindings, ConfigError, loadConfig } from "../../src/env";
-import { PRODUCTION_VARS } from "../helpers/production";
+import { type Bindings, loadConfig } from "../../src/env";
+import { configError, PRODUCTION_VARS, type Vars } from "../support/config";
 
 /**
  * Issue 22: every development-only switch needs an explicit local run (ENVIRONMENT=local or test,
  * set only by `npm run dev` and the test launchers). A deployment, development and staging included,
  * refuses each of them, so none of them can reach a deployed Worker by way of wrangler.toml.
  */
-
-type Vars = Partial<Record<keyof Bindings, unknown>>;
-
-function configError(vars: Vars): string {
-  try {
-    loadConfig({ ...env, ...vars } as Bindings);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  throw new Error("the config loaded");
-}
 
 /** Each development-only switch, as the test bindings (a local run) carry it, and what refuses it. */
 const SWITCHES: Record<string, { vars: Vars; refusal: string }> = {
@@ -51,7 +39,7 @@ const SWITCHES: Record<string, { vars: Vars; refusal: string }> = {
   },
 };
 
-// staging runs with ENVIRONMENT=production (scripts/wrangler-environments.mjs); unset means production too.
+// staging runs with ENVIRONMENT=production (scripts/ops/wrangler-environments.ts); unset means production too.
 const DEPLOYMENTS = { development: "development", "staging and production": "production", "no ENVIRONMENT": undefined };
 
 describe("development-only switches", () => {

@@ -6,7 +6,7 @@ import { admitNode, type ConnectAttempt, worthAuditing } from "../../src/mesh/ad
 import { registerNodeToken } from "../../src/mesh/node-registry";
 import { issueNodeToken } from "../../src/mesh/node-token";
 import { nodePermissions } from "../../src/mesh/permissions";
-import { testConfig } from "../helpers/identity";
+import { testConfig } from "../support/config";
 
 const OWN_ORIGIN = "https://id.heady.test";
 const attempt = (fields: Partial<ConnectAttempt>): ConnectAttempt => ({

@@ -1,20 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type Bindings, ConfigError, loadConfig } from "../../src/env";
+import { ConfigError, loadConfig } from "../../src/env";
 import { NO_ROLE_TOPICS } from "../../src/mesh/config";
 import { issueNodeToken } from "../../src/mesh/node-token";
-
-const withVars = (vars: Partial<Record<keyof Bindings, unknown>>) => ({ ...env, ...vars }) as Bindings;
-
-function configError(vars: Partial<Record<keyof Bindings, unknown>>): string {
-  try {
-    loadConfig(withVars(vars));
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  throw new Error("the config loaded");
-}
+import { configError, withVars } from "../support/config";
 
 describe("PulseMesh configuration", () => {
   it("defaults to token mode, RS256, 24 h tokens, close on a forbidden emit, 1000 pulses a minute then throttle", () => {

@@ -7,7 +7,9 @@ import { loadConfig } from "../../src/env";
 import { issueNodeToken, verifyNodeToken } from "../../src/mesh/node-token";
 import { nodeTokenPublicJwk, nodeTokenSigningKey } from "../../src/mesh/node-token-keys";
 import { issuePqcToken } from "../../src/pqc/token";
-import { base64url, decodePayload, flipSignatureByte, forgeJwt, testConfig } from "../helpers/identity";
+import { testConfig } from "../support/config";
+import { base64url } from "../support/encoding";
+import { decodePayload, flipSignatureByte, forgeJwt } from "../support/tokens";
 
 const permissions = { allow: ["mirror.intent"], listen: ["mirror.>"], deny: [] };
 const request = { nodeId: "mirror", role: "ui" as const, permissions };

@@ -8,7 +8,7 @@ import {
   type TopicPermissions,
   topicAccess,
 } from "../../src/mesh/permissions";
-import { testConfig } from "../helpers/identity";
+import { testConfig } from "../support/config";
 
 const permissions = (partial: Partial<TopicPermissions>): TopicPermissions => ({ allow: [], listen: [], deny: [], ...partial });
 

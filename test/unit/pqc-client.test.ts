@@ -1,7 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { HeadyPQCClient, type HeadyPQCClientOptions, HeadyPQCError, PQC_TOKEN_HEADER, retryAfterMs } from "../../src/clients/pqc";
-import { BASE_URL, decodePayload, registerUser, type SignedIn } from "../helpers/identity";
-import { apiKeyFor, worker } from "../helpers/pqc";
+import { apiKeyFor, registerUser, type SignedIn } from "../support/accounts";
+import { BASE_URL } from "../support/config";
+import { decodePayload } from "../support/tokens";
+import { worker } from "../support/worker";
 
 /**
  * HeadyPQCClient against the real Worker (its fetch handler in this workerd): caching, single

@@ -3,7 +3,7 @@ import { loadProvidersConfig, providerVariable } from "../../src/providers/confi
 import type { ProviderProfile } from "../../src/providers/definition";
 import { authorizationServer, authorizationUrl, newFlowSecrets } from "../../src/providers/protocol";
 import { PROVIDERS } from "../../src/providers/registry";
-import { testConfig } from "../helpers/identity";
+import { testConfig } from "../support/config";
 
 interface Expectation {
   setting?: string;

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** Mail the dev outbox transport "sent" (local runs only: npm run dev and the tests; a deployment refuses that transport). */
 export const devOutbox = sqliteTable(
