@@ -2,6 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { pageScriptsForVite } from "./scripts/build/page-scripts.ts";
+import { oidcSigningKey } from "./scripts/dev/dev-vars.ts";
 import { FAKE_IDP_CLIENT } from "./test/support/servers/fake-idp-client";
 import { DEV_IDP_CLIENT, TEST_ISSUER } from "./test/support/servers/global-setup";
 
@@ -15,21 +16,12 @@ const sagePrivateKey = generateKeyPairSync("rsa", { modulusLength: 2048 })
  * active key per algorithm, plus an RS256 key announced as `next` and an ES256 key `retiring`, so
  * the tests see every status of a rotation published.
  */
-const oidcKey = (alg: "RS256" | "ES256" | "EdDSA", status: "next" | "active" | "retiring") => {
-  const { privateKey } =
-    alg === "RS256"
-      ? generateKeyPairSync("rsa", { modulusLength: 2048 })
-      : alg === "ES256"
-        ? generateKeyPairSync("ec", { namedCurve: "P-256" })
-        : generateKeyPairSync("ed25519");
-  return { alg, status, privateKey: privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url") };
-};
 const oidcSigningKeys = JSON.stringify([
-  oidcKey("RS256", "active"),
-  oidcKey("RS256", "next"),
-  oidcKey("ES256", "active"),
-  oidcKey("ES256", "retiring"),
-  oidcKey("EdDSA", "active"),
+  oidcSigningKey("RS256", "active"),
+  oidcSigningKey("RS256", "next"),
+  oidcSigningKey("ES256", "active"),
+  oidcSigningKey("ES256", "retiring"),
+  oidcSigningKey("EdDSA", "active"),
 ]);
 
 /** Tests that run inside workerd, with the real D1, KV and Durable Object bindings of wrangler.toml. */

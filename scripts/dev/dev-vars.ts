@@ -13,6 +13,17 @@ const secret = (bytes = 32) => randomBytes(bytes).toString("base64url");
 const rsaPrivateKey = () =>
   generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url");
 
+/** A fresh signing key for the OAuth/OIDC provider's `OIDC_SIGNING_KEYS` (PKCS#8 DER, base64url). */
+export function oidcSigningKey(alg: "RS256" | "ES256" | "EdDSA", status: "next" | "active" | "retiring") {
+  const { privateKey } =
+    alg === "RS256"
+      ? generateKeyPairSync("rsa", { modulusLength: 2048 })
+      : alg === "ES256"
+        ? generateKeyPairSync("ec", { namedCurve: "P-256" })
+        : generateKeyPairSync("ed25519");
+  return { alg, status, privateKey: privateKey.export({ type: "pkcs8", format: "der" }).toString("base64url") };
+}
+
 /** Fresh values for every secret the Worker needs, plus a bootstrap admin pair. */
 export function freshDevVars<Overrides extends DevVars>(overrides = {} as Overrides) {
   return {
@@ -33,12 +44,26 @@ export function freshDevVars<Overrides extends DevVars>(overrides = {} as Overri
     PQC_LOCAL_SEED: secret(32),
     // SAGE signs PulseMesh node tokens with this RSA key.
     SAGE_PRIVATE_KEY: rsaPrivateKey(),
+    // "Sign in with HeadyKey" (docs/oauth.md): one active key per algorithm turns the provider on.
+    OIDC_SIGNING_KEYS: JSON.stringify([
+      oidcSigningKey("RS256", "active"),
+      oidcSigningKey("ES256", "active"),
+      oidcSigningKey("EdDSA", "active"),
+    ]),
     ...overrides,
   };
 }
 
+/**
+ * One `KEY=value` line. wrangler reads the file as dotenv, which unescapes only `\n` in a double-quoted
+ * value: a value holding `"` (a JSON var) goes in single quotes, which dotenv takes literally.
+ */
+function devVarLine(key: string, value: string): string {
+  return value.includes('"') && !value.includes("'") && !value.includes("\n") ? `${key}='${value}'` : `${key}=${JSON.stringify(value)}`;
+}
+
 export function writeDevVars(path: string, vars: DevVars): void {
-  const lines = Object.entries(vars).map(([key, value]) => `${key}=${JSON.stringify(String(value))}`);
+  const lines = Object.entries(vars).map(([key, value]) => devVarLine(key, String(value)));
   writeFileSync(path, `# Generated ${new Date().toISOString()} with fresh random secrets. Never commit this file.\n${lines.join("\n")}\n`, {
     mode: 0o600,
   });
@@ -50,7 +75,7 @@ export function readDevVars(path: string): DevVars {
   const vars: DevVars = {};
   for (const [, key = "", raw = ""] of readFileSync(path, "utf8").matchAll(/^([A-Z0-9_]+)=(.*)$/gm)) {
     try {
-      vars[key] = raw.startsWith('"') ? JSON.parse(raw) : raw;
+      vars[key] = raw.startsWith('"') ? JSON.parse(raw) : raw.startsWith("'") && raw.endsWith("'") ? raw.slice(1, -1) : raw;
     } catch {
       vars[key] = raw;
     }
@@ -65,7 +90,7 @@ export function addMissingDevVars(path: string, vars: DevVars): string[] {
   if (missing.length > 0) {
     appendFileSync(
       path,
-      `\n# Added ${new Date().toISOString()}\n${missing.map(([key, value]) => `${key}=${JSON.stringify(String(value))}`).join("\n")}\n`,
+      `\n# Added ${new Date().toISOString()}\n${missing.map(([key, value]) => devVarLine(key, String(value))).join("\n")}\n`,
     );
   }
   return missing.map(([key]) => key);

@@ -1,6 +1,6 @@
 import { type EcPublicJwk, type Es256KeyPair, es256KeyPairFromPkcs8 } from "../crypto/ecdsa";
 import { ed25519FromPkcs8, type OkpJwk } from "../crypto/ed25519";
-import { fromBase64Url, toBase64Url } from "../crypto/encoding";
+import { fromBase64Url } from "../crypto/encoding";
 import type { SigningKey, VerificationKey } from "../crypto/jwt";
 import { type RsaPublicJwk, rs256KeyPairFromPkcs8 } from "../crypto/rsa";
 import { type Config, ConfigError } from "../env";
@@ -61,24 +61,4 @@ export async function oauthVerificationKey(config: Config, kid: string): Promise
 /** What `/.well-known/jwks.json` adds: every key in every status, the next one before it signs. */
 export async function publishedOAuthJwks(config: Config): Promise<OAuthKey["publicJwk"][]> {
   return (await oauthKeys(config)).map((key) => key.publicJwk);
-}
-
-const GENERATE = {
-  RS256: { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
-  ES256: { name: "ECDSA", namedCurve: "P-256" },
-  EdDSA: { name: "Ed25519" },
-} as const;
-
-/**
- * A fresh `OIDC_SIGNING_KEYS` value for a local run: one active key per algorithm, PKCS#8 DER,
- * base64url. Pure WebCrypto, so the dev-vars script (Node) and tests can both call it.
- */
-export async function generateOidcSigningKeys(algorithms: readonly OAuthSigningAlgorithm[] = ["RS256", "ES256", "EdDSA"]): Promise<string> {
-  const entries: SigningKeyEntry[] = [];
-  for (const alg of algorithms) {
-    const pair = (await crypto.subtle.generateKey(GENERATE[alg], true, ["sign", "verify"])) as CryptoKeyPair;
-    const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer);
-    entries.push({ alg, privateKey: toBase64Url(pkcs8), status: "active" });
-  }
-  return JSON.stringify(entries);
 }

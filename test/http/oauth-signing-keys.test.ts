@@ -3,8 +3,9 @@ import { calculateJwkThumbprint, importJWK, type JWK, jwtVerify } from "jose";
 import { describe, expect, it } from "vitest";
 import { signJwt } from "../../src/crypto/jwt";
 import { type Bindings, loadConfig } from "../../src/env";
-import { activeSigningKey, generateOidcSigningKeys, oauthKeys } from "../../src/oauth/signing-keys";
+import { activeSigningKey, oauthKeys } from "../../src/oauth/signing-keys";
 import { testConfig } from "../support/config";
+import { generateOidcSigningKeys } from "../support/oauth";
 import { appWith, request } from "../support/worker";
 
 const jwks = async () => (await request("GET", "/.well-known/jwks.json")).body.keys as (JWK & { kid: string })[];
