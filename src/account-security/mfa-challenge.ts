@@ -4,6 +4,7 @@ import type { AppEnv } from "../context";
 import type { Database } from "../db/client";
 import type { UserRow } from "../db/schema";
 import { ApiError } from "../errors";
+import { type AuthenticationMethod, withSecondFactor } from "../identity/authentication-methods";
 import { startSession } from "../identity/sign-in";
 import { findUserById } from "../identity/users";
 import { admitLoginAttempt, forgetLoginFailures } from "./login-throttle";
@@ -21,6 +22,17 @@ import { matchingTotpStep } from "./totp";
 
 export type MfaMethod = "totp" | "recovery_code" | "passkey";
 
+/**
+ * What each second factor proves, in RFC 8176 values (src/identity/authentication-methods.ts). A
+ * recovery code is a one-time password. A passkey as the second factor need not verify the user
+ * (the password was the first), so it proves the key and the person's presence only.
+ */
+const SECOND_FACTOR_AMR: Record<MfaMethod, AuthenticationMethod[]> = {
+  totp: ["otp"],
+  recovery_code: ["otp"],
+  passkey: ["hwk", "user"],
+};
+
 /** The second factors a user has: TOTP (with its recovery codes) and passkeys. Empty means one step. */
 export async function mfaMethods(c: Context<AppEnv>, userId: string): Promise<MfaMethod[]> {
   const db = c.get("db");
@@ -37,12 +49,13 @@ export async function acceptFreshTotpCode(db: Database, userId: string, code: st
 }
 
 /**
- * The password step's answer when MFA is on: a challenge, not tokens. The client's failed-login
+ * The first step's answer when MFA is on (a password, or a provider): a challenge, not tokens.
+ * `firstAmr` is what that step proved, for the session the second step starts. The client's failed-login
  * count is deliberately not cleared here (only a completed second step clears it), so a known
  * password cannot be used to reset the lockout between guesses at the code.
  */
-export async function mfaChallengeResponse(c: Context<AppEnv>, user: UserRow, methods: MfaMethod[]) {
-  const mfaToken = await createMfaChallenge(c.get("db"), user.id);
+export async function mfaChallengeResponse(c: Context<AppEnv>, user: UserRow, methods: MfaMethod[], firstAmr: readonly string[]) {
+  const mfaToken = await createMfaChallenge(c.get("db"), user.id, firstAmr);
   await c.get("audit").record({ type: "login.mfa_required", subject: user.id });
   return { mfaRequired: true as const, mfaToken, expiresIn: MFA_CHALLENGE_TTL_MS / 1000, methods };
 }
@@ -60,7 +73,7 @@ export async function userOfMfaChallenge(c: Context<AppEnv>, mfaToken: string) {
 /**
  * The second step of a login, whatever the factor: an attempt at the challenge, the login throttle
  * (shared with the password step), the factor's own check, the challenge used once, then a session
- * started exactly as a password login starts one.
+ * started exactly as a password login starts one, recording both steps.
  */
 export async function finishMfaLogin(c: Context<AppEnv>, mfaToken: string, method: MfaMethod, accept: (user: UserRow) => Promise<boolean>) {
   const { challenge, user } = await userOfMfaChallenge(c, mfaToken);
@@ -71,7 +84,7 @@ export async function finishMfaLogin(c: Context<AppEnv>, mfaToken: string, metho
   }
   if (!(await completeMfaChallenge(c.get("db"), challenge.challengeHash))) throw new ApiError("invalid_token", CHALLENGE_INVALID);
   await forgetLoginFailures(c, user.email);
-  const body = await startSession(c, user);
+  const body = await startSession(c, user, withSecondFactor(challenge.firstAmr, SECOND_FACTOR_AMR[method]));
   await recordWithReceiptHeader(c, { type: "login.succeeded", subject: user.id, details: { mfa: method } });
   return body;
 }

@@ -122,13 +122,17 @@ export const MFA_CHALLENGE_TTL_MS = 5 * 60 * 1000;
 export const MFA_CHALLENGE_MAX_ATTEMPTS = 5;
 export const MFA_CHALLENGE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
-/** Creates the challenge the password step answers with; only its SHA-256 is stored. */
-export async function createMfaChallenge(db: Database, userId: string): Promise<string> {
+/** Creates the challenge the first step answers with, noting what it proved (`firstAmr`); only its SHA-256 is stored. */
+export async function createMfaChallenge(db: Database, userId: string, firstAmr: readonly string[]): Promise<string> {
   const challenge = randomBase64Url(32);
   const now = Date.now();
-  await db
-    .insert(mfaChallenges)
-    .values({ challengeHash: await sha256Hex(challenge), userId, createdAt: now, expiresAt: now + MFA_CHALLENGE_TTL_MS });
+  await db.insert(mfaChallenges).values({
+    challengeHash: await sha256Hex(challenge),
+    userId,
+    firstAmr: [...firstAmr],
+    createdAt: now,
+    expiresAt: now + MFA_CHALLENGE_TTL_MS,
+  });
   return challenge;
 }
 
@@ -136,7 +140,10 @@ export async function createMfaChallenge(db: Database, userId: string): Promise<
  * Counts one attempt at a challenge and answers whose it is, while it is unused, unexpired and has
  * attempts left; undefined otherwise (which is also what an unknown challenge gets).
  */
-export async function attemptMfaChallenge(db: Database, challenge: string): Promise<{ challengeHash: string; userId: string } | undefined> {
+export async function attemptMfaChallenge(
+  db: Database,
+  challenge: string,
+): Promise<{ challengeHash: string; userId: string; firstAmr: string[] } | undefined> {
   if (!MFA_CHALLENGE_PATTERN.test(challenge)) return undefined;
   const challengeHash = await sha256Hex(challenge);
   const [row] = await db
@@ -150,8 +157,8 @@ export async function attemptMfaChallenge(db: Database, challenge: string): Prom
         lt(mfaChallenges.attempts, MFA_CHALLENGE_MAX_ATTEMPTS),
       ),
     )
-    .returning({ userId: mfaChallenges.userId });
-  return row ? { challengeHash, userId: row.userId } : undefined;
+    .returning({ userId: mfaChallenges.userId, firstAmr: mfaChallenges.firstAmr });
+  return row ? { challengeHash, ...row } : undefined;
 }
 
 /** Uses a challenge once, after its code was right; false when it was used or expired meanwhile. */

@@ -18,12 +18,15 @@ export interface NewSession {
   refreshToken: string;
 }
 
+/** Who signs in, from where, and how they proved it (`amr`: src/identity/authentication-methods.ts). */
+export interface SignIn {
+  userId: string;
+  client: { ip?: string | undefined; userAgent?: string | undefined };
+  amr: readonly string[];
+}
+
 /** A new session row (not yet stored) and the cookie value whose hash it holds. */
-async function newSession(
-  userId: string,
-  client: { ip?: string | undefined; userAgent?: string | undefined },
-  now: number,
-): Promise<{ session: SessionRow; cookieValue: string }> {
+async function newSession({ userId, client, amr }: SignIn, now: number): Promise<{ session: SessionRow; cookieValue: string }> {
   const cookieValue = randomBase64Url(32);
   const session: SessionRow = {
     id: crypto.randomUUID(),
@@ -37,6 +40,7 @@ async function newSession(
     createdAt: now,
     lastSeenAt: now,
     authenticatedAt: now,
+    amr: [...amr],
   };
   return { session, cookieValue };
 }
@@ -54,13 +58,9 @@ function firstRefreshTokenInsert(db: Database, session: Pick<SessionRow, "id" | 
 }
 
 /** Starts a session with its first refresh token, both written in one transaction. */
-export async function createSession(
-  db: Database,
-  userId: string,
-  client: { ip?: string | undefined; userAgent?: string | undefined },
-): Promise<NewSession> {
+export async function createSession(db: Database, signIn: SignIn): Promise<NewSession> {
   const now = Date.now();
-  const { session, cookieValue } = await newSession(userId, client, now);
+  const { session, cookieValue } = await newSession(signIn, now);
   const refreshToken = randomHex(REFRESH_TOKEN_BYTES);
   await db.batch([db.insert(sessions).values(session), firstRefreshTokenInsert(db, session, await sha256Hex(refreshToken), now)]);
   return { session, cookieValue, refreshToken };
@@ -72,10 +72,9 @@ export async function createSession(
  */
 export async function createSessionWithoutRefreshToken(
   db: Database,
-  userId: string,
-  client: { ip?: string | undefined; userAgent?: string | undefined },
+  signIn: SignIn,
 ): Promise<{ session: SessionRow; cookieValue: string }> {
-  const created = await newSession(userId, client, Date.now());
+  const created = await newSession(signIn, Date.now());
   await db.insert(sessions).values(created.session);
   return created;
 }

@@ -18,9 +18,9 @@ export async function sessionTokens(c: Context<AppEnv>, user: UserRow, session: 
   return { user: publicProfile(user), accessToken: access.token, refreshToken, expiresIn: access.expiresIn };
 }
 
-/** Starts a session for a user who just proved who they are: tokens in the body, a fresh cookie. */
-export async function startSession(c: Context<AppEnv>, user: UserRow) {
-  const { session, cookieValue, refreshToken } = await createSession(c.get("db"), user.id, c.get("meta"));
+/** Starts a session for a user who just proved who they are (`amr`, RFC 8176): tokens in the body, a fresh cookie. */
+export async function startSession(c: Context<AppEnv>, user: UserRow, amr: readonly string[]) {
+  const { session, cookieValue, refreshToken } = await createSession(c.get("db"), { userId: user.id, client: c.get("meta"), amr });
   setSessionCookie(c, cookieValue);
   return sessionTokens(c, user, session, refreshToken);
 }

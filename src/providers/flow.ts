@@ -4,6 +4,7 @@ import { recordWithReceiptHeader } from "../audit/receipt-header";
 import type { AppEnv } from "../context";
 import { randomBase64Url } from "../crypto/random";
 import { ApiError, type ErrorCode } from "../errors";
+import { PROVIDER_SIGN_IN } from "../identity/authentication-methods";
 import { setSessionCookie } from "../identity/session-cookie";
 import { createSessionWithoutRefreshToken, findLiveSession } from "../identity/sessions";
 import { clientIpKey, consumeRateLimit, PROVIDER_START_PER_IP } from "../rate-limit/limits";
@@ -214,7 +215,11 @@ export async function finishFlow(c: Context<AppEnv>, providerId: string, callbac
     await insertSignInTicket(db, ticket, { userId: account.user.id });
     return c.redirect(`${flow.redirectTo}#ticket=${ticket}`, 302);
   }
-  const { session, cookieValue } = await createSessionWithoutRefreshToken(db, account.user.id, c.get("meta"));
+  const { session, cookieValue } = await createSessionWithoutRefreshToken(db, {
+    userId: account.user.id,
+    client: c.get("meta"),
+    amr: PROVIDER_SIGN_IN,
+  });
   setSessionCookie(c, cookieValue);
   await insertSignInTicket(db, ticket, { sessionId: session.id });
   await recordWithReceiptHeader(c, {

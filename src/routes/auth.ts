@@ -13,6 +13,7 @@ import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
 import { decoyPasswordHash, hashPassword, verifyPassword } from "../crypto/password";
 import type { UserRow } from "../db/schema";
 import { ApiError } from "../errors";
+import { PASSWORD_SIGN_IN } from "../identity/authentication-methods";
 import { bootstrapAdminOnLogin } from "../identity/bootstrap-admin";
 import { sendVerificationMail } from "../identity/mailed-tokens";
 import { rotateRefreshToken } from "../identity/refresh-tokens";
@@ -73,7 +74,7 @@ authRoutes.openapi(
     const db = c.get("db");
     const user = await insertUser(db, { email, passwordHash: await hashPassword(password), role: "user", displayName });
     if (!user) throw new ApiError("email_taken", "An account with this email already exists.");
-    const body = await startSession(c, user);
+    const body = await startSession(c, user, PASSWORD_SIGN_IN);
     await sendVerificationAfterRegistration(c, user);
     await recordWithReceiptHeader(c, { type: "user.registered", subject: user.id });
     return c.json(body, 201);
@@ -116,9 +117,9 @@ authRoutes.openapi(
     }
     if (check.needsRehash) await updatePasswordHash(db, user.id, await hashPassword(password));
     const methods = await mfaMethods(c, user.id);
-    if (methods.length > 0) return c.json(await mfaChallengeResponse(c, user, methods), 200);
+    if (methods.length > 0) return c.json(await mfaChallengeResponse(c, user, methods, PASSWORD_SIGN_IN), 200);
     await forgetLoginFailures(c, email);
-    const body = await startSession(c, user);
+    const body = await startSession(c, user, PASSWORD_SIGN_IN);
     await recordWithReceiptHeader(c, { type: "login.succeeded", subject: user.id, details: { rehashed: check.needsRehash } });
     return c.json(body, 200);
   },

@@ -33,6 +33,7 @@ import { callerAccount, sessionPrincipal } from "../credentials/session-principa
 import { toBase64Url } from "../crypto/encoding";
 import type { PasskeyRow } from "../db/schema";
 import { ApiError } from "../errors";
+import { PASSKEY_SIGN_IN } from "../identity/authentication-methods";
 import { SessionTokens } from "../identity/schemas";
 import { startSession } from "../identity/sign-in";
 import { findUserById } from "../identity/users";
@@ -214,7 +215,7 @@ passkeyRoutes.openapi(
       await c.get("audit").recordCoalesced({ type: "login.failed", details: { reason: "passkey_refused" } });
       throw new ApiError("invalid_credentials", REFUSED, { "WWW-Authenticate": 'Bearer realm="heady"' });
     }
-    const body = await startSession(c, user);
+    const body = await startSession(c, user, PASSKEY_SIGN_IN);
     await recordWithReceiptHeader(c, {
       type: "login.succeeded",
       subject: user.id,

@@ -6,6 +6,7 @@ import { ROUTE_CREDENTIALS } from "../credentials/route-credentials";
 import { sessionPrincipal } from "../credentials/session-principal";
 import type { Config } from "../env";
 import { ApiError } from "../errors";
+import { PROVIDER_SIGN_IN } from "../identity/authentication-methods";
 import { SessionTokens } from "../identity/schemas";
 import { findLiveSession, issueFirstRefreshToken } from "../identity/sessions";
 import { sessionTokens } from "../identity/sign-in";
@@ -101,7 +102,7 @@ providerRoutes.openapi(
       const user = await findUserById(db, ticket.userId);
       const methods = user && user.disabledAt === null ? await mfaMethods(c, user.id) : [];
       // Without a second factor left (removed within the ticket's minute), the sign-in starts over.
-      if (user && methods.length > 0) return c.json(await mfaChallengeResponse(c, user, methods), 200);
+      if (user && methods.length > 0) return c.json(await mfaChallengeResponse(c, user, methods, PROVIDER_SIGN_IN), 200);
     }
     const live = ticket && "sessionId" in ticket ? await findLiveSession(db, ticket.sessionId) : undefined;
     if (!live) throw new ApiError("invalid_token", "The ticket is unknown, expired or already used.");

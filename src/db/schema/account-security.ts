@@ -58,6 +58,8 @@ export const mfaChallenges = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     attempts: integer("attempts").notNull().default(0),
+    /** What the first step proved (`["pwd"]` for a password, `[]` for a provider), so the session records both steps. */
+    firstAmr: text("first_amr", { mode: "json" }).$type<string[]>().notNull().default([]),
     createdAt: integer("created_at").notNull(),
     expiresAt: integer("expires_at").notNull(),
     usedAt: integer("used_at"),

@@ -42,6 +42,11 @@ export const sessions = sqliteTable(
      * re-authentication. Planting or removing a way in needs it to be recent (src/account-security/recent-authentication.ts).
      */
     authenticatedAt: integer("authenticated_at").notNull().default(0),
+    /**
+     * How the person signed in: RFC 8176 values (src/identity/authentication-methods.ts), the ID
+     * token's `amr`. Sessions started before this column existed have `[]`: nothing is claimed for them.
+     */
+    amr: text("amr", { mode: "json" }).$type<string[]>().notNull().default([]),
   },
   (table) => [index("sessions_user_idx").on(table.userId)],
 );
