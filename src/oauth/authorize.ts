@@ -62,6 +62,7 @@ export async function decideAuthorization(
     userId: person.user.id,
     sessionId: person.session.id,
     authTime,
+    amr: person.session.amr,
   });
   return { next: "redirect", location: authorizationResponse(request.redirectUri, issuer, request.state, { code }) };
 }

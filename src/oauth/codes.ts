@@ -15,7 +15,7 @@ const CODE_BYTES = 32;
 export async function issueCode(
   db: Database,
   request: AuthorizeRequest,
-  person: { userId: string; sessionId: string; authTime: number },
+  person: { userId: string; sessionId: string; authTime: number; amr: readonly string[] },
 ): Promise<string> {
   const code = randomBase64Url(CODE_BYTES);
   const now = Date.now();
@@ -30,7 +30,7 @@ export async function issueCode(
     nonce: request.nonce ?? null,
     codeChallenge: request.codeChallenge,
     authTime: person.authTime,
-    amr: [],
+    amr: [...person.amr],
     familyId: null,
     usedAt: null,
     expiresAt: now + CODE_TTL_MS,

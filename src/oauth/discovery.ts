@@ -1,6 +1,6 @@
 import type { Config } from "../env";
 import { PROMPT_VALUES } from "./authorize-request";
-import { CLAIMS_SUPPORTED } from "./claims";
+import { ACR_VALUES, CLAIMS_SUPPORTED } from "./claims";
 import { ASSERTION_SIGNING_ALGORITHMS } from "./client-assertion";
 import { GRANT_TYPES, SIGNING_ALGORITHMS, STANDARD_SCOPES, TOKEN_ENDPOINT_AUTH_METHODS } from "./client-schemas";
 import { oauthEndpoints } from "./endpoints";
@@ -35,6 +35,7 @@ export function discoveryDocument(config: Config) {
     revocation_endpoint_auth_methods_supported: authMethods,
     introspection_endpoint_auth_methods_supported: authMethods.filter((method) => method !== "none"),
     claims_supported: [...CLAIMS_SUPPORTED],
+    acr_values_supported: [...ACR_VALUES],
     prompt_values_supported: [...PROMPT_VALUES],
     authorization_response_iss_parameter_supported: true,
     request_parameter_supported: false,

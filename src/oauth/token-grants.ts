@@ -50,7 +50,7 @@ async function tokensFor(
   ctx: GrantContext,
   client: OAuthClientRow,
   user: UserRow,
-  grant: { scope: string; resource: string; authTime: number; nonce?: string | null },
+  grant: { scope: string; resource: string; authTime: number; amr: readonly string[]; nonce?: string | null },
 ): Promise<TokenResponse> {
   const access = await issueAccessToken(ctx.config, {
     client,
@@ -66,6 +66,7 @@ async function tokensFor(
       user,
       scope: grant.scope,
       authTime: grant.authTime,
+      amr: grant.amr,
       nonce: grant.nonce,
       accessToken: access.token,
     });
@@ -99,6 +100,7 @@ export async function authorizationCodeGrant(ctx: GrantContext, client: OAuthCli
     scope: code.scope,
     resource: code.resource,
     authTime: code.authTime,
+    amr: code.amr,
     nonce: code.nonce,
   });
   if (client.grantTypes.includes("refresh_token") && scopeSet(code.scope).has("offline_access")) {
@@ -132,6 +134,7 @@ export async function refreshTokenGrant(ctx: GrantContext, client: OAuthClientRo
     scope: rotation.row.scope,
     resource: rotation.row.resource,
     authTime: rotation.row.authTime,
+    amr: rotation.row.amr,
   });
   response.refresh_token = rotation.token;
   return { response, userId: user.id };

@@ -2,7 +2,7 @@ import { toBase64Url, utf8 } from "../crypto/encoding";
 import { signJwt, THUMBPRINT_KID, type TokenKind, verifyJwt } from "../crypto/jwt";
 import type { OAuthClientRow, UserRow } from "../db/schema";
 import type { Config } from "../env";
-import { scopedClaims, scopeSet } from "./claims";
+import { authenticationClaims, scopedClaims, scopeSet } from "./claims";
 import type { OAuthSigningAlgorithm } from "./client-schemas";
 import { oauthEndpoints } from "./endpoints";
 import { activeSigningKey, oauthVerificationKey } from "./signing-keys";
@@ -59,11 +59,13 @@ export interface IdentityGrant {
   user: UserRow;
   scope: string;
   authTime: number;
+  /** How the person signed in (RFC 8176), as the session recorded it when the code was issued. */
+  amr: readonly string[];
   nonce?: string | null | undefined;
   accessToken: string;
 }
 
-/** An ID token (OIDC Core §2): who signed in, when, for which client, with the claims the scopes allow. */
+/** An ID token (OIDC Core §2): who signed in, when and how, for which client, with the claims the scopes allow. */
 export async function issueIdToken(config: Config, grant: IdentityGrant): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const alg = grant.client.idTokenSignedResponseAlg as OAuthSigningAlgorithm;
@@ -74,6 +76,7 @@ export async function issueIdToken(config: Config, grant: IdentityGrant): Promis
     iat: now,
     exp: now + grant.client.idTokenTtlSeconds,
     auth_time: grant.authTime,
+    ...authenticationClaims(grant.amr),
     ...(grant.nonce ? { nonce: grant.nonce } : {}),
     at_hash: await accessTokenHash(grant.accessToken, alg),
     ...scopedClaims(grant.user, scopeSet(grant.scope)),
