@@ -23,6 +23,10 @@ export const DeviceSession = z
     lastSeenAt: z.string().nullable().openapi({ description: "The last sign-in or token refresh of the session" }),
     userAgent: z.string().nullable(),
     ipPrefix: z.string().nullable().openapi({ description: "The network signed in from: IPv4 /24 or IPv6 /48", example: "203.0.113.0/24" }),
+    amr: z.array(z.string()).openapi({
+      description: "How the person signed in, in RFC 8176 values (docs/oauth.md, 'Tokens'); empty for a provider sign-in",
+      example: ["pwd", "otp", "mfa"],
+    }),
   })
   .openapi("DeviceSession");
 

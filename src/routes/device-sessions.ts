@@ -39,6 +39,7 @@ deviceSessionRoutes.openapi(
           lastSeenAt: isoTime(session.lastSeenAt),
           userAgent: session.userAgent,
           ipPrefix: addressPrefix(session.ip ?? undefined) ?? null,
+          amr: session.amr,
         })),
       },
       200,

@@ -73,6 +73,8 @@ describe("how the person signed in: the session's amr, the ID token's amr and ac
   it("a password login is pwd, one factor, and a refresh keeps it", HASHING_HEAVY, async () => {
     const person = await registerUser();
     expect(await recordedAmr(person.accessToken)).toEqual(["pwd"]);
+    const listed = await request("GET", "/api/auth/sessions", { token: person.accessToken });
+    expect(listed.body.sessions).toEqual([expect.objectContaining({ current: true, amr: ["pwd"] })]);
     const { first, refreshed } = await idTokensFor(person);
     expect(first).toMatchObject({ amr: ["pwd"], acr: ONE_FACTOR });
     expect(refreshed).toMatchObject({ amr: ["pwd"], acr: ONE_FACTOR });
