@@ -17,9 +17,10 @@ import { fromBase64Url, toBase64Url } from "../src/crypto/encoding.ts";
 import { verificationKeyFromJwk } from "../src/crypto/jwk.ts";
 import { THUMBPRINT_KID, verifyJwt } from "../src/crypto/jwt.ts";
 import { CURRENT_PASSWORD_PARAMS, hashPassword, verifyPassword } from "../src/crypto/password.ts";
-import { generateOidcSigningKeys, publishedOAuthJwks } from "../src/oauth/signing-keys.ts";
+import { publishedOAuthJwks } from "../src/oauth/signing-keys.ts";
 import { ACCESS_TOKEN_TYP, issueAccessToken as issueOAuthAccessToken } from "../src/oauth/tokens.ts";
 import { issuePqcToken, verifyPqcToken } from "../src/pqc/token.ts";
+import { generateOidcSigningKeys } from "../test/support/oidc-signing-keys.ts";
 
 const SECRET = new Uint8Array(32).map((_, i) => (i * 37 + 11) & 0xff);
 const SECRET_B64URL = btoa(String.fromCharCode(...SECRET))

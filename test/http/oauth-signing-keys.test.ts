@@ -5,7 +5,7 @@ import { signJwt } from "../../src/crypto/jwt";
 import { type Bindings, loadConfig } from "../../src/env";
 import { activeSigningKey, oauthKeys } from "../../src/oauth/signing-keys";
 import { testConfig } from "../support/config";
-import { generateOidcSigningKeys } from "../support/oauth";
+import { generateOidcSigningKeys } from "../support/oidc-signing-keys";
 import { appWith, request } from "../support/worker";
 
 const jwks = async () => (await request("GET", "/.well-known/jwks.json")).body.keys as (JWK & { kid: string })[];
