@@ -38,51 +38,54 @@ interface PruneRule {
  * A node revocation is dead once every token it could match has expired: `iat` is at most
  * `revoked_before`, and no token lives longer than the longest node-token lifetime.
  */
+/** The rule of nearly every table: dead once its `expires_at` is more than the grace in the past. */
+const expiredBeforeGrace = (expiresAt: SQLiteColumn) => (now: number) => lt(expiresAt, now - PRUNE_GRACE_MS);
+
 const RULES: Record<string, PruneRule> = {
-  refresh_tokens: { table: refreshTokens, key: refreshTokens.id, dead: (now) => lt(refreshTokens.expiresAt, now - PRUNE_GRACE_MS) },
-  sessions: { table: sessions, key: sessions.id, dead: (now) => lt(sessions.expiresAt, now - PRUNE_GRACE_MS) },
-  mesh_node_tokens: { table: meshNodeTokens, key: meshNodeTokens.jti, dead: (now) => lt(meshNodeTokens.expiresAt, now - PRUNE_GRACE_MS) },
+  refresh_tokens: { table: refreshTokens, key: refreshTokens.id, dead: expiredBeforeGrace(refreshTokens.expiresAt) },
+  sessions: { table: sessions, key: sessions.id, dead: expiredBeforeGrace(sessions.expiresAt) },
+  mesh_node_tokens: { table: meshNodeTokens, key: meshNodeTokens.jti, dead: expiredBeforeGrace(meshNodeTokens.expiresAt) },
   mesh_node_revocations: {
     table: meshNodeRevocations,
     key: meshNodeRevocations.nodeId,
     dead: (now) => lt(meshNodeRevocations.revokedBefore, Math.floor((now - PRUNE_GRACE_MS) / 1000) - NODE_TOKEN_MAX_TTL_SECONDS),
   },
-  mesh_sockets: { table: meshSockets, key: meshSockets.socketId, dead: (now) => lt(meshSockets.expiresAt, now - PRUNE_GRACE_MS) },
+  mesh_sockets: { table: meshSockets, key: meshSockets.socketId, dead: expiredBeforeGrace(meshSockets.expiresAt) },
   // Refused from the instant of expiry by their lookup (`expires_at > now`); the grace only delays the delete.
   pqc_references: {
     table: pqcReferences,
     key: pqcReferences.referenceHash,
-    dead: (now) => lt(pqcReferences.expiresAt, now - PRUNE_GRACE_MS),
+    dead: expiredBeforeGrace(pqcReferences.expiresAt),
   },
   // Account security: each refused from the instant of expiry by its lookup, like PQC references.
-  email_tokens: { table: emailTokens, key: emailTokens.tokenHash, dead: (now) => lt(emailTokens.expiresAt, now - PRUNE_GRACE_MS) },
+  email_tokens: { table: emailTokens, key: emailTokens.tokenHash, dead: expiredBeforeGrace(emailTokens.expiresAt) },
   mfa_challenges: {
     table: mfaChallenges,
     key: mfaChallenges.challengeHash,
-    dead: (now) => lt(mfaChallenges.expiresAt, now - PRUNE_GRACE_MS),
+    dead: expiredBeforeGrace(mfaChallenges.expiresAt),
   },
   webauthn_challenges: {
     table: webauthnChallenges,
     key: webauthnChallenges.id,
-    dead: (now) => lt(webauthnChallenges.expiresAt, now - PRUNE_GRACE_MS),
+    dead: expiredBeforeGrace(webauthnChallenges.expiresAt),
   },
   // The OAuth provider (docs/oauth.md): each refused from the instant of expiry by its lookup. A code
   // replayed after its row is gone is refused as unknown rather than as a replay; by then it is an hour old.
-  oauth_codes: { table: oauthCodes, key: oauthCodes.codeHash, dead: (now) => lt(oauthCodes.expiresAt, now - PRUNE_GRACE_MS) },
+  oauth_codes: { table: oauthCodes, key: oauthCodes.codeHash, dead: expiredBeforeGrace(oauthCodes.expiresAt) },
   oauth_refresh_tokens: {
     table: oauthRefreshTokens,
     key: oauthRefreshTokens.id,
-    dead: (now) => lt(oauthRefreshTokens.expiresAt, now - PRUNE_GRACE_MS),
+    dead: expiredBeforeGrace(oauthRefreshTokens.expiresAt),
   },
   oauth_consent_tickets: {
     table: oauthConsentTickets,
     key: oauthConsentTickets.ticketHash,
-    dead: (now) => lt(oauthConsentTickets.expiresAt, now - PRUNE_GRACE_MS),
+    dead: expiredBeforeGrace(oauthConsentTickets.expiresAt),
   },
   oauth_assertion_jtis: {
     table: oauthAssertionJtis,
     key: oauthAssertionJtis.jtiHash,
-    dead: (now) => lt(oauthAssertionJtis.expiresAt, now - PRUNE_GRACE_MS),
+    dead: expiredBeforeGrace(oauthAssertionJtis.expiresAt),
   },
 };
 
